@@ -1,0 +1,2 @@
+// filled in by the media module; re-exported from ../index.ts
+export {};
