@@ -1,0 +1,70 @@
+import { z } from 'zod';
+
+/**
+ * The gateway's whole configuration: one schema, validated once at boot.
+ * Every key is an environment variable; `describe()` is the documentation the README table mirrors.
+ * Keys marked `secret` are never logged.
+ */
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const gbId = z.string().regex(/^\d{20}$/, 'must be a 20-digit GB/T 28181 ID');
+
+export const configSchema = z.object({
+  SIP_HOST: z.string().default('0.0.0.0').describe('Address the SIP UDP and TCP listeners bind to'),
+  SIP_PORT: port.default(5060).describe('SIP port, UDP and TCP (0 = any free port)'),
+  SIP_ID: gbId.default('34020000002000000001').describe("The gateway's own 20-digit SIP ID"),
+  SIP_DOMAIN: z.string().min(1).default('3402000000').describe('SIP domain / digest realm (first 10 digits of SIP_ID by convention)'),
+  SIP_PASSWORD: z.string().default('').describe('Global device password for digest auth; empty = accept devices without auth (per-device passwords still apply)'),
+  SIP_ADVERTISED_HOST: z.string().optional().describe('Address put in Contact/Via/From of requests we send; default: the local address the device reached'),
+  KEEPALIVE_INTERVAL_S: positiveInt.default(60).describe('Expected device keepalive interval in seconds'),
+  KEEPALIVE_MAX_MISSED: positiveInt.default(3).describe('Keepalives missed before a device is marked offline'),
+  REGISTER_MIN_EXPIRES_S: positiveInt.default(60).describe('Smallest registration expiry accepted (423 below it)'),
+  CATALOG_GAP_TIMEOUT_MS: positiveInt.default(5000).describe('Time without a new catalog packet after which what arrived is stored'),
+  CATALOG_MAX_ITEMS: positiveInt.default(50000).describe('Most channels one device may report in one catalog'),
+  SIP_MAX_MESSAGE_BYTES: positiveInt.default(262144).describe('Largest SIP message accepted (UDP datagram or TCP frame)'),
+  SIP_TCP_IDLE_TIMEOUT_MS: positiveInt.default(30000).describe('A TCP connection with an incomplete message is dropped after this long'),
+  SIP_TCP_MAX_CONNECTIONS: positiveInt.default(10000).describe('Most simultaneous SIP TCP connections'),
+  LIVENESS_FLUSH_MS: positiveInt.default(2000).describe('How often in-memory keepalive times are written to the database in one batch'),
+  HTTP_HOST: z.string().default('0.0.0.0').describe('Address the HTTP API binds to'),
+  HTTP_PORT: port.default(8080).describe('HTTP API, WebSocket and player port (0 = any free port)'),
+  DATABASE_URL: z.string().optional().describe('postgres://… URL; unset = embedded PostgreSQL (PGlite) under DATA_DIR'),
+  DATA_DIR: z.string().default('./data').describe('Directory for the embedded database, recordings and secrets'),
+  ADMIN_USER: z.string().min(1).default('admin').describe('Dashboard/API user name'),
+  ADMIN_PASSWORD: z.string().optional().describe('API password; unset = generated at first start, printed once, stored as a scrypt hash'),
+  JWT_SECRET: z.string().optional().describe('Secret for API tokens; unset = generated once and kept under DATA_DIR'),
+  JWT_TTL_S: positiveInt.default(43200).describe('API token lifetime in seconds'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level'),
+});
+
+export type GatewayConfig = z.infer<typeof configSchema>;
+
+export const SECRET_KEYS: ReadonlySet<keyof GatewayConfig> = new Set(['SIP_PASSWORD', 'ADMIN_PASSWORD', 'JWT_SECRET', 'DATABASE_URL']);
+
+export class ConfigValidationError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`Invalid configuration:\n  ${issues.join('\n  ')}`);
+  }
+}
+
+/** Validate an environment into a typed config; the error names each offending variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): GatewayConfig {
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(configSchema.shape)) {
+    const v = env[key];
+    if (v !== undefined && v !== '') input[key] = v;
+  }
+  const parsed = configSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new ConfigValidationError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  return parsed.data;
+}
+
+/** Config with secrets masked, for logs. */
+export function redactConfig(cfg: GatewayConfig): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(cfg)) out[k] = SECRET_KEYS.has(k as keyof GatewayConfig) && v ? '***' : v;
+  return out;
+}
+
+export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
