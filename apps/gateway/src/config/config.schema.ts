@@ -18,7 +18,6 @@ export const configSchema = z.object({
   SIP_ADVERTISED_HOST: z.string().optional().describe('Address put in Contact/Via/From of requests we send; default: the local address the device reached'),
   KEEPALIVE_INTERVAL_S: positiveInt.default(60).describe('Expected device keepalive interval in seconds'),
   KEEPALIVE_MAX_MISSED: positiveInt.default(3).describe('Keepalives missed before a device is marked offline'),
-  REGISTER_MIN_EXPIRES_S: positiveInt.default(60).describe('Smallest registration expiry accepted (423 below it)'),
   CATALOG_GAP_TIMEOUT_MS: positiveInt.default(5000).describe('Time without a new catalog packet after which what arrived is stored'),
   CATALOG_MAX_ITEMS: positiveInt.default(50000).describe('Most channels one device may report in one catalog'),
   SIP_MAX_MESSAGE_BYTES: positiveInt.default(262144).describe('Largest SIP message accepted (UDP datagram or TCP frame)'),

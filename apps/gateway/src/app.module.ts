@@ -1,0 +1,47 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { GATEWAY_CONFIG, type GatewayConfig } from './config/config.schema';
+import { EventBus } from './events/event-bus';
+import { DATABASE, DatabaseLifecycle, DatabaseSecretStore, databaseProvider } from './database/database.providers';
+import { SecretStore } from './auth/secret-store';
+import { SipService } from './sip/sip.service';
+import { RegistrarService } from './sip/registrar.service';
+import { DevicesService } from './devices/devices.service';
+import { DeviceQueriesService } from './devices/device-queries.service';
+import { CatalogSyncService } from './devices/catalog-sync.service';
+import { DeviceMessagesService } from './devices/device-messages.service';
+import { DeviceDirectory } from './devices/device-directory';
+import { DevicesDirectoryService } from './devices/devices-directory.service';
+import { ApiModule } from './api/api.module';
+
+/** Config, database, events and the device use-cases, shared by every module. */
+@Global()
+@Module({})
+export class CoreModule {
+  static forRoot(cfg: GatewayConfig): DynamicModule {
+    return {
+      module: CoreModule,
+      providers: [
+        { provide: GATEWAY_CONFIG, useValue: cfg },
+        EventBus,
+        databaseProvider,
+        DatabaseLifecycle,
+        { provide: SecretStore, useClass: DatabaseSecretStore },
+        SipService,
+        DevicesService,
+        CatalogSyncService,
+        DeviceQueriesService,
+        RegistrarService,
+        DeviceMessagesService,
+        { provide: DeviceDirectory, useClass: DevicesDirectoryService },
+      ],
+      exports: [GATEWAY_CONFIG, EventBus, DATABASE, SecretStore, SipService, DevicesService, DeviceQueriesService, CatalogSyncService, DeviceDirectory],
+    };
+  }
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(cfg: GatewayConfig): DynamicModule {
+    return { module: AppModule, imports: [CoreModule.forRoot(cfg), ApiModule] };
+  }
+}

@@ -1,0 +1,51 @@
+import { NestFactory } from '@nestjs/core';
+import type { INestApplication, LogLevel } from '@nestjs/common';
+import type { AddressInfo } from 'node:net';
+import { loadConfig, type GatewayConfig } from './config/config.schema';
+import { AppModule } from './app.module';
+import { configureHttpApp } from './api/configure-http-app';
+import { AuthService } from './auth/auth.service';
+import { SipService } from './sip/sip.service';
+
+export interface RunningGateway {
+  app: INestApplication;
+  config: GatewayConfig;
+  httpUrl: string;
+  sipPort: number;
+  /** Set only on the first start without ADMIN_PASSWORD. */
+  generatedPassword?: string;
+  close(): Promise<void>;
+}
+
+const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+
+function nestLogLevels(level: GatewayConfig['LOG_LEVEL']): LogLevel[] | false {
+  if (level === 'silent') return false;
+  const map: Record<string, LogLevel> = { fatal: 'fatal', error: 'error', warn: 'warn', info: 'log', debug: 'debug', trace: 'verbose' };
+  return LEVELS.slice(0, LEVELS.indexOf(map[level]!) + 1);
+}
+
+/** Builds and starts the gateway (HTTP + SIP). Used by main.ts and by the end-to-end tests. */
+export async function startGateway(env: Record<string, string | undefined> = process.env): Promise<RunningGateway> {
+  const config = loadConfig(env);
+  const app = await NestFactory.create(AppModule.forRoot(config), { logger: nestLogLevels(config.LOG_LEVEL), bodyParser: false });
+  app.enableShutdownHooks();
+  configureHttpApp(app);
+  const { generatedPassword } = await app.get(AuthService).init();
+  await app.listen(config.HTTP_PORT, config.HTTP_HOST);
+  const addr = app.getHttpServer().address() as AddressInfo;
+  const host = config.HTTP_HOST === '0.0.0.0' || config.HTTP_HOST === '::' ? '127.0.0.1' : config.HTTP_HOST;
+  let closed = false;
+  return {
+    app,
+    config,
+    httpUrl: `http://${host}:${addr.port}`,
+    sipPort: app.get(SipService).port,
+    generatedPassword,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await app.close();
+    },
+  };
+}

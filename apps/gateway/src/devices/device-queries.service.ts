@@ -1,0 +1,118 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { encodeQuery, type ManscdpMessage } from '@gb/gb28181';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config.schema';
+import { GatewayError } from '../common/gateway-error';
+import { SipService } from '../sip/sip.service';
+import { DevicesService } from './devices.service';
+import { CatalogSyncService } from './catalog-sync.service';
+
+const MANSCDP = 'Application/MANSCDP+xml';
+/** How long we wait for a device's answer MESSAGE to a query (after its 200 to ours). */
+export const QUERY_ANSWER_TIMEOUT_MS = 10_000;
+
+interface PendingAnswer {
+  resolve(m: ManscdpMessage): void;
+  reject(e: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+/** Queries the platform sends to devices (GB/T 28181 §9.5 Catalog, DeviceInfo, DeviceStatus) and waits for their answers. */
+@Injectable()
+export class DeviceQueriesService {
+  private readonly log = new Logger('queries');
+  private sn = Math.floor(Math.random() * 100000);
+  private readonly pending = new Map<string, PendingAnswer>();
+
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly cfg: GatewayConfig,
+    private readonly sip: SipService,
+    private readonly devices: DevicesService,
+    private readonly catalog: CatalogSyncService,
+  ) {}
+
+  nextSn(): number {
+    this.sn = this.sn >= 999_999_999 ? 1 : this.sn + 1;
+    return this.sn;
+  }
+
+  /** Sends a MANSCDP query MESSAGE; resolves when the device accepted it (2xx). */
+  async sendQuery(deviceId: string, cmdType: string, sn: number, extra?: Record<string, string | number>): Promise<void> {
+    const s = this.devices.requireOnline(deviceId);
+    const body = encodeQuery(cmdType, sn, deviceId, extra);
+    let res;
+    try {
+      res = await this.sip.send({ method: 'MESSAGE', targetId: deviceId, flow: s.flow, body, contentType: MANSCDP });
+    } catch (e) {
+      throw new GatewayError('DEVICE_TIMEOUT', `device ${deviceId} did not answer the ${cmdType} query`, { deviceId }, { cause: e });
+    }
+    if (res.status >= 300) throw new GatewayError('DEVICE_TIMEOUT', `device ${deviceId} refused the ${cmdType} query: ${res.status} ${res.reason}`, { deviceId, status: res.status });
+  }
+
+  async syncCatalog(deviceId: string): Promise<{ sn: number }> {
+    const sn = this.nextSn();
+    this.catalog.begin(deviceId, sn);
+    await this.sendQuery(deviceId, 'Catalog', sn);
+    return { sn };
+  }
+
+  /** Sends a query and waits for the device's answering MESSAGE with the same SN. */
+  async ask(deviceId: string, cmdType: string): Promise<ManscdpMessage> {
+    const sn = this.nextSn();
+    const key = `${deviceId}:${sn}`;
+    const answer = new Promise<ManscdpMessage>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(key);
+        reject(new GatewayError('DEVICE_TIMEOUT', `device ${deviceId} sent no ${cmdType} answer within ${QUERY_ANSWER_TIMEOUT_MS} ms`, { deviceId }));
+      }, QUERY_ANSWER_TIMEOUT_MS);
+      this.pending.set(key, { resolve, reject, timer });
+    });
+    try {
+      await this.sendQuery(deviceId, cmdType, sn);
+    } catch (e) {
+      const p = this.pending.get(key);
+      if (p) clearTimeout(p.timer);
+      this.pending.delete(key);
+      answer.catch(() => undefined);
+      throw e;
+    }
+    return answer;
+  }
+
+  /** Called by the MESSAGE handler for every Response; true if someone was waiting for it. */
+  deliverAnswer(deviceId: string, m: ManscdpMessage): boolean {
+    const key = `${deviceId}:${m.sn}`;
+    const p = this.pending.get(key);
+    if (!p) return false;
+    clearTimeout(p.timer);
+    this.pending.delete(key);
+    p.resolve(m);
+    return true;
+  }
+
+  /** After a (re-)registration: DeviceInfo then Catalog, in the background. */
+  afterRegistration(deviceId: string): void {
+    void (async () => {
+      try {
+        const info = await this.ask(deviceId, 'DeviceInfo');
+        if (info.kind === 'DeviceInfoResponse') {
+          await this.devices.setInfo(deviceId, { manufacturer: info.manufacturer, model: info.model, firmware: info.firmware, name: info.deviceName });
+        }
+      } catch (e) {
+        this.log.warn(`DeviceInfo for ${deviceId}: ${(e as Error).message}`);
+      }
+      try {
+        await this.syncCatalog(deviceId);
+      } catch (e) {
+        this.log.warn(`Catalog for ${deviceId}: ${(e as Error).message}`);
+      }
+    })();
+  }
+
+  close(): void {
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(new Error('shutting down'));
+    }
+    this.pending.clear();
+  }
+}

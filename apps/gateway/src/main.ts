@@ -1,0 +1,26 @@
+import 'reflect-metadata';
+import { startGateway } from './bootstrap';
+import { ConfigValidationError } from './config/config.schema';
+
+async function main(): Promise<void> {
+  const gw = await startGateway();
+  const lines = [
+    '',
+    `  GB28181 gateway ready`,
+    `  API        ${gw.httpUrl}/api   (OpenAPI: ${gw.httpUrl}/api/docs)`,
+    `  SIP        udp+tcp ${gw.config.SIP_HOST}:${gw.sipPort}  id ${gw.config.SIP_ID}  domain ${gw.config.SIP_DOMAIN}`,
+    `  Database   ${gw.config.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : `embedded under ${gw.config.DATA_DIR}`}`,
+    `  Login      ${gw.config.ADMIN_USER} / ${gw.generatedPassword ?? (gw.config.ADMIN_PASSWORD ? '(ADMIN_PASSWORD)' : '(generated at first start; see the first start\'s output)')}`,
+  ];
+  if (gw.generatedPassword) lines.push('  The admin password above was generated now and is shown only this once (only its hash is stored).');
+  process.stdout.write(lines.join('\n') + '\n\n');
+}
+
+main().catch((e) => {
+  if (e instanceof ConfigValidationError) {
+    process.stderr.write(`${e.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`gateway failed to start: ${(e as Error).stack ?? e}\n`);
+  process.exit(1);
+});

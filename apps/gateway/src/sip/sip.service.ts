@@ -1,0 +1,90 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { createRequest, newBranch, newCallId, newTag, type SipRequest, type SipResponse } from '@gb/gb28181';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config.schema';
+import { SipEndpoint, type RequestHandler } from './sip-endpoint';
+import type { SipFlow } from './sip-flow';
+import { SipTransport } from './sip-transport';
+
+export interface OutgoingMessage {
+  method: 'MESSAGE' | 'INFO' | 'INVITE' | 'BYE' | 'SUBSCRIBE';
+  /** Device or channel ID the request is addressed to. */
+  targetId: string;
+  flow: SipFlow;
+  body?: Buffer;
+  contentType?: string;
+  headers?: [string, string][];
+  callId?: string;
+  cseq?: number;
+  fromTag?: string;
+  toTag?: string;
+}
+
+/** Owns the SIP listeners and the transaction layer; other services register method handlers on it. */
+@Injectable()
+export class SipService implements OnModuleInit, OnApplicationShutdown {
+  private readonly log = new Logger('sip');
+  readonly transport: SipTransport;
+  readonly endpoint: SipEndpoint;
+  private cseq = 1;
+
+  constructor(@Inject(GATEWAY_CONFIG) private readonly cfg: GatewayConfig) {
+    this.transport = new SipTransport({
+      host: cfg.SIP_HOST,
+      port: cfg.SIP_PORT,
+      maxMessageBytes: cfg.SIP_MAX_MESSAGE_BYTES,
+      tcpIdleTimeoutMs: cfg.SIP_TCP_IDLE_TIMEOUT_MS,
+      maxTcpConnections: cfg.SIP_TCP_MAX_CONNECTIONS,
+      advertisedHost: cfg.SIP_ADVERTISED_HOST,
+    });
+    this.endpoint = new SipEndpoint(this.transport);
+    this.endpoint.onHandlerError = (e, req) => this.log.error(`handler for ${req.method} failed: ${(e as Error).stack ?? e}`);
+    this.transport.on('malformed', (m) => this.log.debug(`dropped malformed SIP from ${m.flow.remoteHost}:${m.flow.remotePort} (${m.code}: ${m.message})`));
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.transport.listen();
+    this.log.log(`SIP listening on ${this.cfg.SIP_HOST}:${this.transport.port} (UDP+TCP), id ${this.cfg.SIP_ID}, domain ${this.cfg.SIP_DOMAIN}`);
+  }
+
+  get port(): number {
+    return this.transport.port;
+  }
+
+  on(method: string, handler: RequestHandler): void {
+    this.endpoint.on(method, handler);
+  }
+
+  /** Builds and sends a request from the platform to a device; resolves with its final response. */
+  send(m: OutgoingMessage): Promise<SipResponse> {
+    return this.endpoint.request(this.build(m), m.flow);
+  }
+
+  build(m: OutgoingMessage): SipRequest {
+    const localHost = m.flow.localHost;
+    const localPort = this.transport.port;
+    return createRequest({
+      method: m.method,
+      uri: `sip:${m.targetId}@${m.flow.remoteHost}:${m.flow.remotePort}`,
+      via: { transport: m.flow.transport.toUpperCase(), host: localHost, port: localPort, branch: newBranch() },
+      from: { uri: `sip:${this.cfg.SIP_ID}@${this.cfg.SIP_DOMAIN}`, tag: m.fromTag ?? newTag() },
+      to: { uri: `sip:${m.targetId}@${this.cfg.SIP_DOMAIN}`, tag: m.toTag },
+      callId: m.callId ?? newCallId(localHost),
+      cseq: m.cseq ?? this.nextCseq(),
+      contact: `<sip:${this.cfg.SIP_ID}@${localHost}:${localPort}>`,
+      maxForwards: 70,
+      headers: m.headers,
+      body: m.body,
+      contentType: m.contentType,
+    });
+  }
+
+  nextCseq(): number {
+    this.cseq = this.cseq >= 2 ** 31 - 1 ? 1 : this.cseq + 1;
+    return this.cseq;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.endpoint.close();
+    await this.transport.close();
+  }
+}
