@@ -1,0 +1,37 @@
+export { AppSecretEntity } from './entities/app-secret.entity';
+export { ChannelEntity } from './entities/channel.entity';
+export {
+  DEFAULT_DEVICE_SETTINGS,
+  DEVICE_CHARSETS,
+  DeviceSettingsEntity,
+  STREAM_TRANSPORTS,
+  type DeviceCharset,
+  type StreamTransport,
+} from './entities/device-settings.entity';
+export { DeviceEntity, type DeviceTransport } from './entities/device.entity';
+export { InitialSchema1795824000000 } from './migrations/1795824000000-initial-schema';
+export { EMBEDDED_LOCK_FILE, EMBEDDED_PGDATA_DIR } from './embedded-postgres';
+export {
+  DEFAULT_POOL_SIZE,
+  ENTITIES,
+  MIGRATIONS,
+  MIGRATION_LOCK_KEY,
+  openDatabase,
+  type Database,
+  type OpenDatabaseOptions,
+} from './open-database';
+export { PersistenceError, isPersistenceError, type PersistenceErrorCode } from './persistence-error';
+export { CHANNEL_UPSERT_CHUNK_ROWS, ChannelRepository, type ChannelRow } from './repositories/channel.repository';
+export {
+  DeviceSettingsRepository,
+  type DeviceSettings,
+  type DeviceSettingsPatch,
+} from './repositories/device-settings.repository';
+export {
+  DeviceRepository,
+  LIVENESS_CHUNK_ROWS,
+  type DeviceInfoPatch,
+  type DeviceRegistration,
+  type LivenessRow,
+} from './repositories/device.repository';
+export { SecretRepository } from './repositories/secret.repository';

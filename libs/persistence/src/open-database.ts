@@ -1,0 +1,140 @@
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { AppSecretEntity } from './entities/app-secret.entity';
+import { ChannelEntity } from './entities/channel.entity';
+import { DeviceSettingsEntity } from './entities/device-settings.entity';
+import { DeviceEntity } from './entities/device.entity';
+import { EmbeddedPostgres } from './embedded-postgres';
+import { InitialSchema1795824000000 } from './migrations/1795824000000-initial-schema';
+import { PersistenceError } from './persistence-error';
+import { ChannelRepository } from './repositories/channel.repository';
+import { DeviceSettingsRepository } from './repositories/device-settings.repository';
+import { DeviceRepository } from './repositories/device.repository';
+import { SecretRepository } from './repositories/secret.repository';
+
+export const ENTITIES = [DeviceEntity, ChannelEntity, DeviceSettingsEntity, AppSecretEntity];
+export const MIGRATIONS = [InitialSchema1795824000000];
+
+/** Pool sizes when the caller gives none. Embedded queries run one at a time anyway. */
+export const DEFAULT_POOL_SIZE = { postgres: 10, embedded: 4 } as const;
+/** pg_advisory_lock key held while migrating, so two gateways sharing one PostgreSQL migrate in turn. */
+export const MIGRATION_LOCK_KEY = 2818_1795;
+
+export interface OpenDatabaseOptions {
+  /** postgres://… ; unset = embedded PostgreSQL (PGlite) under `dataDir`. */
+  databaseUrl?: string;
+  /** Embedded mode keeps `<dataDir>/pgdata` and `<dataDir>/pgdata.lock`; created when missing. */
+  dataDir: string;
+  /** TypeORM query logging. */
+  logging?: boolean;
+  poolSize?: number;
+  /** Tests only: let TypeORM create the schema from the entities instead of running migrations. */
+  synchronize?: boolean;
+}
+
+export interface Database {
+  dataSource: DataSource;
+  kind: 'postgres' | 'embedded';
+  devices: DeviceRepository;
+  channels: ChannelRepository;
+  settings: DeviceSettingsRepository;
+  secrets: SecretRepository;
+  /** Idempotent: closes the pool, then (embedded) the socket server, PGlite and the data-dir lock. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the database and brings its schema up to date (pending migrations run inside one transaction).
+ * Errors: PersistenceError DATA_DIR_LOCKED, EMBEDDED_START_FAILED, DATABASE_UNREACHABLE, MIGRATION_FAILED.
+ */
+export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
+  const kind = opts.databaseUrl ? 'postgres' : 'embedded';
+  const poolSize = opts.poolSize ?? DEFAULT_POOL_SIZE[kind];
+  // Room for pool churn: the socket server counts a closed connection until its close event runs.
+  const embedded = kind === 'embedded' ? await EmbeddedPostgres.start(opts.dataDir, poolSize * 2 + 2) : undefined;
+
+  const connection = embedded
+    ? { host: embedded.host, port: embedded.port, username: 'postgres', database: 'postgres' }
+    : { url: opts.databaseUrl };
+  const options: DataSourceOptions = {
+    type: 'postgres',
+    ...connection,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsRun: false,
+    migrationsTransactionMode: 'all',
+    synchronize: opts.synchronize ?? false,
+    installExtensions: false,
+    logging: opts.logging ?? false,
+    applicationName: 'gb-gateway',
+    extra: { max: poolSize },
+  };
+  const dataSource = new DataSource(options);
+
+  try {
+    try {
+      await dataSource.initialize();
+    } catch (e) {
+      throw new PersistenceError(
+        'DATABASE_UNREACHABLE',
+        `cannot connect to ${embedded ? `embedded PostgreSQL at ${embedded.host}:${embedded.port}` : describeUrl(opts.databaseUrl)}: ${messageOf(e)}`,
+        { cause: e },
+      );
+    }
+    if (!opts.synchronize) await migrate(dataSource);
+  } catch (e) {
+    if (dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
+    await embedded?.stop().catch(() => undefined);
+    throw e;
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    dataSource,
+    kind,
+    devices: new DeviceRepository(dataSource),
+    channels: new ChannelRepository(dataSource),
+    settings: new DeviceSettingsRepository(dataSource),
+    secrets: new SecretRepository(dataSource),
+    close() {
+      closing ??= (async () => {
+        try {
+          if (dataSource.isInitialized) await dataSource.destroy();
+        } finally {
+          await embedded?.stop();
+        }
+      })();
+      return closing;
+    },
+  };
+}
+
+async function migrate(dataSource: DataSource): Promise<void> {
+  const runner = dataSource.createQueryRunner();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    try {
+      await dataSource.runMigrations({ transaction: 'all' });
+    } finally {
+      await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+    }
+  } catch (e) {
+    throw new PersistenceError('MIGRATION_FAILED', `schema migration failed: ${messageOf(e)}`, { cause: e });
+  } finally {
+    await runner.release();
+  }
+}
+
+/** host:port/db of a URL, never its password (DATABASE_URL is a secret). */
+function describeUrl(url: string | undefined): string {
+  try {
+    const u = new URL(url ?? '');
+    return `PostgreSQL at ${u.hostname}:${u.port || '5432'}${u.pathname}`;
+  } catch {
+    return 'PostgreSQL (DATABASE_URL is not a valid URL)';
+  }
+}
+
+function messageOf(e: unknown): string {
+  if (e instanceof AggregateError && e.errors.length) return e.errors.map(messageOf).join('; ');
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,149 @@
+import type { DataSource, Repository } from 'typeorm';
+import { DeviceEntity, type DeviceTransport } from '../entities/device.entity';
+import { PersistenceError } from '../persistence-error';
+import { chunk, lastPerKey, quotedColumn } from '../sql-columns';
+
+/** Rows per UPDATE statement in flushLiveness. */
+export const LIVENESS_CHUNK_ROWS = 1000;
+
+/** Columns a first registration must carry (the rest have defaults or are nullable). */
+const REQUIRED_ON_INSERT = ['transport', 'remoteHost', 'remotePort', 'localHost', 'localPort'] as const;
+/** Maintained by the database; never written by callers. */
+const NOT_WRITABLE = new Set(['deviceId', 'createdAt', 'updatedAt']);
+
+export type DeviceRegistration = Partial<Omit<DeviceEntity, 'createdAt' | 'updatedAt'>> & { deviceId: string };
+
+export interface DeviceInfoPatch {
+  manufacturer?: string | null;
+  model?: string | null;
+  firmware?: string | null;
+  name?: string | null;
+}
+
+export interface LivenessRow {
+  deviceId: string;
+  lastKeepaliveAt: Date;
+  online: boolean;
+  /** When given, the device's current source address replaces the stored one. */
+  remoteHost?: string;
+  remotePort?: number;
+  transport?: DeviceTransport | string;
+}
+
+/** Devices table access. Thin: no business rules, every write is one statement (per chunk). */
+export class DeviceRepository {
+  private readonly repo: Repository<DeviceEntity>;
+
+  constructor(private readonly dataSource: DataSource) {
+    this.repo = dataSource.getRepository(DeviceEntity);
+  }
+
+  findAll(): Promise<DeviceEntity[]> {
+    return this.repo.find({ order: { deviceId: 'ASC' } });
+  }
+
+  findById(deviceId: string): Promise<DeviceEntity | null> {
+    return this.repo.findOneBy({ deviceId });
+  }
+
+  /**
+   * INSERT … ON CONFLICT (device_id) DO UPDATE of exactly the given (non-undefined) properties.
+   * A device seen for the first time must carry transport, remoteHost, remotePort, localHost, localPort.
+   */
+  async upsertRegistration(d: DeviceRegistration): Promise<void> {
+    const metadata = this.repo.metadata;
+    const columns: string[] = ['"device_id"'];
+    const params: unknown[] = [d.deviceId];
+    const updates: string[] = [];
+    for (const [property, value] of Object.entries(d)) {
+      if (value === undefined || NOT_WRITABLE.has(property)) continue;
+      const column = quotedColumn(metadata, property);
+      params.push(value);
+      columns.push(column);
+      updates.push(`${column} = EXCLUDED.${column}`);
+    }
+    updates.push('"updated_at" = now()');
+    const sql =
+      `INSERT INTO "devices" (${columns.join(', ')}) VALUES (${params.map((_, i) => `$${i + 1}`).join(', ')}) ` +
+      `ON CONFLICT ("device_id") DO UPDATE SET ${updates.join(', ')}`;
+    try {
+      await this.dataSource.query(sql, params);
+    } catch (e) {
+      // 23502 not_null_violation: a first registration without an address.
+      if ((e as { code?: string }).code === '23502') {
+        const missing = REQUIRED_ON_INSERT.filter((k) => d[k] === undefined);
+        throw new PersistenceError(
+          'MISSING_COLUMN',
+          `first registration of ${d.deviceId} lacks ${missing.join(', ') || 'a required column'}`,
+          { cause: e },
+        );
+      }
+      throw e;
+    }
+  }
+
+  /** Sets the given DeviceInfo fields (undefined = leave as is). */
+  async updateInfo(deviceId: string, info: DeviceInfoPatch): Promise<void> {
+    await this.updateColumns(deviceId, { ...info });
+  }
+
+  async markOffline(deviceIds: readonly string[]): Promise<void> {
+    if (deviceIds.length === 0) return;
+    await this.dataSource.query(
+      `UPDATE "devices" SET "online" = false, "updated_at" = now() WHERE "device_id" = ANY($1::varchar[]) AND "online"`,
+      [deviceIds],
+    );
+  }
+
+  /**
+   * Writes a batch of keepalive results: one `UPDATE … FROM unnest(…)` per LIVENESS_CHUNK_ROWS rows.
+   * Unknown device ids are ignored; for a device listed twice the last row wins.
+   */
+  async flushLiveness(rows: readonly LivenessRow[]): Promise<void> {
+    const unique = lastPerKey(rows, (r) => r.deviceId);
+    for (const part of chunk(unique, LIVENESS_CHUNK_ROWS)) {
+      await this.dataSource.query(
+        `UPDATE "devices" AS d SET
+           "last_keepalive_at" = v.ts,
+           "online" = v.online,
+           "remote_host" = COALESCE(v.host, d."remote_host"),
+           "remote_port" = COALESCE(v.port, d."remote_port"),
+           "transport" = COALESCE(v.transport, d."transport"),
+           "updated_at" = now()
+         FROM unnest($1::varchar[], $2::timestamptz[], $3::boolean[], $4::varchar[], $5::int[], $6::varchar[])
+           AS v(id, ts, online, host, port, transport)
+         WHERE d."device_id" = v.id`,
+        [
+          part.map((r) => r.deviceId),
+          part.map((r) => r.lastKeepaliveAt),
+          part.map((r) => r.online),
+          part.map((r) => r.remoteHost ?? null),
+          part.map((r) => r.remotePort ?? null),
+          part.map((r) => r.transport ?? null),
+        ],
+      );
+    }
+  }
+
+  /** Deletes the device; its channels and settings go with it (ON DELETE CASCADE). */
+  async delete(deviceId: string): Promise<void> {
+    await this.dataSource.query(`DELETE FROM "devices" WHERE "device_id" = $1`, [deviceId]);
+  }
+
+  async setChannelCount(deviceId: string, count: number, syncedAt: Date | null): Promise<void> {
+    await this.updateColumns(deviceId, { channelCount: count, catalogSyncedAt: syncedAt });
+  }
+
+  private async updateColumns(deviceId: string, values: Record<string, unknown>): Promise<void> {
+    const sets: string[] = [];
+    const params: unknown[] = [deviceId];
+    for (const [property, value] of Object.entries(values)) {
+      if (value === undefined) continue;
+      params.push(value);
+      sets.push(`${quotedColumn(this.repo.metadata, property)} = $${params.length}`);
+    }
+    if (sets.length === 0) return;
+    sets.push('"updated_at" = now()');
+    await this.dataSource.query(`UPDATE "devices" SET ${sets.join(', ')} WHERE "device_id" = $1`, params);
+  }
+}
