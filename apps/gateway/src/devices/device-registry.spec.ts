@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { DeviceRegistry } from './device-registry';
+import type { DeviceSession } from './device-session';
+
+function session(id: string, patch: Partial<DeviceSession> = {}): DeviceSession {
+  return {
+    deviceId: id,
+    name: null,
+    flow: { transport: 'udp', remoteHost: '127.0.0.1', remotePort: 5070, localHost: '127.0.0.1', localPort: 5060 },
+    contactUri: null,
+    expires: 3600,
+    registeredAt: 0,
+    registrationExpiresAt: 3_600_000,
+    lastKeepaliveAt: 0,
+    online: true,
+    manufacturer: null,
+    model: null,
+    firmware: null,
+    channelCount: 0,
+    catalogSyncedAt: null,
+    password: null,
+    charset: 'auto',
+    streamTransport: 'tcp-passive',
+    ...patch,
+  };
+}
+
+describe('DeviceRegistry.sweep()', () => {
+  const reg = () => new DeviceRegistry({ keepaliveIntervalMs: 60_000, maxMissed: 3 });
+
+  it('keeps a device online until interval × maxMissed after its last keepalive', () => {
+    const r = reg();
+    r.set(session('a', { lastKeepaliveAt: 10_000 }));
+    expect(r.sweep(10_000 + 179_999)).toEqual([]);
+    const out = r.sweep(10_000 + 180_000);
+    expect(out.map((o) => [o.session.deviceId, o.reason])).toEqual([['a', 'keepalive-timeout']]);
+    expect(r.get('a')!.online).toBe(false);
+  });
+
+  it('takes a device offline when its registration expires before the keepalive bound', () => {
+    const r = reg();
+    r.set(session('b', { lastKeepaliveAt: 0, registrationExpiresAt: 30_000 }));
+    expect(r.sweep(29_999)).toEqual([]);
+    expect(r.sweep(30_000).map((o) => o.reason)).toEqual(['expired']);
+  });
+
+  it('reports each device going offline once', () => {
+    const r = reg();
+    r.set(session('c', { lastKeepaliveAt: 0 }));
+    expect(r.sweep(1e9)).toHaveLength(1);
+    expect(r.sweep(2e9)).toHaveLength(0);
+  });
+
+  it('takeDirty() returns marked and swept sessions once, skipping deleted ones', () => {
+    const r = reg();
+    const a = session('a', { lastKeepaliveAt: 1e12 });
+    const b = session('b', { lastKeepaliveAt: 0 });
+    const c = session('c', { lastKeepaliveAt: 1e12 });
+    [a, b, c].forEach((s) => r.set(s));
+    r.markDirty(a);
+    r.markDirty(c);
+    r.delete('c');
+    r.sweep(200_000);
+    expect(r.takeDirty().map((s) => s.deviceId).sort()).toEqual(['a', 'b']);
+    expect(r.takeDirty()).toEqual([]);
+  });
+});
