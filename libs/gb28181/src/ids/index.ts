@@ -1,2 +1,2 @@
-// filled in by the ids module; re-exported from ../index.ts
-export {};
+// 20-digit GB/T 28181 identifiers and the INVITE SSRC; re-exported from ../index.ts
+export * from './gb-id';

@@ -1,2 +1,6 @@
-// filled in by the manscdp module; re-exported from ../index.ts
-export {};
+// MANSCDP XML bodies: charset, codec, multi-packet aggregation; re-exported from ../index.ts
+export * from './charset';
+export * from './manscdp.types';
+export * from './manscdp.codec';
+export * from './catalog-aggregator';
+export { decodeXmlEntities } from './manscdp-xml.parser';
