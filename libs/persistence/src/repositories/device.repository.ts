@@ -47,39 +47,30 @@ export class DeviceRepository {
   }
 
   /**
-   * INSERT … ON CONFLICT (device_id) DO UPDATE of exactly the given (non-undefined) properties.
-   * A device seen for the first time must carry transport, remoteHost, remotePort, localHost, localPort.
+   * Writes exactly the given (non-undefined) properties: INSERT … ON CONFLICT (device_id) DO UPDATE
+   * when the row could be inserted, else a plain UPDATE (PostgreSQL checks NOT NULL on the proposed
+   * row before it resolves the conflict). A device seen for the first time must carry transport,
+   * remoteHost, remotePort, localHost and localPort, else PersistenceError MISSING_COLUMN.
    */
   async upsertRegistration(d: DeviceRegistration): Promise<void> {
-    const metadata = this.repo.metadata;
-    const columns: string[] = ['"device_id"'];
-    const params: unknown[] = [d.deviceId];
-    const updates: string[] = [];
+    const values: Record<string, unknown> = {};
     for (const [property, value] of Object.entries(d)) {
-      if (value === undefined || NOT_WRITABLE.has(property)) continue;
-      const column = quotedColumn(metadata, property);
-      params.push(value);
-      columns.push(column);
-      updates.push(`${column} = EXCLUDED.${column}`);
+      if (value !== undefined && !NOT_WRITABLE.has(property)) values[property] = value;
     }
+    const missing = REQUIRED_ON_INSERT.filter((k) => values[k] === undefined);
+    if (missing.length > 0) {
+      if (await this.updateColumns(d.deviceId, values)) return;
+      throw new PersistenceError('MISSING_COLUMN', `first registration of ${d.deviceId} lacks ${missing.join(', ')}`);
+    }
+    const columns = ['"device_id"', ...Object.keys(values).map((p) => quotedColumn(this.repo.metadata, p))];
+    const params = [d.deviceId, ...Object.values(values)];
+    const updates = columns.slice(1).map((c) => `${c} = EXCLUDED.${c}`);
     updates.push('"updated_at" = now()');
-    const sql =
+    await this.dataSource.query(
       `INSERT INTO "devices" (${columns.join(', ')}) VALUES (${params.map((_, i) => `$${i + 1}`).join(', ')}) ` +
-      `ON CONFLICT ("device_id") DO UPDATE SET ${updates.join(', ')}`;
-    try {
-      await this.dataSource.query(sql, params);
-    } catch (e) {
-      // 23502 not_null_violation: a first registration without an address.
-      if ((e as { code?: string }).code === '23502') {
-        const missing = REQUIRED_ON_INSERT.filter((k) => d[k] === undefined);
-        throw new PersistenceError(
-          'MISSING_COLUMN',
-          `first registration of ${d.deviceId} lacks ${missing.join(', ') || 'a required column'}`,
-          { cause: e },
-        );
-      }
-      throw e;
-    }
+        `ON CONFLICT ("device_id") DO UPDATE SET ${updates.join(', ')}`,
+      params,
+    );
   }
 
   /** Sets the given DeviceInfo fields (undefined = leave as is). */
@@ -134,7 +125,8 @@ export class DeviceRepository {
     await this.updateColumns(deviceId, { channelCount: count, catalogSyncedAt: syncedAt });
   }
 
-  private async updateColumns(deviceId: string, values: Record<string, unknown>): Promise<void> {
+  /** UPDATE of the given columns; true when the device exists. */
+  private async updateColumns(deviceId: string, values: Record<string, unknown>): Promise<boolean> {
     const sets: string[] = [];
     const params: unknown[] = [deviceId];
     for (const [property, value] of Object.entries(values)) {
@@ -142,8 +134,12 @@ export class DeviceRepository {
       params.push(value);
       sets.push(`${quotedColumn(this.repo.metadata, property)} = $${params.length}`);
     }
-    if (sets.length === 0) return;
     sets.push('"updated_at" = now()');
-    await this.dataSource.query(`UPDATE "devices" SET ${sets.join(', ')} WHERE "device_id" = $1`, params);
+    // TypeORM's postgres driver answers an UPDATE with [rows, rowCount].
+    const [, count] = (await this.dataSource.query(
+      `UPDATE "devices" SET ${sets.join(', ')} WHERE "device_id" = $1`,
+      params,
+    )) as [unknown[], number];
+    return count > 0;
   }
 }

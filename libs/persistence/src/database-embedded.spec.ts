@@ -1,0 +1,53 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EMBEDDED_LOCK_FILE, EMBEDDED_PGDATA_DIR } from './embedded-postgres';
+import { openDatabase, type Database } from './open-database';
+import { describeRepositoryContract } from './repository.contract';
+
+// Each PGlite open costs seconds (initdb ~5 s on first open), so the whole file shares one data dir
+// and opens it twice: once fresh, once in the contract's reopen test.
+const root = mkdtempSync(join(tmpdir(), 'gb-persistence-'));
+const dataDir = join(root, 'data'); // does not exist yet: openDatabase creates it
+let current: Database | undefined;
+
+beforeAll(async () => {
+  current = await openDatabase({ dataDir });
+});
+
+afterAll(async () => {
+  await current?.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('openDatabase() without databaseUrl', () => {
+  it('creates the data dir, an embedded cluster under <dataDir>/pgdata and a lock file naming this pid', () => {
+    expect(current?.kind).toBe('embedded');
+    expect(existsSync(join(dataDir, EMBEDDED_PGDATA_DIR, 'PG_VERSION'))).toBe(true);
+    expect(JSON.parse(readFileSync(join(dataDir, EMBEDDED_LOCK_FILE), 'utf8'))).toMatchObject({ pid: process.pid });
+  });
+
+  it('a second open of the same dataDir while it is open fails with DATA_DIR_LOCKED and leaves the first usable', async () => {
+    await expect(openDatabase({ dataDir })).rejects.toMatchObject({ code: 'DATA_DIR_LOCKED' });
+    await expect(openDatabase({ dataDir })).rejects.toThrow(/in use by pid \d+/);
+    expect(await current!.dataSource.query('SELECT 1 AS ok')).toEqual([{ ok: 1 }]);
+  });
+
+  it('serves the postgres driver on an ephemeral 127.0.0.1 port', () => {
+    const o = current!.dataSource.options as { host?: string; port?: number };
+    expect(o.host).toBe('127.0.0.1');
+    expect(o.port).toBeGreaterThan(0);
+    expect(o.port).not.toBe(5432);
+  });
+});
+
+describeRepositoryContract('embedded (PGlite)', {
+  db: () => current!,
+  async reopen() {
+    await current!.close();
+    expect(existsSync(join(dataDir, EMBEDDED_LOCK_FILE))).toBe(false);
+    current = await openDatabase({ dataDir });
+    return current;
+  },
+});
