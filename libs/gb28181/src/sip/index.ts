@@ -1,2 +1,11 @@
-// filled in by the sip module; re-exported from ../index.ts
-export {};
+// SIP layer of the pure GB/T 28181 library: messages, parser, serializer, URIs, header values,
+// builders, TCP framer, digest auth and RFC 3261 §17 transactions.
+export * from './sip-message';
+export * from './sip-parser';
+export * from './sip-serializer';
+export * from './sip-uri';
+export * from './sip-header-values';
+export * from './sip-builders';
+export * from './sip-tcp.framer';
+export * from './digest';
+export * from './transaction';

@@ -1,0 +1,4 @@
+export * from './sip-timers';
+export * from './server-transaction';
+export * from './client-transaction';
+export * from './sip-transaction.manager';
