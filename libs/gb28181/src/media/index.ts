@@ -1,2 +1,10 @@
-// filled in by the media module; re-exported from ../index.ts
-export {};
+// Media protocol code: RTP, RFC 4571 framing, reordering, MPEG-2 PS demux/mux, H.264/H.265 NAL, SDP.
+export * from './rtp.codec';
+export * from './rfc4571.framer';
+export * from './rtp-reorder.buffer';
+export * from './exp-golomb.reader';
+export * from './nal';
+export * from './annexb-au.splitter';
+export * from './ps-stream-types';
+export * from './ps-demuxer';
+export * from './ps-muxer';
