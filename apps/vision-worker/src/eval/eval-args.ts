@@ -1,0 +1,44 @@
+import { VisionError } from '../vision-error';
+
+export interface EvalArgs {
+  input: string;
+  rois?: string;
+  model?: string;
+  fps: number;
+  tiles?: 1 | 2 | 3;
+}
+
+export const EVAL_USAGE =
+  'usage: npm run vision:eval -- <video file, image file or folder> [--rois rois.json] [--model path] [--fps N] [--tiles 1|2|3]';
+
+/** Parses the eval command line (after `--`). VISION_USAGE on anything unexpected. */
+export function parseEvalArgs(argv: readonly string[]): EvalArgs {
+  const out: Partial<EvalArgs> & { fps: number } = { fps: 5 };
+  const usage = (why: string): never => {
+    throw new VisionError('VISION_USAGE', `${why}\n${EVAL_USAGE}`);
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) usage(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--rois') out.rois = value();
+    else if (a === '--model') out.model = value();
+    else if (a === '--fps') {
+      const n = Number(value());
+      if (!(n > 0 && n <= 60)) usage('--fps must be a number in (0, 60]');
+      out.fps = n;
+    } else if (a === '--tiles') {
+      const n = Number(value());
+      if (n !== 1 && n !== 2 && n !== 3) usage('--tiles must be 1, 2 or 3');
+      out.tiles = n as 1 | 2 | 3;
+    } else if (a === '--help' || a === '-h') usage('help');
+    else if (a.startsWith('-')) usage(`unknown option ${a}`);
+    else if (out.input === undefined) out.input = a;
+    else usage(`unexpected argument ${a}`);
+  }
+  if (!out.input) usage('missing input');
+  return out as EvalArgs;
+}

@@ -1,0 +1,93 @@
+/**
+ * Offline evaluation: scores a video file, an image file or every image/video in a folder, printing one
+ * JSON line per scored frame and ROI on stdout. Errors go to stderr as `CODE: message`; exit 1 when
+ * anything failed, 2 on a usage error. Kept free of Nest DI (tsx has no decorator metadata).
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import type { CongestionScore, Roi } from '../contracts';
+import { FfmpegFrameSource } from '../frames/ffmpeg-frame-source';
+import { IMAGE_EXTENSIONS, readImageFile } from '../frames/image-file';
+import { resolveModelPath } from '../model/model-path';
+import { OnnxDetector } from '../model/onnx-detector';
+import { FramePipeline } from '../pipeline/frame-pipeline';
+import { isVisionError, VisionError } from '../vision-error';
+import { parseEvalArgs, type EvalArgs } from './eval-args';
+import { readRoiFile } from './roi-file';
+
+/** Widest still image fed to the detector (1920-wide stills are downsized first, like video). */
+const STILL_MAX_WIDTH = 1280;
+
+function line(s: CongestionScore, file?: string): string {
+  const { t, roi, index, level, vehicles, persons, ...rest } = s;
+  return JSON.stringify({ t: Math.round(t * 1000) / 1000, roi, index, level, vehicles, persons, ...(file ? { file } : {}), ...rest });
+}
+
+async function listInputs(input: string): Promise<{ files: string[]; folder: boolean }> {
+  let st;
+  try {
+    st = await stat(input);
+  } catch {
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(input)) return { files: [input], folder: false };
+    throw new VisionError('VISION_USAGE', `input not found: ${input}`);
+  }
+  if (!st.isDirectory()) return { files: [input], folder: false };
+  const names = (await readdir(input)).filter((n) => !n.startsWith('.')).sort();
+  const files = names.map((n) => join(input, n)).filter((p) => !['.xml', '.json', '.txt', '.md'].includes(extname(p).toLowerCase()));
+  return { files, folder: true };
+}
+
+async function scoreFile(detector: OnnxDetector, file: string, args: EvalArgs, rois: Roi[] | undefined, tag?: string): Promise<void> {
+  const pipeline = new FramePipeline(detector, { rois, stillTiles: args.tiles ?? 2, videoTiles: args.tiles ?? 1 });
+  if (IMAGE_EXTENSIONS.has(extname(file).toLowerCase())) {
+    const frame = await readImageFile(file, { maxWidth: STILL_MAX_WIDTH });
+    const r = await pipeline.processStill(frame);
+    for (const s of r.scores) process.stdout.write(line(s, tag) + '\n');
+    return;
+  }
+  const source = new FfmpegFrameSource(file, { fps: args.fps });
+  try {
+    for await (const { t, frame } of source) {
+      const r = await pipeline.processVideoFrame(frame, t);
+      for (const s of r.scores) process.stdout.write(line(s, tag) + '\n');
+    }
+  } finally {
+    source.close();
+  }
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let detector: OnnxDetector | undefined;
+  try {
+    const args = parseEvalArgs(argv);
+    const rois = args.rois ? await readRoiFile(args.rois) : undefined;
+    const { files, folder } = await listInputs(args.input);
+    detector = await OnnxDetector.load(resolveModelPath(args.model));
+    let failed = 0;
+    for (const file of files) {
+      try {
+        await scoreFile(detector, file, args, rois, folder ? basename(file) : undefined);
+      } catch (e) {
+        if (!isVisionError(e)) throw e;
+        failed++;
+        process.stderr.write(`${e.code}: ${e.message}\n`);
+      }
+    }
+    return failed > 0 ? 1 : 0;
+  } catch (e) {
+    if (isVisionError(e)) {
+      process.stderr.write(`${e.code}: ${e.message}\n`);
+      return e.code === 'VISION_USAGE' ? 2 : 1;
+    }
+    process.stderr.write(`internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+    return 1;
+  } finally {
+    await detector?.close();
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}
