@@ -103,7 +103,7 @@ export function parseSipUri(s: string): SipUri {
   if (!HOST_RE.test(host)) throw bad(`bad host "${host.slice(0, 64)}"`);
 
   const params: Record<string, string | null> = {};
-  if (paramsPart !== '') {
+  if (semi >= 0) {
     for (const p of paramsPart.split(';')) {
       if (p === '') throw bad('empty URI parameter');
       const eq = p.indexOf('=');
