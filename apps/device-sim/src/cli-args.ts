@@ -1,0 +1,118 @@
+import { parseArgs } from 'node:util';
+import { normaliseCharsetLabel, type ManscdpCharset } from '@gb/gb28181';
+import type { DeviceFleetOptions } from './device-fleet';
+import { DEFAULT_CIVIL_CODE, DEFAULT_FIRST_DEVICE_ID, DEFAULT_SERVER_ID, offsetGbId } from './sim-options';
+
+export interface CliOptions {
+  fleet: DeviceFleetOptions;
+  /** Exit after this many seconds; undefined = run until SIGINT. */
+  durationSeconds?: number;
+  unregisterOnExit: boolean;
+  quiet: boolean;
+  help: boolean;
+}
+
+export class CliUsageError extends Error {}
+
+export const HELP = `gb-device-sim: simulates GB/T 28181 devices that register with a platform.
+
+Usage: npm run device-sim -- [options]
+
+  --server host:port         platform SIP address                  (127.0.0.1:5060)
+  --server-id ID             platform 20-digit ID                  (${DEFAULT_SERVER_ID})
+  --domain D                 SIP domain / digest realm             (first 10 digits of --server-id)
+  --password P               digest password                       (12345678)
+  --transport udp|tcp        SIP transport                         (udp)
+  --count N                  number of devices                     (1)
+  --first-id ID              first device ID; the serial increments (${DEFAULT_FIRST_DEVICE_ID})
+  --channels K               channels per device                   (4)
+  --civil-code C             channels' CivilCode                   (${DEFAULT_CIVIL_CODE})
+  --keepalive S              keepalive interval, seconds           (60)
+  --expires S                REGISTER Expires, seconds             (3600)
+  --charset C                GB2312 | GBK | GB18030 | UTF-8        (GB2312)
+  --catalog-per-message M    catalog items per MESSAGE             (2)
+  --local-host IP            address to bind and advertise         (127.0.0.1)
+  --rate R                   registrations started per second      (50)
+  --duration S               exit after S seconds                  (run until Ctrl-C)
+  --unregister-on-exit       send REGISTER Expires: 0 when leaving (on Ctrl-C it always does)
+  --quiet                    print only the summary
+  -h, --help                 this text
+`;
+
+function int(name: string, v: string | undefined, def: number, min: number, max: number): number {
+  if (v === undefined) return def;
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new CliUsageError(`--${name} must be an integer in ${min}..${max}, got "${v}"`);
+  return Number(v);
+}
+
+/** Parses argv (without node and script) into fleet options; throws CliUsageError naming the bad option. */
+export function parseCliArgs(argv: string[]): CliOptions {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        server: { type: 'string' }, 'server-id': { type: 'string' }, domain: { type: 'string' }, password: { type: 'string' },
+        transport: { type: 'string' }, count: { type: 'string' }, 'first-id': { type: 'string' }, channels: { type: 'string' },
+        'civil-code': { type: 'string' }, keepalive: { type: 'string' }, expires: { type: 'string' }, charset: { type: 'string' },
+        'catalog-per-message': { type: 'string' }, 'local-host': { type: 'string' }, rate: { type: 'string' }, duration: { type: 'string' },
+        'unregister-on-exit': { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (e) {
+    throw new CliUsageError((e as Error).message);
+  }
+  const s = (k: string) => values[k] as string | undefined;
+  const server = s('server') ?? '127.0.0.1:5060';
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:]+):(\d{1,5})$/.exec(server);
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new CliUsageError(`--server must be host:port, got "${server}"`);
+  const serverId = s('server-id') ?? DEFAULT_SERVER_ID;
+  if (!/^\d{20}$/.test(serverId)) throw new CliUsageError(`--server-id must be 20 digits, got "${serverId}"`);
+  const firstId = s('first-id') ?? DEFAULT_FIRST_DEVICE_ID;
+  if (!/^\d{20}$/.test(firstId)) throw new CliUsageError(`--first-id must be 20 digits, got "${firstId}"`);
+  const transport = (s('transport') ?? 'udp').toLowerCase();
+  if (transport !== 'udp' && transport !== 'tcp') throw new CliUsageError(`--transport must be udp or tcp, got "${transport}"`);
+  const charsetLabel = s('charset') ?? 'GB2312';
+  const charset: ManscdpCharset | null = normaliseCharsetLabel(charsetLabel);
+  if (!charset) throw new CliUsageError(`--charset must be GB2312, GBK, GB18030 or UTF-8, got "${charsetLabel}"`);
+  const count = int('count', s('count'), 1, 1, 100_000);
+  try {
+    offsetGbId(firstId, count - 1);
+  } catch {
+    throw new CliUsageError(`--count ${count} overflows the 6-digit serial of --first-id ${firstId}`);
+  }
+  const rateText = s('rate');
+  const rate = rateText === undefined ? 50 : Number(rateText);
+  if (!Number.isFinite(rate) || rate < 0) throw new CliUsageError(`--rate must be a non-negative number, got "${rateText}"`);
+  const durationText = s('duration');
+  const duration = durationText === undefined ? undefined : Number(durationText);
+  if (duration !== undefined && (!Number.isFinite(duration) || duration <= 0)) throw new CliUsageError(`--duration must be a positive number of seconds, got "${durationText}"`);
+  return {
+    fleet: {
+      count,
+      ratePerSecond: rate,
+      firstDeviceId: firstId,
+      channelsPerDevice: int('channels', s('channels'), 4, 0, 10_000),
+      civilCode: s('civil-code') ?? DEFAULT_CIVIL_CODE,
+      serverHost: m[1]!.replace(/^\[|\]$/g, ''),
+      serverPort: Number(m[2]),
+      serverId,
+      domain: s('domain') ?? serverId.slice(0, 10),
+      password: s('password') ?? '12345678',
+      transport,
+      localHost: s('local-host') ?? '127.0.0.1',
+      expires: int('expires', s('expires'), 3600, 10, 86_400 * 7),
+      keepaliveSeconds: int('keepalive', s('keepalive'), 60, 1, 86_400),
+      charset,
+      catalogPerMessage: int('catalog-per-message', s('catalog-per-message'), 2, 1, 10_000),
+      manufacturer: 'GBSIM',
+      model: 'SIM-NVR',
+      firmware: '1.0.0',
+    },
+    durationSeconds: duration,
+    unregisterOnExit: values['unregister-on-exit'] === true,
+    quiet: values['quiet'] === true,
+    help: values['help'] === true,
+  };
+}

@@ -1,0 +1,224 @@
+import {
+  createResponse,
+  encodeCatalogResponses,
+  encodeDeviceInfoResponse,
+  encodeDeviceStatusResponse,
+  encodeRecordInfoResponses,
+  parseManscdp,
+  type ManscdpMessage,
+  type SipMessage,
+  type SipRequest,
+  type SipResponse,
+} from '@gb/gb28181';
+import type { SimulatedDeviceOptions } from './sim-options';
+import type { InviteAnswer, InviteHook } from './media/invite-hook';
+
+export interface QueryEvent {
+  deviceId: string;
+  /** parseManscdp's kind: CatalogQuery, DeviceInfoQuery, DeviceStatusQuery, RecordInfoQuery, Other... */
+  kind: string;
+  cmdType: string;
+  sn: number;
+  /** Answer MESSAGEs sent (0 for commands that only get a 200). */
+  packetsSent: number;
+  /** Every answer MESSAGE got a 2xx. */
+  ok: boolean;
+}
+
+/** What the responder needs from its device. */
+export interface ResponderPort {
+  send(m: SipMessage): void;
+  request(req: SipRequest): Promise<SipResponse>;
+  newMessage(body: Buffer): SipRequest;
+  contact(): string;
+  onQuery(q: QueryEvent): void;
+  onError(e: Error): void;
+  onInvite?: InviteHook;
+}
+
+/** How long a final response is kept to answer a retransmitted request (RFC 3261 Timer J = 64 × T1). */
+export const RESPONSE_CACHE_MS = 32_000;
+/** Most cached responses (bounded: the platform controls how many requests arrive). */
+export const MAX_CACHED_RESPONSES = 512;
+/** Most simultaneous INVITE dialogs per device. */
+export const MAX_DIALOGS = 64;
+
+const ALLOW = 'REGISTER, MESSAGE, OPTIONS, INVITE, ACK, BYE, CANCEL';
+
+/**
+ * Answers what the platform sends a device: MESSAGE queries (200, then the answer MESSAGEs, one
+ * at a time, each after the previous one's 200, as devices do, §9.5), OPTIONS (200), INVITE
+ * through the `onInvite` hook (501 without one), BYE/ACK for those dialogs, anything else 501.
+ * A retransmitted request gets the same response again, without being handled twice.
+ */
+export class DeviceResponder {
+  private readonly answered = new Map<string, { at: number; res: SipResponse }>();
+  private readonly dialogs = new Map<string, InviteAnswer>();
+  private closed = false;
+
+  constructor(
+    private readonly o: SimulatedDeviceOptions,
+    private readonly port: ResponderPort,
+  ) {}
+
+  onRequest(req: SipRequest): void {
+    if (this.closed) return;
+    const key = `${req.headers.get('Call-ID') ?? ''}|${req.headers.get('CSeq') ?? ''}`;
+    const cached = this.answered.get(key);
+    if (cached && req.method !== 'ACK') {
+      this.port.send(cached.res);
+      return;
+    }
+    switch (req.method) {
+      case 'MESSAGE':
+        return this.onMessage(req, key);
+      case 'OPTIONS':
+        return this.respond(req, key, 200, [['Allow', ALLOW]]);
+      case 'INVITE':
+        return void this.onInvite(req, key);
+      case 'ACK':
+        return this.dialogs.get(req.headers.get('Call-ID') ?? '')?.onAck?.();
+      case 'BYE':
+        return this.onBye(req, key);
+      case 'CANCEL':
+        return this.respond(req, key, 200);
+      default:
+        return this.respond(req, key, 501, [['Allow', ALLOW]]);
+    }
+  }
+
+  /** Ends every dialog (media stops) and forgets cached responses. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const d of this.dialogs.values()) safeCall(d.onBye);
+    this.dialogs.clear();
+    this.answered.clear();
+  }
+
+  private respond(req: SipRequest, key: string, status: number, headers: [string, string][] = [], body?: { data: Buffer; type: string }): void {
+    const res = createResponse(req, status, undefined, {
+      headers: [['User-Agent', 'gb-device-sim'], ...headers],
+      ...(body ? { body: body.data, contentType: body.type } : {}),
+    });
+    this.remember(key, res);
+    this.port.send(res);
+  }
+
+  private remember(key: string, res: SipResponse): void {
+    const now = Date.now();
+    for (const [k, v] of this.answered) {
+      if (now - v.at < RESPONSE_CACHE_MS && this.answered.size < MAX_CACHED_RESPONSES) break;
+      this.answered.delete(k);
+    }
+    this.answered.set(key, { at: now, res });
+  }
+
+  private onMessage(req: SipRequest, key: string): void {
+    let msg: ManscdpMessage;
+    try {
+      msg = parseManscdp(req.body);
+    } catch (e) {
+      this.respond(req, key, 400);
+      this.port.onError(new Error(`device ${this.o.deviceId}: unreadable MANSCDP body: ${(e as Error).message}`));
+      return;
+    }
+    this.respond(req, key, 200);
+    void this.answer(msg);
+  }
+
+  private async answer(msg: ManscdpMessage): Promise<void> {
+    const packets = this.answerBodies(msg);
+    let sent = 0;
+    let ok = true;
+    for (const body of packets) {
+      if (this.closed) {
+        ok = false;
+        break;
+      }
+      try {
+        const res = await this.port.request(this.port.newMessage(body));
+        sent++;
+        if (res.status < 200 || res.status >= 300) {
+          ok = false;
+          break;
+        }
+      } catch (e) {
+        ok = false;
+        if (!this.closed) this.port.onError(e as Error);
+        break;
+      }
+    }
+    this.port.onQuery({ deviceId: this.o.deviceId, kind: msg.kind, cmdType: msg.cmdType, sn: msg.sn, packetsSent: sent, ok });
+  }
+
+  /** The answer MESSAGE bodies for a query; none for notifies and controls (the 200 is the answer). */
+  answerBodies(msg: ManscdpMessage): Buffer[] {
+    const o = this.o;
+    const charset = o.charset;
+    switch (msg.kind) {
+      case 'CatalogQuery':
+        return encodeCatalogResponses({ sn: msg.sn, deviceId: o.deviceId, items: o.channels, perMessage: o.catalogPerMessage, charset });
+      case 'DeviceInfoQuery':
+        return [encodeDeviceInfoResponse({
+          sn: msg.sn, deviceId: msg.deviceId || o.deviceId, deviceName: o.name, manufacturer: o.manufacturer, model: o.model,
+          firmware: o.firmware, channel: o.channels.length, charset,
+        })];
+      case 'DeviceStatusQuery':
+        return [encodeDeviceStatusResponse({ sn: msg.sn, deviceId: msg.deviceId || o.deviceId, deviceTime: localIsoTime(Date.now()), record: 'OFF', encode: 'ON', charset })];
+      case 'RecordInfoQuery':
+        // No recordings in a simulator: SumNum 0 (§9.7).
+        return encodeRecordInfoResponses({ sn: msg.sn, deviceId: msg.deviceId || o.deviceId, name: o.name, items: [], charset });
+      default:
+        return [];
+    }
+  }
+
+  private async onInvite(req: SipRequest, key: string): Promise<void> {
+    const hook = this.port.onInvite;
+    if (!hook) return this.respond(req, key, 501);
+    if (this.dialogs.size >= MAX_DIALOGS) return this.respond(req, key, 486);
+    this.port.send(createResponse(req, 100));
+    const callId = req.headers.get('Call-ID') ?? '';
+    let answer: InviteAnswer;
+    try {
+      const channelId = /^sips?:([^@;]+)@/i.exec(req.uri)?.[1] ?? this.o.deviceId;
+      answer = await hook({ req, deviceId: this.o.deviceId, channelId, offer: req.body.toString('utf8'), localHost: this.o.localHost });
+    } catch (e) {
+      this.port.onError(e as Error);
+      return this.respond(req, key, 500);
+    }
+    if (this.closed) return safeCall(answer.onBye);
+    const ok = answer.status >= 200 && answer.status < 300;
+    if (ok) this.dialogs.set(callId, answer);
+    const headers: [string, string][] = ok ? [['Contact', this.port.contact()]] : [];
+    const body = ok && answer.sdp !== undefined ? { data: Buffer.from(answer.sdp, 'utf8'), type: 'application/sdp' } : undefined;
+    const res = createResponse(req, answer.status, answer.reason, { headers: [['User-Agent', 'gb-device-sim'], ...headers], ...(body ? { body: body.data, contentType: body.type } : {}) });
+    this.remember(key, res);
+    this.port.send(res);
+  }
+
+  private onBye(req: SipRequest, key: string): void {
+    const callId = req.headers.get('Call-ID') ?? '';
+    const d = this.dialogs.get(callId);
+    if (!d) return this.respond(req, key, 481);
+    this.dialogs.delete(callId);
+    safeCall(d.onBye);
+    this.respond(req, key, 200);
+  }
+}
+
+function safeCall(fn: (() => void) | undefined): void {
+  try {
+    fn?.();
+  } catch {
+    // a media hook failing on teardown must not stop the device
+  }
+}
+
+/** `YYYY-MM-DDTHH:mm:ss` in local time, as GB28181 devices report it. */
+export function localIsoTime(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}

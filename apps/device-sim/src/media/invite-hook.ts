@@ -1,0 +1,32 @@
+import type { SipRequest } from '@gb/gb28181';
+
+/**
+ * The seam where media plugs in (a later issue): a device given an `onInvite` hook answers INVITE
+ * (GB/T 28181-2016 §9.2) with what the hook returns; without one it answers 501.
+ * Planned implementation: SDP from `buildGbAnswer`, PS over RTP with `PsMuxer` + `packetizePs` +
+ * `serializeRtpPacket`, fed by an ffmpeg test pattern, started on ACK and stopped on BYE.
+ */
+export interface InviteContext {
+  req: SipRequest;
+  /** The simulated device's ID. */
+  deviceId: string;
+  /** Request-URI user: the channel asked for. */
+  channelId: string;
+  /** The platform's SDP offer (UTF-8). */
+  offer: string;
+  /** The device's local SIP address (for the SDP `o=`/`c=` lines). */
+  localHost: string;
+}
+
+export interface InviteAnswer {
+  status: number;
+  reason?: string;
+  /** SDP answer body (sent as application/sdp with a 2xx). */
+  sdp?: string;
+  /** Called when the ACK for a 2xx arrives: start sending media. */
+  onAck?: () => void;
+  /** Called on BYE (or when the device stops): stop sending media. Must be idempotent. */
+  onBye?: () => void;
+}
+
+export type InviteHook = (ctx: InviteContext) => Promise<InviteAnswer> | InviteAnswer;

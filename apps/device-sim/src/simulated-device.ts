@@ -1,0 +1,433 @@
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import {
+  buildAuthorization,
+  createRequest,
+  encodeKeepalive,
+  newBranch,
+  newCallId,
+  newTag,
+  parseDigestParams,
+  parseExpires,
+  type SipMessage,
+  type SipRequest,
+  type SipResponse,
+} from '@gb/gb28181';
+import { SimSipTransport } from './sim-transport';
+import { T1_MS, UacTransactions } from './uac-transactions';
+import { DeviceResponder, type QueryEvent } from './device-responder';
+import type { SimulatedDeviceOptions } from './sim-options';
+import type { InviteHook } from './media/invite-hook';
+
+export type DeviceState = 'idle' | 'registering' | 'registered' | 'failed' | 'stopping' | 'stopped';
+export type RegistrationOutcome = 'registered' | 'unauthorized' | 'forbidden' | 'failed' | 'stopped';
+
+export interface SimulatedDeviceStats {
+  registerSent: number;
+  registered: number;
+  unauthorized: number;
+  forbidden: number;
+  keepalivesSent: number;
+  keepalivesAnswered: number;
+  queries: number;
+  catalogPackets: number;
+  retransmissions: number;
+  malformed: number;
+  /** Time from the first REGISTER of the last successful registration to its 200, ms. */
+  lastRegisterMs: number | null;
+}
+
+export interface SimulatedDeviceEvents {
+  registered: [info: { deviceId: string; expires: number; ms: number; refresh: boolean }];
+  /** A 401 the device could not answer (no password, or a second 401 after answering). */
+  unauthorized: [info: { deviceId: string; status: number; reason: string }];
+  forbidden: [info: { deviceId: string; reason: string }];
+  unregistered: [info: { deviceId: string }];
+  keepalive: [info: { deviceId: string; sn: number; ok: boolean; status?: number }];
+  query: [info: QueryEvent];
+  error: [err: Error];
+}
+
+export interface StopOptions {
+  /** Send REGISTER with Expires: 0 first (when registered). Default true. */
+  unregister?: boolean;
+  /** How long to wait for the unregister's answer, ms. Default 3000. */
+  timeoutMs?: number;
+}
+
+export const MANSCDP_CONTENT_TYPE = 'Application/MANSCDP+xml';
+export const USER_AGENT = 'gb-device-sim';
+/** Re-register when this fraction of Expires has passed. */
+export const REFRESH_FRACTION = 0.8;
+/** Consecutive keepalives without an answer before the device registers again (the platform's offline rule, §9.6). */
+export const MAX_MISSED_KEEPALIVES = 3;
+/** Challenges answered in a row before giving up (a platform that keeps sending 401 rejects the password). */
+const MAX_AUTH_ROUNDS = 2;
+
+/**
+ * One simulated GB28181 device: its own UDP socket or TCP connection; registers with digest,
+ * refreshes at 80 % of Expires, sends keepalives, answers queries (see DeviceResponder).
+ */
+export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
+  readonly stats: SimulatedDeviceStats = {
+    registerSent: 0, registered: 0, unauthorized: 0, forbidden: 0, keepalivesSent: 0, keepalivesAnswered: 0,
+    queries: 0, catalogPackets: 0, retransmissions: 0, malformed: 0, lastRegisterMs: null,
+  };
+  private stateValue: DeviceState = 'idle';
+  private transport?: SimSipTransport;
+  private tx?: UacTransactions;
+  private responder?: DeviceResponder;
+  private readonly registerCallId: string;
+  private readonly registerFromTag = newTag();
+  private registerCseq = 0;
+  private messageCseq = 0;
+  private sn = 0;
+  private challenge?: string;
+  private nc = 0;
+  private readonly cnonce = randomBytes(8).toString('hex');
+  private refreshTimer?: NodeJS.Timeout;
+  private keepaliveTimer?: NodeJS.Timeout;
+  private retryTimer?: NodeJS.Timeout;
+  private missedKeepalives = 0;
+  private stopPromise?: Promise<void>;
+  private registering?: Promise<RegistrationOutcome>;
+
+  constructor(
+    readonly options: SimulatedDeviceOptions,
+    private readonly hooks: { onInvite?: InviteHook } = {},
+  ) {
+    super();
+    this.registerCallId = newCallId(options.localHost);
+  }
+
+  get deviceId(): string {
+    return this.options.deviceId;
+  }
+
+  get state(): DeviceState {
+    return this.stateValue;
+  }
+
+  /** Local SIP port (after start). */
+  get localPort(): number {
+    return this.transport?.localPort ?? 0;
+  }
+
+  /** Opens the socket/connection and registers; resolves with the first registration's outcome. */
+  async start(): Promise<RegistrationOutcome> {
+    if (this.stateValue !== 'idle') throw new Error(`device ${this.deviceId} already started`);
+    this.stateValue = 'registering';
+    try {
+      await this.openTransport();
+    } catch (e) {
+      this.stateValue = 'failed';
+      this.safeEmit('error', e as Error);
+      this.scheduleRetry();
+      return 'failed';
+    }
+    return this.register();
+  }
+
+  /** Idempotent: unregisters (unless told not to), clears timers, closes the socket. */
+  stop(opts: StopOptions = {}): Promise<void> {
+    this.stopPromise ??= this.doStop(opts);
+    return this.stopPromise;
+  }
+
+  private async doStop(opts: StopOptions): Promise<void> {
+    const wasRegistered = this.stateValue === 'registered';
+    this.stateValue = 'stopping';
+    this.clearTimers();
+    if (this.registering) await this.registering.catch(() => undefined);
+    if ((opts.unregister ?? true) && wasRegistered && this.transport && !this.transport.isClosed) {
+      const deadline = new Promise<'timeout'>((r) => {
+        const t = setTimeout(() => r('timeout'), opts.timeoutMs ?? 3000);
+        t.unref();
+      });
+      const res = await Promise.race([this.sendRegister(0).catch(() => undefined), deadline]);
+      if (res && res !== 'timeout' && res.status === 200) this.safeEmit('unregistered', { deviceId: this.deviceId });
+    }
+    this.responder?.close();
+    this.tx?.abortAll('device stopped');
+    await this.transport?.close();
+    this.stateValue = 'stopped';
+  }
+
+  private get stopping(): boolean {
+    return this.stateValue === 'stopping' || this.stateValue === 'stopped';
+  }
+
+  private async openTransport(): Promise<void> {
+    const o = this.options;
+    const transport = new SimSipTransport({
+      transport: o.transport, serverHost: o.serverHost, serverPort: o.serverPort, localHost: o.localHost, localPort: o.localPort,
+    });
+    await transport.open();
+    const tx = new UacTransactions(transport, o.t1Ms ?? T1_MS, () => this.stats.retransmissions++);
+    this.transport = transport;
+    this.tx = tx;
+    this.responder = new DeviceResponder(o, {
+      send: (m) => transport.send(m),
+      request: (req) => tx.request(req),
+      newMessage: (body) => this.newMessage(body),
+      contact: () => this.contact(),
+      onQuery: (q) => {
+        this.stats.queries++;
+        this.stats.catalogPackets += q.kind === 'CatalogQuery' ? q.packetsSent : 0;
+        this.safeEmit('query', q);
+      },
+      onError: (e) => this.safeEmit('error', e),
+      onInvite: this.hooks.onInvite,
+    });
+    transport.on('message', (m) => this.onMessage(m));
+    transport.on('malformed', () => this.stats.malformed++);
+    transport.on('error', (e) => this.safeEmit('error', e));
+    transport.on('close', () => this.onConnectionLost());
+  }
+
+  private onMessage(m: SipMessage): void {
+    if (m.type === 'response') {
+      this.tx?.onResponse(m);
+      return;
+    }
+    if (this.stopping && m.method !== 'ACK') return;
+    this.responder?.onRequest(m);
+  }
+
+  private onConnectionLost(): void {
+    if (this.stopping) return;
+    this.safeEmit('error', new Error(`device ${this.deviceId}: connection to the platform closed`));
+    this.clearTimers();
+    this.tx?.abortAll('connection closed');
+    this.responder?.close();
+    this.stateValue = 'failed';
+    this.scheduleRetry(true);
+  }
+
+  private scheduleRetry(reopen = false): void {
+    const delay = this.options.retryDelayMs ?? 5000;
+    if (delay <= 0 || this.stopping) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      void (async () => {
+        if (this.stopping) return;
+        if (reopen || !this.transport || this.transport.isClosed) {
+          await this.transport?.close();
+          try {
+            await this.openTransport();
+          } catch (e) {
+            this.safeEmit('error', e as Error);
+            this.scheduleRetry(true);
+            return;
+          }
+        }
+        await this.register();
+      })();
+    }, delay);
+  }
+
+  /** REGISTER -> 401 -> REGISTER with Authorization -> 200 (§9.1). */
+  private register(refresh = false): Promise<RegistrationOutcome> {
+    const p = this.doRegister(refresh).finally(() => {
+      if (this.registering === p) this.registering = undefined;
+    });
+    this.registering = p;
+    return p;
+  }
+
+  private async doRegister(refresh: boolean): Promise<RegistrationOutcome> {
+    const started = Date.now();
+    const expires = this.options.expires;
+    if (!refresh) this.stateValue = 'registering';
+    try {
+      let res = await this.sendRegister(expires);
+      for (let round = 0; res.status === 401 || res.status === 407; round++) {
+        const header = res.headers.get(res.status === 401 ? 'WWW-Authenticate' : 'Proxy-Authenticate');
+        const stale = header !== undefined && /stale\s*=\s*"?true/i.test(header);
+        if (!header || !this.options.password || (round >= MAX_AUTH_ROUNDS && !stale) || this.stopping) {
+          this.stats.unauthorized++;
+          this.safeEmit('unauthorized', { deviceId: this.deviceId, status: res.status, reason: res.reason });
+          return this.failed('unauthorized');
+        }
+        this.useChallenge(header);
+        res = await this.sendRegister(expires);
+      }
+      if (this.stopping) return 'stopped';
+      if (res.status === 403) {
+        this.stats.forbidden++;
+        this.challenge = undefined;
+        this.safeEmit('forbidden', { deviceId: this.deviceId, reason: res.reason });
+        return this.failed('forbidden');
+      }
+      if (res.status < 200 || res.status >= 300) {
+        this.safeEmit('error', new Error(`device ${this.deviceId}: REGISTER answered ${res.status} ${res.reason}`));
+        return this.failed('failed');
+      }
+      const granted = this.grantedExpires(res) ?? expires;
+      this.stats.registered++;
+      this.stats.lastRegisterMs = Date.now() - started;
+      this.stateValue = 'registered';
+      this.scheduleRefresh(granted);
+      this.startKeepalive(refresh);
+      this.safeEmit('registered', { deviceId: this.deviceId, expires: granted, ms: this.stats.lastRegisterMs, refresh });
+      return 'registered';
+    } catch (e) {
+      if (this.stopping) return 'stopped';
+      this.safeEmit('error', e as Error);
+      return this.failed('failed');
+    }
+  }
+
+  private failed(outcome: RegistrationOutcome): RegistrationOutcome {
+    if (this.stopping) return 'stopped';
+    this.stateValue = 'failed';
+    this.clearTimers();
+    this.scheduleRetry();
+    return outcome;
+  }
+
+  private useChallenge(header: string): void {
+    const nonce = safeNonce(header);
+    const old = this.challenge ? safeNonce(this.challenge) : undefined;
+    if (nonce !== old) this.nc = 0;
+    this.challenge = header;
+  }
+
+  private grantedExpires(res: SipResponse): number | undefined {
+    try {
+      const e = res.headers.get('Expires');
+      if (e !== undefined) return parseExpires(e);
+    } catch {
+      // keep the asked value
+    }
+    return undefined;
+  }
+
+  /** One REGISTER transaction; answers the last challenge pre-emptively (nc incremented). */
+  private sendRegister(expires: number): Promise<SipResponse> {
+    const o = this.options;
+    const uri = `sip:${o.serverId}@${o.domain}`;
+    const headers: [string, string][] = [];
+    if (this.challenge && o.password) {
+      this.nc++;
+      headers.push(['Authorization', buildAuthorization({
+        challenge: this.challenge, method: 'REGISTER', uri, username: o.deviceId, password: o.password, cnonce: this.cnonce, nc: this.nc,
+      })]);
+    }
+    headers.push(['User-Agent', USER_AGENT], ['Expires', String(expires)]);
+    const req = createRequest({
+      method: 'REGISTER',
+      uri,
+      via: this.via(),
+      from: { uri: `sip:${o.deviceId}@${o.domain}`, tag: this.registerFromTag },
+      to: { uri: `sip:${o.deviceId}@${o.domain}` },
+      callId: this.registerCallId,
+      cseq: ++this.registerCseq,
+      contact: this.contact(),
+      headers,
+    });
+    this.stats.registerSent++;
+    return this.requireTx().request(req);
+  }
+
+  private scheduleRefresh(expires: number): void {
+    clearTimeout(this.refreshTimer);
+    if (expires <= 0) return;
+    this.refreshTimer = setTimeout(() => {
+      if (!this.stopping) void this.register(true);
+    }, Math.max(1000, expires * 1000 * REFRESH_FRACTION));
+  }
+
+  private startKeepalive(refresh: boolean): void {
+    if (refresh && this.keepaliveTimer) return;
+    clearInterval(this.keepaliveTimer);
+    this.missedKeepalives = 0;
+    this.keepaliveTimer = setInterval(() => void this.sendKeepalive(), this.options.keepaliveSeconds * 1000);
+  }
+
+  /** Keepalive MESSAGE (§9.6); SN increments per message sent by this device. */
+  async sendKeepalive(): Promise<boolean> {
+    if (this.stateValue !== 'registered') return false;
+    const sn = this.nextSn();
+    const req = this.newMessage(encodeKeepalive(sn, this.deviceId, this.options.charset));
+    this.stats.keepalivesSent++;
+    try {
+      const res = await this.requireTx().request(req);
+      const ok = res.status >= 200 && res.status < 300;
+      if (ok) {
+        this.stats.keepalivesAnswered++;
+        this.missedKeepalives = 0;
+      } else this.missedKeepalives++;
+      this.safeEmit('keepalive', { deviceId: this.deviceId, sn, ok, status: res.status });
+    } catch {
+      if (this.stopping) return false;
+      this.missedKeepalives++;
+      this.safeEmit('keepalive', { deviceId: this.deviceId, sn, ok: false });
+    }
+    if (this.missedKeepalives >= MAX_MISSED_KEEPALIVES && !this.stopping) {
+      this.missedKeepalives = 0;
+      void this.register();
+    }
+    return this.missedKeepalives === 0;
+  }
+
+  nextSn(): number {
+    this.sn = (this.sn % 0x7fffffff) + 1;
+    return this.sn;
+  }
+
+  /** An out-of-dialog MESSAGE to the platform with a MANSCDP body. */
+  private newMessage(body: Buffer): SipRequest {
+    const o = this.options;
+    return createRequest({
+      method: 'MESSAGE',
+      uri: `sip:${o.serverId}@${o.domain}`,
+      via: this.via(),
+      from: { uri: `sip:${o.deviceId}@${o.domain}`, tag: newTag() },
+      to: { uri: `sip:${o.serverId}@${o.domain}` },
+      callId: newCallId(o.localHost),
+      cseq: ++this.messageCseq,
+      headers: [['User-Agent', USER_AGENT]],
+      body,
+      contentType: MANSCDP_CONTENT_TYPE,
+    });
+  }
+
+  private via(): { transport: string; host: string; port: number; branch: string; rport: boolean } {
+    return { transport: this.options.transport.toUpperCase(), host: this.options.localHost, port: this.localPort, branch: newBranch(), rport: true };
+  }
+
+  private contact(): string {
+    return `<sip:${this.options.deviceId}@${this.options.localHost}:${this.localPort}>`;
+  }
+
+  private requireTx(): UacTransactions {
+    if (!this.tx) throw new Error(`device ${this.deviceId} not started`);
+    return this.tx;
+  }
+
+  private clearTimers(): void {
+    clearTimeout(this.refreshTimer);
+    clearInterval(this.keepaliveTimer);
+    clearTimeout(this.retryTimer);
+    this.refreshTimer = this.keepaliveTimer = this.retryTimer = undefined;
+  }
+
+  /** A throwing listener must not break the device; 'error' without listeners is dropped, not thrown. */
+  private safeEmit<K extends keyof SimulatedDeviceEvents>(event: K, ...args: SimulatedDeviceEvents[K]): void {
+    if (event === 'error' && this.listenerCount('error') === 0) return;
+    try {
+      (this.emit as (e: K, ...a: SimulatedDeviceEvents[K]) => boolean)(event, ...args);
+    } catch (e) {
+      if (event !== 'error') this.safeEmit('error', e as Error);
+    }
+  }
+}
+
+function safeNonce(challenge: string): string | undefined {
+  try {
+    return parseDigestParams(challenge)['nonce'];
+  } catch {
+    return undefined;
+  }
+}
