@@ -8,3 +8,5 @@ export * from './annexb-au.splitter';
 export * from './ps-stream-types';
 export * from './ps-demuxer';
 export * from './ps-muxer';
+export * from './sdp.codec';
+export * from './gb-sdp.builder';
