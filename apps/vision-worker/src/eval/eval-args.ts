@@ -6,14 +6,16 @@ export interface EvalArgs {
   model?: string;
   fps: number;
   tiles?: 1 | 2 | 3;
+  /** Also print the vehicle/person boxes, normalised 0–1: `[label, score, x1, y1, x2, y2]`. */
+  boxes: boolean;
 }
 
 export const EVAL_USAGE =
-  'usage: npm run vision:eval -- <video file, image file or folder> [--rois rois.json] [--model path] [--fps N] [--tiles 1|2|3]';
+  'usage: npm run vision:eval -- <video file, image file or folder> [--rois rois.json] [--model path] [--fps N] [--tiles 1|2|3] [--boxes]';
 
 /** Parses the eval command line (after `--`). VISION_USAGE on anything unexpected. */
 export function parseEvalArgs(argv: readonly string[]): EvalArgs {
-  const out: Partial<EvalArgs> & { fps: number } = { fps: 5 };
+  const out: Partial<EvalArgs> & { fps: number; boxes: boolean } = { fps: 5, boxes: false };
   const usage = (why: string): never => {
     throw new VisionError('VISION_USAGE', `${why}\n${EVAL_USAGE}`);
   };
@@ -34,7 +36,8 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
       const n = Number(value());
       if (n !== 1 && n !== 2 && n !== 3) usage('--tiles must be 1, 2 or 3');
       out.tiles = n as 1 | 2 | 3;
-    } else if (a === '--help' || a === '-h') usage('help');
+    } else if (a === '--boxes') out.boxes = true;
+    else if (a === '--help' || a === '-h') usage('help');
     else if (a.startsWith('-')) usage(`unknown option ${a}`);
     else if (out.input === undefined) out.input = a;
     else usage(`unexpected argument ${a}`);

@@ -10,7 +10,8 @@ import { FfmpegFrameSource } from '../frames/ffmpeg-frame-source';
 import { IMAGE_EXTENSIONS, readImageFile } from '../frames/image-file';
 import { resolveModelPath } from '../model/model-path';
 import { OnnxDetector } from '../model/onnx-detector';
-import { FramePipeline } from '../pipeline/frame-pipeline';
+import { FramePipeline, type FrameResult } from '../pipeline/frame-pipeline';
+import type { RgbFrame } from '../frames/rgb-frame';
 import { isVisionError, VisionError } from '../vision-error';
 import { parseEvalArgs, type EvalArgs } from './eval-args';
 import { readRoiFile } from './roi-file';
@@ -18,9 +19,15 @@ import { readRoiFile } from './roi-file';
 /** Widest still image fed to the detector (1920-wide stills are downsized first, like video). */
 const STILL_MAX_WIDTH = 1280;
 
-function line(s: CongestionScore, file?: string): string {
+function line(s: CongestionScore, file: string | undefined, boxes: unknown[] | undefined): string {
   const { t, roi, index, level, vehicles, persons, ...rest } = s;
-  return JSON.stringify({ t: Math.round(t * 1000) / 1000, roi, index, level, vehicles, persons, ...(file ? { file } : {}), ...rest });
+  return JSON.stringify({ t: Math.round(t * 1000) / 1000, roi, index, level, vehicles, persons, ...(file ? { file } : {}), ...rest, ...(boxes ? { boxes } : {}) });
+}
+
+function boxesOf(r: FrameResult, frame: RgbFrame, wanted: boolean): unknown[] | undefined {
+  if (!wanted) return undefined;
+  const q = (v: number): number => Math.round(v * 10000) / 10000;
+  return r.detections.map((d) => [d.label, q(d.score), q(d.x1 / frame.width), q(d.y1 / frame.height), q(d.x2 / frame.width), q(d.y2 / frame.height)]);
 }
 
 async function listInputs(input: string): Promise<{ files: string[]; folder: boolean }> {
@@ -42,14 +49,14 @@ async function scoreFile(detector: OnnxDetector, file: string, args: EvalArgs, r
   if (IMAGE_EXTENSIONS.has(extname(file).toLowerCase())) {
     const frame = await readImageFile(file, { maxWidth: STILL_MAX_WIDTH });
     const r = await pipeline.processStill(frame);
-    for (const s of r.scores) process.stdout.write(line(s, tag) + '\n');
+    for (const s of r.scores) process.stdout.write(line(s, tag, boxesOf(r, frame, args.boxes)) + '\n');
     return;
   }
   const source = new FfmpegFrameSource(file, { fps: args.fps });
   try {
     for await (const { t, frame } of source) {
       const r = await pipeline.processVideoFrame(frame, t);
-      for (const s of r.scores) process.stdout.write(line(s, tag) + '\n');
+      for (const s of r.scores) process.stdout.write(line(s, tag, boxesOf(r, frame, args.boxes)) + '\n');
     }
   } finally {
     source.close();
