@@ -140,13 +140,16 @@ export class AnnexBAuSplitter {
       key = (type >= 16 && type <= 21) || type === 32;
     }
     if ((b0 & 0x80) !== 0) return; // forbidden_zero_bit: not a NAL start
+    // A zero byte before 00 00 01 makes a 4-byte start code: it goes with the unit it starts.
     if (this.auStart < 0) {
       if (!begins) return;
-      this.dropBefore(pos);
-      this.startUnit(pos);
+      const at = pos - 1 >= this.listStart && this.byteAt(pos - 1) === 0 ? pos - 1 : pos;
+      this.dropBefore(at);
+      this.startUnit(at);
     } else if (boundary && pos > this.auStart) {
-      this.emit(pos, out);
-      this.startUnit(pos);
+      const at = pos - 1 > this.auStart && this.byteAt(pos - 1) === 0 ? pos - 1 : pos;
+      this.emit(at, out);
+      this.startUnit(at);
     }
     if (vcl) this.hasVcl = true;
     if (key) this.key = true;
@@ -172,6 +175,18 @@ export class AnnexBAuSplitter {
     const data = this.take(end - this.listStart);
     if (this.hasVcl) out.push({ data, pts: this.pts, dts: this.dts, keyframe: this.key });
     else this.orphanBytes += data.length;
+  }
+
+  /** The byte at absolute position `abs` (held in the chunk list; recent, so searched from the end). */
+  private byteAt(abs: number): number {
+    let end = this.streamEnd;
+    for (let k = this.chunks.length - 1; k >= 0; k--) {
+      const c = this.chunks[k];
+      const start = end - c.length;
+      if (abs >= start) return c[abs - start];
+      end = start;
+    }
+    return -1;
   }
 
   private dropBefore(pos: number): void {
