@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { AuthService } from '../auth/auth.service';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard';
+import { LOGIN_THROTTLE_OPTIONS, LoginThrottle, type LoginThrottleOptions } from '../auth/login-throttle';
 import { AuthController } from './auth.controller';
 import { DevicesController } from './devices.controller';
 import { EventStreamServer } from './event-stream.server';
@@ -19,6 +20,11 @@ import { HttpExceptionFilter } from './http-exception.filter';
   providers: [
     AuthService,
     EventStreamServer,
+    {
+      provide: LoginThrottle,
+      useFactory: (options?: Partial<LoginThrottleOptions>) => new LoginThrottle(options),
+      inject: [{ token: LOGIN_THROTTLE_OPTIONS, optional: true }],
+    },
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_FILTER, useClass: HttpExceptionFilter },
   ],

@@ -102,3 +102,25 @@ describe('HTTP authentication', () => {
     expect(((await res.json()) as { code: string }).code).toBe('NOT_FOUND');
   });
 });
+
+describe('HTTP login throttling', () => {
+  it('POST /api/auth/login after too many failures from one address answers 429 with Retry-After, even with the right password', async () => {
+    const t = await startApiTestApp({ loginThrottle: { maxFailures: 2, windowMs: 60_000 } });
+    try {
+      const login = (password: string) =>
+        fetch(`${t.baseUrl}/api/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ username: 'admin', password }),
+        });
+      expect((await login('bad-1')).status).toBe(401);
+      expect((await login('bad-2')).status).toBe(401);
+      const res = await login(TEST_ADMIN_PASSWORD);
+      expect(res.status).toBe(429);
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(((await res.json()) as { code: string }).code).toBe('TOO_MANY_REQUESTS');
+    } finally {
+      await t.close();
+    }
+  });
+});

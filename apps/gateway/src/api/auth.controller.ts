@@ -1,6 +1,15 @@
-import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBody, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { Body, Controller, HttpCode, Inject, Ip, Post } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import { AuthService } from '../auth/auth.service';
+import { LoginThrottle } from '../auth/login-throttle';
 import { Public } from '../auth/public.decorator';
 import { loginSchema, type LoginDto } from './auth.dto';
 import { ErrorResponse, LoginResponse } from './common.responses';
@@ -10,7 +19,10 @@ import { ZodValidationPipe } from './zod-validation.pipe';
 @ApiTags('auth')
 @Controller('auth')
 export class AuthController {
-  constructor(@Inject(AuthService) private readonly auth: AuthService) {}
+  constructor(
+    @Inject(AuthService) private readonly auth: AuthService,
+    @Inject(LoginThrottle) private readonly throttle: LoginThrottle,
+  ) {}
 
   @Public()
   @Post('login')
@@ -20,7 +32,8 @@ export class AuthController {
   @ApiOkResponse({ type: LoginResponse })
   @ApiBadRequestResponse({ type: ErrorResponse })
   @ApiUnauthorizedResponse({ type: ErrorResponse, description: 'Wrong user name or password' })
-  login(@Body(new ZodValidationPipe(loginSchema)) body: LoginDto): Promise<LoginResponse> {
-    return this.auth.login(body.username, body.password);
+  @ApiTooManyRequestsResponse({ type: ErrorResponse, description: 'Too many failed logins from this address, or too many at once' })
+  login(@Body(new ZodValidationPipe(loginSchema)) body: LoginDto, @Ip() ip: string | undefined): Promise<LoginResponse> {
+    return this.throttle.run(ip ?? 'unknown', () => this.auth.login(body.username, body.password));
   }
 }

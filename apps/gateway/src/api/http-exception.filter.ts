@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Inject, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { GatewayError, HTTP_STATUS_BY_CODE } from '../common/gateway-error';
+import { TooManyLoginsException } from '../auth/login-throttle';
 import { BODY_ERROR_DESCRIPTIONS } from './body-errors';
 
 /** The body of every error response. */
@@ -97,6 +98,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
       return;
     }
     if (body.statusCode === 401) httpAdapter.setHeader(res, 'WWW-Authenticate', 'Bearer');
+    if (exception instanceof TooManyLoginsException) httpAdapter.setHeader(res, 'Retry-After', String(exception.retryAfterS));
     httpAdapter.reply(res, body, body.statusCode);
   }
 }

@@ -3,6 +3,7 @@ import { Test } from '@nestjs/testing';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { AuthService } from '../../auth/auth.service';
+import { LOGIN_THROTTLE_OPTIONS, type LoginThrottleOptions } from '../../auth/login-throttle';
 import { InMemorySecretStore, SecretStore } from '../../auth/secret-store';
 import { GATEWAY_CONFIG, loadConfig } from '../../config/config.schema';
 import { DeviceDirectory } from '../../devices/device-directory';
@@ -36,7 +37,12 @@ export interface ApiTestApp {
  * and a fake DeviceDirectory, listening on 127.0.0.1:0.
  */
 export async function startApiTestApp(
-  opts: { env?: Record<string, string>; bodyParser?: boolean; eventStream?: Partial<EventStreamOptions> } = {},
+  opts: {
+    env?: Record<string, string>;
+    bodyParser?: boolean;
+    eventStream?: Partial<EventStreamOptions>;
+    loginThrottle?: Partial<LoginThrottleOptions>;
+  } = {},
 ): Promise<ApiTestApp> {
   const config = loadConfig({ HTTP_PORT: '0', ADMIN_USER: 'admin', ADMIN_PASSWORD: TEST_ADMIN_PASSWORD, ...opts.env });
   const secrets = new InMemorySecretStore();
@@ -50,8 +56,9 @@ export async function startApiTestApp(
       { provide: SecretStore, useValue: secrets },
       { provide: DeviceDirectory, useValue: devices },
       { provide: EVENT_STREAM_OPTIONS, useValue: opts.eventStream ?? {} },
+      { provide: LOGIN_THROTTLE_OPTIONS, useValue: opts.loginThrottle ?? {} },
     ],
-    exports: [GATEWAY_CONFIG, EventBus, SecretStore, DeviceDirectory, EVENT_STREAM_OPTIONS],
+    exports: [GATEWAY_CONFIG, EventBus, SecretStore, DeviceDirectory, EVENT_STREAM_OPTIONS, LOGIN_THROTTLE_OPTIONS],
   };
   const moduleRef = await Test.createTestingModule({ imports: [infra, ApiModule] }).compile();
   const app = moduleRef.createNestApplication({ logger: false, bodyParser: opts.bodyParser ?? true });
