@@ -8,7 +8,7 @@ import { parseCSeq, parseNameAddr, parseVia } from './sip-header-values';
  *   start-line CRLF *( message-header CRLF ) CRLF [ message-body ]
  *
  * - Header bytes are decoded as UTF-8; the body stays raw bytes (GB2312 bodies).
- * - CRLF or bare LF line ends; LWS continuation lines are folded into one SP.
+ * - CRLF, bare LF or (inside the header section) bare CR line ends; LWS continuation lines are folded into one SP.
  * - Content-Length counts bytes. Absent (UDP): the body is the rest of the datagram.
  *   Larger than what is present: SIP_CONTENT_LENGTH_MISMATCH. Smaller: the extra
  *   octets are ignored (RFC 3261 §18.3, RFC 4475 §3.1.1.8).
@@ -100,31 +100,36 @@ export function parseSipMessage(data: Buffer, limits?: Partial<SipParseLimits>):
     msg = { type: 'request', method, uri, version, headers, body: EMPTY };
   }
 
-  // ---- headers (with LWS folding)
-  let name = '';
-  let value = '';
+  // ---- headers: unfold LWS continuation lines first (a fold may even precede the colon), then split
+  let logical: string | undefined;
   let count = 0;
+  const addHeader = (l: string): void => {
+    if (++count > lim.maxHeaders) fail('SIP_TOO_MANY_HEADERS', `more than ${lim.maxHeaders} headers`);
+    const colon = l.indexOf(':');
+    if (colon <= 0) fail('SIP_BAD_HEADER', `header line without name or colon "${l.slice(0, 80)}"`);
+    const name = l.slice(0, colon).trimEnd();
+    if (!METHOD_RE.test(name)) fail('SIP_BAD_HEADER', `bad header name "${name.slice(0, 80)}"`);
+    headers.appendRaw(name, l.slice(colon + 1).trim());
+  };
+  const takeLine = (line: string): void => {
+    const c0 = line.charCodeAt(0);
+    if (c0 === 32 || c0 === 9) {
+      if (logical === undefined) fail('SIP_BAD_HEADER', 'continuation line before any header');
+      logical += ' ' + line.trim();
+    } else {
+      if (logical !== undefined) addHeader(logical);
+      logical = line;
+    }
+    if (logical.length > lim.maxHeaderLineBytes) fail('SIP_HEADER_LINE_TOO_LONG', `header line exceeds ${lim.maxHeaderLineBytes}`);
+  };
   for (let li = 1; li < lines.length; li++) {
     let line = lines[li]!;
     if (line.endsWith('\r')) line = line.slice(0, -1);
     if (line === '' && li === lines.length - 1) break; // datagram ended right after a header's CRLF
-    const c0 = line.charCodeAt(0);
-    if (c0 === 32 || c0 === 9) {
-      if (name === '') fail('SIP_BAD_HEADER', 'continuation line before any header');
-      value += ' ' + line.trim();
-      if (value.length > lim.maxHeaderLineBytes) fail('SIP_HEADER_LINE_TOO_LONG', `header ${name} exceeds ${lim.maxHeaderLineBytes}`);
-      continue;
-    }
-    if (name !== '') headers.appendRaw(name, value.trim());
-    if (line.length > lim.maxHeaderLineBytes) fail('SIP_HEADER_LINE_TOO_LONG', `header line exceeds ${lim.maxHeaderLineBytes}`);
-    const colon = line.indexOf(':');
-    if (colon <= 0) fail('SIP_BAD_HEADER', `header line without name or colon "${line.slice(0, 80)}"`);
-    name = line.slice(0, colon).trimEnd();
-    if (!METHOD_RE.test(name)) fail('SIP_BAD_HEADER', `bad header name "${name.slice(0, 80)}"`);
-    value = line.slice(colon + 1);
-    if (++count > lim.maxHeaders) fail('SIP_TOO_MANY_HEADERS', `more than ${lim.maxHeaders} headers`);
+    if (line.indexOf('\r') < 0) takeLine(line);
+    else for (const part of line.split('\r')) takeLine(part); // bare CR line ends (pjproject accepts them too)
   }
-  if (name !== '') headers.appendRaw(name, value.trim());
+  if (logical !== undefined) addHeader(logical);
 
   // ---- mandatory headers and the cheap structural checks the transaction layer relies on
   for (const h of SIP_MANDATORY_HEADERS) if (!headers.has(h)) fail('SIP_MISSING_HEADER', `missing ${h} header`);
