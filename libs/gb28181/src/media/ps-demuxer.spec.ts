@@ -60,7 +60,7 @@ describe('PsDemuxer with camera-like PS from PsMuxer', () => {
     expect(ps.toString('hex').split('000001e0').length - 1).toBe(3);
     const out = demuxAll([...packetizePs(ps), ...muxAll(h264.slice(1, 2))]);
     expect(out).toHaveLength(2);
-    expect(out[0].data).toEqual(big);
+    expect(out[0].data.equals(big)).toBe(true);
     expect(out[0].pts).toBe(9000);
   });
 
