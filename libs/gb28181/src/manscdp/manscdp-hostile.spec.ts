@@ -34,7 +34,7 @@ describe('parseManscdp() against hostile peers', () => {
     const e = thrown(() => parseManscdp(body));
     expect(e.code).toBe('MANSCDP_DTD_FORBIDDEN');
     expect(e.message).not.toContain('lol');
-    expect(performance.now() - t0).toBeLessThan(50);
+    expect(performance.now() - t0).toBeLessThan(1000); // expansion would build 3 GB
   });
 
   it('external entity (file:///etc/passwd) is refused with MANSCDP_DTD_FORBIDDEN and nothing is read', () => {

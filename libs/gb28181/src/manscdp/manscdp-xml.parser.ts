@@ -29,7 +29,8 @@ export interface XmlReadLimits {
   maxItems: number;
 }
 
-const NAME_STOP = new Set([' ', '\t', '\r', '\n', '/', '>', '<', '=', '"', "'", '!', '?', '&']);
+/** A name runs to whitespace or one of / > < = " ' ! ? & (lenient on purpose: devices are not XML-pedantic). */
+const NAME_RE = /[^ \t\r\n\/><="'!?&]+/y;
 
 function isSpace(c: string | undefined): boolean {
   return c === ' ' || c === '\n' || c === '\r' || c === '\t';
@@ -103,11 +104,11 @@ class XmlReader {
   }
 
   private name(): string {
-    const s = this.s;
-    const start = this.pos;
-    while (this.pos < s.length && !NAME_STOP.has(s[this.pos]!)) this.pos++;
-    if (this.pos === start) bad(`expected a name at ${start}`);
-    return s.slice(start, this.pos);
+    NAME_RE.lastIndex = this.pos;
+    const m = NAME_RE.exec(this.s);
+    if (m === null) bad(`expected a name at ${this.pos}`);
+    this.pos = NAME_RE.lastIndex;
+    return m[0];
   }
 
   private skipSpace(): void {

@@ -71,13 +71,20 @@ export function hasDtd(body: Uint8Array): boolean {
 
 type Node = XmlValue | XmlValue[] | undefined;
 
-/** A child by name: exact first, then case-insensitive (devices write `DeviceId`, `Alarmstatus`...). */
-function pick(obj: XmlObject, name: string): Node {
-  const exact = obj[name];
-  if (exact !== undefined) return exact;
-  const lower = name.toLowerCase();
-  for (const key in obj) if (key.toLowerCase() === lower) return obj[key];
-  return undefined;
+/** Children by lower-cased name (first wins): devices write `DeviceId`, `Alarmstatus`... */
+type Folded = Map<string, Node>;
+
+function fold(obj: XmlObject): Folded {
+  const f: Folded = new Map();
+  for (const key in obj) {
+    const lower = key.toLowerCase();
+    if (!f.has(lower)) f.set(lower, obj[key]);
+  }
+  return f;
+}
+
+function pick(f: Folded, name: string): Node {
+  return f.get(name.toLowerCase());
 }
 
 function keyOf(obj: XmlObject, name: string): string | undefined {
@@ -101,18 +108,18 @@ function objOf(v: Node): XmlObject | null {
   return typeof v === 'string' ? null : v;
 }
 
-function str(obj: XmlObject, name: string): string | null {
+function str(obj: Folded, name: string): string | null {
   return textOf(pick(obj, name));
 }
 
-function int(obj: XmlObject, name: string): number | null {
+function int(obj: Folded, name: string): number | null {
   const t = str(obj, name);
   if (t === null) return null;
   const n = Number(t);
   return Number.isSafeInteger(n) ? n : null;
 }
 
-function float(obj: XmlObject, name: string): number | null {
+function float(obj: Folded, name: string): number | null {
   const t = str(obj, name);
   if (t === null) return null;
   const n = Number(t);
@@ -120,21 +127,23 @@ function float(obj: XmlObject, name: string): number | null {
 }
 
 /** The `<Item>` elements of a list element (`DeviceList`, `RecordList`), however many. */
-function listItems(obj: XmlObject, listName: string): XmlValue[] {
+function listItems(obj: Folded, listName: string): XmlValue[] {
   const list = objOf(pick(obj, listName));
   if (list === null) return [];
-  const items = pick(list, 'Item');
+  const items = pick(fold(list), 'Item');
   if (items === undefined) return [];
   return Array.isArray(items) ? items : [items];
 }
 
 // ---------------------------------------------------------------- variants
 
-function catalogItem(v: XmlValue): CatalogItem | null {
-  if (typeof v === 'string') return null;
+function catalogItem(x: XmlValue): CatalogItem | null {
+  if (typeof x === 'string') return null;
+  const v = fold(x);
   const deviceId = str(v, 'DeviceID');
   if (deviceId === null) return null;
-  const info = objOf(pick(v, 'Info'));
+  const infoObj = objOf(pick(v, 'Info'));
+  const info = infoObj ? fold(infoObj) : null;
   return {
     deviceId,
     name: str(v, 'Name'),
@@ -159,8 +168,9 @@ function catalogItem(v: XmlValue): CatalogItem | null {
   };
 }
 
-function recordItem(v: XmlValue, fallbackDeviceId: string): RecordItem | null {
-  if (typeof v === 'string') return null;
+function recordItem(x: XmlValue, fallbackDeviceId: string): RecordItem | null {
+  if (typeof x === 'string') return null;
+  const v = fold(x);
   const startTime = str(v, 'StartTime');
   const endTime = str(v, 'EndTime');
   if (startTime === null || endTime === null) return null;
@@ -190,12 +200,12 @@ function collect<T>(raw: XmlValue[], map: (v: XmlValue) => T | null): { items: T
 }
 
 /** SumNum as sent; when absent or nonsense, what this message carried. */
-function sumNumOf(obj: XmlObject, carried: number): number {
+function sumNumOf(obj: Folded, carried: number): number {
   const n = int(obj, 'SumNum');
   return n !== null && n >= 0 ? n : carried;
 }
 
-function variantOf(root: ManscdpRoot, cmdType: string, obj: XmlObject, deviceId: string): ManscdpVariant {
+function variantOf(root: ManscdpRoot, cmdType: string, obj: Folded, deviceId: string): ManscdpVariant {
   const route = `${root}/${cmdType.toLowerCase()}`;
   switch (route) {
     case 'Notify/keepalive':
@@ -242,7 +252,8 @@ function variantOf(root: ManscdpRoot, cmdType: string, obj: XmlObject, deviceId:
     case 'Notify/mediastatus':
       return { kind: 'MediaStatusNotify', notifyType: str(obj, 'NotifyType') ?? '' };
     case 'Notify/alarm': {
-      const info = objOf(pick(obj, 'Info'));
+      const infoObj = objOf(pick(obj, 'Info'));
+      const info = infoObj ? fold(infoObj) : null;
       return {
         kind: 'Alarm',
         alarmPriority: str(obj, 'AlarmPriority'),
@@ -306,15 +317,16 @@ export function parseManscdp(body: Buffer, opts: ParseManscdpOptions = {}): Mans
     throw new Gb28181Error('MANSCDP_NO_ROOT', `root <${rootName.slice(0, 64)}> is not Query, Control, Notify or Response`);
   }
   if (typeof tree === 'string') missing('CmdType');
-  const cmdType = str(tree, 'CmdType') ?? missing('CmdType');
-  const snText = str(tree, 'SN') ?? missing('SN');
+  const top = fold(tree);
+  const cmdType = str(top, 'CmdType') ?? missing('CmdType');
+  const snText = str(top, 'SN') ?? missing('SN');
   if (!/^\d{1,15}$/.test(snText)) missing('SN', `is not a number: ${JSON.stringify(snText.slice(0, 32))}`);
-  const deviceId = str(tree, 'DeviceID') ?? missing('DeviceID');
+  const deviceId = str(top, 'DeviceID') ?? missing('DeviceID');
 
   const fields: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   const skip = new Set([keyOf(tree, 'CmdType'), keyOf(tree, 'SN'), keyOf(tree, 'DeviceID')]);
   for (const key in tree) if (!skip.has(key)) fields[key] = tree[key];
 
   const base = { root, cmdType, sn: Number(snText), deviceId, charset, fields };
-  return { ...base, ...variantOf(root, cmdType, tree, deviceId) };
+  return { ...base, ...variantOf(root, cmdType, top, deviceId) };
 }
