@@ -47,23 +47,25 @@ export class FfmpegFrameSource implements AsyncIterable<TimedFrame> {
   }
 
   /** Output size after scaling, read with ffprobe-free ffmpeg probing of the first video stream. */
-  private probeSize(): { width: number; height: number } {
+  private probeSize(): { width: number; height: number; still: boolean } {
     const r = spawnSync(this.ffmpeg, ['-hide_banner', '-i', this.input], { encoding: 'utf8', timeout: 20_000 });
     const m = /Stream #\S+.*Video:.*?[ ,](\d{2,5})x(\d{2,5})[ ,\]]/.exec(r.stderr ?? '');
     if (!m) throw new VisionError('VISION_DECODE_FAILED', `no video stream in ${this.input}: ${tail(r.stderr ?? String(r.error ?? ''))}`);
     const w = Number(m[1]);
     const h = Number(m[2]);
     const outW = even(Math.min(this.maxWidth, w));
-    return { width: outW, height: even(Math.round((h * outW) / w)) };
+    // Still images come through the image2 / *_pipe demuxers; the fps filter would drop their only frame.
+    const still = /Input #0, (image2|\w+_pipe)\b/.test(r.stderr ?? '');
+    return { width: outW, height: even(Math.round((h * outW) / w)), still };
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<TimedFrame> {
-    const { width, height } = this.probeSize();
+    const { width, height, still } = this.probeSize();
     const frameBytes = width * height * 3;
     const child = spawn(
       this.ffmpeg,
       ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', this.input, '-an', '-sn',
-        '-vf', `fps=${this.fps},scale=${width}:${height}:flags=bilinear`, '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1'],
+        '-vf', `${still ? '' : `fps=${this.fps},`}scale=${width}:${height}:flags=bilinear`, ...(still ? ['-frames:v', '1'] : []), '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.child = child;
