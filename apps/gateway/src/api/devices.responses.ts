@@ -9,30 +9,30 @@ import { DEVICE_CHARSETS, STREAM_TRANSPORTS } from './devices.dto';
  */
 
 export class DeviceResponse implements DeviceDto {
-  @ApiProperty({ example: '34020000001320000001', pattern: '^\\d{20}$' }) deviceId!: string;
+  @ApiProperty({ type: String, example: '34020000001320000001', pattern: '^\\d{20}$' }) deviceId!: string;
   @ApiProperty({ type: String, nullable: true }) name!: string | null;
-  @ApiProperty() online!: boolean;
+  @ApiProperty({ type: Boolean }) online!: boolean;
   @ApiProperty({ enum: ['udp', 'tcp'] }) transport!: SipTransport;
   @ApiProperty({ type: String, nullable: true, example: '192.168.1.64:5060' }) remoteAddress!: string | null;
   @ApiProperty({ type: String, nullable: true }) manufacturer!: string | null;
   @ApiProperty({ type: String, nullable: true }) model!: string | null;
   @ApiProperty({ type: String, nullable: true }) firmware!: string | null;
-  @ApiProperty() channelCount!: number;
+  @ApiProperty({ type: Number }) channelCount!: number;
   @ApiProperty({ type: String, nullable: true, format: 'date-time' }) registeredAt!: string | null;
   @ApiProperty({ type: String, nullable: true, format: 'date-time' }) lastKeepaliveAt!: string | null;
   @ApiProperty({ type: Number, nullable: true, description: 'Registration expiry in seconds' }) expires!: number | null;
   @ApiProperty({ enum: DEVICE_CHARSETS }) charset!: DeviceCharset;
   @ApiProperty({ enum: STREAM_TRANSPORTS }) streamTransport!: StreamTransport;
-  @ApiProperty({ description: 'Whether a per-device SIP password is set (the password itself is never returned)' })
+  @ApiProperty({ type: Boolean, description: 'Whether a per-device SIP password is set (the password itself is never returned)' })
   hasPassword!: boolean;
   @ApiProperty({ type: String, nullable: true, format: 'date-time' }) catalogSyncedAt!: string | null;
 }
 
 export class ChannelResponse implements ChannelDto {
-  @ApiProperty({ pattern: '^\\d{20}$' }) channelId!: string;
-  @ApiProperty({ pattern: '^\\d{20}$' }) deviceId!: string;
+  @ApiProperty({ type: String, pattern: '^\\d{20}$' }) channelId!: string;
+  @ApiProperty({ type: String, pattern: '^\\d{20}$' }) deviceId!: string;
   @ApiProperty({ type: String, nullable: true }) name!: string | null;
-  @ApiProperty({ example: 'ON' }) status!: string;
+  @ApiProperty({ type: String, example: 'ON' }) status!: string;
   @ApiProperty({ type: String, nullable: true }) parentId!: string | null;
   @ApiProperty({ type: String, nullable: true }) civilCode!: string | null;
   @ApiProperty({ type: String, nullable: true }) manufacturer!: string | null;
@@ -45,8 +45,8 @@ export class ChannelResponse implements ChannelDto {
 }
 
 export class DeviceStatusResponse implements DeviceStatusResult {
-  @ApiProperty({ pattern: '^\\d{20}$' }) deviceId!: string;
-  @ApiProperty() online!: boolean;
+  @ApiProperty({ type: String, pattern: '^\\d{20}$' }) deviceId!: string;
+  @ApiProperty({ type: Boolean }) online!: boolean;
   @ApiProperty({ type: String, nullable: true, example: 'ON' }) status!: string | null;
   @ApiProperty({ type: String, nullable: true, example: 'OK' }) result!: string | null;
   @ApiProperty({ type: String, nullable: true }) encode!: string | null;
@@ -57,5 +57,5 @@ export class DeviceStatusResponse implements DeviceStatusResult {
 }
 
 export class CatalogSyncResponse {
-  @ApiProperty({ description: 'SN of the Catalog query; progress arrives as catalog.* events carrying it' }) sn!: number;
+  @ApiProperty({ type: Number, description: 'SN of the Catalog query; progress arrives as catalog.* events carrying it' }) sn!: number;
 }
