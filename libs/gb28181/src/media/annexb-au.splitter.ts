@@ -81,8 +81,11 @@ export class AnnexBAuSplitter {
       }
       i = payload.indexOf(START3, i + 1);
     }
-    const tail = Buffer.concat([this.carry, payload]);
-    this.carry = tail.subarray(Math.max(0, tail.length - CARRY));
+    if (payload.length >= CARRY) this.carry = payload.subarray(payload.length - CARRY);
+    else {
+      const tail = Buffer.concat([this.carry, payload]);
+      this.carry = tail.subarray(Math.max(0, tail.length - CARRY));
+    }
     if (this.auStart < 0) this.dropBefore(Math.max(this.listStart, this.streamEnd - CARRY));
     else if (this.streamEnd - this.auStart > this.maxUnitBytes) {
       const size = this.streamEnd - this.auStart;
