@@ -130,6 +130,16 @@ export class SipHeaders {
     return out;
   }
 
+  /** @internal line counts for several lookup keys (lower-case long names) in one pass. */
+  countKeys(keys: readonly string[]): number[] {
+    const out = keys.map(() => 0);
+    for (const e of this.list) {
+      const i = keys.indexOf(e.key);
+      if (i >= 0) out[i]!++;
+    }
+    return out;
+  }
+
   /** Number of header lines (not comma elements) with this name. */
   count(name: string): number {
     const key = sipHeaderKey(name);

@@ -36,6 +36,17 @@ export const SIP_MANDATORY_HEADERS = ['Via', 'From', 'To', 'Call-ID', 'CSeq'] as
 /** Headers that may appear once only (RFC 3261 §7.3.1, RFC 4475 §3.3.8 / §3.3.9). */
 const SINGLE_VALUED = ['From', 'To', 'Call-ID', 'CSeq', 'Max-Forwards'] as const;
 
+/** Lookup keys checked in one pass: the mandatory five, then the single-valued ones (Via excluded). */
+const CHECKED_NAMES = ['Via', 'From', 'To', 'Call-ID', 'CSeq', 'Max-Forwards'] as const;
+const CHECKED_KEYS = CHECKED_NAMES.map((n) => n.toLowerCase());
+
+/**
+ * Fast paths for the overwhelmingly common shapes (`<sip:...>;tag=x`, `SIP/2.0/UDP h:port;k=v`);
+ * anything else goes through the full parseNameAddr / parseVia, which may reject it.
+ */
+const SIMPLE_NAME_ADDR_RE = /^<[A-Za-z][A-Za-z0-9+.\-]*:[^<>"\s]+>(?:;tag=[A-Za-z0-9\-.!%*_+`'~]+)?$/;
+const SIMPLE_VIA_RE = /^SIP\/2\.0\/[A-Za-z]+ [A-Za-z0-9.\-]+(?::\d{1,4})?(?:;[A-Za-z0-9\-.!%*_+`'~]+(?:=[A-Za-z0-9\-.!%*_+`'~:]+)?)*$/;
+
 const METHOD_RE = /^[A-Za-z0-9\-.!%*_+`'~]+$/;
 const VERSION_RE = /^SIP\/(\d+)\.(\d+)$/i;
 const URI_RE = /^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>]+$/;
@@ -132,13 +143,19 @@ export function parseSipMessage(data: Buffer, limits?: Partial<SipParseLimits>):
   if (logical !== undefined) addHeader(logical);
 
   // ---- mandatory headers and the cheap structural checks the transaction layer relies on
-  for (const h of SIP_MANDATORY_HEADERS) if (!headers.has(h)) fail('SIP_MISSING_HEADER', `missing ${h} header`);
-  for (const h of SINGLE_VALUED) if (headers.count(h) > 1) fail('SIP_DUPLICATE_HEADER', `more than one ${h} header`);
+  const seen = headers.countKeys(CHECKED_KEYS);
+  for (let k = 0; k < SIP_MANDATORY_HEADERS.length; k++) if (seen[k] === 0) fail('SIP_MISSING_HEADER', `missing ${SIP_MANDATORY_HEADERS[k]} header`);
+  for (let k = 1; k < CHECKED_KEYS.length; k++) if (seen[k]! > 1) fail('SIP_DUPLICATE_HEADER', `more than one ${CHECKED_NAMES[k]} header`);
   const cseq = parseCSeq(headers.get('CSeq')!);
   if (msg.type === 'request' && cseq.method !== msg.method) fail('SIP_BAD_CSEQ', `CSeq method ${cseq.method} differs from request method ${msg.method}`);
-  parseNameAddr(headers.get('From')!);
-  parseNameAddr(headers.get('To')!);
-  for (const line of headers.getAllLines('Via')) for (const v of splitSipHeaderList(line, true)) parseVia(v);
+  const from = headers.get('From')!;
+  if (!SIMPLE_NAME_ADDR_RE.test(from)) parseNameAddr(from);
+  const to = headers.get('To')!;
+  if (!SIMPLE_NAME_ADDR_RE.test(to)) parseNameAddr(to);
+  for (const line of headers.getAllLines('Via')) {
+    if (SIMPLE_VIA_RE.test(line)) continue;
+    for (const v of splitSipHeaderList(line, true)) parseVia(v);
+  }
   if (headers.get('Call-ID')!.length === 0) fail('SIP_BAD_HEADER', 'empty Call-ID');
 
   // ---- body, framed by Content-Length in bytes
