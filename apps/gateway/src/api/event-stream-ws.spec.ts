@@ -132,6 +132,39 @@ describe('event stream WebSocket /api/events', () => {
     await until(() => fastCount === published, 10_000);
   });
 
+  it('a client is closed with code 4001 when its token expires', async () => {
+    t = await startApiTestApp({ env: { JWT_TTL_S: '3' } });
+    const ws = (await connect(`${t.wsUrl}/api/events?access_token=${t.token}`)) as WebSocket;
+    open.push(ws);
+    expect(await closed(ws)).toBe(4001);
+    await until(() => t!.events.clientCount === 0);
+  });
+
+  it('an upgrade beyond maxClients is refused with HTTP 503 while existing clients stay connected', async () => {
+    t = await startApiTestApp({ eventStream: { maxClients: 1 } });
+    const first = (await connect(`${t.wsUrl}/api/events?access_token=${t.token}`)) as WebSocket;
+    open.push(first);
+    await until(() => t!.events.clientCount === 1);
+    const second = await connect(`${t.wsUrl}/api/events?access_token=${t.token}`);
+    expect((second as Rejection).status).toBe(503);
+    expect(first.readyState).toBe(WebSocket.OPEN);
+  });
+
+  it('a client sending a frame over maxInboundBytes is disconnected; the stream keeps serving others', async () => {
+    t = await startApiTestApp();
+    const rude = (await connect(`${t.wsUrl}/api/events?access_token=${t.token}`)) as WebSocket;
+    const polite = (await connect(`${t.wsUrl}/api/events?access_token=${t.token}`)) as WebSocket;
+    open.push(rude, polite);
+    await until(() => t!.events.clientCount === 2);
+    const rudeClosed = closed(rude);
+    rude.send(Buffer.alloc(64 * 1024));
+    expect(await rudeClosed).toBe(1009); // RFC 6455 §7.4.1: message too big
+    await until(() => t!.events.clientCount === 1);
+    const msg = nextMessage(polite);
+    t.bus.publish('device.offline', { deviceId: '34020000001320000001', reason: 'deleted' });
+    expect(((await msg) as { type: string }).type).toBe('device.offline');
+  });
+
   it('app.close() closes connected clients and detaches from the HTTP server', async () => {
     t = await startApiTestApp();
     const ws = (await connect(`${t.wsUrl}/api/events?access_token=${t.token}`)) as WebSocket;
