@@ -1,0 +1,45 @@
+import { describe, it, expect } from 'vitest';
+import { CliUsageError, parseCliArgs } from './cli-args';
+
+describe('parseCliArgs()', () => {
+  it('with no arguments yields the documented defaults', () => {
+    const o = parseCliArgs([]);
+    expect(o.fleet).toMatchObject({
+      serverHost: '127.0.0.1', serverPort: 5060, serverId: '34020000002000000001', domain: '3402000000', password: '12345678',
+      transport: 'udp', count: 1, firstDeviceId: '34020000001320000001', channelsPerDevice: 4, keepaliveSeconds: 60,
+      expires: 3600, charset: 'GB2312', catalogPerMessage: 2, localHost: '127.0.0.1', ratePerSecond: 50,
+    });
+    expect(o.durationSeconds).toBeUndefined();
+    expect(o.unregisterOnExit).toBe(false);
+    expect(o.help).toBe(false);
+  });
+
+  it('reads every option, deriving the domain from --server-id when not given', () => {
+    const o = parseCliArgs([
+      '--server', '10.0.0.5:15060', '--server-id', '11010000002000000001', '--password', 'pw', '--transport', 'TCP', '--count', '30',
+      '--first-id', '11010000001180000001', '--channels', '16', '--keepalive', '20', '--expires', '600', '--charset', 'utf8',
+      '--catalog-per-message', '5', '--local-host', '10.0.0.9', '--rate', '12.5', '--duration', '90', '--unregister-on-exit', '--quiet',
+    ]);
+    expect(o.fleet).toMatchObject({
+      serverHost: '10.0.0.5', serverPort: 15060, serverId: '11010000002000000001', domain: '1101000000', password: 'pw', transport: 'tcp',
+      count: 30, firstDeviceId: '11010000001180000001', channelsPerDevice: 16, keepaliveSeconds: 20, expires: 600, charset: 'UTF-8',
+      catalogPerMessage: 5, localHost: '10.0.0.9', ratePerSecond: 12.5,
+    });
+    expect(o).toMatchObject({ durationSeconds: 90, unregisterOnExit: true, quiet: true });
+  });
+
+  it.each([
+    [['--server', 'nohost'], /--server/],
+    [['--server', 'h:70000'], /--server/],
+    [['--transport', 'sctp'], /--transport/],
+    [['--count', '0'], /--count/],
+    [['--count', '2', '--first-id', '34020000001320999999'], /overflows/],
+    [['--charset', 'latin1'], /--charset/],
+    [['--server-id', '123'], /--server-id/],
+    [['--duration', '-1'], /--duration/],
+    [['--bogus'], /bogus/],
+  ])('rejects %j with a CliUsageError naming the option', (argv, re) => {
+    expect(() => parseCliArgs(argv)).toThrow(CliUsageError);
+    expect(() => parseCliArgs(argv)).toThrow(re);
+  });
+});
