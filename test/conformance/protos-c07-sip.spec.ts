@@ -35,16 +35,25 @@ describe('PROTOS c07-sip r2 (4527 INVITE mutations)', () => {
       }),
     );
     const tally: Record<string, number> = {};
-    let slowest = 0;
+    let slowest = { ms: 0, data: Buffer.alloc(0) };
     for (const f of files) {
       const data = readFileSync(join(tmp, 'messages', f));
       expect(createHash('sha256').update(data).digest('hex'), f).toBe(index.get(f.slice(0, 7)));
       const t0 = performance.now();
       const o = outcome(data); // rethrows anything that is not a Gb28181Error
-      slowest = Math.max(slowest, performance.now() - t0);
+      const ms = performance.now() - t0;
+      if (ms > slowest.ms) slowest = { ms, data };
       tally[o] = (tally[o] ?? 0) + 1;
     }
-    expect(slowest).toBeLessThan(250); // no pathological (hang-like) input
+    // no pathological (hang-like) input: the slowest case, re-timed (best of 5, so one GC pause on a
+    // busy machine does not count), parses in well under 50 ms
+    let best = Infinity;
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now();
+      outcome(slowest.data);
+      best = Math.min(best, performance.now() - t0);
+    }
+    expect(best).toBeLessThan(50);
     expect(tally['OK']).toBeGreaterThan(0);
     const total = Object.values(tally).reduce((a, b) => a + b, 0);
     expect(total).toBe(4527);

@@ -35,7 +35,9 @@ const mutation = fc.oneof(
   fc.record({ kind: fc.constant('headers' as const), sample: fc.nat(SAMPLES.length - 1), count: fc.integer({ min: 0, max: 2000 }), line: fc.constantFrom('X-A: b', 'Via: SIP/2.0/UDP h;branch=z9hG4bKx', ' folded', 'l: 1', 'm: <sip:a@b>, <sip:c@d>') }),
 );
 
-function mutate(m: fc.Infer<typeof mutation>): Buffer {
+type Mutation = typeof mutation extends fc.Arbitrary<infer T> ? T : never;
+
+function mutate(m: Mutation): Buffer {
   const s = SAMPLES[m.sample]!;
   switch (m.kind) {
     case 'flip': {
