@@ -14,7 +14,7 @@ let current: Database | undefined;
 
 beforeAll(async () => {
   current = await openDatabase({ dataDir });
-});
+}, 180_000); // initdb in WebAssembly: ~5 s on an idle core, 30 s seen on a loaded 2-core machine
 
 afterAll(async () => {
   await current?.close();

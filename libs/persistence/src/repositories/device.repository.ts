@@ -5,6 +5,8 @@ import { chunk, lastPerKey, quotedColumn } from '../sql-columns';
 
 /** Rows per UPDATE statement in flushLiveness. */
 export const LIVENESS_CHUNK_ROWS = 1000;
+/** Rows per INSERT statement in upsertMany (× ~18 columns stays far below PostgreSQL's 65535 parameters). */
+export const UPSERT_CHUNK_ROWS = 500;
 
 /** Columns a first registration must carry (the rest have defaults or are nullable). */
 const REQUIRED_ON_INSERT = ['transport', 'remoteHost', 'remotePort', 'localHost', 'localPort'] as const;
@@ -71,6 +73,34 @@ export class DeviceRepository {
         `ON CONFLICT ("device_id") DO UPDATE SET ${updates.join(', ')}`,
       params,
     );
+  }
+
+  /**
+   * Write-behind of whole device rows (the gateway keeps devices in memory and flushes changed ones):
+   * one multi-row INSERT … ON CONFLICT DO UPDATE per UPSERT_CHUNK_ROWS rows. Every row must carry the same
+   * properties (those of the first row), including the columns a first registration needs.
+   */
+  async upsertMany(rows: readonly DeviceRegistration[]): Promise<void> {
+    const unique = lastPerKey(rows, (r) => r.deviceId);
+    if (unique.length === 0) return;
+    const props = Object.keys(unique[0]!).filter((p) => !NOT_WRITABLE.has(p));
+    const missing = REQUIRED_ON_INSERT.filter((k) => !props.includes(k));
+    if (missing.length) throw new PersistenceError('MISSING_COLUMN', `upsertMany rows lack ${missing.join(', ')}`);
+    const columns = ['"device_id"', ...props.map((p) => quotedColumn(this.repo.metadata, p))];
+    const updates = [...columns.slice(1).map((c) => `${c} = EXCLUDED.${c}`), '"updated_at" = now()'];
+    for (const part of chunk(unique, UPSERT_CHUNK_ROWS)) {
+      const params: unknown[] = [];
+      const tuples = part.map((r) => {
+        const values = [r.deviceId, ...props.map((p) => (r as Record<string, unknown>)[p] ?? null)];
+        const start = params.length;
+        params.push(...values);
+        return `(${values.map((_, i) => `$${start + i + 1}`).join(', ')})`;
+      });
+      await this.dataSource.query(
+        `INSERT INTO "devices" (${columns.join(', ')}) VALUES ${tuples.join(', ')} ON CONFLICT ("device_id") DO UPDATE SET ${updates.join(', ')}`,
+        params,
+      );
+    }
   }
 
   /** Sets the given DeviceInfo fields (undefined = leave as is). */

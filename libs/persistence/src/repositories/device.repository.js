@@ -1,0 +1,139 @@
+"use strict";
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.DeviceRepository = exports.UPSERT_CHUNK_ROWS = exports.LIVENESS_CHUNK_ROWS = void 0;
+const device_entity_1 = require("../entities/device.entity");
+const persistence_error_1 = require("../persistence-error");
+const sql_columns_1 = require("../sql-columns");
+/** Rows per UPDATE statement in flushLiveness. */
+exports.LIVENESS_CHUNK_ROWS = 1000;
+/** Rows per INSERT statement in upsertMany (× ~18 columns stays far below PostgreSQL's 65535 parameters). */
+exports.UPSERT_CHUNK_ROWS = 500;
+/** Columns a first registration must carry (the rest have defaults or are nullable). */
+const REQUIRED_ON_INSERT = ['transport', 'remoteHost', 'remotePort', 'localHost', 'localPort'];
+/** Maintained by the database; never written by callers. */
+const NOT_WRITABLE = new Set(['deviceId', 'createdAt', 'updatedAt']);
+/** Devices table access. Thin: no business rules, every write is one statement (per chunk). */
+class DeviceRepository {
+    dataSource;
+    repo;
+    constructor(dataSource) {
+        this.dataSource = dataSource;
+        this.repo = dataSource.getRepository(device_entity_1.DeviceEntity);
+    }
+    findAll() {
+        return this.repo.find({ order: { deviceId: 'ASC' } });
+    }
+    findById(deviceId) {
+        return this.repo.findOneBy({ deviceId });
+    }
+    /**
+     * Writes exactly the given (non-undefined) properties: INSERT … ON CONFLICT (device_id) DO UPDATE
+     * when the row could be inserted, else a plain UPDATE (PostgreSQL checks NOT NULL on the proposed
+     * row before it resolves the conflict). A device seen for the first time must carry transport,
+     * remoteHost, remotePort, localHost and localPort, else PersistenceError MISSING_COLUMN.
+     */
+    async upsertRegistration(d) {
+        const values = {};
+        for (const [property, value] of Object.entries(d)) {
+            if (value !== undefined && !NOT_WRITABLE.has(property))
+                values[property] = value;
+        }
+        const missing = REQUIRED_ON_INSERT.filter((k) => values[k] === undefined);
+        if (missing.length > 0) {
+            if (await this.updateColumns(d.deviceId, values))
+                return;
+            throw new persistence_error_1.PersistenceError('MISSING_COLUMN', `first registration of ${d.deviceId} lacks ${missing.join(', ')}`);
+        }
+        const columns = ['"device_id"', ...Object.keys(values).map((p) => (0, sql_columns_1.quotedColumn)(this.repo.metadata, p))];
+        const params = [d.deviceId, ...Object.values(values)];
+        const updates = columns.slice(1).map((c) => `${c} = EXCLUDED.${c}`);
+        updates.push('"updated_at" = now()');
+        await this.dataSource.query(`INSERT INTO "devices" (${columns.join(', ')}) VALUES (${params.map((_, i) => `$${i + 1}`).join(', ')}) ` +
+            `ON CONFLICT ("device_id") DO UPDATE SET ${updates.join(', ')}`, params);
+    }
+    /**
+     * Write-behind of whole device rows (the gateway keeps devices in memory and flushes changed ones):
+     * one multi-row INSERT … ON CONFLICT DO UPDATE per UPSERT_CHUNK_ROWS rows. Every row must carry the same
+     * properties (those of the first row), including the columns a first registration needs.
+     */
+    async upsertMany(rows) {
+        const unique = (0, sql_columns_1.lastPerKey)(rows, (r) => r.deviceId);
+        if (unique.length === 0)
+            return;
+        const props = Object.keys(unique[0]).filter((p) => !NOT_WRITABLE.has(p));
+        const missing = REQUIRED_ON_INSERT.filter((k) => !props.includes(k));
+        if (missing.length)
+            throw new persistence_error_1.PersistenceError('MISSING_COLUMN', `upsertMany rows lack ${missing.join(', ')}`);
+        const columns = ['"device_id"', ...props.map((p) => (0, sql_columns_1.quotedColumn)(this.repo.metadata, p))];
+        const updates = [...columns.slice(1).map((c) => `${c} = EXCLUDED.${c}`), '"updated_at" = now()'];
+        for (const part of (0, sql_columns_1.chunk)(unique, exports.UPSERT_CHUNK_ROWS)) {
+            const params = [];
+            const tuples = part.map((r) => {
+                const values = [r.deviceId, ...props.map((p) => r[p] ?? null)];
+                const start = params.length;
+                params.push(...values);
+                return `(${values.map((_, i) => `$${start + i + 1}`).join(', ')})`;
+            });
+            await this.dataSource.query(`INSERT INTO "devices" (${columns.join(', ')}) VALUES ${tuples.join(', ')} ON CONFLICT ("device_id") DO UPDATE SET ${updates.join(', ')}`, params);
+        }
+    }
+    /** Sets the given DeviceInfo fields (undefined = leave as is). */
+    async updateInfo(deviceId, info) {
+        await this.updateColumns(deviceId, { ...info });
+    }
+    async markOffline(deviceIds) {
+        if (deviceIds.length === 0)
+            return;
+        await this.dataSource.query(`UPDATE "devices" SET "online" = false, "updated_at" = now() WHERE "device_id" = ANY($1::varchar[]) AND "online"`, [deviceIds]);
+    }
+    /**
+     * Writes a batch of keepalive results: one `UPDATE … FROM unnest(…)` per LIVENESS_CHUNK_ROWS rows.
+     * Unknown device ids are ignored; for a device listed twice the last row wins.
+     */
+    async flushLiveness(rows) {
+        const unique = (0, sql_columns_1.lastPerKey)(rows, (r) => r.deviceId);
+        for (const part of (0, sql_columns_1.chunk)(unique, exports.LIVENESS_CHUNK_ROWS)) {
+            await this.dataSource.query(`UPDATE "devices" AS d SET
+           "last_keepalive_at" = v.ts,
+           "online" = v.online,
+           "remote_host" = COALESCE(v.host, d."remote_host"),
+           "remote_port" = COALESCE(v.port, d."remote_port"),
+           "transport" = COALESCE(v.transport, d."transport"),
+           "updated_at" = now()
+         FROM unnest($1::varchar[], $2::timestamptz[], $3::boolean[], $4::varchar[], $5::int[], $6::varchar[])
+           AS v(id, ts, online, host, port, transport)
+         WHERE d."device_id" = v.id`, [
+                part.map((r) => r.deviceId),
+                part.map((r) => r.lastKeepaliveAt),
+                part.map((r) => r.online),
+                part.map((r) => r.remoteHost ?? null),
+                part.map((r) => r.remotePort ?? null),
+                part.map((r) => r.transport ?? null),
+            ]);
+        }
+    }
+    /** Deletes the device; its channels and settings go with it (ON DELETE CASCADE). */
+    async delete(deviceId) {
+        await this.dataSource.query(`DELETE FROM "devices" WHERE "device_id" = $1`, [deviceId]);
+    }
+    async setChannelCount(deviceId, count, syncedAt) {
+        await this.updateColumns(deviceId, { channelCount: count, catalogSyncedAt: syncedAt });
+    }
+    /** UPDATE of the given columns; true when the device exists. */
+    async updateColumns(deviceId, values) {
+        const sets = [];
+        const params = [deviceId];
+        for (const [property, value] of Object.entries(values)) {
+            if (value === undefined)
+                continue;
+            params.push(value);
+            sets.push(`${(0, sql_columns_1.quotedColumn)(this.repo.metadata, property)} = $${params.length}`);
+        }
+        sets.push('"updated_at" = now()');
+        // TypeORM's postgres driver answers an UPDATE with [rows, rowCount].
+        const [, count] = (await this.dataSource.query(`UPDATE "devices" SET ${sets.join(', ')} WHERE "device_id" = $1`, params));
+        return count > 0;
+    }
+}
+exports.DeviceRepository = DeviceRepository;
+//# sourceMappingURL=device.repository.js.map
