@@ -8,6 +8,8 @@ export interface CliOptions {
   /** Exit after this many seconds; undefined = run until SIGINT. */
   durationSeconds?: number;
   unregisterOnExit: boolean;
+  /** Answer INVITE with a test pattern (needs ffmpeg). */
+  media: boolean;
   quiet: boolean;
   help: boolean;
 }
@@ -35,6 +37,7 @@ Usage: npm run device-sim -- [options]
   --rate R                   registrations started per second      (50)
   --duration S               exit after S seconds                  (run until Ctrl-C)
   --unregister-on-exit       send REGISTER Expires: 0 when leaving (on Ctrl-C it always does)
+  --media                    answer live INVITEs with an ffmpeg test pattern (PS over RTP, UDP or TCP passive)
   --quiet                    print only the summary
   -h, --help                 this text
 `;
@@ -57,7 +60,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
         transport: { type: 'string' }, count: { type: 'string' }, 'first-id': { type: 'string' }, channels: { type: 'string' },
         'civil-code': { type: 'string' }, keepalive: { type: 'string' }, expires: { type: 'string' }, charset: { type: 'string' },
         'catalog-per-message': { type: 'string' }, 'local-host': { type: 'string' }, rate: { type: 'string' }, duration: { type: 'string' },
-        'unregister-on-exit': { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        'unregister-on-exit': { type: 'boolean' }, media: { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     }));
   } catch (e) {
@@ -112,6 +115,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
     },
     durationSeconds: duration,
     unregisterOnExit: values['unregister-on-exit'] === true,
+    media: values['media'] === true,
     quiet: values['quiet'] === true,
     help: values['help'] === true,
   };

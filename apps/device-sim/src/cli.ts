@@ -1,5 +1,6 @@
 import { DeviceFleet, type FleetStats } from './device-fleet';
 import { CliUsageError, HELP, parseCliArgs } from './cli-args';
+import { createTestPatternInviteHook } from './media/test-pattern-invite.hook';
 
 export interface CliIo {
   out: (line: string) => void;
@@ -37,7 +38,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const f = opts.fleet;
-  const fleet = new DeviceFleet(f);
+  const fleet = new DeviceFleet(opts.media ? { ...f, onInvite: createTestPatternInviteHook() } : f);
   const say = (line: string) => {
     if (!opts.quiet) io.out(`${time()} ${line}`);
   };

@@ -13,3 +13,8 @@ export type { SimulatedDeviceOptions, FleetDeviceTemplate, SimTransport } from '
 export { parseCliArgs, HELP } from './cli-args';
 export type { CliOptions } from './cli-args';
 export type { InviteHook, InviteContext, InviteAnswer } from './media/invite-hook';
+export { createTestPatternInviteHook } from './media/test-pattern-invite.hook';
+export { PsRtpSender } from './media/ps-rtp.sender';
+export type { PsRtpSenderOptions } from './media/ps-rtp.sender';
+export { TestPatternSource } from './media/test-pattern.source';
+export type { TestPatternOptions } from './media/test-pattern.source';
