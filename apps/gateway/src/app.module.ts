@@ -12,6 +12,7 @@ import { DeviceMessagesService } from './devices/device-messages.service';
 import { DeviceDirectory } from './devices/device-directory';
 import { DevicesDirectoryService } from './devices/devices-directory.service';
 import { ApiModule } from './api/api.module';
+import { StreamsModule } from './streams/streams.module';
 
 /** Config, database, events and the device use-cases, shared by every module. */
 @Global()
@@ -42,6 +43,6 @@ export class CoreModule {
 @Module({})
 export class AppModule {
   static forRoot(cfg: GatewayConfig): DynamicModule {
-    return { module: AppModule, imports: [CoreModule.forRoot(cfg), ApiModule] };
+    return { module: AppModule, imports: [CoreModule.forRoot(cfg), ApiModule, StreamsModule] };
   }
 }

@@ -30,7 +30,8 @@ export async function startGateway(env: Record<string, string | undefined> = pro
   const config = loadConfig(env);
   const app = await NestFactory.create(AppModule.forRoot(config), { logger: nestLogLevels(config.LOG_LEVEL), bodyParser: false });
   app.enableShutdownHooks();
-  configureHttpApp(app);
+  // Media routes live outside /api: players get them with a signed token, not the API token.
+  configureHttpApp(app, { prefixExclude: ['live/*path', 'flv/*path', 'play/*path', 'vendor/*path'] });
   const { generatedPassword } = await app.get(AuthService).init();
   await app.listen(config.HTTP_PORT, config.HTTP_HOST);
   const addr = app.getHttpServer().address() as AddressInfo;

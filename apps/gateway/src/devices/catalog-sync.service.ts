@@ -56,6 +56,8 @@ export class CatalogSyncService implements OnModuleInit, OnApplicationShutdown {
       const s = this.devices.get(r.deviceId);
       if (!s) return;
       try {
+        // Devices are written behind; make sure this one's row exists before its channels reference it.
+        await this.devices.flush();
         await this.db.channels.replaceForDevice(r.deviceId, r.items.map(channelRow), { complete: r.complete });
         const count = await this.db.channels.countByDevice(r.deviceId);
         s.channelCount = count;

@@ -21,8 +21,6 @@ export class DevicesService implements OnModuleInit, OnApplicationShutdown {
   private sweepTimer?: NodeJS.Timeout;
   private flushTimer?: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
-  /** Ids deleted since the last flush, so a write-behind of their old state cannot resurrect them. */
-  private readonly deleted = new Set<string>();
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly cfg: GatewayConfig,
@@ -62,10 +60,9 @@ export class DevicesService implements OnModuleInit, OnApplicationShutdown {
   flush(): Promise<void> {
     this.flushing = this.flushing.then(async () => {
       const dirty = this.registry.takeDirty();
-      this.deleted.clear();
       if (dirty.length === 0) return;
       try {
-        await this.db.devices.saveSessions(dirty.map(rowFromSession));
+        await this.db.devices.upsertMany(dirty.map(rowFromSession));
       } catch (e) {
         this.log.error(`device flush of ${dirty.length} rows failed: ${(e as Error).message}`);
         for (const s of dirty) if (this.registry.get(s.deviceId) === s) this.registry.markDirty(s);

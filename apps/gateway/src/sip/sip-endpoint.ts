@@ -94,13 +94,25 @@ export class SipEndpoint {
   }
 
   /** Sends a request in a client transaction; resolves with the final response, rejects on Timer F/B. */
-  request(req: SipRequest, flow: SipFlow, onProvisional?: (r: SipResponse) => void): Promise<SipResponse> {
+  request(
+    req: SipRequest,
+    flow: SipFlow,
+    onProvisional?: (r: SipResponse) => void,
+    /** INVITE: retransmitted 2xx after the first (the ACK was lost: send it again, RFC 3261 §13.2.2.4). */
+    onRetransmitted2xx?: (r: SipResponse) => void,
+  ): Promise<SipResponse> {
     return new Promise((resolve, reject) => {
       if (this.closed) return reject(new Error('SIP endpoint closed'));
+      let final = false;
       this.transactions.sendRequest(req, (m) => this.transport.send(m, flow), flow.transport === 'tcp', {
         onResponse: (res) => {
           if (res.status < 200) onProvisional?.(res);
-          else resolve(res);
+          else if (final) {
+            if (res.status < 300) onRetransmitted2xx?.(res);
+          } else {
+            final = true;
+            resolve(res);
+          }
         },
         onTimeout: () => reject(new SipRequestTimeoutError(`${req.method} to ${flow.remoteHost}:${flow.remotePort} timed out`)),
       });

@@ -6,7 +6,7 @@ import type { SipFlow } from './sip-flow';
 import { SipTransport } from './sip-transport';
 
 export interface OutgoingMessage {
-  method: 'MESSAGE' | 'INFO' | 'INVITE' | 'BYE' | 'SUBSCRIBE';
+  method: 'MESSAGE' | 'INFO' | 'INVITE' | 'ACK' | 'BYE' | 'SUBSCRIBE';
   /** Device or channel ID the request is addressed to. */
   targetId: string;
   flow: SipFlow;

@@ -1,0 +1,139 @@
+/**
+ * HTTP-FLV / WS-FLV distribution of one stream: parses the FLV byte stream ffmpeg writes (Adobe FLV spec v10 §E),
+ * keeps what a late joiner needs to start at once (file header, onMetaData, AVC/AAC sequence headers, the current GOP)
+ * and copies every tag to each subscriber. A subscriber whose backlog passes a bound is dropped, never buffered without end.
+ *
+ *   FLV header: 'F' 'L' 'V' ver(1) flags(1) offset(4) | prevTagSize0(4)
+ *   tag: type(1) dataSize(3) ts(3) tsExt(1) streamId(3) | data(dataSize) | prevTagSize(4)
+ */
+export interface FlvSink {
+  write(chunk: Buffer): void;
+  /** Bytes queued but not yet sent. */
+  readonly backlog: number;
+  close(): void;
+}
+
+export const FLV_MAX_TAG_BYTES = 16 * 1024 * 1024;
+export const FLV_MAX_GOP_BYTES = 32 * 1024 * 1024;
+export const FLV_MAX_SINK_BACKLOG = 4 * 1024 * 1024;
+
+const TAG_AUDIO = 8;
+const TAG_VIDEO = 9;
+const TAG_SCRIPT = 18;
+
+export class FlvFanout {
+  private buf: Buffer = Buffer.alloc(0);
+  private header: Buffer | null = null;
+  private metadata: Buffer | null = null;
+  private videoConfig: Buffer | null = null;
+  private audioConfig: Buffer | null = null;
+  private gop: Buffer[] = [];
+  private gopBytes = 0;
+  private readonly sinks = new Set<FlvSink>();
+  private firstTagListeners: (() => void)[] = [];
+  firstVideoAt: number | null = null;
+  private broken = false;
+
+  get subscribers(): number {
+    return this.sinks.size;
+  }
+
+  /** Resolves when the first video tag has arrived (what a player needs to show a picture). */
+  ready(): Promise<void> {
+    if (this.firstVideoAt !== null) return Promise.resolve();
+    return new Promise((r) => this.firstTagListeners.push(r));
+  }
+
+  push(chunk: Buffer): void {
+    if (this.broken) return;
+    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    let off = 0;
+    if (!this.header) {
+      if (this.buf.length < 13) return;
+      if (this.buf.toString('latin1', 0, 3) !== 'FLV') {
+        this.broken = true;
+        return;
+      }
+      const dataOffset = this.buf.readUInt32BE(5);
+      if (this.buf.length < dataOffset + 4) return;
+      this.header = Buffer.from(this.buf.subarray(0, dataOffset + 4));
+      off = dataOffset + 4;
+    }
+    while (this.buf.length - off >= 11) {
+      const size = this.buf.readUIntBE(off + 1, 3);
+      if (size > FLV_MAX_TAG_BYTES) {
+        this.broken = true;
+        return;
+      }
+      const total = 11 + size + 4;
+      if (this.buf.length - off < total) break;
+      this.onTag(Buffer.from(this.buf.subarray(off, off + total)));
+      off += total;
+    }
+    this.buf = off === this.buf.length ? Buffer.alloc(0) : Buffer.from(this.buf.subarray(off));
+  }
+
+  private onTag(tag: Buffer): void {
+    const type = tag[0]! & 0x1f;
+    const first = tag[11] ?? 0;
+    if (type === TAG_SCRIPT) {
+      this.metadata = tag;
+      return this.broadcast(tag);
+    }
+    if (type === TAG_VIDEO) {
+      const keyframe = first >> 4 === 1;
+      const codecId = first & 0x0f;
+      const isConfig = (codecId === 7 || codecId === 12) && tag[12] === 0;
+      if (isConfig) {
+        this.videoConfig = tag;
+        return this.broadcast(tag);
+      }
+      if (keyframe) {
+        this.gop = [];
+        this.gopBytes = 0;
+      }
+      if (this.firstVideoAt === null) {
+        this.firstVideoAt = Date.now();
+        for (const l of this.firstTagListeners.splice(0)) l();
+      }
+    } else if (type === TAG_AUDIO) {
+      if (first >> 4 === 10 && tag[12] === 0) {
+        this.audioConfig = tag;
+        return this.broadcast(tag);
+      }
+    }
+    if (this.gopBytes + tag.length <= FLV_MAX_GOP_BYTES) {
+      this.gop.push(tag);
+      this.gopBytes += tag.length;
+    }
+    this.broadcast(tag);
+  }
+
+  private broadcast(tag: Buffer): void {
+    for (const s of this.sinks) {
+      if (s.backlog > FLV_MAX_SINK_BACKLOG) {
+        this.sinks.delete(s);
+        s.close();
+        continue;
+      }
+      s.write(tag);
+    }
+  }
+
+  /** Adds a viewer; it gets the header, configs and the current GOP first, so the picture starts at a keyframe. */
+  subscribe(sink: FlvSink): () => void {
+    if (this.header) sink.write(this.header);
+    for (const t of [this.metadata, this.videoConfig, this.audioConfig]) if (t) sink.write(t);
+    for (const t of this.gop) sink.write(t);
+    this.sinks.add(sink);
+    return () => {
+      this.sinks.delete(sink);
+    };
+  }
+
+  close(): void {
+    for (const s of this.sinks) s.close();
+    this.sinks.clear();
+    this.gop = [];
+  }
+}

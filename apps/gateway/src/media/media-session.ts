@@ -1,0 +1,149 @@
+import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
+import { PsDemuxer, findResolution, seqDiff, type PsAccessUnit, type RtpPacket } from '@gb/gb28181';
+import { RtpReceiver, type MediaTransport } from './rtp-receiver';
+import { FfmpegRemuxer, type Remuxer } from './ffmpeg-remuxer';
+import { FlvFanout } from './flv-fanout';
+
+export interface MediaSessionOptions {
+  streamId: string;
+  transport: MediaTransport;
+  bindHost: string;
+  port: number;
+  ssrc: number | null;
+  hlsRoot: string;
+  ffmpegPath: string;
+}
+
+export interface MediaSessionInfo {
+  codec: string | null;
+  audioCodec: string | null;
+  width: number | null;
+  height: number | null;
+  bitrateKbps: number;
+  packets: number;
+  packetsLost: number;
+  wrongSsrc: number;
+  garbage: number;
+  source: string | null;
+  firstPacketAt: number | null;
+  firstFrameAt: number | null;
+}
+
+/**
+ * The media half of one stream: RTP in -> PS demux -> remux (HLS + FLV). Knows nothing of SIP.
+ * Starts the remuxer on the first video keyframe, when the codec is known.
+ */
+export class MediaSession extends EventEmitter<{ accessUnit: [PsAccessUnit]; failed: [Error]; ready: [] }> {
+  readonly receiver: RtpReceiver;
+  readonly flv = new FlvFanout();
+  private readonly demuxer = new PsDemuxer();
+  private remuxer?: Remuxer;
+  private lastSeq: number | null = null;
+  private codec: 'h264' | 'h265' | null = null;
+  private audioCodec: 'g711a' | 'g711u' | 'aac' | null = null;
+  private width: number | null = null;
+  private height: number | null = null;
+  private firstFrameAt: number | null = null;
+  private bitrateWindow: { at: number; bytes: number }[] = [];
+  private closed = false;
+  /** Audio units seen before the first keyframe tell us whether the stream has audio. */
+  private pending: PsAccessUnit[] = [];
+
+  constructor(private readonly opts: MediaSessionOptions) {
+    super();
+    this.receiver = new RtpReceiver({ transport: opts.transport, bindHost: opts.bindHost, port: opts.port, ssrc: opts.ssrc });
+    this.receiver.on('packet', (p) => this.onPacket(p));
+    this.receiver.on('error', () => undefined);
+  }
+
+  get hlsDir(): string {
+    return join(this.opts.hlsRoot, this.opts.streamId);
+  }
+
+  open(): Promise<void> {
+    return this.receiver.open();
+  }
+
+  private onPacket(p: RtpPacket): void {
+    const lost = this.lastSeq !== null && seqDiff(p.sequenceNumber, this.lastSeq) !== 1;
+    this.lastSeq = p.sequenceNumber;
+    let units: PsAccessUnit[];
+    try {
+      units = this.demuxer.push(p.payload, { lost, marker: p.marker });
+    } catch {
+      return; // bound violations drop the unit; the demuxer resyncs
+    }
+    for (const au of units) this.onUnit(au);
+  }
+
+  private onUnit(au: PsAccessUnit): void {
+    if (this.closed) return;
+    if (au.kind === 'audio' && (au.codec === 'g711a' || au.codec === 'g711u' || au.codec === 'aac')) this.audioCodec ??= au.codec;
+    if (au.kind === 'video' && (au.codec === 'h264' || au.codec === 'h265')) {
+      if (!this.codec) {
+        if (!au.keyframe) return;
+        this.codec = au.codec;
+        const r = findResolution(au.data, au.codec);
+        if (r) {
+          this.width = r.width;
+          this.height = r.height;
+        }
+        this.startRemuxer();
+      }
+      this.firstFrameAt ??= Date.now();
+      const now = Date.now();
+      this.bitrateWindow.push({ at: now, bytes: au.data.length });
+      while (this.bitrateWindow.length && this.bitrateWindow[0]!.at < now - 5000) this.bitrateWindow.shift();
+    }
+    if (!this.remuxer) {
+      if (au.kind === 'audio' && this.pending.length < 50) this.pending.push(au);
+      return;
+    }
+    this.remuxer.write(au);
+    this.emit('accessUnit', au);
+  }
+
+  private startRemuxer(): void {
+    const r = new FfmpegRemuxer({
+      ffmpegPath: this.opts.ffmpegPath,
+      video: this.codec!,
+      audio: this.audioCodec ?? undefined,
+      outputs: { hlsDir: this.hlsDir, flv: this.flv },
+    });
+    r.on('exit', (code) => {
+      if (!this.closed) this.emit('failed', new Error(`ffmpeg exited (${code}): ${r.stderrTail.trim().split('\n').slice(-3).join(' | ')}`));
+    });
+    this.remuxer = r;
+    this.pending = [];
+    this.emit('ready');
+  }
+
+  info(): MediaSessionInfo {
+    const s = this.receiver.stats;
+    const bytes = this.bitrateWindow.reduce((a, b) => a + b.bytes, 0);
+    const span = this.bitrateWindow.length > 1 ? (this.bitrateWindow.at(-1)!.at - this.bitrateWindow[0]!.at) / 1000 : 0;
+    return {
+      codec: this.codec,
+      audioCodec: this.audioCodec,
+      width: this.width,
+      height: this.height,
+      bitrateKbps: span > 0 ? Math.round((bytes * 8) / span / 1000) : 0,
+      packets: s.packets,
+      packetsLost: s.lost,
+      wrongSsrc: s.wrongSsrc,
+      garbage: s.garbage,
+      source: s.source,
+      firstPacketAt: s.firstPacketAt,
+      firstFrameAt: this.firstFrameAt,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.receiver.close();
+    this.flv.close();
+    await this.remuxer?.close();
+  }
+}

@@ -1,0 +1,193 @@
+import * as dgram from 'node:dgram';
+import * as net from 'node:net';
+import { EventEmitter } from 'node:events';
+import { Rfc4571Framer, RtpReorderBuffer, parseRtpPacket, type RtpPacket } from '@gb/gb28181';
+
+export type MediaTransport = 'udp' | 'tcp-passive' | 'tcp-active';
+
+export interface RtpReceiverStats {
+  packets: number;
+  bytes: number;
+  /** Packets from a different SSRC than the stream's (counted, dropped: never mixed into this stream). */
+  wrongSsrc: number;
+  /** Packets from an unexpected source address once the first packet fixed it. */
+  wrongSource: number;
+  /** Datagrams/frames that were not RTP. */
+  garbage: number;
+  lost: number;
+  reordered: number;
+  firstPacketAt: number | null;
+  lastPacketAt: number | null;
+  source: string | null;
+}
+
+export interface RtpReceiverOptions {
+  transport: MediaTransport;
+  bindHost: string;
+  port: number;
+  /** Expected SSRC (decimal number of the y= line); null = accept the first one seen. */
+  ssrc: number | null;
+  /** UDP reorder window. */
+  reorderCapacity?: number;
+  reorderWaitMs?: number;
+}
+
+/**
+ * Receives one stream's RTP: a UDP socket, a TCP listener the device connects to (passive), or a TCP connection
+ * we open to the device (active), RFC 4571 framing on TCP. Emits packets in order, filtered by SSRC and source.
+ */
+export class RtpReceiver extends EventEmitter<{ packet: [RtpPacket]; connected: [string]; error: [Error] }> {
+  readonly stats: RtpReceiverStats = { packets: 0, bytes: 0, wrongSsrc: 0, wrongSource: 0, garbage: 0, lost: 0, reordered: 0, firstPacketAt: null, lastPacketAt: null, source: null };
+  private udp?: dgram.Socket;
+  private server?: net.Server;
+  private socket?: net.Socket;
+  private reorder?: RtpReorderBuffer;
+  private flushTimer?: NodeJS.Timeout;
+  private closed = false;
+  private ssrc: number | null;
+
+  constructor(private readonly opts: RtpReceiverOptions) {
+    super();
+    this.ssrc = opts.ssrc;
+  }
+
+  get port(): number {
+    return this.opts.port;
+  }
+
+  get expectedSsrc(): number | null {
+    return this.ssrc;
+  }
+
+  /** The device may answer with its own y=: adopt it (GB/T 28181 Annex F). */
+  setSsrc(ssrc: number): void {
+    this.ssrc = ssrc;
+  }
+
+  /** Binds the UDP socket or TCP listener. TCP active connects later, with connect(). */
+  async open(): Promise<void> {
+    if (this.opts.transport === 'udp') {
+      const sock = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024 });
+      await new Promise<void>((resolve, reject) => {
+        sock.once('error', reject);
+        sock.bind(this.opts.port, this.opts.bindHost, () => {
+          sock.off('error', reject);
+          resolve();
+        });
+      });
+      sock.on('error', (e) => this.emit('error', e));
+      this.reorder = new RtpReorderBuffer({ capacity: this.opts.reorderCapacity ?? 256, maxWaitMs: this.opts.reorderWaitMs ?? 80 });
+      sock.on('message', (buf, r) => this.onDatagram(buf, `${r.address}:${r.port}`));
+      this.flushTimer = setInterval(() => this.flushReorder(), 40);
+      this.udp = sock;
+    } else if (this.opts.transport === 'tcp-passive') {
+      const server = net.createServer((s) => this.onTcp(s));
+      server.maxConnections = 1;
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(this.opts.port, this.opts.bindHost, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      server.on('error', (e) => this.emit('error', e));
+      this.server = server;
+    }
+  }
+
+  /** TCP active (a=setup:active in our offer): we connect to the address the device answered with. */
+  connect(host: string, port: number): void {
+    if (this.closed) return;
+    const s = net.connect({ host, port, localAddress: this.opts.bindHost === '0.0.0.0' ? undefined : this.opts.bindHost });
+    s.on('error', (e) => this.emit('error', new Error(`TCP active connect to ${host}:${port} failed: ${e.message}`)));
+    this.onTcp(s);
+  }
+
+  private onTcp(s: net.Socket): void {
+    if (this.socket || this.closed) {
+      s.destroy();
+      return;
+    }
+    this.socket = s;
+    s.setNoDelay(true);
+    const framer = new Rfc4571Framer({ maxFrameBytes: 65535 });
+    const announce = () => this.emit('connected', `${s.remoteAddress}:${s.remotePort}`);
+    if (s.remoteAddress) announce();
+    else s.once('connect', announce);
+    s.on('data', (chunk) => {
+      let frames: Buffer[];
+      try {
+        frames = framer.push(chunk);
+      } catch {
+        this.stats.garbage++;
+        s.destroy();
+        return;
+      }
+      const src = `${s.remoteAddress}:${s.remotePort}`;
+      for (const f of frames) {
+        const p = this.accept(f, src);
+        if (p) this.emit('packet', p);
+      }
+    });
+    s.on('error', () => undefined);
+    s.on('close', () => {
+      if (this.socket === s) this.socket = undefined;
+    });
+  }
+
+  private onDatagram(buf: Buffer, src: string): void {
+    const p = this.accept(buf, src);
+    if (!p || !this.reorder) return;
+    for (const q of this.reorder.push(p, Date.now())) this.emit('packet', q);
+    this.syncReorderStats();
+  }
+
+  private flushReorder(): void {
+    if (!this.reorder) return;
+    for (const q of this.reorder.flush(Date.now())) this.emit('packet', q);
+    this.syncReorderStats();
+  }
+
+  private syncReorderStats(): void {
+    const s = this.reorder!.stats;
+    this.stats.lost = s.lost;
+    this.stats.reordered = s.reordered;
+  }
+
+  /** Parses and filters one packet: RTP only, the stream's SSRC only, and (once known) its source only. */
+  private accept(buf: Buffer, src: string): RtpPacket | null {
+    let p: RtpPacket;
+    try {
+      p = parseRtpPacket(buf);
+    } catch {
+      this.stats.garbage++;
+      return null;
+    }
+    if (this.ssrc === null) this.ssrc = p.ssrc;
+    if (p.ssrc !== this.ssrc) {
+      this.stats.wrongSsrc++;
+      return null;
+    }
+    if (this.stats.source === null) this.stats.source = src;
+    else if (this.stats.source !== src && this.opts.transport === 'udp') {
+      this.stats.wrongSource++;
+      return null;
+    }
+    const now = Date.now();
+    this.stats.packets++;
+    this.stats.bytes += buf.length;
+    this.stats.firstPacketAt ??= now;
+    this.stats.lastPacketAt = now;
+    return p;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.flushTimer);
+    this.udp?.close();
+    this.server?.close();
+    this.socket?.destroy();
+    this.removeAllListeners('packet');
+  }
+}

@@ -1,0 +1,92 @@
+import { Controller, Get, Param, Query, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { Public } from '../auth/public.decorator';
+import { GatewayError } from '../common/gateway-error';
+import { StreamsService } from './streams.service';
+import { MediaTokens } from './media-tokens';
+import { playerPage } from './player.page';
+
+const HLS_FILE = /^(index\.m3u8|init\.mp4|seg_\d{1,8}\.(ts|m4s))$/;
+const STREAM_ID = /^\d{20}_\d{20}$/;
+
+/** Media for players: HLS files, HTTP-FLV and the player page, authorised by the signed token in the URL. */
+@ApiExcludeController()
+@Public()
+@Controller()
+export class MediaHttpController {
+  constructor(
+    private readonly streams: StreamsService,
+    private readonly tokens: MediaTokens,
+  ) {}
+
+  private check(streamId: string, token: string | undefined): void {
+    if (!STREAM_ID.test(streamId) || !this.tokens.verify(streamId, token)) throw new GatewayError('UNAUTHORIZED', 'missing, expired or wrong media token');
+  }
+
+  @Get('live/:streamId/:file')
+  hls(@Param('streamId') streamId: string, @Param('file') file: string, @Query('token') token: string | undefined, @Res() res: Response): void {
+    this.check(streamId, token);
+    if (!HLS_FILE.test(file)) throw new GatewayError('CHANNEL_NOT_FOUND', `no such HLS file ${file}`);
+    const s = this.streams.get(streamId);
+    if (!s) throw new GatewayError('CHANNEL_NOT_FOUND', `stream ${streamId} is not running; start it with POST /api/devices/:deviceId/channels/:channelId/play`);
+    this.streams.touch(streamId);
+    const path = this.streams.hlsPath(streamId, file);
+    if (!existsSync(path)) {
+      res.status(404).json({ statusCode: 404, code: 'NOT_READY', message: s.error ?? `${file} not written yet (stream ${s.state})` });
+      return;
+    }
+    if (file === 'index.m3u8') {
+      // Segment URIs need the token too: rewrite them so the player can be handed one URL.
+      const body = require('node:fs').readFileSync(path, 'utf8') as string;
+      const q = `token=${encodeURIComponent(token!)}`;
+      res.setHeader('content-type', 'application/vnd.apple.mpegurl');
+      res.setHeader('cache-control', 'no-cache');
+      res.send(body.replace(/^(?!#)(\S+)$/gm, `$1?${q}`).replace(/URI="([^"?]+)"/g, `URI="$1?${q}"`));
+      return;
+    }
+    res.setHeader('content-type', file.endsWith('.ts') ? 'video/mp2t' : 'video/mp4');
+    res.setHeader('content-length', String(statSync(path).size));
+    createReadStream(path).on('error', () => res.destroy()).pipe(res);
+  }
+
+  @Get('flv/:file')
+  flv(@Param('file') file: string, @Query('token') token: string | undefined, @Res() res: Response): void {
+    const streamId = file.replace(/\.flv$/, '');
+    this.check(streamId, token);
+    const s = this.streams.get(streamId);
+    if (!s) throw new GatewayError('CHANNEL_NOT_FOUND', `stream ${streamId} is not running`);
+    res.status(200);
+    res.setHeader('content-type', 'video/x-flv');
+    res.setHeader('cache-control', 'no-cache');
+    res.setHeader('access-control-allow-origin', '*');
+    res.flushHeaders();
+    const sink = {
+      write: (b: Buffer) => void res.write(b),
+      get backlog() {
+        return res.writableLength;
+      },
+      close: () => res.end(),
+    };
+    const unsubscribe = s.media.flv.subscribe(sink);
+    res.on('close', unsubscribe);
+  }
+
+  @Get('play/:streamId')
+  player(@Param('streamId') streamId: string, @Query('token') token: string | undefined, @Query('mode') mode: string | undefined, @Res() res: Response): void {
+    this.check(streamId, token);
+    res.setHeader('content-type', 'text/html; charset=utf-8');
+    res.send(playerPage(streamId, token!, mode === 'flv' ? 'flv' : 'hls'));
+  }
+
+  @Get('vendor/:file')
+  vendor(@Param('file') file: string, @Res() res: Response): void {
+    const files: Record<string, string> = { 'hls.min.js': 'hls.js/dist/hls.min.js', 'mpegts.js': 'mpegts.js/dist/mpegts.js' };
+    const rel = files[file];
+    if (!rel) throw new GatewayError('CHANNEL_NOT_FOUND', `no vendor file ${file}`);
+    res.setHeader('content-type', 'application/javascript');
+    res.setHeader('cache-control', 'public, max-age=86400');
+    createReadStream(require.resolve(rel)).pipe(res);
+  }
+}

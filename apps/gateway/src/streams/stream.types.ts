@@ -1,0 +1,27 @@
+import type { StreamTransport } from '@gb/contracts';
+
+export type StreamState = 'inviting' | 'waiting-media' | 'playing' | 'failed' | 'closed';
+
+export interface StreamDto {
+  streamId: string;
+  deviceId: string;
+  channelId: string;
+  kind: 'live' | 'playback' | 'download';
+  transport: StreamTransport;
+  state: StreamState;
+  viewers: number;
+  codec: string | null;
+  audioCodec: string | null;
+  width: number | null;
+  height: number | null;
+  bitrateKbps: number;
+  packets: number;
+  packetsLost: number;
+  wrongSsrc: number;
+  ssrc: string;
+  offered: string;
+  source: string | null;
+  since: string;
+  error: string | null;
+  urls: { hls: string; flv: string; wsFlv: string; player: string };
+}
