@@ -84,6 +84,17 @@ describe('SimulatedDevice over UDP', () => {
     expect(device.stats.retransmissions).toBe(2);
   });
 
+  it('stop() while REGISTER is unanswered returns at once instead of waiting for Timer F, and start() resolves stopped', async () => {
+    const { device } = await setup({ t1Ms: 500 }, 'udp', (p) => (p.dropRegisters = 100));
+    const started = device.start();
+    await new Promise((r) => setTimeout(r, 100));
+    const t0 = Date.now();
+    await device.stop();
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(await started).toBe('stopped');
+    expect(device.state).toBe('stopped');
+  });
+
   it('answers a Catalog query with 200, then ceil(5/2) GB2312 MESSAGEs, each sent only after the previous 200', async () => {
     // T1 above the platform's delay, so no retransmission blurs the count.
     const { platform, device } = await setup({ t1Ms: 500 }, 'udp', (p) => (p.messageDelayMs = 120));

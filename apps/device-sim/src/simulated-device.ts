@@ -138,6 +138,8 @@ export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
     const wasRegistered = this.stateValue === 'registered';
     this.stateValue = 'stopping';
     this.clearTimers();
+    // In-flight REGISTER/keepalive/answers give up now (they see `stopping`), so stop never waits for Timer F.
+    this.tx?.abortAll('device stopping');
     if (this.registering) await this.registering.catch(() => undefined);
     if ((opts.unregister ?? true) && wasRegistered && this.transport && !this.transport.isClosed) {
       const deadline = new Promise<'timeout'>((r) => {
