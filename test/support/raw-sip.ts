@@ -91,6 +91,8 @@ export interface TcpOutcome {
   closedAfterMs?: number;
   /** The first response's status code, if any. */
   status?: number;
+  /** How many of the chunks were written before the connection closed. */
+  written: number;
 }
 
 /**
@@ -121,8 +123,10 @@ export async function tcpExchange(
     received.push(d);
     if (Buffer.concat(received).includes('\r\n\r\n')) onHead?.();
   });
+  let written = 0;
   for (const [i, c] of chunks.entries()) {
-    if (sock.destroyed) break;
+    if (sock.destroyed || closedAt !== undefined) break;
+    written++;
     await new Promise<void>((done) => sock.write(c, () => done()));
     wroteAt = Date.now();
     if (opts.gapMs && i < chunks.length - 1) await new Promise((r) => setTimeout(r, opts.gapMs));
@@ -133,7 +137,7 @@ export async function tcpExchange(
   const data = Buffer.concat(received);
   const isClosed = closedAt !== undefined;
   sock.destroy();
-  return { data, closed: isClosed, closedAfterMs: isClosed ? closedAt! - wroteAt : undefined, status: statusOf(data) };
+  return { data, closed: isClosed, closedAfterMs: isClosed ? closedAt! - wroteAt : undefined, status: statusOf(data), written };
 }
 
 /** A keepalive body (GB/T 28181 §9.6). */

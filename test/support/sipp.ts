@@ -228,7 +228,7 @@ export async function startSipp(opts: SippOptions): Promise<RunningSipp> {
   };
 }
 
-/** Kills every sipp this process started and removes their log directories (for afterEach/afterAll). */
+/** Kills every sipp this process started and removes their log directories (for afterEach/afterAll; SIPP_KEEP_LOGS=1 keeps them). */
 export async function stopAllSipp(opts: { keepLogs?: boolean } = {}): Promise<void> {
   await Promise.all(
     [...live].map(
@@ -241,7 +241,8 @@ export async function stopAllSipp(opts: { keepLogs?: boolean } = {}): Promise<vo
         }),
     ),
   );
-  if (!opts.keepLogs) {
+  // SIPP_KEEP_LOGS=1 keeps them for a look after a failure.
+  if (!opts.keepLogs && !process.env.SIPP_KEEP_LOGS) {
     for (const d of logDirs) rmSync(d, { recursive: true, force: true });
     logDirs.clear();
   }
