@@ -35,7 +35,7 @@ export class CoreModule {
         DeviceMessagesService,
         { provide: DeviceDirectory, useClass: DevicesDirectoryService },
       ],
-      exports: [GATEWAY_CONFIG, EventBus, DATABASE, SecretStore, SipService, DevicesService, DeviceQueriesService, CatalogSyncService, DeviceDirectory],
+      exports: [GATEWAY_CONFIG, EventBus, DATABASE, SecretStore, SipService, DevicesService, DeviceQueriesService, CatalogSyncService, DeviceMessagesService, DeviceDirectory],
     };
   }
 }

@@ -14,6 +14,13 @@ import { CatalogSyncService } from './catalog-sync.service';
 export class DeviceMessagesService implements OnModuleInit {
   private readonly log = new Logger('messages');
   readonly stats = { keepalives: 0, rejected: 0, malformed: 0 };
+  private readonly listeners = new Set<(deviceId: string, m: ManscdpMessage) => void>();
+
+  /** Other use-cases (streams: MediaStatus; records: RecordInfo) hear device messages here. */
+  subscribe(listener: (deviceId: string, m: ManscdpMessage) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
 
   constructor(
     private readonly sip: SipService,
@@ -70,8 +77,17 @@ export class DeviceMessagesService implements OnModuleInit {
       case 'CatalogNotify':
         this.catalog.onPacket(s.deviceId, { sn: m.sn, sumNum: m.sumNum, items: m.items });
         return;
-      default:
-        if (!this.queries.deliverAnswer(s.deviceId, m)) this.log.debug(`unsolicited ${m.root}/${m.cmdType} from ${s.deviceId}`);
+      default: {
+        const answered = this.queries.deliverAnswer(s.deviceId, m);
+        for (const l of this.listeners) {
+          try {
+            l(s.deviceId, m);
+          } catch (e) {
+            this.log.error(`listener for ${m.cmdType} failed: ${(e as Error).message}`);
+          }
+        }
+        if (!answered && this.listeners.size === 0) this.log.debug(`unsolicited ${m.root}/${m.cmdType} from ${s.deviceId}`);
+      }
     }
   }
 }

@@ -7,6 +7,8 @@ import type { FlvFanout } from './flv-fanout';
 export interface RemuxOutputs {
   /** Directory for index.m3u8 and its segments (deleted on close). */
   hlsDir: string;
+  /** Download: write one MP4 file here instead of HLS/FLV (kept on close). */
+  mp4Path?: string;
   /** Receives ffmpeg's FLV output (stdout) for HTTP-FLV / WS-FLV viewers; H.264 only. */
   flv?: FlvFanout;
 }
@@ -49,7 +51,7 @@ export class FfmpegRemuxer extends EventEmitter implements Remuxer {
 
   constructor(private readonly opts: RemuxerOptions) {
     super();
-    mkdirSync(opts.outputs.hlsDir, { recursive: true });
+    if (!opts.outputs.mp4Path) mkdirSync(opts.outputs.hlsDir, { recursive: true });
     this.muxer = new PsMuxer({ video: opts.video, audio: opts.audio });
     this.child = spawn(opts.ffmpegPath, buildFfmpegArgs(opts), { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdin.on('error', () => undefined);
@@ -108,7 +110,7 @@ export class FfmpegRemuxer extends EventEmitter implements Remuxer {
       await this.exitPromise;
       clearTimeout(t);
     }
-    rmSync(this.opts.outputs.hlsDir, { recursive: true, force: true });
+    if (!this.opts.outputs.mp4Path) rmSync(this.opts.outputs.hlsDir, { recursive: true, force: true });
   }
 }
 
@@ -121,6 +123,10 @@ export function buildFfmpegArgs(o: RemuxerOptions): string[] {
     '-f', 'mpeg', '-i', 'pipe:0',
     '-map', '0:v:0',
   ];
+  if (o.outputs.mp4Path) {
+    const a = o.audio ? ['-map', '0:a:0?', ...(o.audio === 'aac' ? ['-c:a', 'copy'] : ['-c:a', 'aac', '-b:a', '48k', '-ar', '16000'])] : [];
+    return [...args, '-c:v', 'copy', ...(o.video === 'h265' ? ['-tag:v', 'hvc1'] : []), ...a, '-movflags', '+faststart', '-f', 'mp4', '-y', o.outputs.mp4Path];
+  }
   const audio = o.audio ? ['-map', '0:a:0?', ...(o.audio === 'aac' ? ['-c:a', 'copy'] : ['-c:a', 'aac', '-b:a', '48k', '-ar', '16000'])] : [];
   // HLS: mpegts segments for H.264, fMP4 for H.265 (browsers with HEVC play it only in fMP4).
   const hls = [

@@ -13,6 +13,8 @@ export interface MediaSessionOptions {
   ssrc: number | null;
   hlsRoot: string;
   ffmpegPath: string;
+  /** Download: write an MP4 file instead of HLS/FLV. */
+  mp4Path?: string;
 }
 
 export interface MediaSessionInfo {
@@ -45,6 +47,9 @@ export class MediaSession extends EventEmitter<{ accessUnit: [PsAccessUnit]; fai
   private width: number | null = null;
   private height: number | null = null;
   private firstFrameAt: number | null = null;
+  /** First and last video PTS seen (90 kHz): how much media time arrived (download progress). */
+  private firstPts: number | null = null;
+  private lastPts: number | null = null;
   private bitrateWindow: { at: number; bytes: number }[] = [];
   private closed = false;
   /** Audio units seen before the first keyframe tell us whether the stream has audio. */
@@ -92,6 +97,10 @@ export class MediaSession extends EventEmitter<{ accessUnit: [PsAccessUnit]; fai
         this.startRemuxer();
       }
       this.firstFrameAt ??= Date.now();
+      if (au.pts !== undefined) {
+        this.firstPts ??= au.pts;
+        if (this.lastPts === null || au.pts > this.lastPts) this.lastPts = au.pts;
+      }
       const now = Date.now();
       this.bitrateWindow.push({ at: now, bytes: au.data.length });
       while (this.bitrateWindow.length && this.bitrateWindow[0]!.at < now - 5000) this.bitrateWindow.shift();
@@ -109,7 +118,7 @@ export class MediaSession extends EventEmitter<{ accessUnit: [PsAccessUnit]; fai
       ffmpegPath: this.opts.ffmpegPath,
       video: this.codec!,
       audio: this.audioCodec ?? undefined,
-      outputs: { hlsDir: this.hlsDir, flv: this.flv },
+      outputs: this.opts.mp4Path ? { hlsDir: this.hlsDir, mp4Path: this.opts.mp4Path } : { hlsDir: this.hlsDir, flv: this.flv },
     });
     r.on('exit', (code) => {
       if (!this.closed) this.emit('failed', new Error(`ffmpeg exited (${code}): ${r.stderrTail.trim().split('\n').slice(-3).join(' | ')}`));
@@ -117,6 +126,11 @@ export class MediaSession extends EventEmitter<{ accessUnit: [PsAccessUnit]; fai
     this.remuxer = r;
     this.pending = [];
     this.emit('ready');
+  }
+
+  /** Seconds of media received so far, by video PTS. */
+  get mediaSeconds(): number {
+    return this.firstPts === null || this.lastPts === null ? 0 : (this.lastPts - this.firstPts) / 90_000;
   }
 
   info(): MediaSessionInfo {

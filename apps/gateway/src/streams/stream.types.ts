@@ -23,5 +23,9 @@ export interface StreamDto {
   source: string | null;
   since: string;
   error: string | null;
+  /** Playback: paused, speed, whether the device reported the end of the file. */
+  paused?: boolean;
+  scale?: number;
+  ended?: boolean;
   urls: { hls: string; flv: string; wsFlv: string; player: string };
 }

@@ -12,7 +12,20 @@ const playSchema = z
   .optional()
   .default({});
 const channelIdSchema = z.string().regex(/^\d{20}$/, 'must be a 20-digit GB/T 28181 channel ID');
-const streamIdSchema = z.string().regex(/^\d{20}_\d{20}$/, 'must be <deviceId>_<channelId>');
+const streamIdSchema = z.string().regex(/^\d{20}_\d{20}(_[a-z0-9]{1,12})?$/, 'must be <deviceId>_<channelId>[_<id>]');
+const playbackSchema = z
+  .object({
+    start: z.coerce.number().int().positive().describe('unix seconds'),
+    end: z.coerce.number().int().positive().describe('unix seconds'),
+    transport: z.enum(['udp', 'tcp-passive', 'tcp-active']).optional(),
+  })
+  .strict();
+const controlSchema = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('pause') }).strict(),
+  z.object({ action: z.literal('resume') }).strict(),
+  z.object({ action: z.literal('seek'), position: z.number().min(0).describe('seconds from the start of the recording') }).strict(),
+  z.object({ action: z.literal('speed'), scale: z.union([z.literal(0.25), z.literal(0.5), z.literal(1), z.literal(2), z.literal(4), z.literal(-1), z.literal(-2), z.literal(-4)]) }).strict(),
+]);
 
 @ApiTags('streams')
 @ApiBearerAuth()
@@ -29,6 +42,27 @@ export class StreamsController {
     @Body(new ZodValidationPipe(playSchema, 'body')) body: z.output<typeof playSchema>,
   ): Promise<StreamDto> {
     return this.streams.play(deviceId, channelId, body.transport);
+  }
+
+  @Post('devices/:deviceId/channels/:channelId/playback')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Play recorded video (s=Playback) from start to end (unix seconds); returns signed URLs' })
+  playback(
+    @Param('deviceId', new ZodValidationPipe(deviceIdSchema, 'deviceId')) deviceId: string,
+    @Param('channelId', new ZodValidationPipe(channelIdSchema, 'channelId')) channelId: string,
+    @Body(new ZodValidationPipe(playbackSchema, 'body')) body: z.output<typeof playbackSchema>,
+  ): Promise<StreamDto> {
+    return this.streams.playback(deviceId, channelId, body.start, body.end, body.transport);
+  }
+
+  @Post('streams/:streamId/control')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Playback control: pause, resume, seek {position}, speed {scale} (MANSRTSP over INFO)' })
+  control(
+    @Param('streamId', new ZodValidationPipe(streamIdSchema, 'streamId')) streamId: string,
+    @Body(new ZodValidationPipe(controlSchema, 'body')) body: z.output<typeof controlSchema>,
+  ): Promise<{ status: number; body: string }> {
+    return this.streams.control(streamId, body);
   }
 
   @Get('streams')

@@ -11,6 +11,7 @@ import { MediaSession } from '../media/media-session';
 import { PortPool } from '../media/port-pool';
 import { resolveFfmpeg } from '../media/ffmpeg-binary';
 import { MediaTokens } from './media-tokens';
+import { DeviceMessagesService } from '../devices/device-messages.service';
 import type { StreamDto, StreamState } from './stream.types';
 
 interface Dialog {
@@ -20,11 +21,27 @@ interface Dialog {
   cseq: number;
 }
 
+export type StreamKind = 'live' | 'playback' | 'download';
+
+export interface OpenStreamOptions {
+  kind: StreamKind;
+  transport?: StreamTransport;
+  /** Playback/Download: unix seconds. */
+  startTime?: number;
+  endTime?: number;
+  /** Download: a=downloadspeed (1, 2, 4, …). */
+  downloadSpeed?: number;
+  /** Extra media consumers (e.g. an MP4 writer for downloads) instead of HLS/FLV. */
+  remux?: 'browser' | { mp4Path: string };
+}
+
 export interface Stream {
   streamId: string;
   deviceId: string;
   channelId: string;
-  kind: 'live';
+  kind: StreamKind;
+  startTime?: number;
+  endTime?: number;
   transport: StreamTransport;
   state: StreamState;
   ssrc: string;
@@ -39,6 +56,13 @@ export interface Stream {
   error: string | null;
   ready: Promise<void>;
   timers: NodeJS.Timeout[];
+  rtspCseq?: number;
+  paused?: boolean;
+  scale?: number;
+  /** The device said the recording ended (MediaStatus 121). */
+  ended?: boolean;
+  /** Called once the stream is closed, whatever the cause. */
+  onClosed?: () => void;
 }
 
 /**
@@ -60,6 +84,7 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
     private readonly sip: SipService,
     private readonly devices: DevicesService,
     private readonly tokens: MediaTokens,
+    private readonly messages: DeviceMessagesService,
   ) {
     this.ports = new PortPool(cfg.RTP_PORT_MIN, cfg.RTP_PORT_MAX);
     this.ffmpegPath = resolveFfmpeg({ ...process.env, FFMPEG_PATH: cfg.FFMPEG_PATH });
@@ -68,6 +93,9 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
 
   onModuleInit(): void {
     this.sip.on('BYE', (r) => this.onBye(r));
+    this.messages.subscribe((deviceId, m) => {
+      if (m.kind === 'MediaStatusNotify') this.onMediaStatus(deviceId, m.notifyType);
+    });
     this.sweeper = setInterval(() => this.sweepIdle(), 1000);
   }
 
@@ -89,42 +117,60 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
     if (s) s.lastViewAt = Date.now();
   }
 
+  /** Live view: a second viewer of the same channel joins the running stream. */
   async play(deviceId: string, channelId: string, transport?: StreamTransport): Promise<StreamDto> {
-    const streamId = StreamsService.streamIdOf(deviceId, channelId);
+    return this.toDto(await this.open(deviceId, channelId, { kind: 'live', transport }));
+  }
+
+  /** Recorded video (s=Playback): always a new stream, since each viewer controls its own position and speed. */
+  async playback(deviceId: string, channelId: string, startTime: number, endTime: number, transport?: StreamTransport): Promise<StreamDto> {
+    if (!(endTime > startTime)) throw new GatewayError('VALIDATION_FAILED', 'end: must be after start');
+    return this.toDto(await this.open(deviceId, channelId, { kind: 'playback', transport, startTime, endTime }));
+  }
+
+  async open(deviceId: string, channelId: string, o: OpenStreamOptions): Promise<Stream> {
+    const streamId = o.kind === 'live' ? StreamsService.streamIdOf(deviceId, channelId) : `${deviceId}_${channelId}_${o.kind[0]}${(++this.streamSerial).toString(36)}`;
     const existing = this.streams.get(streamId);
     if (existing && existing.state !== 'failed' && existing.state !== 'closed') {
       existing.lastViewAt = Date.now();
       await existing.ready;
-      return this.toDto(existing);
+      return existing;
     }
     const device = this.devices.requireOnline(deviceId);
-    const t = transport ?? device.streamTransport;
+    const t = o.transport ?? device.streamTransport;
     const serial = (this.streamSerial = (this.streamSerial % 9999) + 1);
-    const ssrc = buildSsrc({ history: false, platformId: this.cfg.SIP_ID, streamNumber: serial });
+    const ssrc = buildSsrc({ history: o.kind !== 'live', platformId: this.cfg.SIP_ID, streamNumber: serial });
     const mediaIp = this.cfg.MEDIA_IP ?? device.flow.localHost;
     const port = this.ports.take();
-    const media = new MediaSession({ streamId, transport: t, bindHost: this.cfg.MEDIA_BIND_HOST, port, ssrc: ssrcToNumber(ssrc), hlsRoot: this.hlsRoot, ffmpegPath: this.ffmpegPath });
+    const media = new MediaSession({
+      streamId, transport: t, bindHost: this.cfg.MEDIA_BIND_HOST, port, ssrc: ssrcToNumber(ssrc), hlsRoot: this.hlsRoot, ffmpegPath: this.ffmpegPath,
+      mp4Path: typeof o.remux === 'object' ? o.remux.mp4Path : undefined,
+    });
     const stream: Stream = {
-      streamId, deviceId, channelId, kind: 'live', transport: t, state: 'inviting', ssrc,
+      streamId, deviceId, channelId, kind: o.kind, startTime: o.startTime, endTime: o.endTime, transport: t, state: 'inviting', ssrc,
       offered: `${mediaIp}:${port} (${t})`, media, port, createdAt: Date.now(), lastViewAt: Date.now(), flvViewers: 0,
       error: null, ready: Promise.resolve(), timers: [],
     };
     this.streams.set(streamId, stream);
-    stream.ready = this.start(stream, device.flow, mediaIp).catch(async (e) => {
+    stream.ready = this.start(stream, device.flow, mediaIp, o).catch(async (e) => {
       await this.fail(stream, (e as Error).message);
       throw e;
     });
     await stream.ready;
-    return this.toDto(stream);
+    return stream;
   }
 
-  private async start(s: Stream, flow: Parameters<SipService['send']>[0]['flow'], mediaIp: string): Promise<void> {
+  private async start(s: Stream, flow: Parameters<SipService['send']>[0]['flow'], mediaIp: string, o: OpenStreamOptions): Promise<void> {
     try {
       await s.media.open();
     } catch (e) {
       throw new GatewayError('CONFLICT', `could not open RTP port ${s.port}: ${(e as Error).message}`);
     }
-    const sdp = buildGbOffer({ sessionName: 'Play', platformId: this.cfg.SIP_ID, ip: mediaIp, port: s.port, transport: s.transport, ssrc: s.ssrc });
+    const sessionName = o.kind === 'live' ? 'Play' : o.kind === 'playback' ? 'Playback' : 'Download';
+    const sdp = buildGbOffer({
+      sessionName, platformId: this.cfg.SIP_ID, ip: mediaIp, port: s.port, transport: s.transport, ssrc: s.ssrc,
+      channelId: s.channelId, startTime: o.startTime, endTime: o.endTime, downloadSpeed: o.downloadSpeed,
+    });
     const dialog: Dialog = { callId: `${Date.now().toString(36)}${Math.random().toString(36).slice(2)}@${mediaIp}`, fromTag: Math.random().toString(36).slice(2, 12), cseq: this.sip.nextCseq() };
     s.dialog = dialog;
     const invite = this.sip.build({
@@ -213,6 +259,43 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
     d.toTag = undefined;
   }
 
+  /**
+   * Playback control over INFO, body Application/MANSRTSP (GB/T 28181-2016 Annex B):
+   * PAUSE with PauseTime: now; PLAY with Range: npt=now- (resume) or npt=<s>- (seek); PLAY with Scale: <x> (speed).
+   */
+  async control(streamId: string, c: { action: 'pause' | 'resume' | 'seek' | 'speed'; position?: number; scale?: number }): Promise<{ status: number; body: string }> {
+    const s = this.streams.get(streamId);
+    if (!s) throw new GatewayError('CHANNEL_NOT_FOUND', `no stream ${streamId}`);
+    if (s.kind === 'live') throw new GatewayError('VALIDATION_FAILED', 'action: live streams cannot be paused, sought or sped up; use a playback stream');
+    const device = this.devices.requireOnline(s.deviceId);
+    const d = s.dialog;
+    if (!d?.toTag) throw new GatewayError('CONFLICT', `stream ${streamId} has no established dialog`);
+    s.rtspCseq = (s.rtspCseq ?? 0) + 1;
+    const body = mansrtsp(c, s.rtspCseq);
+    d.cseq++;
+    const res = await this.sip.send({
+      method: 'INFO', targetId: s.channelId, flow: device.flow, callId: d.callId, fromTag: d.fromTag, toTag: d.toTag, cseq: d.cseq,
+      body: Buffer.from(body), contentType: 'Application/MANSRTSP',
+    });
+    if (res.status >= 300) throw new GatewayError('DEVICE_TIMEOUT', `device refused ${c.action}: ${res.status} ${res.reason}`, { status: res.status });
+    if (c.action === 'pause') s.paused = true;
+    if (c.action === 'resume' || c.action === 'seek') s.paused = false;
+    if (c.action === 'speed') s.scale = c.scale;
+    return { status: res.status, body };
+  }
+
+  /** MediaStatus 121 (GB/T 28181 §9.7.4): the device finished sending a recorded file. */
+  onMediaStatus(deviceId: string, notifyType: string): void {
+    if (notifyType !== '121') return;
+    for (const s of this.streams.values()) {
+      if (s.deviceId === deviceId && s.kind !== 'live' && (s.state === 'playing' || s.state === 'waiting-media')) {
+        this.log.log(`${s.streamId}: device reports end of file (MediaStatus 121)`);
+        s.ended = true;
+        void this.stop(s.streamId).catch(() => undefined);
+      }
+    }
+  }
+
   private onBye({ req, respond }: IncomingRequest): void {
     const callId = req.headers.get('call-id');
     const s = [...this.streams.values()].find((x) => x.dialog?.callId === callId);
@@ -246,13 +329,18 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
     s.timers = [];
     await s.media.close();
     this.ports.release(s.port);
+    try {
+      s.onClosed?.();
+    } catch {
+      /* a listener's failure is its own */
+    }
   }
 
   private sweepIdle(): void {
     const now = Date.now();
     for (const s of this.streams.values()) {
       if (s.state === 'failed' && now - s.createdAt > 60_000) this.streams.delete(s.streamId);
-      if (s.state !== 'playing') continue;
+      if (s.state !== 'playing' || s.kind === 'download') continue;
       const viewers = s.flvViewers + s.media.flv.subscribers;
       if (viewers > 0) s.lastViewAt = now;
       else if (now - s.lastViewAt > this.cfg.STREAM_IDLE_TIMEOUT_MS) {
@@ -272,7 +360,7 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
       viewers: s.media.flv.subscribers + recentViewers,
       codec: i.codec, audioCodec: i.audioCodec, width: i.width, height: i.height, bitrateKbps: i.bitrateKbps,
       packets: i.packets, packetsLost: i.packetsLost, wrongSsrc: i.wrongSsrc, ssrc: s.ssrc, offered: s.offered, source: i.source,
-      since: new Date(s.createdAt).toISOString(), error: s.error,
+      since: new Date(s.createdAt).toISOString(), error: s.error, paused: s.paused, scale: s.scale, ended: s.ended,
       urls: {
         hls: `/live/${s.streamId}/index.m3u8?${q}`,
         flv: `/flv/${s.streamId}.flv?${q}`,
@@ -290,6 +378,19 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
     clearInterval(this.sweeper);
     await Promise.all([...this.streams.keys()].map((id) => this.stop(id).catch(() => undefined)));
   }
+}
+
+/** MANSRTSP body (GB/T 28181-2016 Annex B). */
+export function mansrtsp(c: { action: 'pause' | 'resume' | 'seek' | 'speed'; position?: number; scale?: number }, cseq: number): string {
+  const lines =
+    c.action === 'pause'
+      ? ['PAUSE RTSP/1.0', `CSeq: ${cseq}`, 'PauseTime: now']
+      : c.action === 'resume'
+        ? ['PLAY RTSP/1.0', `CSeq: ${cseq}`, 'Range: npt=now-']
+        : c.action === 'seek'
+          ? ['PLAY RTSP/1.0', `CSeq: ${cseq}`, `Range: npt=${Math.max(0, Math.floor(c.position ?? 0))}-`]
+          : ['PLAY RTSP/1.0', `CSeq: ${cseq}`, `Scale: ${(c.scale ?? 1).toFixed(c.scale !== undefined && !Number.isInteger(c.scale) ? 2 : 1)}`];
+  return lines.join('\r\n') + '\r\n\r\n';
 }
 
 function toTagOf(res: SipResponse): string | undefined {
