@@ -1,4 +1,5 @@
 import type { CatalogProgressDto, DeviceDto } from './devices';
+import type { AlertDto, CongestionScore, VisionChannelState } from './vision';
 
 /** Events pushed on the WebSocket at /api/events. Each frame is JSON `{type, at, data}`. */
 export type GatewayEvent =
@@ -6,6 +7,11 @@ export type GatewayEvent =
   | { type: 'device.offline'; at: string; data: { deviceId: string; reason: 'keepalive-timeout' | 'unregistered' | 'expired' | 'deleted' } }
   | { type: 'device.registered'; at: string; data: DeviceDto }
   | { type: 'catalog.progress'; at: string; data: CatalogProgressDto }
-  | { type: 'catalog.updated'; at: string; data: { deviceId: string; channelCount: number; complete: boolean } };
+  | { type: 'catalog.updated'; at: string; data: { deviceId: string; channelCount: number; complete: boolean } }
+  | { type: 'congestion.score'; at: string; data: { channelId: string; t: string; scores: CongestionScore[] } }
+  | { type: 'congestion.status'; at: string; data: { channelId: string; state: VisionChannelState; error: string | null } }
+  | { type: 'alert.raised'; at: string; data: AlertDto }
+  | { type: 'alert.cleared'; at: string; data: AlertDto }
+  | { type: 'alert.acked'; at: string; data: AlertDto };
 
 export type GatewayEventType = GatewayEvent['type'];

@@ -68,3 +68,120 @@ export interface CongestionAlert {
   at: string;
 }
 export type Alert = CongestionAlert;
+
+/* ------------------------------------------------------------------------------------------------
+ * Live scoring: the gateway <-> vision worker protocol (JSON messages over IPC or NATS) and the API
+ * shapes of GET /api/congestion, /history and /api/alerts. docs/congestion.md, "Live scoring".
+ * ---------------------------------------------------------------------------------------------- */
+
+/** A box drawn on a snapshot, normalised 0–1. */
+export interface SnapshotBox {
+  label: string;
+  score: number;
+  x1: number;
+  y1: number;
+  x2: number;
+  y2: number;
+}
+
+/** Gateway -> worker: start (or restart with new ROIs / source) scoring one channel. */
+export interface VisionWatchMessage {
+  type: 'watch';
+  channelId: string;
+  deviceId: string;
+  /** Absolute FLV or HLS URL carrying its signed token, or any input ffmpeg reads (tests: a file). */
+  sourceUrl: string;
+  rois: Roi[];
+  /** Frames scored per second. */
+  fps: number;
+}
+export interface VisionUnwatchMessage {
+  type: 'unwatch';
+  channelId: string;
+}
+/** Gateway -> worker: send the channel's last frame as a JPEG with its boxes and ROIs drawn. */
+export interface VisionSnapshotRequest {
+  type: 'snapshot-request';
+  channelId: string;
+  requestId: string;
+}
+export type GatewayToWorkerMessage = VisionWatchMessage | VisionUnwatchMessage | VisionSnapshotRequest;
+
+export interface VisionScoreMessage {
+  type: 'score';
+  channelId: string;
+  /** Wall-clock time of the frame, ms since the epoch. */
+  t: number;
+  scores: CongestionScore[];
+}
+export interface VisionSnapshotMessage {
+  type: 'snapshot';
+  channelId: string;
+  requestId: string;
+  /** null when the channel has no frame yet. */
+  jpegBase64: string | null;
+  error?: string;
+}
+export type VisionChannelState = 'starting' | 'running' | 'error' | 'stopped';
+export interface VisionStatusMessage {
+  type: 'status';
+  channelId: string;
+  state: VisionChannelState;
+  /** `CODE: message` when state is 'error'. */
+  error?: string;
+  workerId?: string;
+}
+export interface VisionHeartbeatMessage {
+  type: 'heartbeat';
+  workerId: string;
+  channels: string[];
+  /** Model load problem (e.g. VISION_MODEL_UNREADABLE: …), null when the model is loaded or not yet needed. */
+  modelError: string | null;
+}
+export type WorkerToGatewayMessage = VisionScoreMessage | VisionSnapshotMessage | VisionStatusMessage | VisionHeartbeatMessage;
+
+/** GET /api/congestion: the latest score of each watched channel and ROI. */
+export interface ChannelCongestionDto {
+  channelId: string;
+  deviceId: string;
+  state: VisionChannelState;
+  error: string | null;
+  /** Worker scoring the channel ('embedded' in embedded mode), null while unassigned. */
+  workerId: string | null;
+  /** ISO time of the last score, null before the first. */
+  updatedAt: string | null;
+  scores: CongestionScore[];
+}
+
+/** One bucket of GET /api/congestion/:channelId/history. */
+export interface CongestionHistoryPoint {
+  roi: string;
+  /** ISO start of the bucket. */
+  t: string;
+  /** Mean index over the bucket's samples. */
+  index: number;
+  maxIndex: number;
+  level: CongestionLevel;
+  vehicles: number;
+  samples: number;
+}
+
+export type AlertState = 'active' | 'cleared';
+
+/** GET /api/alerts item. */
+export interface AlertDto {
+  id: string;
+  channelId: string;
+  deviceId: string;
+  roi: string;
+  level: CongestionLevel;
+  /** Highest index seen while active. */
+  peakIndex: number;
+  state: AlertState;
+  raisedAt: string;
+  clearedAt: string | null;
+  ackedAt: string | null;
+  ackedBy: string | null;
+  /** `/api/alerts/<id>/snapshot` when a snapshot was stored. */
+  snapshotUrl: string | null;
+}

@@ -1,0 +1,42 @@
+import sharp from 'sharp';
+import type { Roi } from '../contracts';
+import type { RgbFrame } from '../frames/rgb-frame';
+import { isVehicle, type DetectionLabel } from '../model/classes';
+import type { Box } from '../model/detection';
+import { WHOLE_FRAME } from '../scoring/polygon';
+
+export interface SnapshotObject extends Box {
+  label: DetectionLabel;
+  score: number;
+}
+
+/** JPEG quality of alert snapshots. */
+export const SNAPSHOT_JPEG_QUALITY = 80;
+
+/**
+ * The frame as a JPEG with each ROI outlined (yellow) and each box drawn (vehicles green, persons blue),
+ * by compositing one SVG over the raw RGB pixels with sharp.
+ */
+export async function renderSnapshot(frame: RgbFrame, objects: readonly SnapshotObject[], rois: readonly Roi[]): Promise<Buffer> {
+  const { width: w, height: h } = frame;
+  const stroke = Math.max(2, Math.round(w / 320));
+  const polys = (rois.length ? rois : [{ id: 'frame', polygon: WHOLE_FRAME }]).map((r) => {
+    const pts = r.polygon.map(([x, y]) => `${(x * w).toFixed(1)},${(y * h).toFixed(1)}`).join(' ');
+    const [lx, ly] = r.polygon[0] ?? [0, 0];
+    return `<polygon points="${pts}" fill="none" stroke="#ffd400" stroke-width="${stroke}"/>` +
+      `<text x="${(lx * w + 4).toFixed(1)}" y="${(ly * h + 14).toFixed(1)}" fill="#ffd400" font-size="12" font-family="sans-serif">${escapeXml(r.id)}</text>`;
+  });
+  const boxes = objects.map((o) => {
+    const colour = isVehicle(o.label) ? '#00e060' : '#40a0ff';
+    return `<rect x="${o.x1.toFixed(1)}" y="${o.y1.toFixed(1)}" width="${Math.max(1, o.x2 - o.x1).toFixed(1)}" height="${Math.max(1, o.y2 - o.y1).toFixed(1)}" fill="none" stroke="${colour}" stroke-width="${stroke}"/>`;
+  });
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}">${polys.join('')}${boxes.join('')}</svg>`;
+  return sharp(frame.data, { raw: { width: w, height: h, channels: 3 } })
+    .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])
+    .jpeg({ quality: SNAPSHOT_JPEG_QUALITY })
+    .toBuffer();
+}
+
+function escapeXml(s: string): string {
+  return s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

@@ -1,0 +1,46 @@
+import { hostname } from 'node:os';
+import { resolveModelPath } from '../model/model-path';
+import { OnnxDetector } from '../model/onnx-detector';
+import { DetectorHolder } from './detector-holder';
+import { IpcWorkerTransport } from './ipc-worker.transport';
+import { NatsWorkerTransport } from './nats-worker.transport';
+import { DEFAULT_HEARTBEAT_MS, DEFAULT_MAX_CHANNELS, DEFAULT_RETRY_MS, VisionWorker } from './vision-worker';
+import type { WorkerTransport } from './worker-transport';
+
+/** The worker's environment, read once at start. */
+export interface WorkerConfig {
+  workerId: string;
+  /** Set = distributed mode over NATS; unset = embedded (IPC to the parent gateway). */
+  natsUrl: string | null;
+  natsPrefix: string;
+  /** Explicit model path (VISION_MODEL); null = shared dev copy, else DATA_DIR/models. */
+  modelPath: string | null;
+  heartbeatMs: number;
+  retryMs: number;
+  maxChannels: number;
+}
+
+export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+  const int = (key: string, dflt: number): number => {
+    const v = Number(env[key]);
+    return Number.isInteger(v) && v > 0 ? v : dflt;
+  };
+  return {
+    workerId: env.VISION_WORKER_ID || `${hostname()}-${process.pid}`,
+    natsUrl: env.NATS_URL || null,
+    natsPrefix: env.VISION_NATS_PREFIX || 'gb',
+    modelPath: env.VISION_MODEL || null,
+    heartbeatMs: int('VISION_HEARTBEAT_MS', DEFAULT_HEARTBEAT_MS),
+    retryMs: int('VISION_RETRY_MS', DEFAULT_RETRY_MS),
+    maxChannels: int('VISION_MAX_CHANNELS', DEFAULT_MAX_CHANNELS),
+  };
+}
+
+/** Builds the worker for a config: NATS when a URL is given, else IPC to the parent process. */
+export function createVisionWorker(cfg: WorkerConfig, opts: { onParentGone?: () => void; log?: (line: string) => void } = {}): VisionWorker {
+  const transport: WorkerTransport = cfg.natsUrl
+    ? new NatsWorkerTransport(cfg.natsUrl, cfg.workerId, cfg.natsPrefix)
+    : new IpcWorkerTransport(process, opts.onParentGone);
+  const detectors = new DetectorHolder(() => OnnxDetector.load(resolveModelPath(cfg.modelPath ?? undefined)), cfg.retryMs);
+  return new VisionWorker({ workerId: cfg.workerId, transport, detectors, heartbeatMs: cfg.heartbeatMs, retryMs: cfg.retryMs, maxChannels: cfg.maxChannels, log: opts.log });
+}
