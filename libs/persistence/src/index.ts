@@ -30,6 +30,7 @@ export {
 export {
   DeviceRepository,
   LIVENESS_CHUNK_ROWS,
+  UPSERT_CHUNK_ROWS,
   type DeviceInfoPatch,
   type DeviceRegistration,
   type LivenessRow,

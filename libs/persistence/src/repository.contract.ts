@@ -6,7 +6,7 @@ import iconv from 'iconv-lite';
 import { describe, expect, it, vi } from 'vitest';
 import type { Database } from './open-database';
 import { type ChannelRow } from './repositories/channel.repository';
-import { LIVENESS_CHUNK_ROWS, type DeviceRegistration } from './repositories/device.repository';
+import { LIVENESS_CHUNK_ROWS, UPSERT_CHUNK_ROWS, type DeviceRegistration } from './repositories/device.repository';
 
 export interface BackendHandle {
   /** The currently open database. */
@@ -145,6 +145,33 @@ export function describeRepositoryContract(backend: string, h: BackendHandle): v
       expect(d?.online).toBe(true);
       expect(d?.lastKeepaliveAt?.toISOString()).toBe('2026-11-28T11:00:30.000Z');
       expect(await devices.findById(gbId('132', 8_888_888))).toBeNull();
+    });
+    it('upsertMany() of 1200 whole rows inserts new and overwrites known devices, UPSERT_CHUNK_ROWS per statement', async () => {
+      const { devices, dataSource } = h.db();
+      const rows = Array.from({ length: 1200 }, (_, i) =>
+        registration(gbId('134', i), { name: `NVR ${i}`, online: i % 2 === 0, channelCount: i, lastKeepaliveAt: null }),
+      );
+      await devices.upsertRegistration(registration(gbId('134', 7), { name: 'old name', manufacturer: 'Dahua' }));
+      const spy = vi.spyOn(dataSource, 'query');
+      try {
+        await devices.upsertMany([...rows, { ...rows[5], name: 'NVR 5 (last copy wins)' }]);
+        expect(spy).toHaveBeenCalledTimes(Math.ceil(1200 / UPSERT_CHUNK_ROWS));
+      } finally {
+        spy.mockRestore();
+      }
+      expect(await devices.findById(gbId('134', 7))).toMatchObject({ name: 'NVR 7', online: false, channelCount: 7, manufacturer: 'Dahua' });
+      expect((await devices.findById(gbId('134', 5)))?.name).toBe('NVR 5 (last copy wins)');
+      expect(await dataSource.query(`SELECT count(*)::int AS n FROM devices WHERE device_id LIKE '3402000000134%'`)).toEqual([
+        { n: 1200 },
+      ]);
+    });
+
+    it('upsertMany() stores the column default for a null NOT NULL column and refuses rows without an address', async () => {
+      const { devices } = h.db();
+      const id = gbId('134', 5000);
+      await devices.upsertMany([{ ...registration(id), expires: null as unknown as number, online: undefined }]);
+      expect(await devices.findById(id)).toMatchObject({ expires: 3600, online: false });
+      await expectCode(devices.upsertMany([{ deviceId: gbId('134', 5001), online: true }]), 'MISSING_COLUMN');
     });
   });
 

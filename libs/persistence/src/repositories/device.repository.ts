@@ -78,7 +78,8 @@ export class DeviceRepository {
   /**
    * Write-behind of whole device rows (the gateway keeps devices in memory and flushes changed ones):
    * one multi-row INSERT … ON CONFLICT DO UPDATE per UPSERT_CHUNK_ROWS rows. Every row must carry the same
-   * properties (those of the first row), including the columns a first registration needs.
+   * properties (those of the first row), including the columns a first registration needs. A null or
+   * missing value for a NOT NULL column with a default (expires, online, channelCount) stores the default.
    */
   async upsertMany(rows: readonly DeviceRegistration[]): Promise<void> {
     const unique = lastPerKey(rows, (r) => r.deviceId);
@@ -87,14 +88,22 @@ export class DeviceRepository {
     const missing = REQUIRED_ON_INSERT.filter((k) => !props.includes(k));
     if (missing.length) throw new PersistenceError('MISSING_COLUMN', `upsertMany rows lack ${missing.join(', ')}`);
     const columns = ['"device_id"', ...props.map((p) => quotedColumn(this.repo.metadata, p))];
+    const defaulted = new Set(
+      props.filter((p) => {
+        const c = this.repo.metadata.findColumnWithPropertyName(p);
+        return c !== undefined && !c.isNullable && c.default !== undefined;
+      }),
+    );
     const updates = [...columns.slice(1).map((c) => `${c} = EXCLUDED.${c}`), '"updated_at" = now()'];
     for (const part of chunk(unique, UPSERT_CHUNK_ROWS)) {
       const params: unknown[] = [];
       const tuples = part.map((r) => {
-        const values = [r.deviceId, ...props.map((p) => (r as Record<string, unknown>)[p] ?? null)];
-        const start = params.length;
-        params.push(...values);
-        return `(${values.map((_, i) => `$${start + i + 1}`).join(', ')})`;
+        const cells = [`$${params.push(r.deviceId)}`];
+        for (const p of props) {
+          const v = (r as Record<string, unknown>)[p] ?? null;
+          cells.push(v === null && defaulted.has(p) ? 'DEFAULT' : `$${params.push(v)}`);
+        }
+        return `(${cells.join(', ')})`;
       });
       await this.dataSource.query(
         `INSERT INTO "devices" (${columns.join(', ')}) VALUES ${tuples.join(', ')} ON CONFLICT ("device_id") DO UPDATE SET ${updates.join(', ')}`,
