@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGateway, type RunningGateway } from '../../apps/gateway/src/bootstrap';
@@ -21,6 +21,9 @@ export const TEST_ADMIN_PASSWORD = 'test-admin-password';
  */
 export async function startTestGateway(env: Record<string, string> = {}, dataDir?: string): Promise<TestGateway> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'gbgw-'));
+  // A fresh data dir starts from the migrated template made in test/global-setup.ts (skips PGlite's initdb).
+  const template = process.env.GB_TEST_DB_TEMPLATE;
+  if (!env.DATABASE_URL && template && !existsSync(join(dir, 'pgdata'))) cpSync(join(template, 'pgdata'), join(dir, 'pgdata'), { recursive: true });
   const fullEnv: Record<string, string> = {
     SIP_HOST: '127.0.0.1',
     SIP_PORT: '0',
