@@ -36,3 +36,10 @@ export {
   type LivenessRow,
 } from './repositories/device.repository';
 export { SecretRepository } from './repositories/secret.repository';
+export { RoiEntity } from './entities/roi.entity';
+export { CongestionSampleEntity } from './entities/congestion-sample.entity';
+export { AlertEntity } from './entities/alert.entity';
+export { Congestion1795910400000 } from './migrations/1795910400000-congestion';
+export { RoiRepository, type RoiRow } from './repositories/roi.repository';
+export { CongestionRepository, MAX_HISTORY_ROWS, SAMPLE_INSERT_CHUNK_ROWS, type CongestionSampleRow } from './repositories/congestion.repository';
+export { AlertRepository, MAX_ALERTS_LISTED, type AlertPatch, type AlertRow, type NewAlert } from './repositories/alert.repository';

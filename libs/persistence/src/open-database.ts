@@ -10,9 +10,16 @@ import { ChannelRepository } from './repositories/channel.repository';
 import { DeviceSettingsRepository } from './repositories/device-settings.repository';
 import { DeviceRepository } from './repositories/device.repository';
 import { SecretRepository } from './repositories/secret.repository';
+import { RoiEntity } from './entities/roi.entity';
+import { CongestionSampleEntity } from './entities/congestion-sample.entity';
+import { AlertEntity } from './entities/alert.entity';
+import { Congestion1795910400000 } from './migrations/1795910400000-congestion';
+import { RoiRepository } from './repositories/roi.repository';
+import { CongestionRepository } from './repositories/congestion.repository';
+import { AlertRepository } from './repositories/alert.repository';
 
-export const ENTITIES = [DeviceEntity, ChannelEntity, DeviceSettingsEntity, AppSecretEntity];
-export const MIGRATIONS = [InitialSchema1795824000000];
+export const ENTITIES = [DeviceEntity, ChannelEntity, DeviceSettingsEntity, AppSecretEntity, RoiEntity, CongestionSampleEntity, AlertEntity];
+export const MIGRATIONS = [InitialSchema1795824000000, Congestion1795910400000];
 
 /** Pool sizes when the caller gives none. Embedded queries run one at a time anyway. */
 export const DEFAULT_POOL_SIZE = { postgres: 10, embedded: 4 } as const;
@@ -38,6 +45,9 @@ export interface Database {
   channels: ChannelRepository;
   settings: DeviceSettingsRepository;
   secrets: SecretRepository;
+  rois: RoiRepository;
+  congestion: CongestionRepository;
+  alerts: AlertRepository;
   /** Idempotent: closes the pool, then (embedded) the socket server, PGlite and the data-dir lock. */
   close(): Promise<void>;
 }
@@ -95,6 +105,9 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
     channels: new ChannelRepository(dataSource),
     settings: new DeviceSettingsRepository(dataSource),
     secrets: new SecretRepository(dataSource),
+    rois: new RoiRepository(dataSource),
+    congestion: new CongestionRepository(dataSource),
+    alerts: new AlertRepository(dataSource),
     close() {
       closing ??= (async () => {
         try {
