@@ -59,7 +59,8 @@ export class DeviceMessagesService implements OnModuleInit {
     const now = Date.now();
 
     // Any MESSAGE proves the device alive; a new source address means it moved (NAT rebinding, 4G).
-    const moved = s.flow.remoteHost !== flow.remoteHost || s.flow.remotePort !== flow.remotePort || s.flow.transport !== flow.transport;
+    const moved =
+      s.flow.remoteHost !== flow.remoteHost || s.flow.remotePort !== flow.remotePort || s.flow.transport !== flow.transport || s.flow.connectionId !== flow.connectionId;
     if (moved) s.flow = { ...flow };
     s.lastKeepaliveAt = now;
     this.devices.touch(s);
