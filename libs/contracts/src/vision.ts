@@ -185,3 +185,22 @@ export interface AlertDto {
   /** `/api/alerts/<id>/snapshot` when a snapshot was stored. */
   snapshotUrl: string | null;
 }
+
+/** Queue group of the distributed workers: each watch assignment reaches exactly one of them. */
+export const VISION_QUEUE_GROUP = 'vision-workers';
+
+/**
+ * NATS subjects of the distributed mode under a prefix (default `gb`). The worker keeps an identical
+ * copy (apps/vision-worker/src/live/vision-subjects.ts); a spec checks they agree.
+ */
+export function visionSubjects(prefix: string) {
+  return {
+    watch: `${prefix}.vision.watch`,
+    unwatch: `${prefix}.vision.unwatch`,
+    control: (workerId: string) => `${prefix}.vision.control.${workerId}`,
+    heartbeat: (workerId: string) => `${prefix}.vision.heartbeat.${workerId}`,
+    score: (channelId: string) => `${prefix}.vision.score.${channelId}`,
+    status: (channelId: string) => `${prefix}.vision.status.${channelId}`,
+    snapshot: (channelId: string) => `${prefix}.vision.snapshot.${channelId}`,
+  };
+}
