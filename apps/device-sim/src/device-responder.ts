@@ -34,6 +34,8 @@ export interface ResponderPort {
   onQuery(q: QueryEvent): void;
   onError(e: Error): void;
   onInvite?: InviteHook;
+  /** The device's next MANSCDP SN (for MESSAGEs the media side sends, e.g. MediaStatus). */
+  nextSn?: () => number;
 }
 
 /** How long a final response is kept to answer a retransmitted request (RFC 3261 Timer J = 64 × T1). */
@@ -43,7 +45,9 @@ export const MAX_CACHED_RESPONSES = 512;
 /** Most simultaneous INVITE dialogs per device. */
 export const MAX_DIALOGS = 64;
 
-const ALLOW = 'REGISTER, MESSAGE, OPTIONS, INVITE, ACK, BYE, CANCEL';
+const ALLOW = 'REGISTER, MESSAGE, OPTIONS, INVITE, ACK, BYE, CANCEL, INFO';
+/** Recordings a simulated channel reports per RecordInfo query (split across MESSAGEs, 2 per packet). */
+export const SIM_RECORDS_PER_QUERY = 3;
 
 /**
  * Answers what the platform sends a device: MESSAGE queries (200, then the answer MESSAGEs, one
@@ -82,6 +86,8 @@ export class DeviceResponder {
         return this.onBye(req, key);
       case 'CANCEL':
         return this.respond(req, key, 200);
+      case 'INFO':
+        return this.onInfo(req, key);
       default:
         return this.respond(req, key, 501, [['Allow', ALLOW]]);
     }
@@ -167,8 +173,11 @@ export class DeviceResponder {
       case 'DeviceStatusQuery':
         return [encodeDeviceStatusResponse({ sn: msg.sn, deviceId: msg.deviceId || o.deviceId, deviceTime: localIsoTime(Date.now()), record: 'OFF', encode: 'ON', charset })];
       case 'RecordInfoQuery':
-        // No recordings in a simulator: SumNum 0 (§9.7).
-        return encodeRecordInfoResponses({ sn: msg.sn, deviceId: msg.deviceId || o.deviceId, name: o.name, items: [], charset });
+        // A few recordings spread over the asked window, two per MESSAGE so the platform aggregates (§9.7).
+        return encodeRecordInfoResponses({
+          sn: msg.sn, deviceId: msg.deviceId || o.deviceId, name: o.name, perMessage: 2, charset,
+          items: simRecords(msg.deviceId || o.deviceId, msg.startTime, msg.endTime),
+        });
       default:
         return [];
     }
@@ -183,7 +192,11 @@ export class DeviceResponder {
     let answer: InviteAnswer;
     try {
       const channelId = /^sips?:([^@;]+)@/i.exec(req.uri)?.[1] ?? this.o.deviceId;
-      answer = await hook({ req, deviceId: this.o.deviceId, channelId, offer: req.body.toString('utf8'), localHost: this.o.localHost });
+      answer = await hook({
+        req, deviceId: this.o.deviceId, channelId, offer: req.body.toString('utf8'), localHost: this.o.localHost,
+        sendMessage: async (body) => (await this.port.request(this.port.newMessage(body))).status,
+        nextSn: this.port.nextSn,
+      });
     } catch (e) {
       this.port.onError(e as Error);
       return this.respond(req, key, 500);
@@ -196,6 +209,20 @@ export class DeviceResponder {
     const res = createResponse(req, answer.status, answer.reason, { headers: [['User-Agent', 'gb-device-sim'], ...headers], ...(body ? { body: body.data, contentType: body.type } : {}) });
     this.remember(key, res);
     this.port.send(res);
+  }
+
+  /** In-dialog INFO: MANSRTSP playback control (Annex B) goes to the dialog's media. */
+  private onInfo(req: SipRequest, key: string): void {
+    const d = this.dialogs.get(req.headers.get('Call-ID') ?? '');
+    if (!d) return this.respond(req, key, 481);
+    if (!d.onInfo) return this.respond(req, key, 501);
+    let status = 500;
+    try {
+      status = d.onInfo(req.body.toString('utf8'), req.headers.get('Content-Type'));
+    } catch {
+      // the media side failed: 500
+    }
+    this.respond(req, key, status);
   }
 
   private onBye(req: SipRequest, key: string): void {
@@ -214,6 +241,21 @@ function safeCall(fn: (() => void) | undefined): void {
   } catch {
     // a media hook failing on teardown must not stop the device
   }
+}
+
+/**
+ * SIM_RECORDS_PER_QUERY recordings evenly inside [start, end] (local `YYYY-MM-DDTHH:mm:ss`, as asked);
+ * none when the window is missing or unreadable.
+ */
+export function simRecords(deviceId: string, start: string | null, end: string | null): { deviceId: string; name: string; filePath: string; startTime: string; endTime: string; type: string; secrecy: string }[] {
+  const a = start ? Date.parse(start) : NaN;
+  const b = end ? Date.parse(end) : NaN;
+  if (!(b > a)) return [];
+  const step = (b - a) / SIM_RECORDS_PER_QUERY;
+  return Array.from({ length: SIM_RECORDS_PER_QUERY }, (_, i) => ({
+    deviceId, name: `rec${i + 1}`, filePath: `/rec/${deviceId}/${i + 1}.ps`, type: 'time', secrecy: '0',
+    startTime: localIsoTime(a + i * step), endTime: localIsoTime(a + (i + 1) * step - 1000),
+  }));
 }
 
 /** `YYYY-MM-DDTHH:mm:ss` in local time, as GB28181 devices report it. */

@@ -3,7 +3,7 @@ export { SimulatedDevice, MANSCDP_CONTENT_TYPE, REFRESH_FRACTION, MAX_MISSED_KEE
 export type { DeviceState, RegistrationOutcome, SimulatedDeviceStats, SimulatedDeviceEvents, StopOptions } from './simulated-device';
 export { DeviceFleet } from './device-fleet';
 export type { DeviceFleetOptions, DeviceFleetEvents, FleetStats } from './device-fleet';
-export { DeviceResponder } from './device-responder';
+export { DeviceResponder, SIM_RECORDS_PER_QUERY, simRecords } from './device-responder';
 export type { QueryEvent } from './device-responder';
 export {
   buildChannels, channelId, channelName, chineseOrdinal, deviceOptionsAt, offsetGbId,
@@ -15,6 +15,18 @@ export type { CliOptions } from './cli-args';
 export type { InviteHook, InviteContext, InviteAnswer } from './media/invite-hook';
 export { createTestPatternInviteHook } from './media/test-pattern-invite.hook';
 export { PsRtpSender } from './media/ps-rtp.sender';
-export type { PsRtpSenderOptions } from './media/ps-rtp.sender';
+export type { PsRtpSenderOptions, PsRtpSenderTransport, PsRtpSenderStats } from './media/ps-rtp.sender';
 export { TestPatternSource } from './media/test-pattern.source';
 export type { TestPatternOptions } from './media/test-pattern.source';
+export { DeviceMediaSimulator, wrongSsrcFor } from './media/device-media.simulator';
+export type { DeviceMediaOptions, DeviceMediaStats, DeviceMediaEvents, SimInviteEvent, SimInfoEvent } from './media/device-media.simulator';
+export { MediaSource, ffmpegArgs, G711_FRAME_BYTES } from './media/media-source';
+export type { MediaSourceOptions, MediaUnit, SimVideoCodec, SimAudioCodec } from './media/media-source';
+export { MediaPacer } from './media/media-pacer';
+export { SimMediaSession } from './media/sim-media.session';
+export type { SimSessionKind } from './media/sim-media.session';
+export { RtpImpairment, mulberry32 } from './media/rtp-impairment';
+export type { RtpImpairmentOptions } from './media/rtp-impairment';
+export { parseMansrtsp } from './media/mansrtsp.parser';
+export type { MansrtspRequest } from './media/mansrtsp.parser';
+export { ffmpegPath } from './media/ffmpeg-path';

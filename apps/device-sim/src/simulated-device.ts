@@ -180,6 +180,7 @@ export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
       },
       onError: (e) => this.safeEmit('error', e),
       onInvite: this.hooks.onInvite,
+      nextSn: () => this.nextSn(),
     });
     transport.on('message', (m) => this.onMessage(m));
     transport.on('malformed', () => this.stats.malformed++);
