@@ -12,6 +12,18 @@ export type GatewayEvent =
   | { type: 'congestion.status'; at: string; data: { channelId: string; state: VisionChannelState; error: string | null } }
   | { type: 'alert.raised'; at: string; data: AlertDto }
   | { type: 'alert.cleared'; at: string; data: AlertDto }
-  | { type: 'alert.acked'; at: string; data: AlertDto };
+  | { type: 'alert.acked'; at: string; data: AlertDto }
+  | { type: 'download.progress'; at: string; data: DownloadProgressDto };
+
+/** A recorded-video download (s=Download) as the gateway reports it; `progress` is 0..1. */
+export interface DownloadProgressDto {
+  id: string;
+  deviceId: string;
+  channelId: string;
+  state: 'starting' | 'downloading' | 'done' | 'failed';
+  progress: number;
+  bytes: number;
+  error: string | null;
+}
 
 export type GatewayEventType = GatewayEvent['type'];
