@@ -13,6 +13,7 @@ import { DeviceDirectory } from './devices/device-directory';
 import { DevicesDirectoryService } from './devices/devices-directory.service';
 import { ApiModule } from './api/api.module';
 import { StreamsModule } from './streams/streams.module';
+import { CongestionModule } from './congestion/congestion.module';
 
 /** Config, database, events and the device use-cases, shared by every module. */
 @Global()
@@ -43,6 +44,6 @@ export class CoreModule {
 @Module({})
 export class AppModule {
   static forRoot(cfg: GatewayConfig): DynamicModule {
-    return { module: AppModule, imports: [CoreModule.forRoot(cfg), ApiModule, StreamsModule] };
+    return { module: AppModule, imports: [CoreModule.forRoot(cfg), ApiModule, StreamsModule, CongestionModule] };
   }
 }

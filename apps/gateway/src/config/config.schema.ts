@@ -41,12 +41,27 @@ export const configSchema = z.object({
   ADMIN_PASSWORD: z.string().optional().describe('API password; unset = generated at first start, printed once, stored as a scrypt hash'),
   JWT_SECRET: z.string().optional().describe('Secret for API tokens; unset = generated once and kept under DATA_DIR'),
   JWT_TTL_S: positiveInt.default(43200).describe('API token lifetime in seconds'),
+  VISION_EMBEDDED: z.enum(['true', 'false']).default('true').transform((v) => v === 'true').describe('Without NATS_URL: run the vision worker as a child process of the gateway (false = no congestion scoring)'),
+  NATS_URL: z.string().optional().describe('nats://host:port: score channels on vision workers sharing a NATS queue group (distributed mode) instead of the embedded worker'),
+  VISION_NATS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/).default('gb').describe('Subject prefix of the vision NATS subjects (<prefix>.vision.*); workers must use the same'),
+  VISION_MODEL: z.string().optional().describe('ONNX detector (YOLOX-Nano); default: ../shared/models/yolox_nano.onnx if it exists, else DATA_DIR/models/yolox_nano.onnx'),
+  VISION_FPS: z.coerce.number().positive().max(30).default(1).describe('Frames scored per second per watched channel'),
+  VISION_SOURCE_BASE_URL: z.string().url().optional().describe("Base URL workers use to pull a channel's HTTP-FLV stream; default: http://127.0.0.1:<HTTP port> (set it for workers on other machines)"),
+  VISION_HEARTBEAT_MS: positiveInt.default(2000).describe('Vision worker heartbeat period'),
+  VISION_HEARTBEAT_MISSED: positiveInt.default(3).describe("Heartbeats a worker may miss before its channels move to another worker"),
+  VISION_RETRY_MS: positiveInt.default(3000).describe('Pause before a worker reopens a failed channel source or retries the model; also how often the gateway restarts a watched stream that stopped'),
+  ALERT_LEVEL: z.enum(['light', 'moderate', 'heavy', 'severe']).default('heavy').describe('Congestion level at or above which an alert is raised'),
+  ALERT_HOLD_MS: z.coerce.number().int().min(0).default(30000).describe('How long the level must hold before the alert is raised'),
+  ALERT_CLEAR_LEVEL: z.enum(['free', 'light', 'moderate', 'heavy']).default('light').describe('Level at or below which an alert clears (must be below ALERT_LEVEL: the band between is hysteresis)'),
+  ALERT_CLEAR_HOLD_MS: z.coerce.number().int().min(0).default(30000).describe('How long the level must stay at or below ALERT_CLEAR_LEVEL before the alert clears'),
+  CONGESTION_SAMPLE_MS: positiveInt.default(5000).describe('Period of the stored congestion samples (one row per channel and ROI per period)'),
+  CONGESTION_RETENTION_DAYS: positiveInt.default(30).describe('Stored congestion samples older than this are deleted'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level'),
 });
 
 export type GatewayConfig = z.infer<typeof configSchema>;
 
-export const SECRET_KEYS: ReadonlySet<keyof GatewayConfig> = new Set(['SIP_PASSWORD', 'ADMIN_PASSWORD', 'JWT_SECRET', 'DATABASE_URL']);
+export const SECRET_KEYS: ReadonlySet<keyof GatewayConfig> = new Set(['SIP_PASSWORD', 'ADMIN_PASSWORD', 'JWT_SECRET', 'DATABASE_URL', 'NATS_URL']);
 
 export class ConfigValidationError extends Error {
   constructor(readonly issues: string[]) {

@@ -4,7 +4,7 @@ import { AlertEntity } from '../entities/alert.entity';
 
 export type AlertRow = AlertEntity;
 export type NewAlert = Omit<AlertRow, 'id' | 'clearedAt' | 'ackedAt' | 'ackedBy' | 'state'> & { id?: string };
-export type AlertPatch = Partial<Pick<AlertRow, 'state' | 'peakIndex' | 'clearedAt' | 'ackedAt' | 'ackedBy' | 'snapshotFile'>>;
+export type AlertPatch = Partial<Pick<AlertRow, 'state' | 'level' | 'peakIndex' | 'clearedAt' | 'ackedAt' | 'ackedBy' | 'snapshotFile'>>;
 
 /** Most alerts one list returns. */
 export const MAX_ALERTS_LISTED = 1000;

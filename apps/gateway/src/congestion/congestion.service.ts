@@ -1,0 +1,309 @@
+import { Inject, Injectable, Logger, NotFoundException, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import type { AlertDto, ChannelCongestionDto, CongestionScore, Roi, WorkerToGatewayMessage } from '@gb/contracts';
+import { ChannelEntity, type AlertRow, type Database } from '@gb/persistence';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config.schema';
+import { DATABASE } from '../database/database.providers';
+import { EventBus } from '../events/event-bus';
+import { GatewayError } from '../common/gateway-error';
+import { StreamsService } from '../streams/streams.service';
+import { AlertStateMachine, type AlertTransition } from './alert-state-machine';
+import { AlertSnapshots } from './alert-snapshots';
+import { downsampleHistory, SampleAccumulator, type SampleOut } from './congestion-history';
+import type { VisionLink } from './vision-link';
+
+export const VISION_LINK = Symbol('VISION_LINK');
+/** How long an alert waits for its snapshot from the worker. */
+export const SNAPSHOT_TIMEOUT_MS = 5000;
+/** Most channels watched at once by one gateway. */
+export const MAX_WATCHED_CHANNELS = 256;
+
+interface Watched {
+  channelId: string;
+  deviceId: string;
+  rois: Roi[];
+  state: ChannelCongestionDto['state'];
+  error: string | null;
+  updatedAt: number | null;
+  scores: CongestionScore[];
+  sourceUrl: string | null;
+  /** Serialises alert writes of this channel (a clear must not overtake its raise). */
+  alerts: Promise<void>;
+  alertIds: Map<string, string>;
+}
+
+/**
+ * Congestion use-cases: watch / unwatch a channel (keeps its live stream open and hands it to a vision
+ * worker), ROIs, the latest scores, the stored history, and alerts (state machine per channel/ROI,
+ * persisted, pushed as events, with a JPEG snapshot from the worker).
+ */
+@Injectable()
+export class CongestionService implements OnModuleInit, OnModuleDestroy {
+  private readonly log = new Logger('congestion');
+  private readonly watched = new Map<string, Watched>();
+  private readonly machine: AlertStateMachine;
+  private readonly samples: SampleAccumulator;
+  private readonly snapshots: AlertSnapshots;
+  private readonly snapshotWaiters = new Map<string, (jpeg: Buffer | null) => void>();
+  private writes: Promise<void> = Promise.resolve();
+  private tick?: NodeJS.Timeout;
+  private lastPrune = 0;
+
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly cfg: GatewayConfig,
+    @Inject(DATABASE) private readonly db: Database,
+    @Inject(EventBus) private readonly events: EventBus,
+    @Inject(StreamsService) private readonly streams: StreamsService,
+    @Inject(HttpAdapterHost) private readonly http: HttpAdapterHost,
+    @Inject(VISION_LINK) private readonly link: VisionLink | null,
+  ) {
+    this.machine = new AlertStateMachine({ level: cfg.ALERT_LEVEL, holdMs: cfg.ALERT_HOLD_MS, clearLevel: cfg.ALERT_CLEAR_LEVEL, clearHoldMs: cfg.ALERT_CLEAR_HOLD_MS });
+    this.samples = new SampleAccumulator(cfg.CONGESTION_SAMPLE_MS);
+    this.snapshots = new AlertSnapshots(cfg.DATA_DIR);
+  }
+
+  async onModuleInit(): Promise<void> {
+    // Alerts left active by a previous run have lost their state machine: close them.
+    for (const a of await this.db.alerts.listActive()) await this.db.alerts.update(a.id, { state: 'cleared', clearedAt: new Date() });
+    if (this.link) {
+      this.link.start((m) => this.onWorkerMessage(m)).catch((e: Error) => this.log.error(`vision link (${this.link!.mode}) failed to start: ${e.message}`));
+    }
+    this.tick = setInterval(() => void this.keepAlive(), this.cfg.VISION_RETRY_MS);
+  }
+
+  // ---------------------------------------------------------------- watch
+
+  async watch(channelId: string, deviceIdHint?: string): Promise<ChannelCongestionDto> {
+    if (!this.link) throw new GatewayError('CONFLICT', 'congestion scoring is off: set NATS_URL, or VISION_EMBEDDED=true');
+    const existing = this.watched.get(channelId);
+    if (existing) return this.toDto(existing);
+    if (this.watched.size >= MAX_WATCHED_CHANNELS) throw new GatewayError('CONFLICT', `already watching ${MAX_WATCHED_CHANNELS} channels`);
+    const deviceId = await this.deviceOf(channelId, deviceIdHint);
+    const rois = await this.loadRois(channelId);
+    const w: Watched = { channelId, deviceId, rois, state: 'starting', error: null, updatedAt: null, scores: [], sourceUrl: null, alerts: Promise.resolve(), alertIds: new Map() };
+    this.watched.set(channelId, w);
+    await this.startStream(w);
+    return this.toDto(w);
+  }
+
+  async unwatch(channelId: string): Promise<void> {
+    const w = this.watched.get(channelId);
+    if (!w) throw new GatewayError('CHANNEL_NOT_FOUND', `channel ${channelId} is not watched`);
+    this.watched.delete(channelId);
+    this.link?.unwatch(channelId);
+    this.persist(this.samples.flush(channelId));
+    for (const roi of new Set([...w.rois.map((r) => r.id), ...w.scores.map((s) => s.roi), 'frame'])) {
+      const key = `${channelId}/${roi}`;
+      if (this.machine.reset(key)) this.applyAlert(w, { kind: 'clear', key, peakIndex: 0 });
+    }
+    await w.alerts;
+  }
+
+  /** Plays the channel (or joins its stream) and hands its FLV URL to the worker. Errors become the channel's status. */
+  private async startStream(w: Watched): Promise<void> {
+    try {
+      const dto = await this.streams.play(w.deviceId, w.channelId);
+      if (!this.watched.has(w.channelId)) return;
+      w.sourceUrl = `${this.sourceBase()}${dto.urls.flv}`;
+      this.link!.watch({ type: 'watch', channelId: w.channelId, deviceId: w.deviceId, sourceUrl: w.sourceUrl, rois: w.rois, fps: this.cfg.VISION_FPS });
+    } catch (e) {
+      this.setStatus(w, 'error', `STREAM_FAILED: ${(e as Error).message}`);
+    }
+  }
+
+  /** Restarts streams of watched channels that stopped (device BYE, no RTP); prunes old samples daily. */
+  private async keepAlive(): Promise<void> {
+    for (const w of this.watched.values()) {
+      const s = this.streams.get(StreamsService.streamIdOf(w.deviceId, w.channelId));
+      if (!s || s.state === 'failed' || s.state === 'closed') await this.startStream(w);
+    }
+    if (Date.now() - this.lastPrune > 86_400_000) {
+      this.lastPrune = Date.now();
+      this.enqueue(async () => void (await this.db.congestion.prune(new Date(Date.now() - this.cfg.CONGESTION_RETENTION_DAYS * 86_400_000))));
+    }
+  }
+
+  private sourceBase(): string {
+    if (this.cfg.VISION_SOURCE_BASE_URL) return this.cfg.VISION_SOURCE_BASE_URL.replace(/\/$/, '');
+    const addr = this.http.httpAdapter?.getHttpServer()?.address() as AddressInfo | null;
+    return `http://127.0.0.1:${addr?.port ?? this.cfg.HTTP_PORT}`;
+  }
+
+  private async deviceOf(channelId: string, hint?: string): Promise<string> {
+    const row = await this.db.dataSource.getRepository(ChannelEntity).findOne({ where: hint ? { channelId, deviceId: hint } : { channelId } });
+    if (row) return row.deviceId;
+    if (hint && this.streams.get(StreamsService.streamIdOf(hint, channelId))) return hint;
+    throw new GatewayError('CHANNEL_NOT_FOUND', `no channel ${channelId}${hint ? ` on device ${hint}` : ''} in any catalog`);
+  }
+
+  // ---------------------------------------------------------------- ROIs
+
+  async setRois(channelId: string, rois: Roi[], deviceIdHint?: string): Promise<Roi[]> {
+    const deviceId = this.watched.get(channelId)?.deviceId ?? (await this.deviceOf(channelId, deviceIdHint));
+    await this.db.rois.replace(channelId, deviceId, rois.map((r) => ({ roiId: r.id, polygon: r.polygon, calibration: (r.calibration as Record<string, number> | undefined) ?? null })));
+    const w = this.watched.get(channelId);
+    if (w) {
+      const ids = new Set(rois.map((r) => r.id));
+      for (const s of w.scores) if (!ids.has(s.roi) && this.machine.reset(`${channelId}/${s.roi}`)) this.applyAlert(w, { kind: 'clear', key: `${channelId}/${s.roi}`, peakIndex: 0 });
+      w.rois = rois;
+      w.scores = [];
+      if (w.sourceUrl) this.link?.watch({ type: 'watch', channelId, deviceId: w.deviceId, sourceUrl: w.sourceUrl, rois, fps: this.cfg.VISION_FPS });
+    }
+    return rois;
+  }
+
+  async getRois(channelId: string): Promise<Roi[]> {
+    return this.loadRois(channelId);
+  }
+
+  private async loadRois(channelId: string): Promise<Roi[]> {
+    return (await this.db.rois.list(channelId)).map((r) => ({ id: r.roiId, polygon: r.polygon, ...(r.calibration ? { calibration: r.calibration } : {}) }));
+  }
+
+  // ---------------------------------------------------------------- scores and history
+
+  latest(): ChannelCongestionDto[] {
+    return [...this.watched.values()].map((w) => this.toDto(w));
+  }
+
+  async history(channelId: string, from: Date, to: Date, stepMs: number) {
+    const rows = await this.db.congestion.range(channelId, from, to);
+    return { channelId, from: from.toISOString(), to: to.toISOString(), points: downsampleHistory(rows, from.getTime(), to.getTime(), stepMs) };
+  }
+
+  /** Handles one worker message; never throws. */
+  onWorkerMessage(m: WorkerToGatewayMessage): void {
+    try {
+      if (m.type === 'snapshot') {
+        this.snapshotWaiters.get(m.requestId)?.(m.jpegBase64 ? Buffer.from(m.jpegBase64, 'base64') : null);
+        return;
+      }
+      if (m.type === 'heartbeat') return;
+      const w = this.watched.get(m.channelId);
+      if (!w) return;
+      if (m.type === 'status') return this.setStatus(w, m.state === 'stopped' ? 'starting' : m.state, m.error ?? null);
+      this.onScore(w, m.t, m.scores);
+    } catch (e) {
+      this.log.error(`worker message ${m.type} failed: ${(e as Error).stack}`);
+    }
+  }
+
+  private onScore(w: Watched, t: number, scores: CongestionScore[]): void {
+    w.scores = scores;
+    w.updatedAt = t;
+    this.setStatus(w, 'running', null);
+    for (const s of scores) {
+      this.persist(this.samples.add(w.channelId, s, t));
+      const tr = this.machine.update(`${w.channelId}/${s.roi}`, s, t);
+      if (tr) this.applyAlert(w, tr);
+    }
+    this.events.publish('congestion.score', { channelId: w.channelId, t: new Date(t).toISOString(), scores });
+  }
+
+  private setStatus(w: Watched, state: Watched['state'], error: string | null): void {
+    if (w.state === state && w.error === error) return;
+    w.state = state;
+    w.error = error;
+    if (state === 'error') this.log.warn(`${w.channelId}: ${error}`);
+    this.events.publish('congestion.status', { channelId: w.channelId, state, error });
+  }
+
+  // ---------------------------------------------------------------- alerts
+
+  private applyAlert(w: Watched, tr: AlertTransition): void {
+    const roi = tr.key.slice(w.channelId.length + 1);
+    w.alerts = w.alerts.then(async () => {
+      try {
+        if (tr.kind === 'raise') {
+          const row = await this.db.alerts.create({ id: randomUUID(), channelId: w.channelId, deviceId: w.deviceId, roiId: roi, level: tr.level, peakIndex: tr.peakIndex, raisedAt: new Date(tr.since), snapshotFile: null });
+          w.alertIds.set(roi, row.id);
+          const jpeg = await this.takeSnapshot(w.channelId);
+          const file = jpeg ? await this.snapshots.write(row.id, jpeg) : null;
+          const saved = file ? await this.db.alerts.update(row.id, { snapshotFile: file }) : row;
+          this.events.publish('alert.raised', toAlertDto(saved ?? row));
+        } else {
+          const id = w.alertIds.get(roi);
+          if (!id) return;
+          if (tr.kind === 'peak') {
+            await this.db.alerts.update(id, { peakIndex: tr.peakIndex, level: tr.level });
+            return;
+          }
+          w.alertIds.delete(roi);
+          const row = await this.db.alerts.update(id, { state: 'cleared', clearedAt: new Date() });
+          if (row) this.events.publish('alert.cleared', toAlertDto(row));
+        }
+      } catch (e) {
+        this.log.error(`alert ${tr.kind} for ${tr.key} failed: ${(e as Error).message}`);
+      }
+    });
+  }
+
+  private takeSnapshot(channelId: string): Promise<Buffer | null> {
+    const requestId = randomUUID();
+    return new Promise((resolve) => {
+      const t = setTimeout(() => done(null), SNAPSHOT_TIMEOUT_MS);
+      const done = (jpeg: Buffer | null) => {
+        clearTimeout(t);
+        this.snapshotWaiters.delete(requestId);
+        resolve(jpeg);
+      };
+      this.snapshotWaiters.set(requestId, done);
+      this.link?.requestSnapshot(channelId, requestId);
+    });
+  }
+
+  async listAlerts(filter: { state?: 'active' | 'cleared'; channelId?: string; limit?: number }): Promise<AlertDto[]> {
+    return (await this.db.alerts.list(filter)).map(toAlertDto);
+  }
+
+  async ack(id: string, user: string): Promise<AlertDto> {
+    const a = await this.db.alerts.get(id);
+    if (!a) throw new NotFoundException(`no alert ${id}`);
+    if (a.ackedAt) return toAlertDto(a);
+    const row = (await this.db.alerts.update(id, { ackedAt: new Date(), ackedBy: user }))!;
+    const dto = toAlertDto(row);
+    this.events.publish('alert.acked', dto);
+    return dto;
+  }
+
+  async snapshot(id: string): Promise<Buffer> {
+    const a = await this.db.alerts.get(id);
+    const jpeg = a?.snapshotFile ? await this.snapshots.read(a.snapshotFile) : null;
+    if (!jpeg) throw new NotFoundException(a ? `alert ${id} has no snapshot` : `no alert ${id}`);
+    return jpeg;
+  }
+
+  // ---------------------------------------------------------------- plumbing
+
+  private persist(samples: SampleOut[]): void {
+    if (samples.length) this.enqueue(() => this.db.congestion.insertMany(samples));
+  }
+
+  private enqueue(work: () => Promise<void>): void {
+    this.writes = this.writes.then(work).catch((e: Error) => this.log.error(`congestion write failed: ${e.message}`));
+  }
+
+  private toDto(w: Watched): ChannelCongestionDto {
+    return { channelId: w.channelId, deviceId: w.deviceId, state: w.state, error: w.error, workerId: this.link?.workerOf(w.channelId) ?? null, updatedAt: w.updatedAt ? new Date(w.updatedAt).toISOString() : null, scores: w.scores };
+  }
+
+  /** Before any onApplicationShutdown: the database must still be open for the last samples and alerts. */
+  async onModuleDestroy(): Promise<void> {
+    clearInterval(this.tick);
+    this.persist(this.samples.flush());
+    await Promise.all([...this.watched.values()].map((w) => w.alerts));
+    for (const done of this.snapshotWaiters.values()) done(null);
+    await this.link?.close();
+    await this.writes;
+  }
+}
+
+export function toAlertDto(a: AlertRow): AlertDto {
+  return {
+    id: a.id, channelId: a.channelId, deviceId: a.deviceId, roi: a.roiId, level: a.level as AlertDto['level'], peakIndex: a.peakIndex, state: a.state,
+    raisedAt: a.raisedAt.toISOString(), clearedAt: a.clearedAt?.toISOString() ?? null, ackedAt: a.ackedAt?.toISOString() ?? null, ackedBy: a.ackedBy,
+    snapshotUrl: a.snapshotFile ? `/api/alerts/${a.id}/snapshot` : null,
+  };
+}
