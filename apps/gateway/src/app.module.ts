@@ -14,6 +14,7 @@ import { DevicesDirectoryService } from './devices/devices-directory.service';
 import { ApiModule } from './api/api.module';
 import { StreamsModule } from './streams/streams.module';
 import { CongestionModule } from './congestion/congestion.module';
+import { RecordsModule } from './records/records.module';
 
 /** Config, database, events and the device use-cases, shared by every module. */
 @Global()
@@ -44,6 +45,6 @@ export class CoreModule {
 @Module({})
 export class AppModule {
   static forRoot(cfg: GatewayConfig): DynamicModule {
-    return { module: AppModule, imports: [CoreModule.forRoot(cfg), ApiModule, StreamsModule, CongestionModule] };
+    return { module: AppModule, imports: [CoreModule.forRoot(cfg), ApiModule, StreamsModule, CongestionModule, RecordsModule] };
   }
 }
