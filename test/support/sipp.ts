@@ -49,6 +49,8 @@ export interface SippOptions {
   traceMessages?: boolean;
   /** Local SIP port; default: a free one. */
   localPort?: number;
+  /** Pin sipp to these CPUs (taskset -c), e.g. '1' for load runs beside a gateway pinned to CPU 0. */
+  cpus?: string;
 }
 
 export interface SippStats {
@@ -173,7 +175,8 @@ export async function startSipp(opts: SippOptions): Promise<RunningSipp> {
   if (opts.traceMessages !== false) args.push('-trace_msg', '-message_file', join(logDir, 'messages.log'));
   args.push(...(opts.args ?? []));
 
-  const child = spawn('sipp', args, { cwd: logDir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [cmd, argv]: [string, string[]] = opts.cpus ? ['taskset', ['-c', opts.cpus, 'sipp', ...args]] : ['sipp', args];
+  const child = spawn(cmd, argv, { cwd: logDir, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   let stdout = '';
   let stderr = '';

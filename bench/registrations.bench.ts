@@ -1,0 +1,216 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { BenchResult } from './bench-result';
+import { deviceId, freePort, runSipp, stopAllSipp, type SippDevice, type SippResult } from '../test/support/sipp';
+
+/**
+ * Registration and keepalive capacity of the built gateway, run as its own node process pinned to CPU 0
+ * (taskset), driven by several sipp processes pinned to CPU 1. Devices answer the gateway's follow-up
+ * DeviceInfo and Catalog queries minimally (device-ack.xml: a 200, a one-line DeviceInfo, an empty catalog), so
+ * a registration's figure includes the work it triggers, and no query is left waiting when the phase ends.
+ *
+ * Figures: REGISTER requests/s (each digest registration is two: the challenged one and the authorised one),
+ * keepalive MESSAGEs/s, and RSS growth per registered device. Because both cores are shared, each rate is
+ * also given per gateway CPU-second: the capacity one core would give if the load generator kept up.
+ */
+const GROUP = 'registrations';
+const ROOT = resolve(__dirname, '..');
+const ENTRY = join(ROOT, 'dist/apps/gateway/apps/gateway/src/main.js');
+// 20,000 devices is the target scale; on a shared 2-core machine the gateway manages a few hundred registrations/s,
+// so the default stays small enough for the ~60 s budget (BENCH_DEVICES / BENCH_RATE per sipp process override).
+const DEVICES = Number(process.env.BENCH_DEVICES ?? 5_000);
+const SIPP_PROCESSES = 4;
+const PASSWORD = '12345678';
+const TICKS = 100; // USER_HZ for /proc/<pid>/stat
+
+export async function run(): Promise<BenchResult[]> {
+  const buildNote = ensureBuilt();
+  const dataDir = mkdtempSync(join(tmpdir(), 'gbgw-bench-'));
+  const sipPort = await freePort();
+  const httpPort = await freePort();
+  // --unhandled-rejections=warn: a DeviceInfo answer timeout that fires while its query is still unanswered
+  // rejects unobserved and kills the gateway (reported to the lead); keep the process alive for the figure.
+  const gw = spawn('taskset', ['-c', '0', process.execPath, '--unhandled-rejections=warn', ENTRY], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: {
+      ...process.env,
+      SIP_HOST: '127.0.0.1',
+      SIP_PORT: String(sipPort),
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: String(httpPort),
+      DATA_DIR: dataDir,
+      SIP_PASSWORD: PASSWORD,
+      ADMIN_PASSWORD: 'bench-admin-password',
+      KEEPALIVE_INTERVAL_S: '600',
+      LOG_LEVEL: 'error',
+    },
+  });
+  let stderr = '';
+  gw.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  gw.once('exit', (code, signal) => {
+    if (process.env.BENCH_DEBUG) console.error(`gateway exited ${code ?? signal}: ${stderr}`);
+  });
+  try {
+    await waitHealthy(`http://127.0.0.1:${httpPort}/api/health`, gw, () => stderr);
+    const target = `127.0.0.1:${sipPort}`;
+    const all: SippDevice[] = Array.from({ length: DEVICES + 200 }, (_, i) => ({ id: deviceId(1_000_000 + i), password: PASSWORD }));
+    const warm = all.slice(0, 200);
+    const devices = all.slice(200);
+
+    // Warm-up: JIT, database connection, first inserts.
+    await register(target, [warm], 200);
+    await sleep(2500);
+    if (gw.exitCode !== null || gw.signalCode !== null) throw new Error(`gateway died during warm-up (${gw.exitCode ?? gw.signalCode}): ${stderr}`);
+    const rssBefore = rssKb(gw.pid!);
+
+    const slices = split(devices, SIPP_PROCESSES);
+    const cpu0 = cpuTicks(gw.pid!);
+    const t0 = Date.now();
+    const regs = await register(target, slices, Number(process.env.BENCH_RATE ?? 300));
+    const regWallS = (Date.now() - t0) / 1000;
+    const regCpuS = (cpuTicks(gw.pid!) - cpu0) / TICKS;
+    const regOk = sum(regs, (r) => r.stats?.successfulCalls ?? 0);
+    const regFailed = sum(regs, (r) => r.stats?.failedCalls ?? 0) + (DEVICES - regOk - sum(regs, (r) => r.stats?.failedCalls ?? 0));
+    const regRetrans = sum(regs, (r) => r.stats?.retransmissions ?? 0);
+
+    // Write-behind flush of the new rows, then memory.
+    await sleep(3000);
+    const rssAfter = rssKb(gw.pid!);
+
+    const cpu1 = cpuTicks(gw.pid!);
+    const t1 = Date.now();
+    const kas = await Promise.all(
+      slices.map((slice) =>
+        runSipp({
+          scenario: 'keepalive-only',
+          ooc: 'device-ack',
+          target,
+          transport: 'udp',
+          devices: slice,
+          keys: { ka_count: 1 },
+          args: ['-r', '3000', '-rp', '1000', '-l', '3000'],
+          traceMessages: false,
+          cpus: '1',
+          timeoutMs: 30_000,
+        }),
+      ),
+    );
+    const kaWallS = (Date.now() - t1) / 1000;
+    const kaCpuS = (cpuTicks(gw.pid!) - cpu1) / TICKS;
+    const kaOk = sum(kas, (r) => r.stats?.successfulCalls ?? 0);
+    const kaFailed = DEVICES - kaOk;
+
+    const note = (failed: number, retrans: number) => `${failed} failed, ${retrans} retransmissions; ${SIPP_PROCESSES} sipp on CPU 1, gateway on CPU 0${buildNote}`;
+    return [
+      { group: GROUP, name: 'REGISTER requests/s (digest: 401 + 200), wall clock', value: round((2 * regOk) / regWallS), unit: 'REGISTER/s', target: 3000, note: `${regOk} of ${DEVICES} devices registered in ${regWallS.toFixed(1)} s; ${note(regFailed, regRetrans)}` },
+      { group: GROUP, name: 'REGISTER requests per gateway CPU-second', value: round((2 * regOk) / Math.max(regCpuS, 0.01)), unit: 'REGISTER/cpu-s', target: 3000, note: `gateway used ${regCpuS.toFixed(2)} CPU-s (${Math.round((100 * regCpuS) / regWallS)}% of a core)` },
+      { group: GROUP, name: 'keepalive MESSAGEs/s, wall clock', value: round(kaOk / kaWallS), unit: 'MESSAGE/s', target: 10_000, note: `${kaOk} keepalives in ${kaWallS.toFixed(1)} s; ${note(kaFailed, sum(kas, (r) => r.stats?.retransmissions ?? 0))}` },
+      { group: GROUP, name: 'keepalive MESSAGEs per gateway CPU-second', value: round(kaOk / Math.max(kaCpuS, 0.01)), unit: 'MESSAGE/cpu-s', target: 10_000, note: `gateway used ${kaCpuS.toFixed(2)} CPU-s (${Math.round((100 * kaCpuS) / kaWallS)}% of a core)` },
+      { group: GROUP, name: 'RSS growth per registered device', value: round(((rssAfter - rssBefore) * 1024) / Math.max(regOk, 1)), unit: 'bytes/device', better: 'lower', target: 2048, note: `VmRSS ${rssBefore} -> ${rssAfter} kB for ${regOk} devices (embedded PGlite database in the same process)` },
+    ];
+  } finally {
+    await stopAllSipp();
+    await stop(gw);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function register(target: string, slices: SippDevice[][], ratePerProcess: number): Promise<SippResult[]> {
+  return Promise.all(
+    slices.map((slice) =>
+      runSipp({
+        scenario: 'device-register',
+        ooc: 'device-ack',
+        target,
+        transport: 'udp',
+        devices: slice,
+        // -d: each call lingers 2 s after its 200 so this sipp is still there to answer the follow-up queries.
+        args: ['-r', String(ratePerProcess), '-rp', '1000', '-l', '6000', '-d', '2000'],
+        traceMessages: false,
+        cpus: '1',
+        timeoutMs: 40_000,
+      }),
+    ),
+  );
+}
+
+/**
+ * Builds the gateway when dist is missing or older than the sources. A failed rebuild over an existing build
+ * (sources mid-edit) falls back to that build; the returned note says so.
+ */
+function ensureBuilt(): string {
+  const srcTime = Math.max(newestTs(join(ROOT, 'apps/gateway/src')), newestTs(join(ROOT, 'libs')));
+  if (existsSync(ENTRY) && statSync(ENTRY).mtimeMs >= srcTime) return '';
+  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/@nestjs/cli/bin/nest.js'), 'build', 'gateway'], { cwd: ROOT, stdio: 'pipe', encoding: 'utf8' });
+  if (r.status === 0) return '';
+  if (existsSync(ENTRY)) return ' (stale build: nest build gateway failed, benchmarked the previous dist)';
+  throw new Error(`nest build gateway failed (${r.status}): ${(r.stdout ?? '').slice(-2000)}`);
+}
+
+function newestTs(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) newest = Math.max(newest, newestTs(p));
+    else if (e.name.endsWith('.ts') && !e.name.endsWith('.spec.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+async function waitHealthy(url: string, child: ChildProcess, stderr: () => string): Promise<void> {
+  const until = Date.now() + 60_000;
+  while (Date.now() < until) {
+    if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}: ${stderr()}`);
+    try {
+      if ((await fetch(url)).status === 200) return;
+    } catch {
+      /* not up yet */
+    }
+    await sleep(200);
+  }
+  throw new Error(`gateway not healthy within 60 s: ${stderr()}`);
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const closed = new Promise<void>((done) => child.once('close', () => done()));
+  child.kill('SIGTERM');
+  const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await closed;
+  clearTimeout(t);
+}
+
+/** Resident set size in kB (/proc/<pid>/status VmRSS). taskset execs node, so the pid is the gateway's. */
+function rssKb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`no VmRSS for ${pid}`);
+  return Number(m[1]);
+}
+
+/** utime + stime in clock ticks (/proc/<pid>/stat fields 14 and 15). */
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]);
+}
+
+function split<T>(xs: T[], n: number): T[][] {
+  const out: T[][] = Array.from({ length: n }, () => []);
+  xs.forEach((x, i) => out[i % n]!.push(x));
+  return out;
+}
+
+function sum<T>(xs: T[], f: (x: T) => number): number {
+  return xs.reduce((a, x) => a + f(x), 0);
+}
+
+function round(x: number): number {
+  return Math.round(x);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
