@@ -66,13 +66,14 @@ export class DeviceQueriesService {
       }, QUERY_ANSWER_TIMEOUT_MS);
       this.pending.set(key, { resolve, reject, timer });
     });
+    // The answer may time out while we still wait for the device's 200 to the query: never leave it unhandled.
+    answer.catch(() => undefined);
     try {
       await this.sendQuery(deviceId, cmdType, sn);
     } catch (e) {
       const p = this.pending.get(key);
       if (p) clearTimeout(p.timer);
       this.pending.delete(key);
-      answer.catch(() => undefined);
       throw e;
     }
     return answer;
