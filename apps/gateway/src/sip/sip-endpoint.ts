@@ -48,6 +48,9 @@ export class SipEndpoint {
   ) {
     this.transactions = new SipTransactionManager({ scheduler });
     transport.on('message', (m, f) => this.onMessage(m, f));
+    transport.on('badRequest', (req, f, code) => {
+      if (!this.closed) transport.send(createResponse(req, 400, `Bad Request (${code})`), f);
+    });
   }
 
   on(method: string, handler: RequestHandler): void {

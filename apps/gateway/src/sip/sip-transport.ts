@@ -1,7 +1,7 @@
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { EventEmitter } from 'node:events';
-import { SipTcpFramer, parseSipMessage, serializeSipMessage, isGb28181Error, type SipMessage } from '@gb/gb28181';
+import { SipTcpFramer, parseSipMessage, serializeSipMessage, isGb28181Error, type SipMessage, type SipRequest } from '@gb/gb28181';
 import type { SipFlow } from './sip-flow';
 
 export interface SipTransportOptions {
@@ -33,6 +33,8 @@ export interface SipTransportStats {
 export class SipTransport extends EventEmitter<{
   message: [msg: SipMessage, flow: SipFlow];
   malformed: [info: { flow: SipFlow; code: string; message: string }];
+  /** A request whose head parsed but whose body did not match (answered 400 statelessly by the endpoint). */
+  badRequest: [req: SipRequest, flow: SipFlow, code: string];
 }> {
   private udp?: dgram.Socket;
   private tcp?: net.Server;
@@ -98,6 +100,7 @@ export class SipTransport extends EventEmitter<{
       const code = isGb28181Error(e) ? e.code : 'SIP_INTERNAL';
       this.emit('malformed', { flow, code, message: (e as Error).message });
       if (flow.connectionId !== undefined) this.dropConnection(flow.connectionId);
+      else if (code === 'SIP_CONTENT_LENGTH_MISMATCH') this.reportTruncated(buf, flow, code);
       return;
     }
     try {
@@ -105,6 +108,22 @@ export class SipTransport extends EventEmitter<{
     } catch (e) {
       // A handler bug must not take the listener down; report it like bad input.
       this.emit('malformed', { flow, code: 'SIP_HANDLER_ERROR', message: (e as Error).message });
+    }
+  }
+
+  /**
+   * RFC 3261 §18.3: a UDP request whose body is shorter than its Content-Length is answered 400. Re-parse the head
+   * alone (body cut off) just to address that answer; the request itself is never acted on.
+   */
+  private reportTruncated(buf: Buffer, flow: SipFlow, code: string): void {
+    const end = buf.indexOf('\r\n\r\n');
+    if (end < 0) return;
+    const head = buf.subarray(0, end).toString('latin1').replace(/^(content-length|l)[ \t]*:.*$/gim, 'Content-Length: 0');
+    try {
+      const m = parseSipMessage(Buffer.from(head + '\r\n\r\n', 'latin1'), { maxMessageBytes: this.opts.maxMessageBytes });
+      if (m.type === 'request' && m.method !== 'ACK') this.emit('badRequest', m, flow, code);
+    } catch {
+      /* not even the head parses: drop silently */
     }
   }
 
