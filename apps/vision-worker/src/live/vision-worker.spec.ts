@@ -1,0 +1,164 @@
+import { describe, expect, it } from 'vitest';
+import { visionSubjects, VISION_QUEUE_GROUP, type GatewayToWorkerMessage, type WorkerToGatewayMessage } from '@gb/contracts';
+import type { RgbFrame } from '../frames/rgb-frame';
+import { VisionError } from '../vision-error';
+import { DetectorHolder, type ClosableDetector } from './detector-holder';
+import type { LiveFrameSource } from './live-frame-source';
+import { PpmStreamParser } from './ppm-stream.parser';
+import { VisionWorker } from './vision-worker';
+import { workerSubjects, WORKER_QUEUE_GROUP } from './vision-subjects';
+import type { WorkerTransport } from './worker-transport';
+
+class MemoryTransport implements WorkerTransport {
+  readonly kind = 'memory' as const;
+  readonly out: WorkerToGatewayMessage[] = [];
+  deliver: (m: GatewayToWorkerMessage) => void = () => undefined;
+  async start(on: (m: GatewayToWorkerMessage) => void) {
+    this.deliver = on;
+  }
+  send(m: WorkerToGatewayMessage) {
+    this.out.push(m);
+  }
+  async close() {}
+  statuses(ch: string) {
+    return this.out.filter((m): m is Extract<WorkerToGatewayMessage, { type: 'status' }> => m.type === 'status' && m.channelId === ch);
+  }
+  scores(ch: string) {
+    return this.out.filter((m) => m.type === 'score' && m.channelId === ch);
+  }
+}
+
+/** A source that plays the given frames 5 ms apart, then ends (or hangs when `hold`). */
+function scriptedSource(frames: RgbFrame[], hold = false): LiveFrameSource {
+  let closed = false;
+  let release = () => undefined as void;
+  return {
+    async run(onFrame) {
+      for (const f of frames) {
+        if (closed) return;
+        onFrame(f);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      if (hold && !closed) await new Promise<void>((r) => (release = r));
+    },
+    close() {
+      closed = true;
+      release();
+    },
+  };
+}
+
+const frame = (w = 32, h = 24): RgbFrame => ({ width: w, height: h, data: Buffer.alloc(w * h * 3, 90) });
+const stubDetector = (): ClosableDetector => ({
+  async detect(f) {
+    if (f.data.length !== f.width * f.height * 3) throw new VisionError('VISION_FRAME_INVALID', 'bad frame');
+    return [{ x1: 2, y1: 2, x2: 12, y2: 10, score: 0.9, classId: 2, label: 'car' }];
+  },
+  async close() {},
+});
+const until = async (what: string, fn: () => boolean, ms = 3000) => {
+  const end = Date.now() + ms;
+  while (!fn()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+function makeWorker(source: () => LiveFrameSource, load: () => Promise<ClosableDetector> = async () => stubDetector()) {
+  const transport = new MemoryTransport();
+  const worker = new VisionWorker({ workerId: 'w1', transport, detectors: new DetectorHolder(load, 50), openSource: source, heartbeatMs: 1000, retryMs: 30 });
+  return { worker, transport };
+}
+const watch = (channelId: string): GatewayToWorkerMessage => ({ type: 'watch', channelId, deviceId: 'd', sourceUrl: 'fake://x?token=secret', rois: [], fps: 5 });
+
+describe('VisionWorker with a scripted frame source', () => {
+  it('a corrupt frame (wrong byte count) between good ones is skipped: the good frames are scored and the channel stays running', async () => {
+    const bad: RgbFrame = { width: 32, height: 24, data: Buffer.alloc(100) };
+    const { worker, transport } = makeWorker(() => scriptedSource([frame(), bad, frame(), frame()], true));
+    await worker.start();
+    transport.deliver(watch('c1'));
+    await until('3 scores', () => transport.scores('c1').length === 3);
+    expect(transport.statuses('c1').map((s) => s.state)).toEqual(['starting', 'running']);
+    await worker.close();
+    expect(transport.statuses('c1').at(-1)!.state).toBe('stopped');
+  });
+
+  it('five corrupt frames in a row report VISION_FRAME_INVALID; the next good frame puts the channel back to running', async () => {
+    const bad: RgbFrame = { width: 32, height: 24, data: Buffer.alloc(7) };
+    const { worker, transport } = makeWorker(() => scriptedSource([...Array<RgbFrame>(5).fill(bad), frame()], true));
+    await worker.start();
+    transport.deliver(watch('c2'));
+    await until('running after error', () => transport.statuses('c2').map((s) => s.state).join() === 'starting,error,running');
+    expect(transport.statuses('c2')[1]!.error).toMatch(/^VISION_FRAME_INVALID/);
+    await worker.close();
+  });
+
+  it('a source that stops gives VISION_SOURCE_ENDED without the token in the message, then is reopened; unwatch ends the retries', async () => {
+    let opened = 0;
+    const { worker, transport } = makeWorker(() => (opened++, scriptedSource([frame()])));
+    await worker.start();
+    transport.deliver(watch('c3'));
+    await until('reopened twice', () => opened >= 3);
+    const err = transport.statuses('c3').find((s) => s.state === 'error')!;
+    expect(err.error).toMatch(/^VISION_SOURCE_ENDED: source fake:\/\/x\?token=\*\*\* ended$/);
+    transport.deliver({ type: 'unwatch', channelId: 'c3' });
+    await until('stopped', () => transport.statuses('c3').at(-1)?.state === 'stopped');
+    const n = opened;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(opened).toBe(n);
+    expect(worker.channels).toEqual([]);
+    await worker.close();
+  });
+
+  it('a model that fails to load gives the error as status and heartbeat, and is retried: once it loads, the channel runs', async () => {
+    let attempts = 0;
+    const load = async () => {
+      if (++attempts < 3) throw new VisionError('VISION_MODEL_UNREADABLE', 'cannot load ONNX model /m.onnx: protobuf parsing failed');
+      return stubDetector();
+    };
+    const { worker, transport } = makeWorker(() => scriptedSource([frame(), frame()], true), load);
+    await worker.start();
+    transport.deliver(watch('c4'));
+    await until('error', () => transport.statuses('c4').some((s) => s.state === 'error'));
+    expect(transport.statuses('c4').find((s) => s.state === 'error')!.error).toBe('VISION_MODEL_UNREADABLE: cannot load ONNX model /m.onnx: protobuf parsing failed');
+    await until('running', () => transport.statuses('c4').at(-1)?.state === 'running');
+    expect(attempts).toBe(3);
+    await worker.close();
+  });
+
+  it('messages that are not protocol messages are ignored by the transports parser, never thrown', async () => {
+    const { parseGatewayMessage } = await import('./worker-transport');
+    for (const junk of [null, 42, 'watch', {}, { type: 'watch', channelId: 'x' }, { type: 'nuke', channelId: 'x' }, { type: 'unwatch', channelId: 'x'.repeat(65) }]) {
+      expect(parseGatewayMessage(junk)).toBeNull();
+    }
+    expect(parseGatewayMessage({ type: 'watch', channelId: 'c', deviceId: 'd', sourceUrl: 'u', rois: [], fps: 1e9 })).toMatchObject({ fps: 1 });
+  });
+});
+
+describe('PpmStreamParser', () => {
+  it('cuts concatenated P6 images split at arbitrary chunk boundaries into frames of their own sizes', () => {
+    const img = (w: number, h: number, v: number) => Buffer.concat([Buffer.from(`P6\n${w} ${h}\n255\n`), Buffer.alloc(w * h * 3, v)]);
+    const stream = Buffer.concat([img(4, 2, 1), img(2, 3, 2)]);
+    for (const cut of [1, 3, 7, 13, 24, 31, stream.length - 1]) {
+      const p = new PpmStreamParser();
+      const frames = [...p.push(stream.subarray(0, cut)), ...p.push(stream.subarray(cut))];
+      expect(frames.map((f) => [f.width, f.height, f.data.length, f.data[0]])).toEqual([[4, 2, 24, 1], [2, 3, 18, 2]]);
+    }
+  });
+
+  it('rejects a stream that is not P6 and a header beyond the size bound with VISION_FRAME_INVALID', () => {
+    expect(() => new PpmStreamParser().push(Buffer.from('GIF89a'))).toThrow(expect.objectContaining({ code: 'VISION_FRAME_INVALID' }));
+    expect(() => new PpmStreamParser().push(Buffer.from('P6\n99999 2\n255\n'))).toThrow(expect.objectContaining({ code: 'VISION_FRAME_INVALID' }));
+  });
+});
+
+describe('NATS subjects', () => {
+  it('the worker copy and the gateway copy (@gb/contracts) name the same subjects and queue group', () => {
+    const w = workerSubjects('pfx');
+    const g = visionSubjects('pfx');
+    expect(WORKER_QUEUE_GROUP).toBe(VISION_QUEUE_GROUP);
+    expect([w.watch, w.unwatch, w.control('a'), w.heartbeat('a'), w.score('c'), w.status('c'), w.snapshot('c')]).toEqual([
+      g.watch, g.unwatch, g.control('a'), g.heartbeat('a'), g.score('c'), g.status('c'), g.snapshot('c'),
+    ]);
+  });
+});
