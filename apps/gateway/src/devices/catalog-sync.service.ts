@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { CatalogAggregator, type CatalogItem, type CatalogResult } from '@gb/gb28181';
 import type { Database } from '@gb/persistence';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config.schema';
@@ -11,7 +11,7 @@ import { DevicesService } from './devices.service';
  * wrong Num; after a gap with no packet, what arrived is stored (complete: false keeps channels not seen).
  */
 @Injectable()
-export class CatalogSyncService implements OnModuleInit, OnApplicationShutdown {
+export class CatalogSyncService implements OnModuleInit, BeforeApplicationShutdown {
   private readonly log = new Logger('catalog');
   private readonly aggregator: CatalogAggregator;
   private timer?: NodeJS.Timeout;
@@ -71,7 +71,7 @@ export class CatalogSyncService implements OnModuleInit, OnApplicationShutdown {
     });
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     await this.writes;
   }

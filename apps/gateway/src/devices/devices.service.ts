@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { ChannelDto, DeviceDto } from '@gb/contracts';
 import type { Database, DeviceEntity } from '@gb/persistence';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config.schema';
@@ -15,7 +15,7 @@ import type { SipFlow } from '../sip/sip-flow';
  * announce changes. Registrar, keepalive and catalog handlers change devices only through here.
  */
 @Injectable()
-export class DevicesService implements OnModuleInit, OnApplicationShutdown {
+export class DevicesService implements OnModuleInit, BeforeApplicationShutdown {
   private readonly log = new Logger('devices');
   readonly registry: DeviceRegistry;
   private sweepTimer?: NodeJS.Timeout;
@@ -191,7 +191,8 @@ export class DevicesService implements OnModuleInit, OnApplicationShutdown {
     if (s.online) this.announceOffline(s, 'deleted');
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Runs before any onApplicationShutdown (where the database closes): the last liveness reaches the disk. */
+  async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.sweepTimer);
     clearInterval(this.flushTimer);
     await this.flush();

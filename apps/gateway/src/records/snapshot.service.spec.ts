@@ -35,6 +35,7 @@ function withoutParamSets(data: Buffer): Buffer {
 class FakeLive implements SnapshotStreams {
   readonly media = new EventEmitter<{ accessUnit: [PsAccessUnit] }>();
   state = 'playing';
+  error: string | null = null;
   touches = 0;
   plays: string[] = [];
   async play(deviceId: string, channelId: string) {
@@ -42,7 +43,7 @@ class FakeLive implements SnapshotStreams {
     return { streamId: `${deviceId}_${channelId}` };
   }
   get() {
-    return this.state === 'gone' ? undefined : { state: this.state, media: this.media };
+    return this.state === 'gone' ? undefined : { state: this.state, error: this.error, media: this.media };
   }
   touch() {
     this.touches++;

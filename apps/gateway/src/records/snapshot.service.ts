@@ -1,21 +1,26 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { H264_NAL, H265_NAL, h264NalType, h265NalType, splitAnnexB, type PsAccessUnit } from '@gb/gb28181';
 import { GatewayError } from '../common/gateway-error';
+import { StreamsService } from '../streams/streams.service';
 import { JPEG_FRAME_ENCODER, type JpegFrameEncoder } from './jpeg-frame.encoder';
 
 /** How long to wait for the next video keyframe of the live stream. */
 export const SNAPSHOT_KEYFRAME_TIMEOUT_MS = 10_000;
 /** Most snapshots being taken at once (each may run an ffmpeg). */
 export const MAX_CONCURRENT_SNAPSHOTS = 8;
+/** Backstop on starting (or joining) the live stream; StreamsService bounds it itself (INVITE + no-RTP timeouts). */
+export const SNAPSHOT_PLAY_TIMEOUT_MS = 30_000;
 /** How often the stream's viewer clock is touched while waiting (well under STREAM_IDLE_TIMEOUT_MS). */
 const TOUCH_EVERY_MS = 1000;
+/** How often the starting stream's state is checked while play() is pending. */
+const WATCH_EVERY_MS = 200;
 
 type AccessUnitListener = (au: PsAccessUnit) => void;
 
 /** What a snapshot needs of the live stream use-cases (StreamsService satisfies it). */
 export interface SnapshotStreams {
   play(deviceId: string, channelId: string): Promise<{ streamId: string }>;
-  get(streamId: string): { state: string; media: { on(event: 'accessUnit', l: AccessUnitListener): unknown; off(event: 'accessUnit', l: AccessUnitListener): unknown } } | undefined;
+  get(streamId: string): { state: string; error: string | null; media: { on(event: 'accessUnit', l: AccessUnitListener): unknown; off(event: 'accessUnit', l: AccessUnitListener): unknown } } | undefined;
   touch(streamId: string): void;
 }
 
@@ -45,13 +50,35 @@ export class SnapshotService {
     if (this.inFlight >= MAX_CONCURRENT_SNAPSHOTS) throw new GatewayError('CONFLICT', `${MAX_CONCURRENT_SNAPSHOTS} snapshots are already being taken; try again shortly`);
     this.inFlight++;
     try {
-      const { streamId } = await this.streams.play(deviceId, channelId);
+      const { streamId } = await this.playWatched(deviceId, channelId);
       const key = await this.nextKeyframe(streamId, timeoutMs);
       const jpeg = await this.encoder.encode(key.codec, key.data);
       return { jpeg, codec: key.codec, streamId };
     } finally {
       this.inFlight--;
     }
+  }
+
+  /**
+   * play(), but settled as soon as the live stream is seen failed: a stream that fails while waiting for its
+   * first media must answer with its own error (which says what arrived) even if play() itself stays pending.
+   */
+  private playWatched(deviceId: string, channelId: string): Promise<{ streamId: string }> {
+    const streamId = StreamsService.streamIdOf(deviceId, channelId);
+    return new Promise((resolve, reject) => {
+      const done = (e: Error | null, v?: { streamId: string }) => {
+        clearInterval(watch);
+        clearTimeout(backstop);
+        if (e) reject(e);
+        else resolve(v!);
+      };
+      const watch = setInterval(() => {
+        const s = this.streams.get(streamId);
+        if (s?.state === 'failed') done(new GatewayError('DEVICE_TIMEOUT', s.error ?? `stream ${streamId} failed`, { streamId }));
+      }, WATCH_EVERY_MS);
+      const backstop = setTimeout(() => done(new GatewayError('DEVICE_TIMEOUT', `the live stream ${streamId} did not start within ${SNAPSHOT_PLAY_TIMEOUT_MS} ms`, { streamId })), SNAPSHOT_PLAY_TIMEOUT_MS);
+      this.streams.play(deviceId, channelId).then((v) => done(null, v), (e: Error) => done(e));
+    });
   }
 
   private nextKeyframe(streamId: string, timeoutMs: number): Promise<{ codec: 'h264' | 'h265'; data: Buffer }> {

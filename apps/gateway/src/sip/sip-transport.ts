@@ -131,7 +131,7 @@ export class SipTransport extends EventEmitter<{
     const id = this.nextConnectionId++;
     this.connections.set(id, socket);
     this.stats.tcpConnections++;
-    const framer = new SipTcpFramer({ maxMessageBytes: this.opts.maxMessageBytes });
+    const framer = new SipTcpFramer({ maxMessageBytes: this.opts.maxMessageBytes, maxHeaderBytes: Math.min(65536, this.opts.maxMessageBytes) });
     const remoteHost = normaliseHost(socket.remoteAddress ?? '');
     const flow: SipFlow = {
       transport: 'tcp',
