@@ -17,9 +17,12 @@ class FakeStreams implements DownloadStreams {
   opened: { deviceId: string; channelId: string; o: OpenStreamOptions; stream: DownloadStreamHandle & { media: { mediaSeconds: number } } }[] = [];
   stopped: string[] = [];
   failNext: Error | null = null;
+  /** Opens that never settle (a stream whose set-up hangs). */
+  hang = false;
 
   async open(deviceId: string, channelId: string, o: OpenStreamOptions): Promise<DownloadStreamHandle> {
     if (this.failNext) throw this.failNext;
+    if (this.hang) return new Promise(() => undefined);
     const stream = { streamId: `${deviceId}_${channelId}_d${this.opened.length}`, state: 'playing', error: null as string | null, ended: false, onClosed: undefined as (() => void) | undefined, media: { mediaSeconds: 0 } };
     this.opened.push({ deviceId, channelId, o, stream });
     return stream;
@@ -52,7 +55,7 @@ describe('DownloadsService', () => {
     events = [];
     bus.subscribe((e) => events.push(e));
     const devices = { requireOnline: (id: string) => ({ deviceId: id }) } as unknown as DevicesService;
-    svc = new DownloadsService({ DATA_DIR: dir }, streams, devices, bus);
+    svc = new DownloadsService({ DATA_DIR: dir, INVITE_TIMEOUT_MS: 8000, STREAM_NO_RTP_TIMEOUT_MS: 10_000 }, streams, devices, bus);
     svc.onModuleInit();
   });
 
@@ -112,6 +115,15 @@ describe('DownloadsService', () => {
     const d = svc.start(DEVICE, CHANNEL, { start: 1000, end: 1100 });
     await vi.advanceTimersByTimeAsync(0);
     expect(svc.get(d.id)).toMatchObject({ state: 'failed', error: expect.stringContaining('488 Not Acceptable Here') });
+  });
+
+  it('a download whose stream set-up never settles fails once the INVITE and first-media bounds (plus margin) have passed', async () => {
+    streams.hang = true;
+    const d = svc.start(DEVICE, CHANNEL, { start: 1000, end: 1100 });
+    await vi.advanceTimersByTimeAsync(svc.startTimeoutMs - DOWNLOAD_SAMPLE_MS);
+    expect(svc.get(d.id).state).toBe('starting');
+    await vi.advanceTimersByTimeAsync(2 * DOWNLOAD_SAMPLE_MS);
+    expect(svc.get(d.id)).toMatchObject({ state: 'failed', error: expect.stringMatching(/^no media within 20000 ms of asking the device/) });
   });
 
   it('cancel() of a running download stops its stream, deletes its file and forgets it', async () => {

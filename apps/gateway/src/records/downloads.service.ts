@@ -39,6 +39,8 @@ export const MAX_ACTIVE_DOWNLOADS = 8;
 export const MAX_KEPT_DOWNLOADS = 200;
 /** How often progress is sampled (and pushed as download.progress when it changed). */
 export const DOWNLOAD_SAMPLE_MS = 1000;
+/** Added to INVITE_TIMEOUT_MS + STREAM_NO_RTP_TIMEOUT_MS for the starting backstop. */
+const START_MARGIN_MS = 2000;
 /** After a stream closed before we could hook it: how long to wait for its MP4 to be finalised. */
 const LATE_CLOSE_GRACE_MS = 2500;
 
@@ -60,15 +62,18 @@ export class DownloadsService implements OnModuleInit, OnApplicationShutdown {
   private readonly log = new Logger('downloads');
   private readonly entries = new Map<string, Entry>();
   readonly dir: string;
+  /** A job still starting after this long fails (StreamsService bounds INVITE and first media; this is the backstop). */
+  readonly startTimeoutMs: number;
   private ticker?: NodeJS.Timeout;
 
   constructor(
-    @Inject(GATEWAY_CONFIG) cfg: Pick<GatewayConfig, 'DATA_DIR'>,
+    @Inject(GATEWAY_CONFIG) cfg: Pick<GatewayConfig, 'DATA_DIR' | 'INVITE_TIMEOUT_MS' | 'STREAM_NO_RTP_TIMEOUT_MS'>,
     @Inject(DOWNLOAD_STREAMS) private readonly streams: DownloadStreams,
     private readonly devices: DevicesService,
     private readonly events: EventBus,
   ) {
     this.dir = resolve(cfg.DATA_DIR, 'downloads');
+    this.startTimeoutMs = cfg.INVITE_TIMEOUT_MS + cfg.STREAM_NO_RTP_TIMEOUT_MS + START_MARGIN_MS;
   }
 
   onModuleInit(): void {
@@ -108,7 +113,7 @@ export class DownloadsService implements OnModuleInit, OnApplicationShutdown {
       return;
     }
     e.stream = stream;
-    if (e.cancelled) {
+    if (e.cancelled || e.job.finished) {
       await this.streams.stop(stream.streamId).catch(() => undefined);
       return;
     }
@@ -130,6 +135,13 @@ export class DownloadsService implements OnModuleInit, OnApplicationShutdown {
   private sampleAll(): void {
     const now = Date.now();
     for (const e of this.entries.values()) {
+      if (e.job.state === 'starting' && now - e.job.createdAt > this.startTimeoutMs) {
+        e.job.fail(`no media within ${this.startTimeoutMs} ms of asking the device for the recording (INVITE s=Download): see GET /api/streams for what arrived`, now);
+        this.log.warn(`download ${e.job.spec.id}: ${e.job.error}`);
+        this.removeFile(e);
+        this.publish(e);
+        continue;
+      }
       if (e.job.state !== 'downloading' || !e.stream) continue;
       if (e.job.sample(e.stream.media.mediaSeconds, this.fileSize(e), now) === 'stalled') {
         this.log.warn(`download ${e.job.spec.id}: ${e.job.error}`);

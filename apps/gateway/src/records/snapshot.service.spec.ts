@@ -38,8 +38,10 @@ class FakeLive implements SnapshotStreams {
   error: string | null = null;
   touches = 0;
   plays: string[] = [];
+  hang = false;
   async play(deviceId: string, channelId: string) {
     this.plays.push(`${deviceId}/${channelId}`);
+    if (this.hang) return new Promise<never>(() => undefined);
     return { streamId: `${deviceId}_${channelId}` };
   }
   get() {
@@ -111,6 +113,19 @@ describe('SnapshotService', () => {
     expect(await outcome).toMatchObject({ code: 'DEVICE_TIMEOUT', message: expect.stringMatching(/no decodable video keyframe .* within 3000 ms/) });
     expect(live.touches).toBeGreaterThanOrEqual(3);
     expect(live.media.listenerCount('accessUnit')).toBe(0);
+  });
+
+  it('take() whose live stream fails while play() is still pending answers at once with the stream\'s own error', async () => {
+    vi.useFakeTimers();
+    const live = new FakeLive();
+    live.hang = true;
+    const svc = new SnapshotService(live, { encode: async () => Buffer.alloc(0) });
+    const outcome = svc.take(DEVICE, CHANNEL).then(() => 'resolved', (e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(500);
+    live.state = 'failed';
+    live.error = 'no media within 3000 ms: no packet at all arrived at 127.0.0.1:40000 (udp)';
+    await vi.advanceTimersByTimeAsync(300);
+    expect(await outcome).toMatchObject({ code: 'DEVICE_TIMEOUT', message: live.error });
   });
 
   it('take() whose stream closes while waiting fails at once instead of waiting out the bound', async () => {
