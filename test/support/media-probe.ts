@@ -136,20 +136,26 @@ export function parsePlaylist(base: string, text: string): HlsState {
   };
 }
 
-/** Polls the playlist until it lists at least `n` segments. */
+/** Polls the playlist until it lists at least `n` segments; a 401/403 (a token that will not heal) fails at once. */
 export async function waitForSegments(hlsUrl: string, n = 1, timeoutMs = 15_000): Promise<HlsState> {
   let last = '';
+  let refused = false;
+  let st: HlsState | null = null;
   try {
-    return await waitFor(`an HLS playlist with ${n} segment(s)`, async () => {
+    await waitFor(`an HLS playlist with ${n} segment(s)`, async () => {
       const r = await fetch(hlsUrl);
-      last = `${r.status} ${(await r.clone().text()).slice(0, 300)}`;
+      const text = await r.text();
+      last = `${r.status} ${text.slice(0, 300)}`;
+      if (r.status === 401 || r.status === 403) return (refused = true);
       if (r.status !== 200) return null;
-      const st = parsePlaylist(hlsUrl, await r.text());
-      return st.segments.length >= n ? st : null;
+      st = parsePlaylist(hlsUrl, text);
+      return st.segments.length >= n;
     }, timeoutMs, 200);
   } catch (e) {
     throw new Error(`${(e as Error).message}; last answer: ${last}`);
   }
+  if (refused || !st) throw new Error(`GET ${hlsUrl.replace(/token=[^&]+/, 'token=…')} refused: ${last}`);
+  return st;
 }
 
 export async function fetchBytes(url: string): Promise<Buffer> {
