@@ -20,6 +20,7 @@ export interface BuiltGateway {
   pid: number;
   httpUrl: string;
   sipPort: number;
+  dataDir: string;
   /** Calls the API with the admin bearer token; throws on a non-2xx status with the body. */
   api<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
   /** Last lines the gateway wrote to stderr (its warnings and errors). */
@@ -46,7 +47,8 @@ export async function startBuiltGateway(o: BuiltGatewayOptions): Promise<BuiltGa
   const dataDir = mkdtempSync(join(tmpdir(), 'gbgw-media-bench-'));
   const sipPort = await freePort();
   const httpPort = await freePort();
-  const rtpMin = 20_000 + Math.floor(Math.random() * 20_000);
+  // Below the kernel's ephemeral range (32768+), where other processes' sockets would collide with the pool.
+  const rtpMin = 10_000 + Math.floor(Math.random() * (22_000 - o.rtpPorts));
   const child = spawn(process.execPath, [GATEWAY_ENTRY], {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -79,6 +81,7 @@ export async function startBuiltGateway(o: BuiltGatewayOptions): Promise<BuiltGa
       pid: child.pid!,
       httpUrl,
       sipPort,
+      dataDir,
       get stderr() {
         return stderr;
       },

@@ -9,6 +9,8 @@ export interface ProcSample {
   ticks: Map<number, number>;
   /** VmRSS per pid, kB. */
   rssKb: Map<number, number>;
+  /** Pss per pid, kB (/proc/<pid>/smaps_rollup): shared pages split between the processes that map them. */
+  pssKb: Map<number, number>;
 }
 
 /** utime + stime in clock ticks (/proc/<pid>/stat fields 14 and 15), or null when the process is gone. */
@@ -57,23 +59,38 @@ export function processTree(pid: number): number[] {
   return out;
 }
 
+/** Proportional set size in kB, or null when the process is gone or the kernel has no smaps_rollup. */
+export function pssKb(pid: number): number | null {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
 export function sample(pids: number[]): ProcSample {
   const ticks = new Map<number, number>();
   const rss = new Map<number, number>();
+  const pss = new Map<number, number>();
   for (const p of pids) {
     const t = cpuTicks(p);
     const r = rssKb(p);
+    const q = pssKb(p);
     if (t !== null) ticks.set(p, t);
     if (r !== null) rss.set(p, r);
+    if (q !== null) pss.set(p, q);
   }
-  return { at: performance.now(), ticks, rssKb: rss };
+  return { at: performance.now(), ticks, rssKb: rss, pssKb: pss };
 }
 
 export interface WindowUsage {
   /** CPU used over the window, % of one core. */
   cpuPercent: number;
-  /** Sum of VmRSS at the end of the window, kB. */
+  /** Sum of VmRSS at the end of the window, kB (counts shared library pages once per process). */
   rssKb: number;
+  /** Sum of Pss at the end of the window, kB (what the processes really take together). */
+  pssKb: number;
   processes: number;
   seconds: number;
 }
@@ -88,7 +105,9 @@ export function usageBetween(start: ProcSample, end: ProcSample): WindowUsage {
   const seconds = (end.at - start.at) / 1000;
   let rss = 0;
   for (const r of end.rssKb.values()) rss += r;
-  return { cpuPercent: (100 * ticks) / CLOCK_TICKS_PER_S / seconds, rssKb: rss, processes: end.ticks.size, seconds };
+  let pss = 0;
+  for (const r of end.pssKb.values()) pss += r;
+  return { cpuPercent: (100 * ticks) / CLOCK_TICKS_PER_S / seconds, rssKb: rss, pssKb: pss, processes: end.ticks.size, seconds };
 }
 
 /** Load average over 1, 5 and 15 minutes (/proc/loadavg). */
