@@ -63,6 +63,8 @@ export interface Stream {
   ended?: boolean;
   /** Called once the stream is closed, whatever the cause. */
   onClosed?: () => void;
+  /** Ends a pending wait for the first keyframe (set while waiting). */
+  abortReady?: (e: Error) => void;
 }
 
 /**
@@ -223,22 +225,16 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
     }, this.cfg.STREAM_NO_RTP_TIMEOUT_MS);
     s.timers.push(noRtp);
     await new Promise<void>((resolveReady, reject) => {
-      const onReady = () => {
+      // fail()/stop() end the wait with the stream's error.
+      s.abortReady = (e) => reject(e);
+      s.media.once('ready', () => {
         clearTimeout(noRtp);
+        s.abortReady = undefined;
         s.state = 'playing';
         s.lastViewAt = Date.now();
         this.log.log(`${s.streamId} playing (${s.transport}, ssrc ${s.ssrc})`);
         resolveReady();
-      };
-      s.media.once('ready', onReady);
-      const check = setInterval(() => {
-        if (s.state === 'failed' || s.state === 'closed') {
-          clearInterval(check);
-          reject(new GatewayError('DEVICE_TIMEOUT', s.error ?? 'stream closed'));
-        }
-        if (s.state === 'playing') clearInterval(check);
-      }, 100);
-      s.timers.push(check);
+      });
     });
   }
 
@@ -311,6 +307,8 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
     this.log.warn(`${s.streamId} failed: ${message}`);
     s.error = message;
     s.state = 'failed';
+    s.abortReady?.(new GatewayError('DEVICE_TIMEOUT', message, { offered: s.offered }));
+    s.abortReady = undefined;
     if (sendBye) this.bye(s);
     await this.release(s);
   }
@@ -321,6 +319,8 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
     this.streams.delete(streamId);
     if (s.state !== 'failed') this.bye(s);
     s.state = 'closed';
+    s.abortReady?.(new GatewayError('CONFLICT', `stream ${streamId} was stopped before it started`));
+    s.abortReady = undefined;
     await this.release(s);
   }
 
