@@ -50,6 +50,7 @@ export class CongestionService implements OnModuleInit, OnModuleDestroy {
   private writes: Promise<void> = Promise.resolve();
   private tick?: NodeJS.Timeout;
   private lastPrune = 0;
+  private keeping = false;
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly cfg: GatewayConfig,
@@ -115,9 +116,15 @@ export class CongestionService implements OnModuleInit, OnModuleDestroy {
 
   /** Restarts streams of watched channels that stopped (device BYE, no RTP); prunes old samples daily. */
   private async keepAlive(): Promise<void> {
-    for (const w of this.watched.values()) {
-      const s = this.streams.get(StreamsService.streamIdOf(w.deviceId, w.channelId));
-      if (!s || s.state === 'failed' || s.state === 'closed') await this.startStream(w);
+    if (this.keeping) return; // a play() can take INVITE_TIMEOUT_MS + STREAM_NO_RTP_TIMEOUT_MS
+    this.keeping = true;
+    try {
+      for (const w of [...this.watched.values()]) {
+        const s = this.streams.get(StreamsService.streamIdOf(w.deviceId, w.channelId));
+        if (!s || s.state === 'failed' || s.state === 'closed') await this.startStream(w);
+      }
+    } finally {
+      this.keeping = false;
     }
     if (Date.now() - this.lastPrune > 86_400_000) {
       this.lastPrune = Date.now();
