@@ -1,0 +1,59 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'];
+
+export interface TestBrowser {
+  context: BrowserContext;
+  /** Idempotent: closes the browser and removes its profile. */
+  close(): Promise<void>;
+}
+
+/** Real Chromium (Debian package) with a fresh profile; fails with what to install when it is missing. */
+export async function launchChromium(): Promise<TestBrowser> {
+  if (!existsSync(CHROMIUM_PATH)) throw new Error(`this test needs Chromium at ${CHROMIUM_PATH}: install Debian package chromium (apt-get install -y chromium) or set CHROMIUM_PATH`);
+  const profile = mkdtempSync(join(tmpdir(), 'gbchromium-'));
+  let context: BrowserContext;
+  try {
+    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
+  } catch (e) {
+    rmSync(profile, { recursive: true, force: true });
+    throw e;
+  }
+  let closed: Promise<void> | undefined;
+  return {
+    context,
+    close: () =>
+      (closed ??= (async () => {
+        await context.close().catch(() => undefined);
+        rmSync(profile, { recursive: true, force: true });
+      })()),
+  };
+}
+
+/** What this Chromium's MSE can decode (isTypeSupported), for the H.264/H.265 decision. */
+export interface MseSupport {
+  h264: boolean;
+  h265: boolean;
+  aac: boolean;
+  userAgent: string;
+}
+
+export async function mseSupport(context: BrowserContext): Promise<MseSupport> {
+  const page = await context.newPage();
+  try {
+    await page.setContent('<!doctype html><title>mse</title>');
+    // A string, evaluated in the page (this file compiles without the DOM lib).
+    return (await page.evaluate(`({
+      h264: MediaSource.isTypeSupported('video/mp4; codecs="avc1.42E01E"'),
+      h265: MediaSource.isTypeSupported('video/mp4; codecs="hvc1.1.6.L93.B0"') || MediaSource.isTypeSupported('video/mp4; codecs="hev1.1.6.L93.B0"'),
+      aac: MediaSource.isTypeSupported('audio/mp4; codecs="mp4a.40.2"'),
+      userAgent: navigator.userAgent,
+    })`)) as MseSupport;
+  } finally {
+    await page.close();
+  }
+}
