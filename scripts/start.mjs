@@ -18,10 +18,17 @@ function newestMtime(dir) {
   return newest;
 }
 
-const srcTime = Math.max(newestMtime(join(root, 'apps/gateway/src')), newestMtime(join(root, 'libs')));
-if (!existsSync(entry) || statSync(entry).mtimeMs < srcTime) {
-  process.stdout.write('Building the gateway (first start or sources changed)…\n');
-  const r = spawnSync(process.execPath, [join(root, 'node_modules/@nestjs/cli/bin/nest.js'), 'build', 'gateway'], { cwd: root, stdio: 'inherit' });
+// The gateway, and the vision worker it forks when a channel is watched for congestion.
+const apps = [
+  { name: 'gateway', entry, src: 'apps/gateway/src' },
+  { name: 'vision-worker', entry: join(root, 'dist/apps/vision-worker/apps/vision-worker/src/main.js'), src: 'apps/vision-worker/src' },
+];
+const libsTime = newestMtime(join(root, 'libs'));
+for (const app of apps) {
+  const srcTime = Math.max(newestMtime(join(root, app.src)), libsTime);
+  if (existsSync(app.entry) && statSync(app.entry).mtimeMs >= srcTime) continue;
+  process.stdout.write(`Building ${app.name} (first start or sources changed)…\n`);
+  const r = spawnSync(process.execPath, [join(root, 'node_modules/@nestjs/cli/bin/nest.js'), 'build', app.name], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 const child = spawn(process.execPath, ['--enable-source-maps', entry], { cwd: root, stdio: 'inherit', env: process.env });
