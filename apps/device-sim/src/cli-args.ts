@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { normaliseCharsetLabel, type ManscdpCharset } from '@gb/gb28181';
 import type { DeviceFleetOptions } from './device-fleet';
+import type { DeviceMediaOptions } from './media/device-media.simulator';
 import { DEFAULT_CIVIL_CODE, DEFAULT_FIRST_DEVICE_ID, DEFAULT_SERVER_ID, offsetGbId } from './sim-options';
 
 export interface CliOptions {
@@ -8,8 +9,10 @@ export interface CliOptions {
   /** Exit after this many seconds; undefined = run until SIGINT. */
   durationSeconds?: number;
   unregisterOnExit: boolean;
-  /** Answer INVITE with a test pattern (needs ffmpeg). */
+  /** Answer INVITE with a test pattern or file (needs ffmpeg); set by --media or any media option. */
   media: boolean;
+  /** What the simulated cameras send (codec, audio, file, impairments). */
+  mediaOptions: DeviceMediaOptions;
   quiet: boolean;
   help: boolean;
 }
@@ -37,7 +40,18 @@ Usage: npm run device-sim -- [options]
   --rate R                   registrations started per second      (50)
   --duration S               exit after S seconds                  (run until Ctrl-C)
   --unregister-on-exit       send REGISTER Expires: 0 when leaving (on Ctrl-C it always does)
-  --media                    answer live INVITEs with an ffmpeg test pattern (PS over RTP, UDP or TCP passive)
+  --media                    answer INVITEs (live, playback, download) with an ffmpeg test pattern as PS over RTP
+                             (UDP, TCP passive or TCP active); each option below implies --media
+  --codec h264|h265          video codec                           (h264)
+  --audio g711a              add G.711 A-law audio                 (none)
+  --media-file PATH          send this file (re-encoded, fixed GOP, looped) instead of the pattern
+  --size WxH                 pattern size / file scaled to         (640x360)
+  --fps N                    frames per second, GOP = fps          (25)
+  --loss F                   drop this fraction of RTP packets     (0)
+  --reorder F                swap this fraction of RTP packets     (0)
+  --seed N                   seed for --loss / --reorder           (1)
+  --wrong-ssrc               send RTP with another SSRC than the answered y=
+  --no-rtp                   answer 200 but never send RTP
   --quiet                    print only the summary
   -h, --help                 this text
 `;
@@ -60,7 +74,9 @@ export function parseCliArgs(argv: string[]): CliOptions {
         transport: { type: 'string' }, count: { type: 'string' }, 'first-id': { type: 'string' }, channels: { type: 'string' },
         'civil-code': { type: 'string' }, keepalive: { type: 'string' }, expires: { type: 'string' }, charset: { type: 'string' },
         'catalog-per-message': { type: 'string' }, 'local-host': { type: 'string' }, rate: { type: 'string' }, duration: { type: 'string' },
-        'unregister-on-exit': { type: 'boolean' }, media: { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        'unregister-on-exit': { type: 'boolean' }, media: { type: 'boolean' },
+        codec: { type: 'string' }, audio: { type: 'string' }, 'media-file': { type: 'string' }, size: { type: 'string' }, fps: { type: 'string' },
+        loss: { type: 'string' }, reorder: { type: 'string' }, seed: { type: 'string' }, 'wrong-ssrc': { type: 'boolean' }, 'no-rtp': { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     }));
   } catch (e) {
@@ -91,6 +107,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
   const durationText = s('duration');
   const duration = durationText === undefined ? undefined : Number(durationText);
   if (duration !== undefined && (!Number.isFinite(duration) || duration <= 0)) throw new CliUsageError(`--duration must be a positive number of seconds, got "${durationText}"`);
+  const mediaOptions = parseMediaOptions(s, values);
   return {
     fleet: {
       count,
@@ -115,8 +132,47 @@ export function parseCliArgs(argv: string[]): CliOptions {
     },
     durationSeconds: duration,
     unregisterOnExit: values['unregister-on-exit'] === true,
-    media: values['media'] === true,
+    media: values['media'] === true || Object.keys(mediaOptions).length > 0,
+    mediaOptions,
     quiet: values['quiet'] === true,
     help: values['help'] === true,
   };
+}
+
+function fraction(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^\d*\.?\d+$/.test(v) || n > 1) throw new CliUsageError(`--${name} must be a fraction in 0..1, got "${v}"`);
+  return n;
+}
+
+function parseMediaOptions(s: (k: string) => string | undefined, values: Record<string, string | boolean | undefined>): DeviceMediaOptions {
+  const o: DeviceMediaOptions = {};
+  const codec = s('codec');
+  if (codec !== undefined) {
+    if (codec !== 'h264' && codec !== 'h265') throw new CliUsageError(`--codec must be h264 or h265, got "${codec}"`);
+    o.codec = codec;
+  }
+  const audio = s('audio');
+  if (audio !== undefined) {
+    if (audio !== 'g711a') throw new CliUsageError(`--audio must be g711a, got "${audio}"`);
+    o.audio = audio;
+  }
+  if (s('media-file') !== undefined) o.file = s('media-file');
+  const size = s('size');
+  if (size !== undefined) {
+    const m = /^(\d{2,4})x(\d{2,4})$/.exec(size);
+    if (!m || Number(m[1]) % 2 || Number(m[2]) % 2) throw new CliUsageError(`--size must be WxH with even numbers, got "${size}"`);
+    o.width = Number(m[1]);
+    o.height = Number(m[2]);
+  }
+  if (s('fps') !== undefined) o.fps = int('fps', s('fps'), 25, 1, 60);
+  const loss = fraction('loss', s('loss'));
+  const reorder = fraction('reorder', s('reorder'));
+  if (loss !== undefined) o.loss = loss;
+  if (reorder !== undefined) o.reorder = reorder;
+  if (s('seed') !== undefined) o.seed = int('seed', s('seed'), 1, 0, 2 ** 31 - 1);
+  if (values['wrong-ssrc'] === true) o.wrongSsrc = true;
+  if (values['no-rtp'] === true) o.noRtp = true;
+  return o;
 }

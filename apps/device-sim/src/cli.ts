@@ -38,7 +38,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const f = opts.fleet;
-  const fleet = new DeviceFleet(opts.media ? { ...f, onInvite: createTestPatternInviteHook() } : f);
+  const fleet = new DeviceFleet(opts.media ? { ...f, onInvite: createTestPatternInviteHook(opts.mediaOptions) } : f);
   const say = (line: string) => {
     if (!opts.quiet) io.out(`${time()} ${line}`);
   };
