@@ -220,24 +220,26 @@ export class SipTransport extends EventEmitter<{
     if (this.opts.host !== '0.0.0.0' && this.opts.host !== '::') return this.opts.host;
     const cached = this.localAddressCache.get(remote);
     if (cached) return cached;
-    let local = '127.0.0.1';
+    // Best guess now (cached at once, so a burst from one peer costs one probe), then ask the routing table:
+    // connect() on a UDP socket sends nothing, it only fixes the route and so the local address.
+    const guess = firstLocalAddress(remote) ?? '127.0.0.1';
+    if (this.localAddressCache.size > 10_000) this.localAddressCache.clear();
+    this.localAddressCache.set(remote, guess);
     const probe = dgram.createSocket(remote.includes(':') ? 'udp6' : 'udp4');
+    probe.on('error', () => probe.close());
     try {
-      // connect() on UDP sends nothing; it only fixes the route. Synchronous variant is not exposed, so fall back to
-      // the interface list when the async connect has not resolved (first packet only).
       probe.connect(9, remote, () => {
         try {
           this.localAddressCache.set(remote, probe.address().address);
-        } finally {
-          probe.close();
+        } catch {
+          /* keep the guess */
         }
+        probe.close();
       });
     } catch {
       probe.close();
     }
-    local = firstLocalAddress(remote) ?? local;
-    if (this.localAddressCache.size > 10_000) this.localAddressCache.clear();
-    return local;
+    return guess;
   }
 
   async close(): Promise<void> {
