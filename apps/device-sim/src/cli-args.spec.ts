@@ -43,3 +43,26 @@ describe('parseCliArgs()', () => {
     expect(() => parseCliArgs(argv)).toThrow(re);
   });
 });
+
+describe('parseCliArgs() media options', () => {
+  it('without media options answers no INVITE; any media option implies --media and lands in mediaOptions', () => {
+    expect(parseCliArgs([])).toMatchObject({ media: false, mediaOptions: {} });
+    expect(parseCliArgs(['--media'])).toMatchObject({ media: true, mediaOptions: {} });
+    expect(
+      parseCliArgs(['--codec', 'h265', '--audio', 'g711a', '--media-file', 'a.mp4', '--size', '320x180', '--fps', '15', '--loss', '0.05', '--reorder', '.05', '--seed', '9', '--wrong-ssrc', '--no-rtp']),
+    ).toMatchObject({
+      media: true,
+      mediaOptions: { codec: 'h265', audio: 'g711a', file: 'a.mp4', width: 320, height: 180, fps: 15, loss: 0.05, reorder: 0.05, seed: 9, wrongSsrc: true, noRtp: true },
+    });
+  });
+
+  it.each([
+    [['--codec', 'vp8'], /--codec must be h264 or h265/],
+    [['--audio', 'aac'], /--audio must be g711a/],
+    [['--loss', '1.5'], /--loss must be a fraction/],
+    [['--reorder=-0.1'], /--reorder must be a fraction/],
+    [['--size', '641x360'], /--size must be WxH/],
+  ])('rejects media option %j naming it', (argv, re) => {
+    expect(() => parseCliArgs(argv)).toThrow(re);
+  });
+});
