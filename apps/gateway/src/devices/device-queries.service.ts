@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { encodeQuery, type ManscdpMessage } from '@gb/gb28181';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config.schema';
 import { GatewayError } from '../common/gateway-error';
@@ -18,7 +18,7 @@ interface PendingAnswer {
 
 /** Queries the platform sends to devices (GB/T 28181 §9.5 Catalog, DeviceInfo, DeviceStatus) and waits for their answers. */
 @Injectable()
-export class DeviceQueriesService {
+export class DeviceQueriesService implements BeforeApplicationShutdown {
   private readonly log = new Logger('queries');
   private sn = Math.floor(Math.random() * 100000);
   private readonly pending = new Map<string, PendingAnswer>();
@@ -64,6 +64,7 @@ export class DeviceQueriesService {
         this.pending.delete(key);
         reject(new GatewayError('DEVICE_TIMEOUT', `device ${deviceId} sent no ${cmdType} answer within ${QUERY_ANSWER_TIMEOUT_MS} ms`, { deviceId }));
       }, QUERY_ANSWER_TIMEOUT_MS);
+      timer.unref();
       this.pending.set(key, { resolve, reject, timer });
     });
     // The answer may time out while we still wait for the device's 200 to the query: never leave it unhandled.
@@ -107,6 +108,10 @@ export class DeviceQueriesService {
         this.log.warn(`Catalog for ${deviceId}: ${(e as Error).message}`);
       }
     })();
+  }
+
+  beforeApplicationShutdown(): void {
+    this.close();
   }
 
   close(): void {
