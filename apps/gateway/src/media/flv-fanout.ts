@@ -58,6 +58,8 @@ export class FlvFanout {
       if (this.buf.length < dataOffset + 4) return;
       this.header = Buffer.from(this.buf.subarray(0, dataOffset + 4));
       off = dataOffset + 4;
+      // Viewers who joined before the first bytes get the file header now, ahead of every tag.
+      for (const s of this.sinks) s.write(this.header);
     }
     while (this.buf.length - off >= 11) {
       const size = this.buf.readUIntBE(off + 1, 3);
