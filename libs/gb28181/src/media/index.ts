@@ -10,3 +10,4 @@ export * from './ps-demuxer';
 export * from './ps-muxer';
 export * from './sdp.codec';
 export * from './gb-sdp.builder';
+export * from './flv-muxer';

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FlvMuxer, avcDecoderConfig } from './flv-muxer';
+import { AnnexBAuSplitter } from './annexb-au.splitter';
+import { isH264Keyframe } from './nal';
+
+const SPS = Buffer.from('6742c01e95a0b0497cb8088000000300800000190478b175', 'hex');
+const PPS = Buffer.from('68ce3c80', 'hex');
+const sc = Buffer.from([0, 0, 0, 1]);
+
+describe('FlvMuxer.videoTags()', () => {
+  it('emits nothing before a keyframe with SPS and PPS, then the decoder configuration before the first frame', () => {
+    const m = new FlvMuxer();
+    expect(m.videoTags(Buffer.concat([sc, Buffer.from([0x41, 0x9a, 0x00])]), 0, 0, false)).toEqual([]);
+    const idr = Buffer.concat([sc, SPS, sc, PPS, sc, Buffer.from([0x65, 0x88, 0x84, 0x21])]);
+    const tags = m.videoTags(idr, 3600, 3600, true);
+    expect(tags).toHaveLength(2);
+    expect(tags[0]![0]).toBe(9);
+    expect(tags[0]![11]).toBe(0x17);
+    expect(tags[0]![12]).toBe(0);
+    expect(tags[1]![11]).toBe(0x17);
+    expect(tags[1]![12]).toBe(1);
+    // one NAL with a 4-byte length: 4 bytes of IDR payload
+    expect(tags[1]!.readUInt32BE(16)).toBe(4);
+    // PreviousTagSize = 11 + data size
+    const t = tags[1]!;
+    expect(t.readUInt32BE(t.length - 4)).toBe(t.length - 4);
+  });
+
+  it('times tags in ms from the first frame and writes the composition offset', () => {
+    const m = new FlvMuxer();
+    const idr = Buffer.concat([sc, SPS, sc, PPS, sc, Buffer.from([0x65, 0x88])]);
+    m.videoTags(idr, 90_000, 90_000, true);
+    const [p] = m.videoTags(Buffer.concat([sc, Buffer.from([0x41, 0x9a])]), 90_000 + 7200, 90_000 + 3600, false);
+    expect(p!.readUIntBE(4, 3)).toBe(40);
+    expect(p![11]).toBe(0x27);
+    expect(p!.readIntBE(13, 3)).toBe(40);
+  });
+
+  it('avcDecoderConfig() carries profile, compatibility and level from the SPS', () => {
+    const c = avcDecoderConfig(SPS, PPS);
+    expect([...c.subarray(0, 6)]).toEqual([1, 0x42, 0xc0, 0x1e, 0xff, 0xe1]);
+    expect(c.readUInt16BE(6)).toBe(SPS.length);
+  });
+
+  it('an ffmpeg-encoded H.264 stream muxed to FLV is decoded by ffprobe frame for frame', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flvmux-'));
+    try {
+      if (!existsSync('/usr/bin/ffmpeg') && !process.env.FFMPEG_PATH) throw new Error('ffmpeg not found: install Debian package ffmpeg');
+      const ff = process.env.FFMPEG_PATH ?? 'ffmpeg';
+      const es = execFileSync(ff, ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-t', '2', '-c:v', 'libx264', '-g', '25', '-bf', '0', '-f', 'h264', 'pipe:1'], { maxBuffer: 64 << 20 });
+      const split = new AnnexBAuSplitter('h264', 8 << 20);
+      const units: { data: Buffer }[] = [];
+      split.push(es, undefined, undefined, units);
+      split.push(Buffer.concat([sc, Buffer.from([0x09, 0xf0])]), undefined, undefined, units); // an AUD ends the last unit
+      const aus = units.map((u) => u.data);
+      const m = new FlvMuxer();
+      const parts = [FlvMuxer.header()];
+      aus.forEach((au, i) => parts.push(...m.videoTags(au, i * 3600, i * 3600, isH264Keyframe(au))));
+      const file = join(dir, 'out.flv');
+      writeFileSync(file, Buffer.concat(parts));
+      const out = execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height,nb_read_frames', '-of', 'csv=p=0', file]).toString().trim();
+      expect(out).toBe('h264,320,240,50');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,93 @@
+import { Gb28181Error } from '../errors';
+import { h264NalType, splitAnnexB } from './nal';
+
+/**
+ * H.264 access units (Annex B) to FLV tags (Adobe FLV v10.1 §E.4.3, ISO/IEC 14496-15 §5.2.4.1), for HTTP-FLV without
+ * an ffmpeg in the path: the first tag can leave as soon as the first keyframe arrives.
+ *
+ *   FLV tag:  TagType(8) DataSize(24) Timestamp(24) TimestampExtended(8) StreamID(24)=0 | Data | PreviousTagSize(32)
+ *   video data: FrameType(4) CodecID(4)=7 | AVCPacketType(8) CompositionTime(SI24) | payload
+ *     AVCPacketType 0: AVCDecoderConfigurationRecord; 1: NAL units, each with a 4-byte length
+ */
+export const FLV_TAG_VIDEO = 9;
+
+export class FlvMuxer {
+  private sps: Buffer | null = null;
+  private pps: Buffer | null = null;
+  private configSent: string | null = null;
+  private baseDts: number | null = null;
+
+  /** 'FLV', version 1, video only, header size 9, then PreviousTagSize0. */
+  static header(): Buffer {
+    return Buffer.from([0x46, 0x4c, 0x56, 0x01, 0x01, 0x00, 0x00, 0x00, 0x09, 0x00, 0x00, 0x00, 0x00]);
+  }
+
+  /**
+   * Tags for one access unit: the decoder configuration first when SPS/PPS are new or changed, then the frame.
+   * Nothing until the first keyframe with SPS and PPS. Times in 90 kHz; output in ms from the first frame.
+   */
+  videoTags(au: Buffer, pts90k: number, dts90k: number, keyframe: boolean): Buffer[] {
+    const nals = splitAnnexB(au);
+    const frameNals: Buffer[] = [];
+    for (const n of nals) {
+      const t = h264NalType(n);
+      if (t === 7) this.sps = n;
+      else if (t === 8) this.pps = n;
+      else if (t !== 9) frameNals.push(n); // access unit delimiters are not carried in FLV
+    }
+    const out: Buffer[] = [];
+    if (!this.sps || !this.pps) return out;
+    if (this.configSent === null && !keyframe) return out;
+    this.baseDts ??= dts90k;
+    const dtsMs = Math.max(0, Math.round((dts90k - this.baseDts) / 90));
+    const ctsMs = Math.round((pts90k - dts90k) / 90);
+    const key = this.sps.toString('hex') + ':' + this.pps.toString('hex');
+    if (this.configSent !== key) {
+      out.push(tag(FLV_TAG_VIDEO, dtsMs, Buffer.concat([Buffer.from([0x17, 0x00, 0, 0, 0]), avcDecoderConfig(this.sps, this.pps)])));
+      this.configSent = key;
+    }
+    if (frameNals.length === 0) return out;
+    const body = Buffer.alloc(5 + frameNals.reduce((a, n) => a + 4 + n.length, 0));
+    body[0] = (keyframe ? 0x10 : 0x20) | 7;
+    body[1] = 1;
+    body.writeIntBE(Math.max(-0x800000, Math.min(0x7fffff, ctsMs)), 2, 3);
+    let o = 5;
+    for (const n of frameNals) {
+      body.writeUInt32BE(n.length, o);
+      n.copy(body, o + 4);
+      o += 4 + n.length;
+    }
+    out.push(tag(FLV_TAG_VIDEO, dtsMs, body));
+    return out;
+  }
+}
+
+/** AVCDecoderConfigurationRecord (ISO/IEC 14496-15 §5.2.4.1.1) with one SPS and one PPS. */
+export function avcDecoderConfig(sps: Buffer, pps: Buffer): Buffer {
+  if (sps.length < 4) throw new Gb28181Error('FLV_BAD_SPS', `SPS of ${sps.length} bytes is too short`);
+  return Buffer.concat([
+    Buffer.from([1, sps[1]!, sps[2]!, sps[3]!, 0xff, 0xe1]),
+    u16(sps.length),
+    sps,
+    Buffer.from([1]),
+    u16(pps.length),
+    pps,
+  ]);
+}
+
+function u16(n: number): Buffer {
+  const b = Buffer.alloc(2);
+  b.writeUInt16BE(n);
+  return b;
+}
+
+function tag(type: number, timestampMs: number, data: Buffer): Buffer {
+  const t = Buffer.alloc(11 + data.length + 4);
+  t[0] = type;
+  t.writeUIntBE(data.length, 1, 3);
+  t.writeUIntBE(timestampMs & 0xffffff, 4, 3);
+  t[7] = (timestampMs >>> 24) & 0xff;
+  data.copy(t, 11);
+  t.writeUInt32BE(11 + data.length, 11 + data.length);
+  return t;
+}
