@@ -15,6 +15,7 @@ import { ApiModule } from './api/api.module';
 import { StreamsModule } from './streams/streams.module';
 import { CongestionModule } from './congestion/congestion.module';
 import { RecordsModule } from './records/records.module';
+import { WebModule } from './web/web.module';
 
 /** Config, database, events and the device use-cases, shared by every module. */
 @Global()
@@ -45,6 +46,6 @@ export class CoreModule {
 @Module({})
 export class AppModule {
   static forRoot(cfg: GatewayConfig): DynamicModule {
-    return { module: AppModule, imports: [CoreModule.forRoot(cfg), ApiModule, StreamsModule, CongestionModule, RecordsModule] };
+    return { module: AppModule, imports: [CoreModule.forRoot(cfg), ApiModule, StreamsModule, CongestionModule, RecordsModule, WebModule] };
   }
 }

@@ -6,6 +6,7 @@ import { AppModule } from './app.module';
 import { configureHttpApp } from './api/configure-http-app';
 import { AuthService } from './auth/auth.service';
 import { SipService } from './sip/sip.service';
+import { WEB_PREFIX_EXCLUDE } from './web/web.module';
 
 export interface RunningGateway {
   app: INestApplication;
@@ -31,7 +32,7 @@ export async function startGateway(env: Record<string, string | undefined> = pro
   const app = await NestFactory.create(AppModule.forRoot(config), { logger: nestLogLevels(config.LOG_LEVEL), bodyParser: false });
   app.enableShutdownHooks();
   // Media routes live outside /api: players get them with a signed token, not the API token.
-  configureHttpApp(app, { prefixExclude: ['live/*path', 'flv/*path', 'play/*path', 'vendor/*path'] });
+  configureHttpApp(app, { prefixExclude: ['live/*path', 'flv/*path', 'play/*path', 'vendor/*path', ...WEB_PREFIX_EXCLUDE] });
   const { generatedPassword } = await app.get(AuthService).init();
   await app.listen(config.HTTP_PORT, config.HTTP_HOST);
   const addr = app.getHttpServer().address() as AddressInfo;

@@ -1,0 +1,75 @@
+import { clearToken, getToken, setUnauthorizedHandler } from './api';
+import type { AppContext, Page } from './app-context';
+import { EventStream } from './events';
+import { mountAlerts, watchAlertCount } from './pages/alerts.page';
+import { mountChannels } from './pages/channels.page';
+import { mountCongestion } from './pages/congestion.page';
+import { mountDevices } from './pages/devices.page';
+import { mountLogin } from './pages/login.page';
+import { toast } from './dom';
+
+/** Hash routes: #/login, #/devices, #/devices/<id>, #/congestion, #/alerts. */
+const ROUTES: { re: RegExp; page: Page; nav: string }[] = [
+  { re: /^#\/devices\/(\d{20})$/, page: mountChannels, nav: 'devices' },
+  { re: /^#\/devices$/, page: mountDevices, nav: 'devices' },
+  { re: /^#\/congestion$/, page: mountCongestion, nav: 'congestion' },
+  { re: /^#\/alerts$/, page: mountAlerts, nav: 'alerts' },
+];
+
+const app = document.getElementById('app')!;
+const top = document.getElementById('top')!;
+const live = document.getElementById('live')!;
+
+const logout = (why?: string) => {
+  clearToken();
+  events.stop();
+  stopAlertCount?.();
+  stopAlertCount = null;
+  if (why) toast(why, 'error');
+  if (location.hash !== '#/login') location.hash = '#/login';
+  else render();
+};
+
+const events = new EventStream(() => logout('Your session expired: log in again'));
+const ctx: AppContext = { events };
+let cleanup: (() => void) | null = null;
+let stopAlertCount: (() => void) | null = null;
+
+setUnauthorizedHandler(() => logout('Your session expired: log in again'));
+events.onState((up) => {
+  live.classList.toggle('up', up);
+  live.title = up ? 'Live updates connected' : 'Live updates disconnected (reconnecting)';
+});
+document.getElementById('logout')!.addEventListener('click', () => logout());
+
+function render(): void {
+  cleanup?.();
+  cleanup = null;
+  app.replaceChildren();
+  const hash = location.hash || '#/devices';
+  if (!getToken()) {
+    top.hidden = true;
+    cleanup = mountLogin(app, ctx, [], () => {
+      location.hash = '#/devices';
+    });
+    return;
+  }
+  if (hash === '#/login') {
+    location.hash = '#/devices';
+    return;
+  }
+  top.hidden = false;
+  events.start();
+  stopAlertCount ??= watchAlertCount(ctx, document.getElementById('alert-count')!);
+  const route = ROUTES.find((r) => r.re.test(hash));
+  if (!route) {
+    location.hash = '#/devices';
+    return;
+  }
+  for (const a of document.querySelectorAll<HTMLElement>('[data-nav]')) a.classList.toggle('active', a.dataset.nav === route.nav);
+  const params = route.re.exec(hash)!.slice(1);
+  cleanup = route.page(app, ctx, params);
+}
+
+window.addEventListener('hashchange', render);
+render();

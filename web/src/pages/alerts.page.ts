@@ -1,0 +1,142 @@
+import type { AlertDto, GatewayEvent } from '@gb/contracts';
+import { api, apiBlob, messageOf } from '../api';
+import type { AppContext } from '../app-context';
+import { h, toast } from '../dom';
+import { localTime } from '../format';
+import { levelBadge } from './congestion.page';
+
+/** The nav badge: active alerts not yet acknowledged, kept current from the event stream. */
+export function watchAlertCount(ctx: AppContext, badge: HTMLElement): () => void {
+  const open = new Set<string>();
+  const show = () => {
+    badge.textContent = String(open.size);
+    badge.hidden = open.size === 0;
+  };
+  const load = () =>
+    api<AlertDto[]>('GET', '/api/alerts?state=active&limit=1000')
+      .then((list) => {
+        open.clear();
+        for (const a of list) if (!a.ackedAt) open.add(a.id);
+        show();
+      })
+      .catch(() => undefined);
+  const off = ctx.events.on((e) => {
+    if (e.type === 'alert.raised' && !e.data.ackedAt) open.add(e.data.id);
+    else if (e.type === 'alert.cleared' || e.type === 'alert.acked') open.delete(e.data.id);
+    else return;
+    show();
+  });
+  const offRe = ctx.events.onReconnect(() => void load());
+  void load();
+  return () => {
+    off();
+    offRe();
+    badge.hidden = true;
+  };
+}
+
+/** Congestion alerts, newest first: level, peak, state, snapshot thumbnail (fetched with the token), ack. */
+export function mountAlerts(root: HTMLElement, ctx: AppContext): () => void {
+  const alerts = new Map<string, AlertDto>();
+  const rows = new Map<string, HTMLTableRowElement>();
+  const thumbs = new Map<string, string>();
+  const tbody = h('tbody');
+  const stateSel = h('select', {}, h('option', { value: '' }, 'all'), h('option', { value: 'active' }, 'active'), h('option', { value: 'cleared' }, 'cleared'));
+  const empty = h('p', { class: 'muted empty-note' }, 'No alerts.');
+  const viewer = h('dialog', { class: 'card viewer' });
+  const ctrl = new AbortController();
+
+  const thumb = (a: AlertDto): HTMLElement => {
+    if (!a.snapshotUrl) return h('span', { class: 'muted' }, '—');
+    const img = h('img', { class: 'thumb', alt: `snapshot of alert ${a.id}` });
+    const cached = thumbs.get(a.id);
+    if (cached) img.src = cached;
+    else
+      apiBlob(a.snapshotUrl, ctrl.signal)
+        .then((b) => {
+          const url = URL.createObjectURL(b);
+          thumbs.set(a.id, url);
+          img.src = url;
+        })
+        .catch(() => img.replaceWith(h('span', { class: 'muted' }, 'unavailable')));
+    img.addEventListener('click', () => {
+      if (!img.src) return;
+      viewer.replaceChildren(h('img', { src: img.src, alt: img.alt }), h('div', { class: 'buttons' }, h('button', { onclick: () => viewer.close() }, 'Close')));
+      viewer.showModal();
+    });
+    return img;
+  };
+
+  const ack = async (a: AlertDto) => {
+    try {
+      upsert(await api<AlertDto>('POST', `/api/alerts/${a.id}/ack`));
+    } catch (e) {
+      toast(messageOf(e), 'error');
+    }
+  };
+
+  const renderRow = (a: AlertDto) =>
+    h('tr', { 'data-alert-id': a.id, class: a.state === 'active' && !a.ackedAt ? 'alert-open' : '' },
+      h('td', {}, localTime(a.raisedAt)),
+      h('td', {}, h('a', { href: `#/devices/${a.deviceId}`, class: 'mono' }, a.channelId)),
+      h('td', {}, a.roi),
+      h('td', {}, levelBadge(a.level, a.peakIndex)),
+      h('td', {}, h('span', { class: `tag state ${a.state}` }, a.state), a.clearedAt ? h('div', { class: 'muted' }, localTime(a.clearedAt)) : null),
+      h('td', {}, thumb(a)),
+      h('td', {}, a.ackedAt ? h('span', { class: 'muted' }, `acked by ${a.ackedBy ?? '?'} ${localTime(a.ackedAt)}`) : h('button', { class: 'primary', onclick: () => void ack(a) }, 'Ack')),
+    );
+
+  const upsert = (a: AlertDto, prepend = false) => {
+    if (stateSel.value && a.state !== stateSel.value) {
+      rows.get(a.id)?.remove();
+      rows.delete(a.id);
+      alerts.delete(a.id);
+    } else {
+      alerts.set(a.id, a);
+      const tr = renderRow(a);
+      const old = rows.get(a.id);
+      if (old) old.replaceWith(tr);
+      else if (prepend) tbody.prepend(tr);
+      else tbody.append(tr);
+      rows.set(a.id, tr);
+    }
+    empty.hidden = alerts.size > 0;
+  };
+
+  const load = async () => {
+    try {
+      const list = await api<AlertDto[]>('GET', `/api/alerts?limit=200${stateSel.value ? `&state=${stateSel.value}` : ''}`);
+      alerts.clear();
+      rows.clear();
+      tbody.replaceChildren();
+      for (const a of list) upsert(a);
+      empty.hidden = alerts.size > 0;
+    } catch (e) {
+      toast(messageOf(e), 'error');
+    }
+  };
+
+  const onEvent = (e: GatewayEvent) => {
+    if (e.type === 'alert.raised') upsert(e.data, true);
+    else if (e.type === 'alert.cleared' || e.type === 'alert.acked') upsert(e.data);
+  };
+
+  stateSel.addEventListener('change', () => void load());
+  root.append(
+    h('section', { class: 'page' },
+      h('div', { class: 'toolbar' }, h('h1', {}, 'Alerts'), h('span', { class: 'grow' }), h('label', {}, 'State ', stateSel), h('button', { onclick: () => void load() }, 'Refresh')),
+      h('table', { class: 'grid alerts' }, h('thead', {}, h('tr', {}, ['Raised', 'Channel', 'ROI', 'Peak', 'State', 'Snapshot', ''].map((t) => h('th', {}, t)))), tbody),
+      empty,
+      viewer,
+    ),
+  );
+  void load();
+  const off = ctx.events.on(onEvent);
+  const offRe = ctx.events.onReconnect(() => void load());
+  return () => {
+    off();
+    offRe();
+    ctrl.abort();
+    for (const u of thumbs.values()) URL.revokeObjectURL(u);
+  };
+}

@@ -1,0 +1,229 @@
+import type { ChannelCongestionDto, CongestionLevel, CongestionScore, GatewayEvent, Roi } from '@gb/contracts';
+import { api, messageOf } from '../api';
+import type { AppContext } from '../app-context';
+import type { CongestionHistoryDto } from '../api-types';
+import { h, toast } from '../dom';
+import { ago } from '../format';
+import { LineChart, type Series } from '../line-chart';
+
+const PALETTE = ['#2563eb', '#db2777', '#0891b2', '#7c3aed', '#ea580c', '#16a34a'];
+/** Index bands of docs/congestion.md, drawn behind the lines. */
+const BANDS = [
+  { from: 0, to: 20, color: '#16a34a' },
+  { from: 20, to: 40, color: '#84cc16' },
+  { from: 40, to: 60, color: '#eab308' },
+  { from: 60, to: 80, color: '#f97316' },
+  { from: 80, to: 100, color: '#dc2626' },
+];
+const RANGES: { label: string; ms: number; stepS: number }[] = [
+  { label: '15 min', ms: 15 * 60_000, stepS: 10 },
+  { label: '1 h', ms: 3_600_000, stepS: 30 },
+  { label: '6 h', ms: 6 * 3_600_000, stepS: 180 },
+  { label: '24 h', ms: 86_400_000, stepS: 600 },
+];
+/** Live points kept per ROI in memory (one per score, typically 1–5 per second). */
+const MAX_LIVE_POINTS = 5000;
+
+export function levelBadge(level: CongestionLevel, index: number): HTMLSpanElement {
+  return h('span', { class: `level ${level}`, 'data-level': level }, `${level} · ${Math.round(index)}`);
+}
+
+interface Card {
+  dto: ChannelCongestionDto;
+  el: HTMLElement;
+  state: HTMLElement;
+  badges: HTMLElement;
+  chart: LineChart;
+  rangeIdx: number;
+  history: Map<string, { t: number; v: number }[]>;
+  live: Map<string, { t: number; v: number }[]>;
+  redrawPending: boolean;
+}
+
+/** Watched channels: level badge + index per ROI, history chart with live points, ROI editor, unwatch. */
+export function mountCongestion(root: HTMLElement, ctx: AppContext): () => void {
+  const cards = new Map<string, Card>();
+  const list = h('div', { class: 'cards' });
+  const empty = h('p', { class: 'muted empty-note' }, 'No channel is watched. Open a device’s channels and press “Watch congestion”.');
+  let disposed = false;
+
+  const stateText = (d: ChannelCongestionDto) => `${d.state}${d.error ? `: ${d.error}` : ''}${d.updatedAt ? ` · updated ${ago(d.updatedAt, Date.now())}` : ''}`;
+
+  const renderBadges = (card: Card, scores: CongestionScore[]) => {
+    card.badges.replaceChildren(
+      ...(scores.length
+        ? scores.map((s) => h('div', { class: 'roi-score', 'data-roi': s.roi }, h('span', { class: 'muted' }, s.roi), levelBadge(s.level, s.index), h('span', { class: 'muted' }, `${s.vehicles} vehicles${s.persons ? `, ${s.persons} persons` : ''}${s.meanSpeed !== null ? `, ${s.meanSpeed.toFixed(1)} ${s.speedUnit ?? ''}` : ''}`)))
+        : [h('span', { class: 'muted' }, 'no score yet')]),
+    );
+  };
+
+  const redraw = (card: Card) => {
+    if (card.redrawPending) return;
+    card.redrawPending = true;
+    window.setTimeout(() => {
+      card.redrawPending = false;
+      const range = RANGES[card.rangeIdx]!;
+      const to = Date.now();
+      const rois = new Set([...card.history.keys(), ...card.live.keys()]);
+      const series: Series[] = [...rois].sort().map((roi, i) => {
+        const hist = card.history.get(roi) ?? [];
+        const lastHist = hist.length ? hist[hist.length - 1]!.t : -Infinity;
+        const live = (card.live.get(roi) ?? []).filter((p) => p.t > lastHist);
+        return { name: roi, color: PALETTE[i % PALETTE.length]!, points: [...hist, ...live] };
+      });
+      card.chart.set(series, { from: to - range.ms, to, maxGapMs: Math.max(range.stepS * 3000, 30_000) });
+    }, 250);
+  };
+
+  const loadHistory = async (card: Card) => {
+    const range = RANGES[card.rangeIdx]!;
+    const from = new Date(Date.now() - range.ms).toISOString();
+    try {
+      const r = await api<CongestionHistoryDto>('GET', `/api/congestion/${card.dto.channelId}/history?from=${encodeURIComponent(from)}&step=${range.stepS}`);
+      card.history = new Map();
+      for (const p of r.points) {
+        const arr = card.history.get(p.roi) ?? [];
+        arr.push({ t: Date.parse(p.t) + (range.stepS * 1000) / 2, v: p.index });
+        card.history.set(p.roi, arr);
+      }
+      redraw(card);
+    } catch (e) {
+      toast(messageOf(e), 'error');
+    }
+  };
+
+  const roiEditor = (channelId: string, deviceId: string) => {
+    const area = h('textarea', { rows: 8, spellcheck: 'false', class: 'mono', 'data-field': 'roi-json' });
+    const error = h('p', { class: 'error', role: 'alert' });
+    const details = h('details', { class: 'roi-editor' }, h('summary', {}, 'Regions of interest (JSON)'));
+    let loaded = false;
+    details.addEventListener('toggle', () => {
+      if (!details.open || loaded) return;
+      loaded = true;
+      api<Roi[]>('GET', `/api/channels/${channelId}/rois`)
+        .then((rois) => (area.value = JSON.stringify(rois, null, 2)))
+        .catch((e: unknown) => (error.textContent = messageOf(e)));
+    });
+    const save = () => {
+      error.textContent = '';
+      let rois: unknown;
+      try {
+        rois = JSON.parse(area.value);
+      } catch (e) {
+        return void (error.textContent = `Not valid JSON: ${(e as Error).message}`);
+      }
+      api<Roi[]>('PUT', `/api/channels/${channelId}/rois`, { deviceId, rois })
+        .then((saved) => {
+          area.value = JSON.stringify(saved, null, 2);
+          toast('ROIs saved; scoring restarts with them');
+        })
+        .catch((e: unknown) => (error.textContent = messageOf(e)));
+    };
+    details.append(
+      h('p', { class: 'muted' }, 'A list of {"id", "polygon": [[x, y], …] (0–1, origin top-left, ≥ 3 points), "calibration"?: {metresPerPixel, roadLengthMetres, speedLimitKmh, areaSquareMetres}}. An empty list scores the whole frame.'),
+      area,
+      error,
+      h('button', { class: 'primary', onclick: save }, 'Save ROIs'),
+    );
+    return details;
+  };
+
+  const addCard = (dto: ChannelCongestionDto) => {
+    const state = h('span', { class: `tag state ${dto.state}` }, stateText(dto));
+    const badges = h('div', { class: 'badges' });
+    const chart = new LineChart({ from: Date.now() - RANGES[1]!.ms, to: Date.now(), yMax: 100, bands: BANDS });
+    const rangeSel = h('select', {}, RANGES.map((r, i) => h('option', { value: i, selected: i === 1 }, `last ${r.label}`)));
+    const el = h('article', { class: 'card congestion', 'data-channel-id': dto.channelId });
+    const card: Card = { dto, el, state, badges, chart, rangeIdx: 1, history: new Map(), live: new Map(), redrawPending: false };
+    rangeSel.addEventListener('change', () => {
+      card.rangeIdx = Number(rangeSel.value);
+      void loadHistory(card);
+    });
+    const unwatch = async () => {
+      if (!confirm(`Stop scoring ${dto.channelId}?`)) return;
+      try {
+        await api('DELETE', `/api/channels/${dto.channelId}/watch`);
+        el.remove();
+        cards.delete(dto.channelId);
+        empty.hidden = cards.size > 0;
+      } catch (e) {
+        toast(messageOf(e), 'error');
+      }
+    };
+    el.append(
+      h('div', { class: 'toolbar' },
+        h('h2', { class: 'mono' }, dto.channelId),
+        h('a', { href: `#/devices/${dto.deviceId}`, class: 'muted' }, `device ${dto.deviceId}`),
+        state,
+        h('span', { class: 'grow' }),
+        rangeSel,
+        h('button', { class: 'danger', onclick: () => void unwatch() }, 'Unwatch'),
+      ),
+      badges,
+      chart.el,
+      roiEditor(dto.channelId, dto.deviceId),
+    );
+    renderBadges(card, dto.scores);
+    cards.set(dto.channelId, card);
+    list.append(el);
+    empty.hidden = true;
+    void loadHistory(card);
+  };
+
+  const load = async () => {
+    try {
+      const all = await api<ChannelCongestionDto[]>('GET', '/api/congestion');
+      if (disposed) return;
+      for (const d of all) {
+        const card = cards.get(d.channelId);
+        if (!card) addCard(d);
+        else {
+          card.dto = d;
+          card.state.textContent = stateText(d);
+          renderBadges(card, d.scores);
+        }
+      }
+      empty.hidden = cards.size > 0;
+    } catch (e) {
+      toast(messageOf(e), 'error');
+    }
+  };
+
+  const onEvent = (e: GatewayEvent) => {
+    if (e.type === 'congestion.score') {
+      const card = cards.get(e.data.channelId);
+      if (!card) return void load();
+      const t = Date.parse(e.data.t) || Date.parse(e.at);
+      for (const s of e.data.scores) {
+        const arr = card.live.get(s.roi) ?? [];
+        arr.push({ t, v: s.index });
+        if (arr.length > MAX_LIVE_POINTS) arr.splice(0, arr.length - MAX_LIVE_POINTS);
+        card.live.set(s.roi, arr);
+      }
+      card.dto = { ...card.dto, scores: e.data.scores, updatedAt: e.data.t, state: 'running', error: null };
+      card.state.textContent = stateText(card.dto);
+      card.state.className = 'tag state running';
+      renderBadges(card, e.data.scores);
+      redraw(card);
+    } else if (e.type === 'congestion.status') {
+      const card = cards.get(e.data.channelId);
+      if (!card) return void load();
+      card.dto = { ...card.dto, state: e.data.state, error: e.data.error };
+      card.state.textContent = stateText(card.dto);
+      card.state.className = `tag state ${e.data.state}`;
+    }
+  };
+
+  root.append(h('section', { class: 'page' }, h('div', { class: 'toolbar' }, h('h1', {}, 'Congestion'), h('span', { class: 'grow' }), h('button', { onclick: () => void load() }, 'Refresh')), empty, list));
+  void load();
+  const off = ctx.events.on(onEvent);
+  const offRe = ctx.events.onReconnect(() => void load());
+  // Slide the time window even when no score arrives.
+  const slide = window.setInterval(() => cards.forEach(redraw), 10_000);
+  return () => {
+    disposed = true;
+    off();
+    offRe();
+    window.clearInterval(slide);
+  };
+}

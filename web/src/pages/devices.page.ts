@@ -1,0 +1,217 @@
+import type { CatalogProgressDto, DeviceCharset, DeviceDto, GatewayEvent, StreamTransport } from '@gb/contracts';
+import { api, messageOf } from '../api';
+import type { AppContext } from '../app-context';
+import { h, toast } from '../dom';
+import { ago, localTime } from '../format';
+
+const CHARSETS: DeviceCharset[] = ['auto', 'GB2312', 'GBK', 'GB18030', 'UTF-8'];
+const TRANSPORTS: StreamTransport[] = ['udp', 'tcp-passive', 'tcp-active'];
+/** lastKeepaliveAt is not pushed as an event: the list is refetched this often. */
+const REFRESH_MS = 15_000;
+
+/** The device list: online dots, live updates from the event stream, catalog re-sync with progress, edit, delete. */
+export function mountDevices(root: HTMLElement, ctx: AppContext): () => void {
+  const devices = new Map<string, DeviceDto>();
+  const rows = new Map<string, HTMLTableRowElement>();
+  const progress = new Map<string, CatalogProgressDto | { deviceId: string; received: number; sumNum: number; done: boolean; sn: number }>();
+  const tbody = h('tbody');
+  const summary = h('span', { class: 'muted', 'data-field': 'summary' });
+  const filter = h('input', { type: 'search', placeholder: 'Filter by id, name, address…', class: 'filter' });
+  const empty = h('p', { class: 'muted empty-note' }, 'No device has registered yet. Point a GB/T 28181 device at this gateway’s SIP address.');
+  const dialog = h('dialog', { class: 'card' });
+
+  const matches = (d: DeviceDto) => {
+    const q = filter.value.trim().toLowerCase();
+    return !q || [d.deviceId, d.name, d.remoteAddress, d.manufacturer, d.model].some((v) => v?.toLowerCase().includes(q));
+  };
+
+  const renderRow = (d: DeviceDto): HTMLTableRowElement => {
+    const p = progress.get(d.deviceId);
+    const pct = p && p.sumNum ? Math.min(100, Math.round((p.received / p.sumNum) * 100)) : 0;
+    const bar = p
+      ? h('div', { class: 'progress', title: `${p.received} / ${p.sumNum || '?'} catalog items`, 'data-field': 'catalog-progress' }, h('div', { style: `width:${pct}%` }))
+      : null;
+    const tr = h(
+      'tr',
+      { 'data-device-id': d.deviceId, 'data-online': String(d.online), class: d.online ? '' : 'offline' },
+      h('td', {}, h('span', { class: `dot ${d.online ? 'on' : 'off'}`, 'data-field': 'online', title: d.online ? 'online' : 'offline' }), d.online ? 'online' : 'offline'),
+      h('td', { class: 'mono' }, h('a', { href: `#/devices/${d.deviceId}` }, d.deviceId)),
+      h('td', {}, d.name ?? ''),
+      h('td', {}, h('span', { class: 'tag' }, d.transport.toUpperCase()), ' ', h('span', { class: 'tag muted', title: 'media transport' }, d.streamTransport)),
+      h('td', { class: 'mono' }, d.remoteAddress ?? ''),
+      h('td', {}, [d.manufacturer, d.model].filter(Boolean).join(' / ')),
+      h('td', { class: 'num' }, h('a', { href: `#/devices/${d.deviceId}`, 'data-field': 'channels' }, String(d.channelCount)), bar),
+      h('td', { title: localTime(d.lastKeepaliveAt), 'data-ago': d.lastKeepaliveAt ?? '' }, ago(d.lastKeepaliveAt, Date.now())),
+      h(
+        'td',
+        { class: 'actions' },
+        h('button', { onclick: () => void sync(d.deviceId), disabled: !d.online || (p ? !p.done : false), title: 'Query the Catalog again' }, 'Sync catalog'),
+        h('button', { onclick: () => edit(d) }, 'Edit'),
+        h('button', { class: 'danger', onclick: () => void remove(d) }, 'Delete'),
+      ),
+    );
+    tr.hidden = !matches(d);
+    return tr;
+  };
+
+  const upsert = (d: DeviceDto) => {
+    devices.set(d.deviceId, d);
+    const tr = renderRow(d);
+    const old = rows.get(d.deviceId);
+    if (old) old.replaceWith(tr);
+    else tbody.append(tr);
+    rows.set(d.deviceId, tr);
+    refreshSummary();
+  };
+
+  const refreshSummary = () => {
+    const all = [...devices.values()];
+    summary.textContent = `${all.filter((d) => d.online).length} online / ${all.length} devices`;
+    empty.hidden = all.length > 0;
+  };
+
+  const load = async () => {
+    try {
+      const list = await api<DeviceDto[]>('GET', '/api/devices');
+      const seen = new Set(list.map((d) => d.deviceId));
+      for (const id of [...devices.keys()]) if (!seen.has(id)) drop(id);
+      for (const d of list) upsert(d);
+    } catch (e) {
+      toast(messageOf(e), 'error');
+    }
+  };
+
+  const drop = (id: string) => {
+    devices.delete(id);
+    rows.get(id)?.remove();
+    rows.delete(id);
+    refreshSummary();
+  };
+
+  const patch = (id: string, change: Partial<DeviceDto>) => {
+    const d = devices.get(id);
+    if (d) upsert({ ...d, ...change });
+    else void load();
+  };
+
+  const sync = async (id: string) => {
+    progress.set(id, { deviceId: id, sn: 0, received: 0, sumNum: 0, done: false });
+    patch(id, {});
+    try {
+      await api('POST', `/api/devices/${id}/catalog`);
+    } catch (e) {
+      progress.delete(id);
+      patch(id, {});
+      toast(messageOf(e), 'error');
+    }
+  };
+
+  const remove = async (d: DeviceDto) => {
+    if (!confirm(`Delete device ${d.deviceId}${d.name ? ` (${d.name})` : ''} and its channels? It reappears when it registers again.`)) return;
+    try {
+      await api('DELETE', `/api/devices/${d.deviceId}`);
+      drop(d.deviceId);
+      toast(`Deleted ${d.deviceId}`);
+    } catch (e) {
+      toast(messageOf(e), 'error');
+    }
+  };
+
+  const edit = (d: DeviceDto) => {
+    const name = h('input', { name: 'name', value: d.name ?? '', maxlength: 128 });
+    const password = h('input', { name: 'password', type: 'password', autocomplete: 'new-password', maxlength: 64, placeholder: d.hasPassword ? '(unchanged)' : '(gateway default)' });
+    const clearPw = h('input', { type: 'checkbox', name: 'clearPassword' });
+    const charset = h('select', { name: 'charset' }, CHARSETS.map((c) => h('option', { value: c, selected: c === d.charset }, c)));
+    const transport = h('select', { name: 'streamTransport' }, TRANSPORTS.map((t) => h('option', { value: t, selected: t === d.streamTransport }, t)));
+    const error = h('p', { class: 'error', role: 'alert' });
+    const form = h(
+      'form',
+      { method: 'dialog' },
+      h('h2', {}, `Edit ${d.deviceId}`),
+      h('label', {}, 'Name', name),
+      h('label', {}, 'SIP password for this device', password),
+      d.hasPassword ? h('label', { class: 'inline' }, clearPw, ' use the gateway default password instead') : null,
+      h('label', {}, 'MANSCDP charset', charset),
+      h('label', {}, 'Media transport', transport),
+      error,
+      h('div', { class: 'buttons' }, h('button', { type: 'button', onclick: () => dialog.close() }, 'Cancel'), h('button', { type: 'submit', class: 'primary' }, 'Save')),
+    );
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const body: Record<string, unknown> = {};
+      if (name.value !== (d.name ?? '')) body.name = name.value;
+      if (clearPw.checked) body.password = null;
+      else if (password.value) body.password = password.value;
+      if (charset.value !== d.charset) body.charset = charset.value;
+      if (transport.value !== d.streamTransport) body.streamTransport = transport.value;
+      if (!Object.keys(body).length) return dialog.close();
+      api<DeviceDto>('PATCH', `/api/devices/${d.deviceId}`, body)
+        .then((updated) => {
+          upsert(updated);
+          dialog.close();
+          toast(`Saved ${d.deviceId}`);
+        })
+        .catch((err: unknown) => (error.textContent = messageOf(err)));
+    });
+    dialog.replaceChildren(form);
+    dialog.showModal();
+  };
+
+  const onEvent = (e: GatewayEvent) => {
+    switch (e.type) {
+      case 'device.online':
+        return patch(e.data.deviceId, { online: true, remoteAddress: e.data.remoteAddress });
+      case 'device.offline':
+        if (e.data.reason === 'deleted') return drop(e.data.deviceId);
+        return patch(e.data.deviceId, { online: false });
+      case 'device.registered':
+        return upsert(e.data);
+      case 'catalog.progress':
+        progress.set(e.data.deviceId, e.data);
+        return patch(e.data.deviceId, {});
+      case 'catalog.updated': {
+        const p = progress.get(e.data.deviceId);
+        if (p) progress.set(e.data.deviceId, { ...p, received: p.sumNum || 1, sumNum: p.sumNum || 1, done: true });
+        patch(e.data.deviceId, { channelCount: e.data.channelCount, catalogSyncedAt: e.at });
+        window.setTimeout(() => {
+          progress.delete(e.data.deviceId);
+          patch(e.data.deviceId, {});
+        }, 1500);
+        if (!e.data.complete) toast(`Catalog of ${e.data.deviceId} is incomplete (some items did not arrive)`, 'error');
+        return;
+      }
+      default:
+        return;
+    }
+  };
+
+  filter.addEventListener('input', () => {
+    for (const [id, tr] of rows) tr.hidden = !matches(devices.get(id)!);
+  });
+
+  root.append(
+    h('section', { class: 'page' },
+      h('div', { class: 'toolbar' }, h('h1', {}, 'Devices'), summary, h('span', { class: 'grow' }), filter, h('button', { onclick: () => void load() }, 'Refresh')),
+      h('table', { class: 'grid devices' },
+        h('thead', {}, h('tr', {}, ['State', 'Device ID', 'Name', 'Transport', 'Address', 'Vendor / model', 'Channels', 'Last keepalive', ''].map((t) => h('th', {}, t)))),
+        tbody,
+      ),
+      empty,
+      dialog,
+    ),
+  );
+  refreshSummary();
+  void load();
+  const offEvents = ctx.events.on(onEvent);
+  const offReconnect = ctx.events.onReconnect(() => void load());
+  const tick = window.setInterval(() => {
+    for (const td of tbody.querySelectorAll<HTMLElement>('td[data-ago]')) td.textContent = ago(td.dataset.ago || null, Date.now());
+  }, 5000);
+  const refresh = window.setInterval(() => void load(), REFRESH_MS);
+  return () => {
+    offEvents();
+    offReconnect();
+    window.clearInterval(tick);
+    window.clearInterval(refresh);
+  };
+}

@@ -1,0 +1,158 @@
+import { h } from './dom';
+import type { StreamDto } from './api-types';
+
+/** Minimal shapes of the two player libraries the gateway serves at /vendor/ (loaded on demand, not bundled). */
+interface HlsInstance {
+  loadSource(url: string): void;
+  attachMedia(v: HTMLMediaElement): void;
+  on(event: string, fn: (event: string, data: { fatal?: boolean; type?: string; details?: string }) => void): void;
+  destroy(): void;
+}
+interface HlsStatic {
+  new (config: Record<string, unknown>): HlsInstance;
+  isSupported(): boolean;
+  Events: { ERROR: string };
+}
+interface MpegtsPlayer {
+  attachMediaElement(v: HTMLMediaElement): void;
+  load(): void;
+  play(): Promise<void> | void;
+  on(event: string, fn: (...args: unknown[]) => void): void;
+  destroy(): void;
+}
+interface MpegtsStatic {
+  isSupported(): boolean;
+  createPlayer(source: Record<string, unknown>, config: Record<string, unknown>): MpegtsPlayer;
+  Events: { ERROR: string };
+}
+declare global {
+  interface Window {
+    Hls?: HlsStatic;
+    mpegts?: MpegtsStatic;
+  }
+}
+
+export type PlayMode = 'hls' | 'flv';
+
+const loaded = new Map<string, Promise<void>>();
+function loadScript(src: string): Promise<void> {
+  let p = loaded.get(src);
+  if (!p) {
+    p = new Promise<void>((resolve, reject) => {
+      const s = h('script', { src });
+      s.onload = () => resolve();
+      s.onerror = () => {
+        loaded.delete(src);
+        reject(new Error(`could not load ${src}`));
+      };
+      document.head.append(s);
+    });
+    loaded.set(src, p);
+  }
+  return p;
+}
+
+/** The first segment of a live stream appears a few seconds after play: poll the playlist until it lists one. */
+async function waitForPlaylist(url: string, signal: AbortSignal, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  let last = '';
+  while (!signal.aborted) {
+    try {
+      const r = await fetch(url, { signal, cache: 'no-store' });
+      const text = await r.text();
+      if (r.ok && text.includes('#EXTINF')) return;
+      if (r.status === 401 || r.status === 403) throw new Error('the media token was refused');
+      try {
+        last = (JSON.parse(text) as { message?: string }).message ?? `HTTP ${r.status}`;
+      } catch {
+        last = `HTTP ${r.status}`;
+      }
+    } catch (e) {
+      if (signal.aborted) break;
+      if ((e as Error).message.includes('token')) throw e;
+    }
+    if (Date.now() > until) throw new Error(`no HLS segment after ${timeoutMs / 1000} s (${last})`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new DOMException('stopped', 'AbortError');
+}
+
+/**
+ * An inline player for one stream: a <video> element fed by hls.js (HLS) or mpegts.js (HTTP-FLV), both from /vendor/.
+ * `close()` releases the player and the video element; it is safe to call twice.
+ */
+export class InlinePlayer {
+  readonly video = h('video', { muted: true, autoplay: true, playsinline: true, controls: true, class: 'video' });
+  readonly status = h('div', { class: 'player-status', 'data-field': 'player-status' }, 'starting…');
+  private hls: HlsInstance | null = null;
+  private flv: MpegtsPlayer | null = null;
+  private readonly abort = new AbortController();
+
+  constructor(
+    private readonly stream: StreamDto,
+    readonly mode: PlayMode,
+  ) {
+    this.video.muted = true;
+    this.video.addEventListener('playing', () => this.say(`playing ${mode.toUpperCase()}${this.describe()}`));
+    this.video.addEventListener('waiting', () => this.say('buffering…'));
+    void this.start().catch((e: Error) => {
+      if (e.name !== 'AbortError') this.say(`${mode.toUpperCase()} error: ${e.message}`, true);
+    });
+  }
+
+  private describe(): string {
+    const s = this.stream;
+    const parts = [s.codec, s.width && s.height ? `${s.width}×${s.height}` : null].filter(Boolean);
+    return parts.length ? ` · ${parts.join(' · ')}` : '';
+  }
+
+  private say(text: string, error = false): void {
+    this.status.textContent = text;
+    this.status.classList.toggle('error', error);
+  }
+
+  private async start(): Promise<void> {
+    const { urls } = this.stream;
+    if (this.mode === 'hls') {
+      await loadScript('/vendor/hls.min.js');
+      const Hls = window.Hls;
+      this.say('waiting for the first HLS segment…');
+      await waitForPlaylist(urls.hls, this.abort.signal);
+      if (Hls?.isSupported()) {
+        const hls = new Hls({ lowLatencyMode: true, liveSyncDurationCount: 2 });
+        this.hls = hls;
+        hls.on(Hls.Events.ERROR, (_e, d) => {
+          if (d.fatal) this.say(`HLS error: ${d.type ?? ''} ${d.details ?? ''}`, true);
+        });
+        hls.loadSource(urls.hls);
+        hls.attachMedia(this.video);
+      } else if (this.video.canPlayType('application/vnd.apple.mpegurl')) {
+        this.video.src = urls.hls;
+      } else {
+        throw new Error('this browser cannot play HLS (no Media Source Extensions)');
+      }
+    } else {
+      await loadScript('/vendor/mpegts.js');
+      const mpegts = window.mpegts;
+      if (!mpegts?.isSupported()) throw new Error('this browser cannot play HTTP-FLV (no Media Source Extensions)');
+      if (this.abort.signal.aborted) return;
+      const p = mpegts.createPlayer({ type: 'flv', isLive: true, url: new URL(urls.flv, location.href).toString() }, { enableStashBuffer: false, liveBufferLatencyChasing: true });
+      this.flv = p;
+      p.on(mpegts.Events.ERROR, (type, detail) => this.say(`FLV error: ${String(type)} ${String(detail)}`, true));
+      p.attachMediaElement(this.video);
+      p.load();
+      void Promise.resolve(p.play()).catch(() => undefined);
+    }
+    this.say(`loading ${this.mode.toUpperCase()}…`);
+    void this.video.play().catch(() => undefined);
+  }
+
+  close(): void {
+    this.abort.abort();
+    this.hls?.destroy();
+    this.flv?.destroy();
+    this.hls = this.flv = null;
+    this.video.removeAttribute('src');
+    this.video.load();
+  }
+}
