@@ -1,5 +1,6 @@
 import { describe, it, expect, afterAll, beforeAll } from 'vitest';
 import { waitFor } from '../support/gateway-harness';
+import { SIM_RECORDS_PER_QUERY } from '../../apps/device-sim/src';
 import { probeVideo, readFlvHead, requireTool, segmentFile, startMediaRig, waitForSegments, type MediaRig } from '../support/media-probe';
 
 let rig: MediaRig;
@@ -19,6 +20,21 @@ function range(seconds: number): { start: number; end: number } {
 }
 
 describe('recorded video: playback (s=Playback) and MANSRTSP control', () => {
+  it('RecordInfo through GET …/records lists the recordings the device reports in two MESSAGEs (SumNum 3), inside the asked window', async () => {
+    const r = range(3600);
+    const res = await rig.gw.api<{ sumNum: number; complete: boolean; records: { start: number; end: number; name: string | null }[] }>(
+      `/api/devices/${rig.deviceId}/channels/${rig.channelId}/records?start=${r.start}&end=${r.end}`,
+    );
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.sumNum).toBe(SIM_RECORDS_PER_QUERY);
+    expect(res.body.complete).toBe(true);
+    expect(res.body.records.map((x) => x.name).sort()).toEqual(['rec1', 'rec2', 'rec3']);
+    for (const x of res.body.records) {
+      expect(x.start).toBeGreaterThanOrEqual(r.start);
+      expect(x.end).toBeLessThanOrEqual(r.end);
+    }
+  }, 15_000);
+
   it('playback INVITE carries s=Playback, u= and the t= range; the HLS and FLV URLs it returns serve the recording', async () => {
     const r = range(60);
     const t0 = Date.now();
