@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { PsDemuxer, findResolution, seqDiff, type PsAccessUnit, type RtpPacket } from '@gb/gb28181';
+import { FlvMuxer, PsDemuxer, findResolution, seqDiff, type PsAccessUnit, type RtpPacket } from '@gb/gb28181';
 import { RtpReceiver, type MediaTransport } from './rtp-receiver';
 import { FfmpegRemuxer, type Remuxer } from './ffmpeg-remuxer';
 import { FlvFanout } from './flv-fanout';
@@ -52,6 +52,10 @@ export class MediaSession extends EventEmitter<{ accessUnit: [PsAccessUnit]; fai
   private lastPts: number | null = null;
   private bitrateWindow: { at: number; bytes: number }[] = [];
   private closed = false;
+  /** H.264 goes to HTTP-FLV straight from here (no ffmpeg on that path): the first tag leaves with the first keyframe. */
+  private flvMuxer: FlvMuxer | null = null;
+  private lastVideoPts: number | null = null;
+  private videoPtsStep = 3600;
   /** Audio units seen before the first keyframe tell us whether the stream has audio. */
   private pending: PsAccessUnit[] = [];
 
@@ -94,8 +98,17 @@ export class MediaSession extends EventEmitter<{ accessUnit: [PsAccessUnit]; fai
           this.width = r.width;
           this.height = r.height;
         }
+        if (au.codec === 'h264' && !this.opts.mp4Path) {
+          this.flvMuxer = new FlvMuxer();
+          this.flv.push(FlvMuxer.header());
+        }
         this.startRemuxer();
       }
+      // Frames that share a PES carry no PTS: continue from the previous one by the observed frame interval.
+      if (au.pts === undefined) au.pts = this.lastVideoPts === null ? 0 : this.lastVideoPts + this.videoPtsStep;
+      else if (this.lastVideoPts !== null && au.pts > this.lastVideoPts && au.pts - this.lastVideoPts < 90_000) this.videoPtsStep = au.pts - this.lastVideoPts;
+      this.lastVideoPts = au.pts;
+      if (this.flvMuxer) for (const t of this.flvMuxer.videoTags(au.data, au.pts, au.dts ?? au.pts, au.keyframe)) this.flv.push(t);
       this.firstFrameAt ??= Date.now();
       if (au.pts !== undefined) {
         this.firstPts ??= au.pts;
@@ -118,7 +131,7 @@ export class MediaSession extends EventEmitter<{ accessUnit: [PsAccessUnit]; fai
       ffmpegPath: this.opts.ffmpegPath,
       video: this.codec!,
       audio: this.audioCodec ?? undefined,
-      outputs: this.opts.mp4Path ? { hlsDir: this.hlsDir, mp4Path: this.opts.mp4Path } : { hlsDir: this.hlsDir, flv: this.flv },
+      outputs: this.opts.mp4Path ? { hlsDir: this.hlsDir, mp4Path: this.opts.mp4Path } : { hlsDir: this.hlsDir },
     });
     r.on('exit', (code) => {
       if (!this.closed) this.emit('failed', new Error(`ffmpeg exited (${code}): ${r.stderrTail.trim().split('\n').slice(-3).join(' | ')}`));
