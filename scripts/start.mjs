@@ -8,12 +8,12 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const entry = join(root, 'dist/apps/gateway/apps/gateway/src/main.js');
 
-function newestMtime(dir) {
+function newestMtime(dir, exts = ['.ts']) {
   let newest = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
-    if (e.isDirectory()) newest = Math.max(newest, newestMtime(p));
-    else if (e.name.endsWith('.ts') && !e.name.endsWith('.spec.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
+    if (e.isDirectory()) newest = Math.max(newest, newestMtime(p, exts));
+    else if (exts.some((x) => e.name.endsWith(x)) && !e.name.endsWith('.spec.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
   }
   return newest;
 }
@@ -30,6 +30,16 @@ for (const app of apps) {
   process.stdout.write(`Building ${app.name} (first start or sources changed)…\n`);
   const r = spawnSync(process.execPath, [join(root, 'node_modules/@nestjs/cli/bin/nest.js'), 'build', app.name], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
+}
+// The dashboard (web/ -> dist/web, served at /). Optional: the gateway starts without it and / says how to build it.
+if (existsSync(join(root, 'web/index.html'))) {
+  const index = join(root, 'dist/web/index.html');
+  const webTime = Math.max(newestMtime(join(root, 'web'), ['.ts', '.mts', '.css', '.html']), newestMtime(join(root, 'libs/contracts')));
+  if (!existsSync(index) || statSync(index).mtimeMs < webTime) {
+    process.stdout.write('Building the dashboard (first start or sources changed)…\n');
+    const r = spawnSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.mts'], { cwd: root, stdio: 'inherit' });
+    if (r.status !== 0) process.stdout.write('The dashboard did not build; the gateway starts without it (see the output above).\n');
+  }
 }
 const child = spawn(process.execPath, ['--enable-source-maps', entry], { cwd: root, stdio: 'inherit', env: process.env });
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
