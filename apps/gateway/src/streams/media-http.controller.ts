@@ -9,7 +9,9 @@ import { MediaTokens } from './media-tokens';
 import { playerPage } from './player.page';
 
 const HLS_FILE = /^(index\.m3u8|init\.mp4|seg_\d{1,8}\.(ts|m4s))$/;
-const STREAM_ID = /^\d{20}_\d{20}$/;
+const STREAM_ID = /^\d{20}_\d{20}(_[a-z0-9]{1,12})?$/;
+/** How long a playlist request waits for ffmpeg's first playlist before answering 404 (players give up on a 404). */
+export const PLAYLIST_WAIT_MS = 8000;
 
 /** Media for players: HLS files, HTTP-FLV and the player page, authorised by the signed token in the URL. */
 @ApiExcludeController()
@@ -26,13 +28,18 @@ export class MediaHttpController {
   }
 
   @Get('live/:streamId/:file')
-  hls(@Param('streamId') streamId: string, @Param('file') file: string, @Query('token') token: string | undefined, @Res() res: Response): void {
+  async hls(@Param('streamId') streamId: string, @Param('file') file: string, @Query('token') token: string | undefined, @Res() res: Response): Promise<void> {
     this.check(streamId, token);
     if (!HLS_FILE.test(file)) throw new GatewayError('CHANNEL_NOT_FOUND', `no such HLS file ${file}`);
     const s = this.streams.get(streamId);
     if (!s) throw new GatewayError('CHANNEL_NOT_FOUND', `stream ${streamId} is not running; start it with POST /api/devices/:deviceId/channels/:channelId/play`);
     this.streams.touch(streamId);
     const path = this.streams.hlsPath(streamId, file);
+    // A player opened right after play asks before the first segment exists: hold the request briefly instead of a 404.
+    for (let waited = 0; file === 'index.m3u8' && !existsSync(path) && waited < PLAYLIST_WAIT_MS; waited += 100) {
+      if (s.state === 'failed' || s.state === 'closed') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     if (!existsSync(path)) {
       res.status(404).json({ statusCode: 404, code: 'NOT_READY', message: s.error ?? `${file} not written yet (stream ${s.state})` });
       return;
@@ -57,6 +64,11 @@ export class MediaHttpController {
     this.check(streamId, token);
     const s = this.streams.get(streamId);
     if (!s) throw new GatewayError('CHANNEL_NOT_FOUND', `stream ${streamId} is not running`);
+    const codec = s.media.info().codec;
+    if (codec && codec !== 'h264') {
+      res.status(415).json({ statusCode: 415, code: 'UNSUPPORTED_CODEC', message: `HTTP-FLV carries H.264 only; this stream is ${codec}: use the HLS URL (fMP4)` });
+      return;
+    }
     res.status(200);
     res.setHeader('content-type', 'video/x-flv');
     res.setHeader('cache-control', 'no-cache');

@@ -17,7 +17,7 @@ const hlsUrl = '/live/${esc(streamId)}/index.m3u8?${q}';
 const flvUrl = '/flv/${esc(streamId)}.flv?${q}';
 if (mode === 'hls') {
   if (window.Hls && Hls.isSupported()) {
-    const h = new Hls({ lowLatencyMode: true, liveSyncDurationCount: 2 });
+    const h = new Hls({ lowLatencyMode: true, liveSyncDurationCount: 2, manifestLoadingMaxRetry: 10, manifestLoadingRetryDelay: 500, levelLoadingMaxRetry: 10 });
     h.on(Hls.Events.ERROR, (_, d) => { if (d.fatal) say('HLS error: ' + d.type + ' ' + d.details); });
     h.loadSource(hlsUrl); h.attachMedia(v);
   } else if (v.canPlayType('application/vnd.apple.mpegurl')) { v.src = hlsUrl; }

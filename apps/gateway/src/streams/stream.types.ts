@@ -18,6 +18,8 @@ export interface StreamDto {
   packets: number;
   packetsLost: number;
   wrongSsrc: number;
+  /** Datagrams/frames at the stream's port that were not RTP. */
+  garbage: number;
   ssrc: string;
   offered: string;
   source: string | null;

@@ -359,7 +359,7 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
       streamId: s.streamId, deviceId: s.deviceId, channelId: s.channelId, kind: s.kind, transport: s.transport, state: s.state,
       viewers: s.media.flv.subscribers + recentViewers,
       codec: i.codec, audioCodec: i.audioCodec, width: i.width, height: i.height, bitrateKbps: i.bitrateKbps,
-      packets: i.packets, packetsLost: i.packetsLost, wrongSsrc: i.wrongSsrc, ssrc: s.ssrc, offered: s.offered, source: i.source,
+      packets: i.packets, packetsLost: i.packetsLost, wrongSsrc: i.wrongSsrc, garbage: i.garbage, ssrc: s.ssrc, offered: s.offered, source: i.source,
       since: new Date(s.createdAt).toISOString(), error: s.error, paused: s.paused, scale: s.scale, ended: s.ended,
       urls: {
         hls: `/live/${s.streamId}/index.m3u8?${q}`,
