@@ -94,12 +94,16 @@ describe('format helpers', () => {
 });
 
 describe('chart scale', () => {
-  it('timeTicks() over one hour picks the smallest round step within maxTicks (10 min for 6, 15 min for 4)', () => {
+  it('timeTicks() over one hour picks the smallest round step within maxTicks (10 min for 6, 15 min for 4; seconds for a minute)', () => {
     const from = Date.parse('2024-05-01T10:07:00Z');
     const hhmm = (ts: number[]) => ts.map((t) => new Date(t).toISOString().slice(11, 16));
     expect(hhmm(timeTicks(from, from + 3_600_000, 6, 0))).toEqual(['10:10', '10:20', '10:30', '10:40', '10:50', '11:00']);
     expect(hhmm(timeTicks(from, from + 3_600_000, 4, 0))).toEqual(['10:15', '10:30', '10:45', '11:00']);
     expect(timeTicks(from, from, 4, 0)).toEqual([]);
+    const min = Date.parse('2024-05-01T10:07:05Z');
+    // one minute: 10 s steps for 6 ticks, 15 s steps for 4
+    expect(timeTicks(min, min + 60_000, 6, 0).map((t) => new Date(t).getUTCSeconds())).toEqual([10, 20, 30, 40, 50, 0]);
+    expect(timeTicks(min, min + 60_000, 4, 0).map((t) => new Date(t).getUTCSeconds())).toEqual([15, 30, 45, 0]);
   });
 
   it('timeTicks() aligns to local time (UTC+8: offset -480)', () => {

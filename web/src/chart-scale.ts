@@ -1,9 +1,9 @@
 /** Axis arithmetic for the SVG line chart (line-chart.ts). DOM-free. */
 
 const MINUTE = 60_000;
-const TIME_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440].map((m) => m * MINUTE);
+const TIME_STEPS = [1 / 6, 1 / 4, 1 / 2, 1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440].map((m) => m * MINUTE);
 
-/** Time ticks at a round step (1 min … 1 day) between from and to, at most `maxTicks`, aligned to the step in local time. */
+/** Time ticks at a round step (10 s … 1 day) between from and to, at most `maxTicks`, aligned to the step in local time. */
 export function timeTicks(from: number, to: number, maxTicks = 6, tzOffsetMin = 0): number[] {
   if (!(to > from) || maxTicks < 1) return [];
   const step = TIME_STEPS.find((s) => (to - from) / s <= maxTicks) ?? Math.ceil((to - from) / maxTicks / (1440 * MINUTE)) * 1440 * MINUTE;

@@ -65,9 +65,11 @@ export class LineChart {
       parts.push(svg('line', { x1: PAD.l, x2: W - PAD.r, y1: this.y(v), y2: this.y(v), class: 'grid' }));
       parts.push(svg('text', { x: PAD.l - 4, y: this.y(v) + 4, 'text-anchor': 'end', class: 'axis' }, String(v)));
     }
+    const withSeconds = to - from <= 5 * 60_000;
     for (const t of timeTicks(from, to, 6, new Date(from).getTimezoneOffset())) {
       const d = new Date(t);
-      const label = `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+      const p2 = (n: number) => String(n).padStart(2, '0');
+      const label = `${p2(d.getHours())}:${p2(d.getMinutes())}${withSeconds ? `:${p2(d.getSeconds())}` : ''}`;
       parts.push(svg('line', { x1: this.x(t), x2: this.x(t), y1: PAD.t, y2: H - PAD.b, class: 'grid' }));
       parts.push(svg('text', { x: this.x(t), y: H - 6, 'text-anchor': 'middle', class: 'axis' }, label));
     }

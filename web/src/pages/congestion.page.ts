@@ -15,12 +15,15 @@ const BANDS = [
   { from: 60, to: 80, color: '#f97316' },
   { from: 80, to: 100, color: '#dc2626' },
 ];
-const RANGES: { label: string; ms: number; stepS: number }[] = [
-  { label: '15 min', ms: 15 * 60_000, stepS: 10 },
-  { label: '1 h', ms: 3_600_000, stepS: 30 },
-  { label: '6 h', ms: 6 * 3_600_000, stepS: 180 },
-  { label: '24 h', ms: 86_400_000, stepS: 600 },
+/** `fit`: the window starts at the first score (at most `ms` back, at least MIN_FIT_MS), so a newly watched channel's line is not a sliver. */
+const RANGES: { label: string; ms: number; stepS: number; fit?: boolean }[] = [
+  { label: 'since first score (≤ 1 h)', ms: 3_600_000, stepS: 5, fit: true },
+  { label: 'last 15 min', ms: 15 * 60_000, stepS: 10 },
+  { label: 'last 1 h', ms: 3_600_000, stepS: 30 },
+  { label: 'last 6 h', ms: 6 * 3_600_000, stepS: 180 },
+  { label: 'last 24 h', ms: 86_400_000, stepS: 600 },
 ];
+const MIN_FIT_MS = 60_000;
 /** Live points kept per ROI in memory (one per score, typically 1–5 per second). */
 const MAX_LIVE_POINTS = 5000;
 
@@ -71,7 +74,12 @@ export function mountCongestion(root: HTMLElement, ctx: AppContext): () => void 
         const live = (card.live.get(roi) ?? []).filter((p) => p.t > lastHist);
         return { name: roi, color: PALETTE[i % PALETTE.length]!, points: [...hist, ...live] };
       });
-      card.chart.set(series, { from: to - range.ms, to, maxGapMs: Math.max(range.stepS * 3000, 30_000) });
+      let from = to - range.ms;
+      if (range.fit) {
+        const first = Math.min(...series.map((s) => s.points[0]?.t ?? Infinity));
+        from = Math.min(to - MIN_FIT_MS, Math.max(from, Number.isFinite(first) ? first - 5000 : to - MIN_FIT_MS));
+      }
+      card.chart.set(series, { from, to, maxGapMs: Math.max(range.stepS * 3000, 30_000) });
     }, 250);
   };
 
@@ -131,10 +139,10 @@ export function mountCongestion(root: HTMLElement, ctx: AppContext): () => void 
   const addCard = (dto: ChannelCongestionDto) => {
     const state = h('span', { class: `tag state ${dto.state}` }, stateText(dto));
     const badges = h('div', { class: 'badges' });
-    const chart = new LineChart({ from: Date.now() - RANGES[1]!.ms, to: Date.now(), yMax: 100, bands: BANDS });
-    const rangeSel = h('select', {}, RANGES.map((r, i) => h('option', { value: i, selected: i === 1 }, `last ${r.label}`)));
+    const chart = new LineChart({ from: Date.now() - MIN_FIT_MS, to: Date.now(), yMax: 100, bands: BANDS });
+    const rangeSel = h('select', { title: 'Time range of the chart' }, RANGES.map((r, i) => h('option', { value: i, selected: i === 0 }, r.label)));
     const el = h('article', { class: 'card congestion', 'data-channel-id': dto.channelId });
-    const card: Card = { dto, el, state, badges, chart, rangeIdx: 1, history: new Map(), live: new Map(), redrawPending: false };
+    const card: Card = { dto, el, state, badges, chart, rangeIdx: 0, history: new Map(), live: new Map(), redrawPending: false };
     rangeSel.addEventListener('change', () => {
       card.rangeIdx = Number(rangeSel.value);
       void loadHistory(card);
