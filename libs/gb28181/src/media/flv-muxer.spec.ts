@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FlvMuxer, avcDecoderConfig } from './flv-muxer';
-import { AnnexBAuSplitter } from './annexb-au.splitter';
+import { AnnexBAuSplitter, type SplitAccessUnit } from './annexb-au.splitter';
 import { isH264Keyframe } from './nal';
 
 const SPS = Buffer.from('6742c01e95a0b0497cb8088000000300800000190478b175', 'hex');
@@ -53,7 +53,7 @@ describe('FlvMuxer.videoTags()', () => {
       const ff = process.env.FFMPEG_PATH ?? 'ffmpeg';
       const es = execFileSync(ff, ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-t', '2', '-c:v', 'libx264', '-g', '25', '-bf', '0', '-f', 'h264', 'pipe:1'], { maxBuffer: 64 << 20 });
       const split = new AnnexBAuSplitter('h264', 8 << 20);
-      const units: { data: Buffer }[] = [];
+      const units: SplitAccessUnit[] = [];
       split.push(es, undefined, undefined, units);
       split.push(Buffer.concat([sc, Buffer.from([0x09, 0xf0])]), undefined, undefined, units); // an AUD ends the last unit
       const aus = units.map((u) => u.data);
