@@ -4,7 +4,7 @@
  */
 import iconv from 'iconv-lite';
 import { describe, expect, it, vi } from 'vitest';
-import type { Database } from './open-database';
+import { MIGRATIONS, type Database } from './open-database';
 import { type ChannelRow } from './repositories/channel.repository';
 import { LIVENESS_CHUNK_ROWS, UPSERT_CHUNK_ROWS, type DeviceRegistration } from './repositories/device.repository';
 
@@ -45,13 +45,15 @@ async function expectCode(p: Promise<unknown>, code: string): Promise<void> {
 
 export function describeRepositoryContract(backend: string, h: BackendHandle): void {
   describe(`${backend}: schema`, () => {
-    it('openDatabase() on an empty database creates the four tables through the InitialSchema migration', async () => {
+    it('openDatabase() on an empty database creates every table through the migrations, in order', async () => {
       const rows = (await h.db().dataSource.query(
         `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
       )) as Array<{ table_name: string }>;
-      expect(rows.map((r) => r.table_name)).toEqual(['app_secrets', 'channels', 'device_settings', 'devices', 'migrations']);
-      const applied = (await h.db().dataSource.query(`SELECT name FROM migrations`)) as Array<{ name: string }>;
-      expect(applied.map((r) => r.name)).toEqual(['InitialSchema1795824000000']);
+      expect(rows.map((r) => r.table_name)).toEqual([
+        'alerts', 'app_secrets', 'channels', 'congestion_samples', 'device_settings', 'devices', 'migrations', 'rois',
+      ]);
+      const applied = (await h.db().dataSource.query(`SELECT name FROM migrations ORDER BY id`)) as Array<{ name: string }>;
+      expect(applied.map((r) => r.name)).toEqual(['InitialSchema1795824000000', 'Congestion1795910400000']);
     });
 
     it('the hand-written migration and the entity decorators describe the same schema (no pending change)', async () => {
@@ -345,7 +347,7 @@ export function describeRepositoryContract(backend: string, h: BackendHandle): v
       expect((await db.devices.findById(DEV))?.manufacturer).toBe('Hikvision');
       expect(await db.settings.get(DEV)).toMatchObject({ charset: 'GB2312', streamTransport: 'udp' });
       expect(await db.secrets.get('jwt_secret')).toBe('rotated');
-      expect(await db.dataSource.query(`SELECT count(*)::int AS n FROM migrations`)).toEqual([{ n: 1 }]);
+      expect(await db.dataSource.query(`SELECT count(*)::int AS n FROM migrations`)).toEqual([{ n: MIGRATIONS.length }]);
     });
 
     it('devices.delete() removes the device with its channels and settings (ON DELETE CASCADE)', async () => {
