@@ -224,12 +224,13 @@ export class CongestionService implements OnModuleInit, OnModuleDestroy {
     w.alerts = w.alerts.then(async () => {
       try {
         if (tr.kind === 'raise') {
-          const row = await this.db.alerts.create({ id: randomUUID(), channelId: w.channelId, deviceId: w.deviceId, roiId: roi, level: tr.level, peakIndex: tr.peakIndex, raisedAt: new Date(tr.since), snapshotFile: null });
-          w.alertIds.set(roi, row.id);
+          // Snapshot first (bounded wait), so an alert is never visible without the picture it will have.
+          const id = randomUUID();
           const jpeg = await this.takeSnapshot(w.channelId);
-          const file = jpeg ? await this.snapshots.write(row.id, jpeg) : null;
-          const saved = file ? await this.db.alerts.update(row.id, { snapshotFile: file }) : row;
-          this.events.publish('alert.raised', toAlertDto(saved ?? row));
+          const file = jpeg ? await this.snapshots.write(id, jpeg) : null;
+          const row = await this.db.alerts.create({ id, channelId: w.channelId, deviceId: w.deviceId, roiId: roi, level: tr.level, peakIndex: tr.peakIndex, raisedAt: new Date(tr.since), snapshotFile: file });
+          w.alertIds.set(roi, row.id);
+          this.events.publish('alert.raised', toAlertDto(row));
         } else {
           const id = w.alertIds.get(roi);
           if (!id) return;
