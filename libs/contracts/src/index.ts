@@ -1,3 +1,4 @@
 export * from './devices';
 export * from './events';
 export * from './vision';
+export * from './media';

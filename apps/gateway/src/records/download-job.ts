@@ -1,19 +1,9 @@
-import type { DownloadProgressDto } from '@gb/contracts';
+import type { DownloadDto, DownloadProgressDto } from '@gb/contracts';
+
+export type { DownloadDto };
 
 export type DownloadState = DownloadProgressDto['state'];
 
-/** A download as the API returns it. */
-export interface DownloadDto extends DownloadProgressDto {
-  /** Unix seconds of the requested range. */
-  start: number;
-  end: number;
-  /** a=downloadspeed asked of the device. */
-  speed: number;
-  /** Where the MP4 can be fetched once done (bearer auth). */
-  url: string;
-  createdAt: string;
-  finishedAt: string | null;
-}
 
 export interface DownloadSpec {
   id: string;

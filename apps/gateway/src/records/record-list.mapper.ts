@@ -1,32 +1,10 @@
 import type { RecordInfoResult, RecordItem } from '@gb/gb28181';
+import type { RecordDto, RecordListDto } from '@gb/contracts';
 import { parseGbTime } from './record-time';
 
-/** One recording as the API returns it. */
-export interface RecordDto {
-  /** ISO 8601 (UTC). */
-  startTime: string;
-  endTime: string;
-  /** Unix seconds. */
-  start: number;
-  end: number;
-  name: string | null;
-  filePath: string | null;
-  /** time / alarm / manual / all, as the device sent it. */
-  type: string | null;
-  fileSize: number | null;
-}
+export type { RecordDto, RecordListDto };
 
-export interface RecordListDto {
-  deviceId: string;
-  channelId: string;
-  /** SumNum the device announced. */
-  sumNum: number;
-  /** False when packets were missing (gap or overall timeout) or the list passed the item bound. */
-  complete: boolean;
-  records: RecordDto[];
-  /** Items left out because their StartTime/EndTime was unreadable or ended before it started. */
-  dropped: number;
-}
+
 
 /** Maps one RecordInfo item; null when its times are unreadable or inverted. */
 export function toRecordDto(item: RecordItem): RecordDto | null {
