@@ -11,3 +11,5 @@ export * from './ps-muxer';
 export * from './sdp.codec';
 export * from './gb-sdp.builder';
 export * from './flv-muxer';
+export * from './ts-muxer';
+export * from './hls-segmenter';
