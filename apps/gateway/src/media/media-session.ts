@@ -4,6 +4,7 @@ import { FlvMuxer, PsDemuxer, findResolution, seqDiff, type PsAccessUnit, type R
 import { RtpReceiver, type MediaTransport } from './rtp-receiver';
 import { FfmpegRemuxer, type Remuxer } from './ffmpeg-remuxer';
 import { FlvFanout } from './flv-fanout';
+import { InternalHlsRemuxer } from './internal-hls-remuxer';
 
 export interface MediaSessionOptions {
   streamId: string;
@@ -15,6 +16,8 @@ export interface MediaSessionOptions {
   ffmpegPath: string;
   /** Download: write an MP4 file instead of HLS/FLV. */
   mp4Path?: string;
+  /** 'internal': live H.264 without audio goes to HLS through InternalHlsRemuxer instead of ffmpeg. */
+  hlsMuxer?: 'internal' | 'ffmpeg';
 }
 
 export interface MediaSessionInfo {
@@ -127,14 +130,15 @@ export class MediaSession extends EventEmitter<{ accessUnit: [PsAccessUnit]; fai
   }
 
   private startRemuxer(): void {
-    const r = new FfmpegRemuxer({
+    const internal = this.opts.hlsMuxer === 'internal' && this.codec === 'h264' && !this.audioCodec && !this.opts.mp4Path;
+    const r: Remuxer = internal ? new InternalHlsRemuxer({ hlsDir: this.hlsDir }) : new FfmpegRemuxer({
       ffmpegPath: this.opts.ffmpegPath,
       video: this.codec!,
       audio: this.audioCodec ?? undefined,
       outputs: this.opts.mp4Path ? { hlsDir: this.hlsDir, mp4Path: this.opts.mp4Path } : { hlsDir: this.hlsDir },
     });
     r.on('exit', (code) => {
-      if (!this.closed) this.emit('failed', new Error(`ffmpeg exited (${code}): ${r.stderrTail.trim().split('\n').slice(-3).join(' | ')}`));
+      if (!this.closed) this.emit('failed', new Error(`${internal ? 'HLS muxer' : 'ffmpeg'} exited (${code}): ${r.stderrTail.trim().split('\n').slice(-3).join(' | ')}`));
     });
     this.remuxer = r;
     this.pending = [];

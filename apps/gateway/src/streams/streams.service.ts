@@ -146,7 +146,7 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
     const port = this.ports.take();
     const media = new MediaSession({
       streamId, transport: t, bindHost: this.cfg.MEDIA_BIND_HOST, port, ssrc: ssrcToNumber(ssrc), hlsRoot: this.hlsRoot, ffmpegPath: this.ffmpegPath,
-      mp4Path: typeof o.remux === 'object' ? o.remux.mp4Path : undefined,
+      mp4Path: typeof o.remux === 'object' ? o.remux.mp4Path : undefined, hlsMuxer: this.cfg.HLS_MUXER,
     });
     const stream: Stream = {
       streamId, deviceId, channelId, kind: o.kind, startTime: o.startTime, endTime: o.endTime, transport: t, state: 'inviting', ssrc,
