@@ -44,6 +44,20 @@ export class FlvFanout {
     return new Promise((r) => this.firstTagListeners.push(r));
   }
 
+  /** In-process muxer output: the file header, whole, before any tag (no byte-stream parsing needed). */
+  pushHeader(header: Buffer): void {
+    if (this.header) return;
+    this.header = header;
+    for (const s of this.sinks) s.write(header);
+  }
+
+  /** In-process muxer output: one whole tag (header + data + PreviousTagSize). */
+  pushTag(tag: Buffer): void {
+    if (this.broken || !this.header) return;
+    this.onTag(tag);
+  }
+
+  /** A byte stream of FLV (e.g. from an external muxer), in arbitrary chunks. */
   push(chunk: Buffer): void {
     if (this.broken) return;
     this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;

@@ -103,7 +103,7 @@ export class MediaSession extends EventEmitter<{ accessUnit: [PsAccessUnit]; fai
         }
         if (au.codec === 'h264' && !this.opts.mp4Path) {
           this.flvMuxer = new FlvMuxer();
-          this.flv.push(FlvMuxer.header());
+          this.flv.pushHeader(FlvMuxer.header());
         }
         this.startRemuxer();
       }
@@ -111,7 +111,7 @@ export class MediaSession extends EventEmitter<{ accessUnit: [PsAccessUnit]; fai
       if (au.pts === undefined) au.pts = this.lastVideoPts === null ? 0 : this.lastVideoPts + this.videoPtsStep;
       else if (this.lastVideoPts !== null && au.pts > this.lastVideoPts && au.pts - this.lastVideoPts < 90_000) this.videoPtsStep = au.pts - this.lastVideoPts;
       this.lastVideoPts = au.pts;
-      if (this.flvMuxer) for (const t of this.flvMuxer.videoTags(au.data, au.pts, au.dts ?? au.pts, au.keyframe)) this.flv.push(t);
+      if (this.flvMuxer) for (const t of this.flvMuxer.videoTags(au.data, au.pts, au.dts ?? au.pts, au.keyframe)) this.flv.pushTag(t);
       this.firstFrameAt ??= Date.now();
       if (au.pts !== undefined) {
         this.firstPts ??= au.pts;
@@ -131,14 +131,15 @@ export class MediaSession extends EventEmitter<{ accessUnit: [PsAccessUnit]; fai
 
   private startRemuxer(): void {
     const internal = this.opts.hlsMuxer === 'internal' && this.codec === 'h264' && !this.audioCodec && !this.opts.mp4Path;
-    const r: Remuxer = internal ? new InternalHlsRemuxer({ hlsDir: this.hlsDir }) : new FfmpegRemuxer({
+    const ffmpeg = () => new FfmpegRemuxer({
       ffmpegPath: this.opts.ffmpegPath,
       video: this.codec!,
       audio: this.audioCodec ?? undefined,
       outputs: this.opts.mp4Path ? { hlsDir: this.hlsDir, mp4Path: this.opts.mp4Path } : { hlsDir: this.hlsDir },
     });
+    const r: Remuxer = internal ? new InternalHlsRemuxer({ hlsDir: this.hlsDir, fallback: ffmpeg }) : ffmpeg();
     r.on('exit', (code) => {
-      if (!this.closed) this.emit('failed', new Error(`${internal ? 'HLS muxer' : 'ffmpeg'} exited (${code}): ${r.stderrTail.trim().split('\n').slice(-3).join(' | ')}`));
+      if (!this.closed) this.emit('failed', new Error(`${internal ? 'HLS remuxer' : 'ffmpeg'} exited (${code}): ${r.stderrTail.trim().split('\n').slice(-3).join(' | ')}`));
     });
     this.remuxer = r;
     this.pending = [];
