@@ -137,7 +137,7 @@ export class MediaSession extends EventEmitter<{ accessUnit: [PsAccessUnit]; fai
       audio: this.audioCodec ?? undefined,
       outputs: this.opts.mp4Path ? { hlsDir: this.hlsDir, mp4Path: this.opts.mp4Path } : { hlsDir: this.hlsDir },
     });
-    const r: Remuxer = internal ? new InternalHlsRemuxer({ hlsDir: this.hlsDir, fallback: ffmpeg }) : ffmpeg();
+    const r: Remuxer = internal ? new InternalHlsRemuxer({ hlsDir: this.hlsDir }) : ffmpeg();
     r.on('exit', (code) => {
       if (!this.closed) this.emit('failed', new Error(`${internal ? 'HLS remuxer' : 'ffmpeg'} exited (${code}): ${r.stderrTail.trim().split('\n').slice(-3).join(' | ')}`));
     });
