@@ -32,7 +32,7 @@ export const configSchema = z.object({
   STREAM_IDLE_TIMEOUT_MS: positiveInt.default(30000).describe('A stream with no viewer this long is torn down (BYE, ffmpeg stopped, port freed)'),
   INVITE_TIMEOUT_MS: positiveInt.default(8000).describe('How long to wait for a device to answer an INVITE'),
   FFMPEG_PATH: z.string().optional().describe('ffmpeg binary; default: ffmpeg on PATH, else the one bundled by @ffmpeg-installer/ffmpeg'),
-  HLS_MUXER: z.enum(['internal', 'ffmpeg']).default('ffmpeg').describe('Live HLS writer: internal = in-process MPEG-TS muxer for H.264 streams without audio (no ffmpeg per stream); ffmpeg = one ffmpeg per stream (always used for H.265, audio and downloads)'),
+  HLS_MUXER: z.enum(['internal', 'ffmpeg']).default('internal').describe('Live HLS writer: internal = in-process MPEG-TS segmenter for H.264 streams without audio (no ffmpeg process per stream); ffmpeg = one ffmpeg per stream for every stream. H.265, streams with audio and downloads always use ffmpeg'),
   MEDIA_TOKEN_TTL_S: positiveInt.default(86400).describe('Lifetime of the signed tokens in media URLs (HLS/FLV/player)'),
   HTTP_HOST: z.string().default('0.0.0.0').describe('Address the HTTP API binds to'),
   HTTP_PORT: port.default(8080).describe('HTTP API, WebSocket and player port (0 = any free port)'),
