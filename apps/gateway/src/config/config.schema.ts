@@ -28,6 +28,7 @@ export const configSchema = z.object({
   MEDIA_BIND_HOST: z.string().default('0.0.0.0').describe('Address the RTP receivers bind to'),
   RTP_PORT_MIN: port.default(30000).describe('First RTP port of the pool'),
   RTP_PORT_MAX: port.default(30999).describe('Last RTP port of the pool'),
+  RTP_SINGLE_PORT: port.default(0).describe('If set, UDP and TCP-passive media of every stream arrive on this one port and are told apart by SSRC (0 = a port per stream from the pool; TCP active always uses the pool)'),
   STREAM_NO_RTP_TIMEOUT_MS: positiveInt.default(10000).describe('A stream with no RTP this long after the INVITE is answered gets a BYE and a clear error'),
   STREAM_IDLE_TIMEOUT_MS: positiveInt.default(30000).describe('A stream with no viewer this long is torn down (BYE, ffmpeg stopped, port freed)'),
   INVITE_TIMEOUT_MS: positiveInt.default(8000).describe('How long to wait for a device to answer an INVITE'),

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { FlvMuxer, PsDemuxer, findResolution, seqDiff, type PsAccessUnit, type RtpPacket } from '@gb/gb28181';
 import { RtpReceiver, type MediaTransport } from './rtp-receiver';
+import type { RtpPortMux } from './rtp-port-mux';
 import { FfmpegRemuxer, type Remuxer } from './ffmpeg-remuxer';
 import { FlvFanout } from './flv-fanout';
 import { InternalHlsRemuxer } from './internal-hls-remuxer';
@@ -18,6 +19,8 @@ export interface MediaSessionOptions {
   mp4Path?: string;
   /** 'internal': live H.264 without audio goes to HLS through InternalHlsRemuxer instead of ffmpeg. */
   hlsMuxer?: 'internal' | 'ffmpeg';
+  /** Single-port mode: receive through the shared port, routed by SSRC. */
+  mux?: RtpPortMux;
 }
 
 export interface MediaSessionInfo {
@@ -64,7 +67,7 @@ export class MediaSession extends EventEmitter<{ accessUnit: [PsAccessUnit]; fai
 
   constructor(private readonly opts: MediaSessionOptions) {
     super();
-    this.receiver = new RtpReceiver({ transport: opts.transport, bindHost: opts.bindHost, port: opts.port, ssrc: opts.ssrc });
+    this.receiver = new RtpReceiver({ transport: opts.transport, bindHost: opts.bindHost, port: opts.port, ssrc: opts.ssrc, mux: opts.mux });
     this.receiver.on('packet', (p) => this.onPacket(p));
     this.receiver.on('error', () => undefined);
   }

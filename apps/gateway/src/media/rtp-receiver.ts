@@ -2,6 +2,7 @@ import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { EventEmitter } from 'node:events';
 import { Rfc4571Framer, RtpReorderBuffer, parseRtpPacket, type RtpPacket } from '@gb/gb28181';
+import type { MuxedReceiver, RtpPortMux } from './rtp-port-mux';
 
 export type MediaTransport = 'udp' | 'tcp-passive' | 'tcp-active';
 
@@ -30,13 +31,15 @@ export interface RtpReceiverOptions {
   /** UDP reorder window. */
   reorderCapacity?: number;
   reorderWaitMs?: number;
+  /** Single-port mode: packets come from this shared port, routed by SSRC, instead of a socket of our own. */
+  mux?: RtpPortMux;
 }
 
 /**
  * Receives one stream's RTP: a UDP socket, a TCP listener the device connects to (passive), or a TCP connection
  * we open to the device (active), RFC 4571 framing on TCP. Emits packets in order, filtered by SSRC and source.
  */
-export class RtpReceiver extends EventEmitter<{ packet: [RtpPacket]; connected: [string]; error: [Error] }> {
+export class RtpReceiver extends EventEmitter<{ packet: [RtpPacket]; connected: [string]; error: [Error] }> implements MuxedReceiver {
   readonly stats: RtpReceiverStats = { packets: 0, bytes: 0, wrongSsrc: 0, wrongSource: 0, garbage: 0, lost: 0, reordered: 0, firstPacketAt: null, lastPacketAt: null, source: null };
   private udp?: dgram.Socket;
   private server?: net.Server;
@@ -61,11 +64,33 @@ export class RtpReceiver extends EventEmitter<{ packet: [RtpPacket]; connected: 
 
   /** The device may answer with its own y=: adopt it (GB/T 28181 Annex F). */
   setSsrc(ssrc: number): void {
+    const mux = this.opts.mux;
+    if (mux && this.ssrc !== null) mux.unregister(this.ssrc, this);
     this.ssrc = ssrc;
+    if (mux && !mux.register(ssrc, this)) this.emit('error', new Error(`SSRC ${ssrc} is already used by another stream on port ${mux.port}`));
+  }
+
+  /** Single-port mode: a datagram the shared port routed here by SSRC. */
+  acceptDatagram(buf: Buffer, src: string): void {
+    if (!this.closed) this.onDatagram(buf, src);
+  }
+
+  /** Single-port mode: an RFC 4571 frame from a TCP connection to the shared port. */
+  acceptFrame(buf: Buffer, src: string): void {
+    if (this.closed) return;
+    const p = this.accept(buf, src);
+    if (p) this.emit('packet', p);
   }
 
   /** Binds the UDP socket or TCP listener. TCP active connects later, with connect(). */
   async open(): Promise<void> {
+    const mux = this.opts.mux;
+    if (mux) {
+      if (this.ssrc === null || !mux.register(this.ssrc, this)) throw new Error(`single-port mode needs a unique SSRC (got ${this.ssrc})`);
+      this.reorder = new RtpReorderBuffer({ capacity: this.opts.reorderCapacity ?? 256, maxWaitMs: this.opts.reorderWaitMs ?? 80 });
+      this.flushTimer = setInterval(() => this.flushReorder(), 40);
+      return;
+    }
     if (this.opts.transport === 'udp') {
       const sock = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024 });
       await new Promise<void>((resolve, reject) => {
@@ -185,6 +210,7 @@ export class RtpReceiver extends EventEmitter<{ packet: [RtpPacket]; connected: 
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.flushTimer);
+    if (this.opts.mux && this.ssrc !== null) this.opts.mux.unregister(this.ssrc, this);
     this.udp?.close();
     this.server?.close();
     this.socket?.destroy();

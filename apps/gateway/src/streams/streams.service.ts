@@ -9,6 +9,7 @@ import { SipService } from '../sip/sip.service';
 import type { IncomingRequest } from '../sip/sip-endpoint';
 import { MediaSession } from '../media/media-session';
 import { PortPool } from '../media/port-pool';
+import { RtpPortMux } from '../media/rtp-port-mux';
 import { resolveFfmpeg } from '../media/ffmpeg-binary';
 import { MediaTokens } from './media-tokens';
 import { DeviceMessagesService } from '../devices/device-messages.service';
@@ -80,6 +81,8 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
   private readonly ffmpegPath: string;
   readonly hlsRoot: string;
   private sweeper?: NodeJS.Timeout;
+  /** Single-port mode's shared receiver (RTP_SINGLE_PORT). */
+  private mux?: RtpPortMux;
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly cfg: GatewayConfig,
@@ -93,7 +96,12 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
     this.hlsRoot = resolve(cfg.DATA_DIR, 'hls');
   }
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
+    if (this.cfg.RTP_SINGLE_PORT > 0) {
+      this.mux = new RtpPortMux(this.cfg.MEDIA_BIND_HOST, this.cfg.RTP_SINGLE_PORT);
+      await this.mux.open();
+      this.log.log(`single-port RTP on ${this.cfg.MEDIA_BIND_HOST}:${this.cfg.RTP_SINGLE_PORT} (UDP + TCP), streams told apart by SSRC`);
+    }
     this.sip.on('BYE', (r) => this.onBye(r));
     this.messages.subscribe((deviceId, m) => {
       if (m.kind === 'MediaStatusNotify') this.onMediaStatus(deviceId, m.notifyType);
@@ -143,8 +151,10 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
     const serial = (this.streamSerial = (this.streamSerial % 9999) + 1);
     const ssrc = buildSsrc({ history: o.kind !== 'live', platformId: this.cfg.SIP_ID, streamNumber: serial });
     const mediaIp = this.cfg.MEDIA_IP ?? device.flow.localHost;
-    const port = this.ports.take();
+    const muxed = this.mux && t !== 'tcp-active' ? this.mux : undefined;
+    const port = muxed ? muxed.port : this.ports.take();
     const media = new MediaSession({
+      mux: muxed,
       streamId, transport: t, bindHost: this.cfg.MEDIA_BIND_HOST, port, ssrc: ssrcToNumber(ssrc), hlsRoot: this.hlsRoot, ffmpegPath: this.ffmpegPath,
       mp4Path: typeof o.remux === 'object' ? o.remux.mp4Path : undefined, hlsMuxer: this.cfg.HLS_MUXER,
     });
@@ -328,7 +338,7 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
     for (const t of s.timers) clearTimeout(t), clearInterval(t);
     s.timers = [];
     await s.media.close();
-    this.ports.release(s.port);
+    if (!this.mux || s.port !== this.mux.port) this.ports.release(s.port);
     try {
       s.onClosed?.();
     } catch {
@@ -377,6 +387,7 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.sweeper);
     await Promise.all([...this.streams.keys()].map((id) => this.stop(id).catch(() => undefined)));
+    await this.mux?.close();
   }
 }
 
