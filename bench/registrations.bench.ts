@@ -1,8 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BenchResult } from './bench-result';
+import { newestTs, waitHealthy } from './support/built-gateway';
 import { deviceId, freePort, runSipp, stopAllSipp, type SippDevice, type SippResult } from '../test/support/sipp';
 
 /**
@@ -30,9 +31,8 @@ export async function run(): Promise<BenchResult[]> {
   const dataDir = mkdtempSync(join(tmpdir(), 'gbgw-bench-'));
   const sipPort = await freePort();
   const httpPort = await freePort();
-  // --unhandled-rejections=warn: a DeviceInfo answer timeout that fires while its query is still unanswered
-  // rejects unobserved and kills the gateway (reported to the lead); keep the process alive for the figure.
-  const gw = spawn('taskset', ['-c', '0', process.execPath, '--unhandled-rejections=warn', ENTRY], {
+  // Node's default unhandled-rejection mode: a stray rejection in the gateway ends this bench, as it would a user's process.
+  const gw = spawn('taskset', ['-c', '0', process.execPath, ENTRY], {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: {
@@ -150,29 +150,6 @@ function ensureBuilt(): string {
   throw new Error(`nest build gateway failed (${r.status}): ${(r.stdout ?? '').slice(-2000)}`);
 }
 
-function newestTs(dir: string): number {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) newest = Math.max(newest, newestTs(p));
-    else if (e.name.endsWith('.ts') && !e.name.endsWith('.spec.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-async function waitHealthy(url: string, child: ChildProcess, stderr: () => string): Promise<void> {
-  const until = Date.now() + 60_000;
-  while (Date.now() < until) {
-    if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}: ${stderr()}`);
-    try {
-      if ((await fetch(url)).status === 200) return;
-    } catch {
-      /* not up yet */
-    }
-    await sleep(200);
-  }
-  throw new Error(`gateway not healthy within 60 s: ${stderr()}`);
-}
 
 async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;

@@ -114,7 +114,8 @@ export function freePort(): Promise<number> {
   });
 }
 
-function newestTs(dir: string): number {
+/** Newest mtime of the non-spec .ts files under dir (is a build stale?). */
+export function newestTs(dir: string): number {
   let newest = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
@@ -124,7 +125,8 @@ function newestTs(dir: string): number {
   return newest;
 }
 
-async function waitHealthy(url: string, child: ChildProcess, stderr: () => string): Promise<void> {
+/** Polls the gateway's health URL until 200, failing early if the process exits. */
+export async function waitHealthy(url: string, child: ChildProcess, stderr: () => string): Promise<void> {
   const until = Date.now() + 90_000;
   while (Date.now() < until) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`gateway exited (${child.exitCode ?? child.signalCode}): ${stderr()}`);
