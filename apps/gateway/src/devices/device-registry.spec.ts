@@ -1,28 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { DeviceRegistry } from './device-registry';
-import type { DeviceSession } from './device-session';
+import { newDeviceSession, type DeviceSession } from './device-session';
 
+/** A registered, online device (registered at 0, expiring after an hour) with the given changes. */
 function session(id: string, patch: Partial<DeviceSession> = {}): DeviceSession {
-  return {
-    deviceId: id,
-    name: null,
-    flow: { transport: 'udp', remoteHost: '127.0.0.1', remotePort: 5070, localHost: '127.0.0.1', localPort: 5060 },
-    contactUri: null,
-    expires: 3600,
-    registeredAt: 0,
-    registrationExpiresAt: 3_600_000,
-    lastKeepaliveAt: 0,
-    online: true,
-    manufacturer: null,
-    model: null,
-    firmware: null,
-    channelCount: 0,
-    catalogSyncedAt: null,
-    password: null,
-    charset: 'auto',
-    streamTransport: 'tcp-passive',
-    ...patch,
-  };
+  const flow = { transport: 'udp' as const, remoteHost: '127.0.0.1', remotePort: 5070, localHost: '127.0.0.1', localPort: 5060 };
+  return { ...newDeviceSession(id, flow), expires: 3600, registeredAt: 0, registrationExpiresAt: 3_600_000, lastKeepaliveAt: 0, online: true, ...patch };
 }
 
 describe('DeviceRegistry.sweep()', () => {

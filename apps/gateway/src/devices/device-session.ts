@@ -25,3 +25,26 @@ export interface DeviceSession {
   charset: DeviceCharset;
   streamTransport: StreamTransport;
 }
+
+/** A device the gateway has not heard from before: offline, unregistered, default settings. */
+export function newDeviceSession(deviceId: string, flow: SipFlow): DeviceSession {
+  return {
+    deviceId,
+    name: null,
+    flow,
+    contactUri: null,
+    expires: 0,
+    registeredAt: null,
+    registrationExpiresAt: null,
+    lastKeepaliveAt: null,
+    online: false,
+    manufacturer: null,
+    model: null,
+    firmware: null,
+    channelCount: 0,
+    catalogSyncedAt: null,
+    password: null,
+    charset: 'auto',
+    streamTransport: 'tcp-passive',
+  };
+}

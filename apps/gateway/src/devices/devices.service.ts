@@ -6,7 +6,7 @@ import { DATABASE } from '../database/database.providers';
 import { EventBus } from '../events/event-bus';
 import { GatewayError } from '../common/gateway-error';
 import { DeviceRegistry, type OfflineReason } from './device-registry';
-import type { DeviceSession } from './device-session';
+import { newDeviceSession, type DeviceSession } from './device-session';
 import type { DevicePatch } from './device-directory';
 import type { SipFlow } from '../sip/sip-flow';
 
@@ -88,25 +88,7 @@ export class DevicesService implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   newSession(deviceId: string, flow: SipFlow): DeviceSession {
-    return {
-      deviceId,
-      name: null,
-      flow,
-      contactUri: null,
-      expires: 0,
-      registeredAt: null,
-      registrationExpiresAt: null,
-      lastKeepaliveAt: null,
-      online: false,
-      manufacturer: null,
-      model: null,
-      firmware: null,
-      channelCount: 0,
-      catalogSyncedAt: null,
-      password: null,
-      charset: 'auto',
-      streamTransport: 'tcp-passive',
-    };
+    return newDeviceSession(deviceId, flow);
   }
 
   touch(s: DeviceSession): void {
