@@ -28,7 +28,7 @@ describe('FramePipeline', () => {
     const d = stub(queue);
     const p = new FramePipeline(d, { stillTiles: 2 });
     const r = await p.processStill(frame);
-    expect(d.calls[0]).toEqual({ scoreThreshold: 0.25, tiles: 2 });
+    expect(d.calls[0]).toEqual({ scoreThreshold: 0.05, tiles: 2 });
     expect(r.tracks).toEqual([]);
     expect(r.scores[0].stationaryShare).toBeNull();
   });

@@ -4,6 +4,7 @@ import { isVehicle } from '../model/classes';
 import type { Detection } from '../model/detection';
 import { mergeVehicleDuplicates } from '../model/nms';
 import { CongestionScorer, type ScoredObject } from '../scoring/congestion-scorer';
+import { STILL_HYSTERESIS, stillDetections, type StillHysteresisOptions } from './still-hysteresis';
 import { IouTracker, trackAge, type Track, type TrackerOptions } from '../tracking/iou-tracker';
 
 /** What the pipeline needs from a detector (OnnxDetector, or a stub in tests). */
@@ -13,8 +14,8 @@ export interface FrameDetector {
 
 export interface FramePipelineOptions {
   rois?: readonly Roi[];
-  /** Box score kept for still images (no tracker to rescue weak boxes). */
-  stillScoreThreshold?: number;
+  /** Still images: box scores kept on their own and grown by hysteresis (no tracker to rescue weak boxes). */
+  still?: Partial<StillHysteresisOptions>;
   /** Tiles for still images and for video (distant cameras). */
   stillTiles?: 1 | 2 | 3;
   videoTiles?: 1 | 2 | 3;
@@ -23,7 +24,6 @@ export interface FramePipelineOptions {
 
 /** Tracker thresholds tuned for YOLOX-Nano, whose true vehicles often score 0.3–0.5. */
 export const NANO_TRACKER_OPTIONS: Partial<TrackerOptions> = { highScore: 0.35, lowScore: 0.15 };
-export const DEFAULT_STILL_SCORE_THRESHOLD = 0.25;
 
 export interface FrameResult {
   t: number;
@@ -65,13 +65,14 @@ export class FramePipeline {
     return { t, detections, tracks, scores: this.scorerFor(frame).score({ t, width: frame.width, height: frame.height, objects }) };
   }
 
-  /** A still image: no motion, density only. Does not touch the tracker. */
+  /**
+   * A still image: no motion, density only. Does not touch the tracker. Weak vehicle boxes count only
+   * when chained to strong ones (still-hysteresis.ts).
+   */
   async processStill(frame: RgbFrame, t = 0): Promise<FrameResult> {
-    const raw = await this.detector.detect(frame, {
-      scoreThreshold: this.opts.stillScoreThreshold ?? DEFAULT_STILL_SCORE_THRESHOLD,
-      tiles: this.opts.stillTiles ?? 2,
-    });
-    const detections = mergeVehicleDuplicates(raw, (d) => isVehicle(d.label));
+    const still = { ...STILL_HYSTERESIS, ...this.opts.still };
+    const raw = await this.detector.detect(frame, { scoreThreshold: still.lowScore, tiles: this.opts.stillTiles ?? 2 });
+    const detections = stillDetections(mergeVehicleDuplicates(raw, (d) => isVehicle(d.label)), still);
     const objects: ScoredObject[] = detections.map((d) => ({ ...d, motion: 'unknown', speedPxPerS: null }));
     return { t, detections, tracks: [], scores: this.scorerFor(frame).score({ t, width: frame.width, height: frame.height, objects }) };
   }
