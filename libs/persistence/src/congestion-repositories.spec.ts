@@ -64,3 +64,19 @@ describe('AlertRepository', () => {
     expect(await db.alerts.get('00000000-0000-4000-8000-000000000000')).toBeNull();
   });
 });
+
+describe('WatchRepository', () => {
+  it('add() is idempotent and keeps the first since; list() orders by since; remove() drops one and ignores an absent one', async () => {
+    const dev = '34020000001110000001';
+    await db.watches.add('34020000001320000002', dev, new Date('2026-11-29T00:00:02Z'));
+    await db.watches.add('34020000001320000001', dev, new Date('2026-11-29T00:00:01Z'));
+    await db.watches.add('34020000001320000002', dev, new Date('2026-11-29T00:00:09Z'));
+    expect(await db.watches.list()).toEqual([
+      { channelId: '34020000001320000001', deviceId: dev, since: new Date('2026-11-29T00:00:01Z') },
+      { channelId: '34020000001320000002', deviceId: dev, since: new Date('2026-11-29T00:00:02Z') },
+    ]);
+    await db.watches.remove('34020000001320000001');
+    await db.watches.remove('34020000001320000009');
+    expect((await db.watches.list()).map((w) => w.channelId)).toEqual(['34020000001320000002']);
+  });
+});

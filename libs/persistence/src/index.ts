@@ -43,3 +43,6 @@ export { Congestion1795910400000 } from './migrations/1795910400000-congestion';
 export { RoiRepository, type RoiRow } from './repositories/roi.repository';
 export { CongestionRepository, MAX_HISTORY_ROWS, SAMPLE_INSERT_CHUNK_ROWS, type CongestionSampleRow } from './repositories/congestion.repository';
 export { AlertRepository, MAX_ALERTS_LISTED, type AlertPatch, type AlertRow, type NewAlert } from './repositories/alert.repository';
+export { WatchEntity } from './entities/watch.entity';
+export { Watches1795996800000 } from './migrations/1795996800000-watches';
+export { WatchRepository, type WatchRow } from './repositories/watch.repository';

@@ -17,9 +17,12 @@ import { Congestion1795910400000 } from './migrations/1795910400000-congestion';
 import { RoiRepository } from './repositories/roi.repository';
 import { CongestionRepository } from './repositories/congestion.repository';
 import { AlertRepository } from './repositories/alert.repository';
+import { WatchEntity } from './entities/watch.entity';
+import { Watches1795996800000 } from './migrations/1795996800000-watches';
+import { WatchRepository } from './repositories/watch.repository';
 
-export const ENTITIES = [DeviceEntity, ChannelEntity, DeviceSettingsEntity, AppSecretEntity, RoiEntity, CongestionSampleEntity, AlertEntity];
-export const MIGRATIONS = [InitialSchema1795824000000, Congestion1795910400000];
+export const ENTITIES = [DeviceEntity, ChannelEntity, DeviceSettingsEntity, AppSecretEntity, RoiEntity, CongestionSampleEntity, AlertEntity, WatchEntity];
+export const MIGRATIONS = [InitialSchema1795824000000, Congestion1795910400000, Watches1795996800000];
 
 /** Pool sizes when the caller gives none. Embedded queries run one at a time anyway. */
 export const DEFAULT_POOL_SIZE = { postgres: 10, embedded: 4 } as const;
@@ -48,6 +51,7 @@ export interface Database {
   rois: RoiRepository;
   congestion: CongestionRepository;
   alerts: AlertRepository;
+  watches: WatchRepository;
   /** Idempotent: closes the pool, then (embedded) the socket server, PGlite and the data-dir lock. */
   close(): Promise<void>;
 }
@@ -108,6 +112,7 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
     rois: new RoiRepository(dataSource),
     congestion: new CongestionRepository(dataSource),
     alerts: new AlertRepository(dataSource),
+    watches: new WatchRepository(dataSource),
     close() {
       closing ??= (async () => {
         try {

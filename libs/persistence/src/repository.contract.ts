@@ -50,10 +50,10 @@ export function describeRepositoryContract(backend: string, h: BackendHandle): v
         `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
       )) as Array<{ table_name: string }>;
       expect(rows.map((r) => r.table_name)).toEqual([
-        'alerts', 'app_secrets', 'channels', 'congestion_samples', 'device_settings', 'devices', 'migrations', 'rois',
+        'alerts', 'app_secrets', 'channels', 'congestion_samples', 'device_settings', 'devices', 'migrations', 'rois', 'watches',
       ]);
       const applied = (await h.db().dataSource.query(`SELECT name FROM migrations ORDER BY id`)) as Array<{ name: string }>;
-      expect(applied.map((r) => r.name)).toEqual(['InitialSchema1795824000000', 'Congestion1795910400000']);
+      expect(applied.map((r) => r.name)).toEqual(['InitialSchema1795824000000', 'Congestion1795910400000', 'Watches1795996800000']);
     });
 
     it('the hand-written migration and the entity decorators describe the same schema (no pending change)', async () => {

@@ -68,6 +68,14 @@ export class CongestionService implements OnModuleInit, OnModuleDestroy {
   async onModuleInit(): Promise<void> {
     // Alerts left active by a previous run have lost their state machine: close them.
     for (const a of await this.db.alerts.listActive()) await this.db.alerts.update(a.id, { state: 'cleared', clearedAt: new Date() });
+    // Channels watched before a restart resume: listed as starting now; the first keepAlive tick (after
+    // the HTTP server listens, whose port the worker's source URL needs) plays them.
+    if (this.link) {
+      for (const row of (await this.db.watches.list()).slice(0, MAX_WATCHED_CHANNELS)) {
+        this.watched.set(row.channelId, this.newWatched(row.channelId, row.deviceId, await this.loadRois(row.channelId)));
+      }
+      if (this.watched.size) this.log.log(`resuming ${this.watched.size} watched channel(s)`);
+    }
     if (this.link) {
       this.link.start((m) => this.onWorkerMessage(m)).catch((e: Error) => this.log.error(`vision link (${this.link!.mode}) failed to start: ${e.message}`));
     }
@@ -83,16 +91,27 @@ export class CongestionService implements OnModuleInit, OnModuleDestroy {
     if (this.watched.size >= MAX_WATCHED_CHANNELS) throw new GatewayError('CONFLICT', `already watching ${MAX_WATCHED_CHANNELS} channels`);
     const deviceId = await this.deviceOf(channelId, deviceIdHint);
     const rois = await this.loadRois(channelId);
-    const w: Watched = { channelId, deviceId, rois, state: 'starting', error: null, updatedAt: null, scores: [], sourceUrl: null, alerts: Promise.resolve(), alertIds: new Map() };
+    const w = this.newWatched(channelId, deviceId, rois);
     this.watched.set(channelId, w);
+    try {
+      await this.db.watches.add(channelId, deviceId);
+    } catch (e) {
+      this.watched.delete(channelId);
+      throw e;
+    }
     await this.startStream(w);
     return this.toDto(w);
+  }
+
+  private newWatched(channelId: string, deviceId: string, rois: Roi[]): Watched {
+    return { channelId, deviceId, rois, state: 'starting', error: null, updatedAt: null, scores: [], sourceUrl: null, alerts: Promise.resolve(), alertIds: new Map() };
   }
 
   async unwatch(channelId: string): Promise<void> {
     const w = this.watched.get(channelId);
     if (!w) throw new GatewayError('CHANNEL_NOT_FOUND', `channel ${channelId} is not watched`);
     this.watched.delete(channelId);
+    await this.db.watches.remove(channelId);
     this.link?.unwatch(channelId);
     this.persist(this.samples.flush(channelId));
     for (const roi of new Set([...w.rois.map((r) => r.id), ...w.scores.map((s) => s.roi), 'frame'])) {
