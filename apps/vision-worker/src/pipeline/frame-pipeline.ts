@@ -4,6 +4,7 @@ import { isVehicle } from '../model/classes';
 import type { Detection } from '../model/detection';
 import { mergeVehicleDuplicates } from '../model/nms';
 import { CongestionScorer, type ScoredObject } from '../scoring/congestion-scorer';
+import { PixelMotion } from './pixel-motion';
 import { STILL_HYSTERESIS, stillDetections, type StillHysteresisOptions } from './still-hysteresis';
 import { IouTracker, trackAge, type Track, type TrackerOptions } from '../tracking/iou-tracker';
 
@@ -25,6 +26,11 @@ export interface FramePipelineOptions {
 /** Tracker thresholds tuned for YOLOX-Nano, whose true vehicles often score 0.3–0.5. */
 export const NANO_TRACKER_OPTIONS: Partial<TrackerOptions> = { highScore: 0.35, lowScore: 0.15 };
 
+/** A track slower than this many box sizes (√area) per second… */
+export const CRAWL_BOX_SIZES_PER_S = 0.3;
+/** …followed for at least this long counts as crawling (stationary for scoring). */
+export const CRAWL_MIN_SECONDS = 1;
+
 export interface FrameResult {
   t: number;
   detections: Detection[];
@@ -39,6 +45,7 @@ export interface FrameResult {
  */
 export class FramePipeline {
   private readonly tracker: IouTracker;
+  private readonly pixels = new PixelMotion();
   private readonly trackerOpts: Readonly<TrackerOptions>;
   private scorer: CongestionScorer | null = null;
   private size = '';
@@ -53,13 +60,19 @@ export class FramePipeline {
 
   /** One frame of a video at time `t` seconds (increasing). */
   async processVideoFrame(frame: RgbFrame, t: number): Promise<FrameResult> {
-    const raw = await this.detector.detect(frame, { scoreThreshold: this.trackerOpts.lowScore, tiles: this.opts.videoTiles ?? 1 });
-    const detections = mergeVehicleDuplicates(raw, (d) => isVehicle(d.label));
-    const tracks = this.tracker.update(detections, t);
+    const still = { ...STILL_HYSTERESIS, ...this.opts.still };
+    const raw = await this.detector.detect(frame, { scoreThreshold: Math.min(still.lowScore, this.trackerOpts.lowScore), tiles: this.opts.videoTiles ?? 1 });
+    const merged = mergeVehicleDuplicates(raw, (d) => isVehicle(d.label));
+    // Weak boxes chained in space to strong ones are confirmed (may start tracks); other weak boxes
+    // below the tracker's low score are dropped, as before.
+    const chained = new Set(stillDetections(merged, still));
+    const detections = merged.filter((d) => chained.has(d) || d.score >= this.trackerOpts.lowScore);
+    const tracks = this.tracker.update(detections, t, chained);
+    this.pixels.push(frame, t);
     const objects: ScoredObject[] = tracks.map((tr) => ({
       x1: tr.x1, y1: tr.y1, x2: tr.x2, y2: tr.y2,
       label: tr.label,
-      motion: tr.stationary ? 'stationary' : tr.anchorSince > tr.firstSeen || trackAge(tr) >= this.trackerOpts.stationarySeconds ? 'moving' : 'unknown',
+      motion: this.motionOf(tr),
       speedPxPerS: tr.speedPxPerS,
     }));
     return { t, detections, tracks, scores: this.scorerFor(frame).score({ t, width: frame.width, height: frame.height, objects }) };
@@ -80,6 +93,22 @@ export class FramePipeline {
   /** Forget tracks (new source, or a gap in the stream). */
   reset(): void {
     this.tracker.reset();
+    this.pixels.reset();
+  }
+
+  /**
+   * Stopped or crawling counts as 'stationary' (a creeping queue is a jam): the tracker's stationary
+   * flag, or a track followed for CRAWL_MIN_SECONDS slower than CRAWL_BOX_SIZES_PER_S; otherwise the
+   * picture inside the box decides (unchanged for ~1 s: stationary; changed: moving), which works at
+   * 1 frame/s where fast vehicles cannot be tracked; otherwise the tracker's own judgement.
+   */
+  private motionOf(tr: Track): ScoredObject['motion'] {
+    if (tr.stationary) return 'stationary';
+    const size = Math.sqrt(Math.max(1, (tr.x2 - tr.x1) * (tr.y2 - tr.y1)));
+    if (tr.speedPxPerS !== null && trackAge(tr) >= CRAWL_MIN_SECONDS && tr.speedPxPerS / size < CRAWL_BOX_SIZES_PER_S) return 'stationary';
+    const still = this.pixels.isStatic(tr);
+    if (still !== null) return still ? 'stationary' : 'moving';
+    return tr.anchorSince > tr.firstSeen || trackAge(tr) >= this.trackerOpts.stationarySeconds ? 'moving' : 'unknown';
   }
 
   private scorerFor(frame: RgbFrame): CongestionScorer {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { crowdIndex, levelOf, speedRatioIndex } from './congestion-bands';
-import { CongestionScorer, medianSpacing, type ScoredObject } from './congestion-scorer';
+import { CongestionScorer, medianSpacing, MOVING_WEIGHT, type ScoredObject } from './congestion-scorer';
 
 const W = 640;
 const H = 480;
@@ -39,10 +39,27 @@ describe('CongestionScorer', () => {
     expect(s.basis).toBe('motion');
   });
 
-  it('score() of a dense but moving queue reads light or moderate, not heavy', () => {
+  it('score() of a dense but moving queue counts MOVING_WEIGHT of its density: at most light', () => {
     const [s] = score(grid(10, 8, 50, 40, 1.2, 1.4, 'moving', 80));
     expect(s.occupancy).toBeGreaterThan(0.5);
-    expect(['light', 'moderate']).toContain(s.level);
+    expect(s.index).toBeGreaterThan(100 * MOVING_WEIGHT - 5);
+    expect(s.index).toBeLessThanOrEqual(100 * MOVING_WEIGHT);
+    expect(['free', 'light']).toContain(s.level);
+  });
+
+  it('score() of flowing traffic with two static boxes (an on-screen caption read as a bus) stays free: two stopped boxes make no queue', () => {
+    const caption = [veh(200, 5, 60, 20, 'stationary'), veh(270, 5, 60, 20, 'stationary')];
+    const [s] = score([...grid(6, 2, 40, 30, 2.5, 3, 'moving', 60).map((v) => ({ ...v, y1: v.y1 + 200, y2: v.y2 + 200 })), ...caption]);
+    expect(s.stationaryShare).toBeCloseTo(2 / 14, 3);
+    expect(s.level).toBe('free');
+  });
+
+  it('score() of one stopped lane beside a flowing one reads the stopped lane: heavy or severe', () => {
+    const stopped = grid(20, 1, 25, 20, 1.1, 1, 'stationary').map((v) => ({ ...v, y1: v.y1 + 100, y2: v.y2 + 100 }));
+    const flowing = grid(4, 1, 40, 30, 3, 1, 'moving', 90).map((v) => ({ ...v, y1: v.y1 + 300, y2: v.y2 + 300 }));
+    const [s] = score([...stopped, ...flowing]);
+    expect(s.stationaryShare).toBeCloseTo(20 / 24, 3);
+    expect(['heavy', 'severe']).toContain(s.level);
   });
 
   it('score() of a dense standstill seen as four merged boxes (high occupancy, stationary) reads severe', () => {

@@ -20,8 +20,8 @@ export const OCCUPANCY_KNOTS = { x: [0, 0.1, 0.25, 0.4, 0.55], y: [0, 0.1, 0.4, 
 export const SPACING_KNOTS = { x: [-4, -2.5, -1.6, -1.2], y: [0, 0.3, 0.8, 1] } as const;
 /** How far a packed spacing is believed, by the number of vehicles in the ROI (a queue needs many). */
 export const COUNT_KNOTS = { x: [2, 10, 20], y: [0, 0.5, 1] } as const;
-/** Share of the density index that remains when every judged vehicle moves (dense but flowing). */
-export const MOVING_WEIGHT = 0.4;
+/** Share of the density that counts when every judged vehicle moves (dense but flowing traffic is not a jam). */
+export const MOVING_WEIGHT = 0.2;
 
 /** What the scorer needs to know about one detection or track. */
 export interface ScoredObject extends Box {
@@ -73,12 +73,8 @@ export class CongestionScorer {
     const vehicles = inRoi.filter((o) => isVehicle(o.label));
     const persons = inRoi.length - vehicles.length;
 
-    const occupancy = this.occupancy(r, input.objects.filter((o) => isVehicle(o.label)));
-    const spacing = medianSpacing(vehicles);
-    const occDensity = interpolate(occupancy, OCCUPANCY_KNOTS.x, OCCUPANCY_KNOTS.y);
-    const spacingDensity =
-      spacing === null ? 0 : interpolate(-spacing, SPACING_KNOTS.x, SPACING_KNOTS.y) * interpolate(vehicles.length, COUNT_KNOTS.x, COUNT_KNOTS.y);
-    const density = Math.max(occDensity, spacingDensity);
+    const all = this.density(r, vehicles, input.objects.filter((o) => isVehicle(o.label)));
+    const { occupancy, spacing } = all;
 
     const judged = vehicles.filter((v) => v.motion !== 'unknown');
     const stationaryShare = judged.length > 0 ? judged.filter((v) => v.motion === 'stationary').length / judged.length : null;
@@ -88,15 +84,21 @@ export class CongestionScorer {
     const meanSpeed = meanPx === null ? null : mpp === null ? meanPx : meanPx * mpp * 3.6;
 
     let basis: CongestionBasis = 'density';
-    let index = 100 * density;
+    let index = 100 * all.density;
     if (stationaryShare !== null) {
       basis = 'motion';
-      index = 100 * density * (MOVING_WEIGHT + (1 - MOVING_WEIGHT) * stationaryShare);
+      // The density of the stopped (or crawling) vehicles alone: a queue reads as dense as it is, flowing
+      // traffic only up to MOVING_WEIGHT of its density, and a few static false boxes (an on-screen
+      // caption read as a bus) make no queue (the count belief needs many).
+      const stopped = input.objects.filter((o) => isVehicle(o.label) && o.motion === 'stationary');
+      const stoppedInRoi = vehicles.filter((v) => v.motion === 'stationary');
+      const stop = this.density(r, stoppedInRoi, stopped);
+      index = 100 * Math.max(stop.density, MOVING_WEIGHT * all.density);
       if (mpp !== null && meanSpeed !== null) {
         basis = 'speed';
         const limit = r.roi.calibration?.speedLimitKmh ?? DEFAULT_SPEED_LIMIT_KMH;
         // Slow traffic only means congestion where there is traffic: weight by presence (full at density 0.25).
-        index = Math.max(index, speedRatioIndex(meanSpeed / limit) * Math.min(1, density / 0.25));
+        index = Math.max(index, speedRatioIndex(meanSpeed / limit) * Math.min(1, all.density / 0.25));
       }
     }
 
@@ -122,6 +124,19 @@ export class CongestionScorer {
       crowdLevel: crowd === null ? null : levelOf(Math.round(crowd)),
       basis,
     };
+  }
+
+  /**
+   * Density 0–1 of a set of vehicles: the larger of the occupancy term (share of the ROI under `boxes`,
+   * which may reach in from outside it) and the spacing term of `inRoi` weighted by the count belief.
+   */
+  private density(r: PreparedRoi, inRoi: readonly ScoredObject[], boxes: readonly ScoredObject[]): { occupancy: number; spacing: number | null; density: number } {
+    const occupancy = this.occupancy(r, boxes);
+    const spacing = medianSpacing(inRoi);
+    const occDensity = interpolate(occupancy, OCCUPANCY_KNOTS.x, OCCUPANCY_KNOTS.y);
+    const spacingDensity =
+      spacing === null ? 0 : interpolate(-spacing, SPACING_KNOTS.x, SPACING_KNOTS.y) * interpolate(inRoi.length, COUNT_KNOTS.x, COUNT_KNOTS.y);
+    return { occupancy, spacing, density: Math.max(occDensity, spacingDensity) };
   }
 
   /** Share of ROI cells whose centre lies under at least one vehicle box (boxes clipped to the ROI by the mask). */

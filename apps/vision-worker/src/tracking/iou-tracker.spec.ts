@@ -63,3 +63,12 @@ describe('IouTracker', () => {
     expect(m[0].stationary).toBe(false);
   });
 });
+
+describe('IouTracker confirmed detections', () => {
+  it('a low-score detection in the confirmed set starts a track; the same detection unconfirmed does not', async () => {
+    const { IouTracker } = await import('./iou-tracker');
+    const weak = { x1: 0, y1: 0, x2: 20, y2: 20, score: 0.08, classId: 2, label: 'car' as const };
+    expect(new IouTracker({ highScore: 0.35, lowScore: 0.05 }).update([weak], 0)).toHaveLength(0);
+    expect(new IouTracker({ highScore: 0.35, lowScore: 0.05 }).update([weak], 0, new Set([weak]))).toHaveLength(1);
+  });
+});

@@ -70,11 +70,16 @@ export class IouTracker {
     this.opts = { ...DEFAULT_TRACKER_OPTIONS, ...opts };
   }
 
-  /** Feeds the detections of the frame at time `t` (seconds, increasing); returns the tracks matched in it. */
-  update(detections: readonly Detection[], t: number): Track[] {
+  /**
+   * Feeds the detections of the frame at time `t` (seconds, increasing); returns the tracks matched in it.
+   * `confirmed` detections count as high-score whatever their score (chained to strong boxes in space,
+   * see pipeline/still-hysteresis.ts), so they may start tracks.
+   */
+  update(detections: readonly Detection[], t: number, confirmed?: ReadonlySet<Detection>): Track[] {
     const o = this.opts;
-    const high = detections.filter((d) => d.score >= o.highScore);
-    const low = detections.filter((d) => d.score >= o.lowScore && d.score < o.highScore);
+    const isHigh = (d: Detection): boolean => d.score >= o.highScore || (confirmed?.has(d) ?? false);
+    const high = detections.filter(isHigh);
+    const low = detections.filter((d) => !isHigh(d) && d.score >= o.lowScore);
     const matched: Track[] = [];
 
     const left = this.associate(this.tracks, high, o.matchIou, t, matched);
