@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BenchResult } from './bench-result';
@@ -32,7 +32,9 @@ export async function run(): Promise<BenchResult[]> {
   const sipPort = await freePort();
   const httpPort = await freePort();
   // Node's default unhandled-rejection mode: a stray rejection in the gateway ends this bench, as it would a user's process.
-  const gw = spawn('taskset', ['-c', '0', process.execPath, ENTRY], {
+  // BENCH_GATEWAY_NODE_ARGS: extra node flags for the gateway, e.g. --cpu-prof --cpu-prof-dir=/tmp/prof to profile it.
+  const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const gw = spawn('taskset', ['-c', '0', process.execPath, ...nodeArgs, ENTRY], {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: {
@@ -68,10 +70,14 @@ export async function run(): Promise<BenchResult[]> {
 
     const slices = split(devices, SIPP_PROCESSES);
     const cpu0 = cpuTicks(gw.pid!);
+    const main0 = mainThreadTicks(gw.pid!);
+    const threads0 = threadTicks(gw.pid!);
     const t0 = Date.now();
     const regs = await register(target, slices, Number(process.env.BENCH_RATE ?? 300));
     const regWallS = (Date.now() - t0) / 1000;
     const regCpuS = (cpuTicks(gw.pid!) - cpu0) / TICKS;
+    const regMainS = (mainThreadTicks(gw.pid!) - main0) / TICKS;
+    const regThreads = threadDelta(threads0, threadTicks(gw.pid!));
     const regOk = sum(regs, (r) => r.stats?.successfulCalls ?? 0);
     const regFailed = sum(regs, (r) => r.stats?.failedCalls ?? 0) + (DEVICES - regOk - sum(regs, (r) => r.stats?.failedCalls ?? 0));
     const regRetrans = sum(regs, (r) => r.stats?.retransmissions ?? 0);
@@ -106,7 +112,7 @@ export async function run(): Promise<BenchResult[]> {
     const note = (failed: number, retrans: number) => `${failed} failed, ${retrans} retransmissions; ${SIPP_PROCESSES} sipp on CPU 1, gateway on CPU 0${buildNote}`;
     return [
       { group: GROUP, name: 'REGISTER requests/s (digest: 401 + 200), wall clock', value: round((2 * regOk) / regWallS), unit: 'REGISTER/s', target: 3000, note: `${regOk} of ${DEVICES} devices registered in ${regWallS.toFixed(1)} s; ${note(regFailed, regRetrans)}` },
-      { group: GROUP, name: 'REGISTER requests per gateway CPU-second', value: round((2 * regOk) / Math.max(regCpuS, 0.01)), unit: 'REGISTER/cpu-s', target: 3000, note: `gateway used ${regCpuS.toFixed(2)} CPU-s (${Math.round((100 * regCpuS) / regWallS)}% of a core)` },
+      { group: GROUP, name: 'REGISTER requests per gateway CPU-second', value: round((2 * regOk) / Math.max(regCpuS, 0.01)), unit: 'REGISTER/cpu-s', target: 3000, note: `gateway used ${regCpuS.toFixed(2)} CPU-s (${Math.round((100 * regCpuS) / regWallS)}% of a core; main thread ${regMainS.toFixed(2)} s; by thread: ${regThreads})` },
       { group: GROUP, name: 'keepalive MESSAGEs/s, wall clock', value: round(kaOk / kaWallS), unit: 'MESSAGE/s', target: 10_000, note: `${kaOk} keepalives in ${kaWallS.toFixed(1)} s; ${note(kaFailed, sum(kas, (r) => r.stats?.retransmissions ?? 0))}` },
       { group: GROUP, name: 'keepalive MESSAGEs per gateway CPU-second', value: round(kaOk / Math.max(kaCpuS, 0.01)), unit: 'MESSAGE/cpu-s', target: 10_000, note: `gateway used ${kaCpuS.toFixed(2)} CPU-s (${Math.round((100 * kaCpuS) / kaWallS)}% of a core)` },
       { group: GROUP, name: 'RSS growth per registered device', value: round(((rssAfter - rssBefore) * 1024) / Math.max(regOk, 1)), unit: 'bytes/device', better: 'lower', target: 2048, note: `VmRSS ${rssBefore} -> ${rssAfter} kB for ${regOk} devices (embedded PGlite database in the same process)` },
@@ -168,10 +174,33 @@ function rssKb(pid: number): number {
 }
 
 /** utime + stime in clock ticks (/proc/<pid>/stat fields 14 and 15). */
-function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+function cpuTicks(pid: number, tid?: number): number {
+  const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return Number(f[11]) + Number(f[12]);
+}
+
+/** CPU ticks per thread name (/proc/<pid>/task/<tid>/comm), e.g. node (main), V8 DefaultWorke (GC), libuv-worker. */
+function threadTicks(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const name = tid === String(pid) ? 'main' : readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      out.set(name, (out.get(name) ?? 0) + cpuTicks(pid, Number(tid)));
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+
+function threadDelta(a: Map<string, number>, b: Map<string, number>): string {
+  return [...b].map(([k, v]) => [k, (v - (a.get(k) ?? 0)) / TICKS] as const).filter(([, v]) => v > 0.05).sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(', ');
+}
+
+/** CPU ticks of the main thread (tid = pid: SIP, HTTP, JS) beside the whole process (PGlite worker, libuv pool, GC helpers). */
+function mainThreadTicks(pid: number): number {
+  return cpuTicks(pid, pid);
 }
 
 function split<T>(xs: T[], n: number): T[][] {

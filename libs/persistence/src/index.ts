@@ -21,7 +21,7 @@ export {
   type OpenDatabaseOptions,
 } from './open-database';
 export { PersistenceError, isPersistenceError, type PersistenceErrorCode } from './persistence-error';
-export { CHANNEL_UPSERT_CHUNK_ROWS, ChannelRepository, type ChannelRow } from './repositories/channel.repository';
+export { CHANNEL_UPSERT_CHUNK_ROWS, ChannelRepository, type CatalogWrite, type ChannelRow } from './repositories/channel.repository';
 export {
   DeviceSettingsRepository,
   type DeviceSettings,

@@ -16,7 +16,9 @@ export type PersistenceErrorCode =
   /** A caller passed a property that is not a column of the entity. */
   | 'UNKNOWN_COLUMN'
   /** A first registration lacked a column the devices table requires. */
-  | 'MISSING_COLUMN';
+  | 'MISSING_COLUMN'
+  /** A caller broke a method's precondition (e.g. the same device twice in one batch). */
+  | 'INVALID_ARGUMENT';
 
 export class PersistenceError extends Error {
   override readonly name = 'PersistenceError';

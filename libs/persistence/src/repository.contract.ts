@@ -262,6 +262,35 @@ export function describeRepositoryContract(backend: string, h: BackendHandle): v
       await expectCode(h.db().channels.upsertMany(ghost, tree), 'DEVICE_NOT_FOUND');
     });
 
+    it('replaceCatalogs() writes many devices in one transaction: complete deletes the rest, incomplete keeps it, unknown devices are skipped', async () => {
+      const { channels, devices, dataSource } = h.db();
+      const a = gbId('118', 7001);
+      const b = gbId('118', 7002);
+      const ghost = gbId('118', 7003);
+      await devices.upsertRegistration(registration(a));
+      await devices.upsertRegistration(registration(b));
+      await channels.replaceForDevice(b, tree, { complete: true });
+      const spy = vi.spyOn(dataSource, 'transaction');
+      const counts = await channels.replaceCatalogs([
+        { deviceId: a, items: [...tree.slice(0, 3), { ...tree[2], name: 'last copy' }], complete: true },
+        { deviceId: b, items: [{ ...tree[3], name: '摄像机1-改' }], complete: false },
+        { deviceId: ghost, items: tree, complete: true },
+      ]);
+      expect(spy).toHaveBeenCalledTimes(1);
+      spy.mockRestore();
+      expect(counts).toEqual(new Map([[a, 3], [b, 6]]));
+      const rows = await devices.findAll();
+      expect(rows.filter((r) => r.deviceId === a || r.deviceId === b).map((r) => [r.deviceId, r.channelCount, r.catalogSyncedAt !== null])).toEqual([[a, 3, true], [b, 6, true]]);
+      expect((await channels.findOne(a, tree[2].channelId))?.name).toBe('last copy');
+      expect((await channels.findOne(b, tree[3].channelId))?.name).toBe('摄像机1-改');
+      expect(await channels.countByDevice(ghost)).toBe(0);
+      // Complete with fewer items deletes the others of that device only; an empty complete catalog empties it.
+      expect(await channels.replaceCatalogs([{ deviceId: b, items: tree.slice(0, 2), complete: true }, { deviceId: a, items: [], complete: true }])).toEqual(new Map([[a, 0], [b, 2]]));
+      expect(await channels.countByDevice(DEV)).toBeGreaterThan(0);
+      await expectCode(channels.replaceCatalogs([{ deviceId: a, items: [], complete: true }, { deviceId: a, items: [], complete: false }]), 'INVALID_ARGUMENT');
+      expect(await channels.replaceCatalogs([])).toEqual(new Map());
+    });
+
     it(
       'replaceForDevice() of 20,000 channels stores all of them in one transaction',
       async () => {

@@ -58,17 +58,32 @@ export class DevicesService implements OnModuleInit, BeforeApplicationShutdown {
 
   /** Writes changed sessions in one batch. Serialized: one flush at a time. */
   flush(): Promise<void> {
-    this.flushing = this.flushing.then(async () => {
-      const dirty = this.registry.takeDirty();
-      if (dirty.length === 0) return;
-      try {
-        await this.db.devices.upsertMany(dirty.map(rowFromSession));
-      } catch (e) {
-        this.log.error(`device flush of ${dirty.length} rows failed: ${(e as Error).message}`);
-        for (const s of dirty) if (this.registry.get(s.deviceId) === s) this.registry.markDirty(s);
-      }
-    });
+    this.flushing = this.flushing.then(() => this.writeDirty());
     return this.flushing;
+  }
+
+  /**
+   * Flushes, then runs `work` before any later flush starts: work that writes device columns itself
+   * (the catalog writer's channel counts) cannot be overwritten by a flush that read the sessions earlier.
+   */
+  afterFlush<T>(work: () => Promise<T>): Promise<T> {
+    const done = this.flushing.then(() => this.writeDirty()).then(work);
+    this.flushing = done.then(
+      () => undefined,
+      () => undefined,
+    );
+    return done;
+  }
+
+  private async writeDirty(): Promise<void> {
+    const dirty = this.registry.takeDirty();
+    if (dirty.length === 0) return;
+    try {
+      await this.db.devices.upsertMany(dirty.map(rowFromSession));
+    } catch (e) {
+      this.log.error(`device flush of ${dirty.length} rows failed: ${(e as Error).message}`);
+      for (const s of dirty) if (this.registry.get(s.deviceId) === s) this.registry.markDirty(s);
+    }
   }
 
   get(deviceId: string): DeviceSession | undefined {

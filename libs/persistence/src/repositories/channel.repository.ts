@@ -62,6 +62,26 @@ const UPSERT_SQL =
     .concat('"updated_at" = now()')
     .join(', ');
 
+/** The same upsert for rows of many devices: device ids travel as one more array; rows of unknown devices are skipped. */
+const UPSERT_MANY_DEVICES_SQL =
+  `INSERT INTO "channels" ("device_id", ${COLUMNS.map(([c]) => `"${c}"`).join(', ')}, "updated_at") ` +
+  `SELECT v.device_id, ${COLUMNS.map(([c]) => (c === 'raw' ? 'v.raw::jsonb' : `v.${c}`)).join(', ')}, now() ` +
+  `FROM unnest($1::varchar[], ${COLUMNS.map(([, type], i) => `$${i + 2}::${type}`).join(', ')}) AS v(device_id, ${COLUMNS.map(([c]) => c).join(', ')}) ` +
+  `WHERE EXISTS (SELECT 1 FROM "devices" d WHERE d."device_id" = v.device_id) ` +
+  `ON CONFLICT ("device_id", "channel_id") DO UPDATE SET ` +
+  COLUMNS.filter(([c]) => c !== 'channel_id')
+    .map(([c]) => `"${c}" = EXCLUDED."${c}"`)
+    .concat('"updated_at" = now()')
+    .join(', ');
+
+/** One device's catalog in a batch write. */
+export interface CatalogWrite {
+  deviceId: string;
+  items: readonly ChannelRow[];
+  /** Every item of the SumNum arrived: the device's rows not in `items` are deleted. */
+  complete: boolean;
+}
+
 /** Channels table access. Thin: no business rules. */
 export class ChannelRepository {
   private readonly repo: Repository<ChannelEntity>;
@@ -105,6 +125,42 @@ export class ChannelRepository {
         return n;
       }),
     );
+  }
+
+  /**
+   * Writes the catalogs of many devices in one transaction and a constant number of statements (one
+   * upsert per CHANNEL_UPSERT_CHUNK_ROWS rows, one delete, one count), where replaceForDevice() takes
+   * five round trips per device: registration storms write hundreds of catalogs a second. Each device
+   * at most once per call. Devices without a row are skipped (absent from the result, nothing written).
+   * Also sets each written device's channel_count and catalog_synced_at (= `syncedAt`).
+   * Returns the channel count of every written device.
+   */
+  async replaceCatalogs(writes: readonly CatalogWrite[], syncedAt = new Date()): Promise<Map<string, number>> {
+    if (writes.length === 0) return new Map();
+    const ids = writes.map((w) => w.deviceId);
+    if (new Set(ids).size !== ids.length) throw new PersistenceError('INVALID_ARGUMENT', 'replaceCatalogs() got a device twice');
+    return this.dataSource.transaction(async (manager) => {
+      const rows = writes.flatMap((w) => lastPerKey(w.items, (r) => r.channelId).map((r) => ({ deviceId: w.deviceId, row: r })));
+      for (const part of chunk(rows, CHANNEL_UPSERT_CHUNK_ROWS)) {
+        await manager.query(UPSERT_MANY_DEVICES_SQL, [part.map((p) => p.deviceId), ...COLUMNS.map(([, , get]) => part.map((p) => get(p.row)))]);
+      }
+      const complete = writes.filter((w) => w.complete);
+      if (complete.length > 0) {
+        const kept = complete.flatMap((w) => w.items.map((r) => [w.deviceId, r.channelId] as const));
+        await manager.query(
+          `DELETE FROM "channels" c WHERE c."device_id" = ANY($1::varchar[]) AND NOT EXISTS ` +
+            `(SELECT 1 FROM unnest($2::varchar[], $3::varchar[]) AS k(d, ch) WHERE k.d = c."device_id" AND k.ch = c."channel_id")`,
+          [complete.map((w) => w.deviceId), kept.map((k) => k[0]), kept.map((k) => k[1])],
+        );
+      }
+      // Each device's channel count and sync time, in the same transaction (no second write of the device row).
+      const counted = (await manager.query(
+        `UPDATE "devices" d SET "channel_count" = (SELECT count(*)::int FROM "channels" c WHERE c."device_id" = d."device_id"), ` +
+          `"catalog_synced_at" = $2 WHERE d."device_id" = ANY($1::varchar[]) RETURNING d."device_id" AS id, d."channel_count" AS n`,
+        [ids, syncedAt],
+      )) as [Array<{ id: string; n: number }>, number];
+      return new Map(counted[0].map((r) => [r.id, r.n]));
+    });
   }
 
   /** Upserts items (catalog NOTIFY ADD / UPDATE), in one transaction. */

@@ -32,6 +32,25 @@ export interface LivenessRow {
   transport?: DeviceTransport | string;
 }
 
+/** PostgreSQL element type of an entity column type, for `$n::type[]` casts. */
+function sqlBaseType(type: string): string {
+  switch (type) {
+    case 'varchar':
+    case 'character varying':
+      return 'varchar';
+    case 'int':
+    case 'integer':
+      return 'int';
+    case 'boolean':
+      return 'bool';
+    case 'timestamptz':
+    case 'timestamp with time zone':
+      return 'timestamptz';
+    default:
+      throw new PersistenceError('UNKNOWN_COLUMN', `no array type for column type ${type}`);
+  }
+}
+
 /** Devices table access. Thin: no business rules, every write is one statement (per chunk). */
 export class DeviceRepository {
   private readonly repo: Repository<DeviceEntity>;
@@ -88,27 +107,21 @@ export class DeviceRepository {
     const missing = REQUIRED_ON_INSERT.filter((k) => !props.includes(k));
     if (missing.length) throw new PersistenceError('MISSING_COLUMN', `upsertMany rows lack ${missing.join(', ')}`);
     const columns = ['"device_id"', ...props.map((p) => quotedColumn(this.repo.metadata, p))];
-    const defaulted = new Set(
-      props.filter((p) => {
-        const c = this.repo.metadata.findColumnWithPropertyName(p);
-        return c !== undefined && !c.isNullable && c.default !== undefined;
-      }),
-    );
+    // One array per column (unnest): the statement text and its parameter count do not grow with the
+    // batch, so the database parses and plans a small statement (a 500-row VALUES list is 9,500 parameters).
+    const meta = props.map((p) => {
+      const c = this.repo.metadata.findColumnWithPropertyName(p)!;
+      const fallback = !c.isNullable && (typeof c.default === 'number' || typeof c.default === 'boolean' || typeof c.default === 'string') ? c.default : null;
+      return { prop: p, arrayType: `${sqlBaseType(String(c.type))}[]`, fallback };
+    });
     const updates = [...columns.slice(1).map((c) => `${c} = EXCLUDED.${c}`), '"updated_at" = now()'];
+    const sql =
+      `INSERT INTO "devices" (${columns.join(', ')}) SELECT * FROM unnest($1::varchar[], ${meta.map((m, i) => `$${i + 2}::${m.arrayType}`).join(', ')}) ` +
+      `ON CONFLICT ("device_id") DO UPDATE SET ${updates.join(', ')}`;
     for (const part of chunk(unique, UPSERT_CHUNK_ROWS)) {
-      const params: unknown[] = [];
-      const tuples = part.map((r) => {
-        const cells = [`$${params.push(r.deviceId)}`];
-        for (const p of props) {
-          const v = (r as Record<string, unknown>)[p] ?? null;
-          cells.push(v === null && defaulted.has(p) ? 'DEFAULT' : `$${params.push(v)}`);
-        }
-        return `(${cells.join(', ')})`;
-      });
-      await this.dataSource.query(
-        `INSERT INTO "devices" (${columns.join(', ')}) VALUES ${tuples.join(', ')} ON CONFLICT ("device_id") DO UPDATE SET ${updates.join(', ')}`,
-        params,
-      );
+      const params: unknown[] = [part.map((r) => r.deviceId)];
+      for (const m of meta) params.push(part.map((r) => (r as Record<string, unknown>)[m.prop] ?? m.fallback));
+      await this.dataSource.query(sql, params);
     }
   }
 
