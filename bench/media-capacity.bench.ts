@@ -119,7 +119,7 @@ async function measureGateway(clip: PsRtpClip, maxN: number, deadline: number): 
   const steps: Step[] = [];
   const skipped: string[] = [];
   try {
-    gw = await startBuiltGateway({ rtpPorts: maxN + 20 });
+    gw = await startBuiltGateway({ rtpPorts: 2 * maxN + 20 }); // the pool hands out even ports (RTP), each stream takes two
     cameras = await startReplayCameras(replayer, { sipHost: '127.0.0.1', sipPort: gw.sipPort, channels: maxN });
     await waitOnline(gw, [...new Set(cameras.cameras.map((c) => c.deviceId))]);
     log(`gateway up, ${cameras.cameras.length} channels online`);

@@ -49,7 +49,9 @@ export async function startBuiltGateway(o: BuiltGatewayOptions): Promise<BuiltGa
   const httpPort = await freePort();
   // Below the kernel's ephemeral range (32768+), where other processes' sockets would collide with the pool.
   const rtpMin = 10_000 + Math.floor(Math.random() * (22_000 - o.rtpPorts));
-  const child = spawn(process.execPath, [GATEWAY_ENTRY], {
+  // BENCH_GATEWAY_NODE_ARGS: extra node flags, e.g. --cpu-prof --cpu-prof-dir=/tmp/prof.
+  const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, GATEWAY_ENTRY], {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: {

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { mkdirSync, rmSync } from 'node:fs';
-import { appendFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { open, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HlsSegmenter, TsMuxer, hlsSegmentUri, type HlsSegment, type PsAccessUnit } from '@gb/gb28181';
 import type { Remuxer } from './ffmpeg-remuxer';
@@ -31,8 +31,8 @@ export class InternalHlsRemuxer extends EventEmitter implements Remuxer {
   private readonly segmenter: HlsSegmenter;
   private chunks: Buffer[] = [];
   private chunkBytes = 0;
-  /** The temp file of the current segment has been created (first flush truncates, later ones append). */
-  private fileStarted = false;
+  /** The open temp file of the current segment (opened by its first write, closed when the segment is finished). */
+  private file: { sequence: number; handle: FileHandle } | null = null;
   private queue: Promise<void> = Promise.resolve();
   private queuedBytes = 0;
   private waitingForKeyframe = false;
@@ -85,6 +85,8 @@ export class InternalHlsRemuxer extends EventEmitter implements Remuxer {
       this.closed = true;
       this.chunks = [];
       await this.queue;
+      await this.file?.handle.close().catch(() => undefined);
+      this.file = null;
     }
     rmSync(this.opts.hlsDir, { recursive: true, force: true });
   }
@@ -107,7 +109,9 @@ export class InternalHlsRemuxer extends EventEmitter implements Remuxer {
     const playlist = this.segmenter.playlist()!;
     this.enqueue(this.takeChunks(), async (data) => {
       await this.writeTemp(seg.sequence, data);
-      this.fileStarted = false;
+      const f = this.file!;
+      this.file = null;
+      await f.handle.close();
       await rename(this.path(`${seg.uri}.tmp`), this.path(seg.uri));
       await writeFile(this.path('index.m3u8.tmp'), playlist);
       await rename(this.path('index.m3u8.tmp'), this.path('index.m3u8'));
@@ -115,29 +119,32 @@ export class InternalHlsRemuxer extends EventEmitter implements Remuxer {
     });
   }
 
-  private async writeTemp(sequence: number, data: Buffer): Promise<void> {
-    const p = this.path(`${hlsSegmentUri(sequence)}.tmp`);
-    if (this.fileStarted) await appendFile(p, data);
-    else await writeFile(p, data);
-    this.fileStarted = true;
+  /** Writes the gathered chunks with one writev on the segment's open temp file (no concatenated copy). */
+  private async writeTemp(sequence: number, data: Buffer[]): Promise<void> {
+    if (this.file && this.file.sequence !== sequence) {
+      await this.file.handle.close().catch(() => undefined);
+      this.file = null;
+    }
+    this.file ??= { sequence, handle: await open(this.path(`${hlsSegmentUri(sequence)}.tmp`), 'w') };
+    if (data.length > 0) await this.file.handle.writev(data);
   }
 
-  private takeChunks(): Buffer {
-    const data = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.chunkBytes);
+  private takeChunks(): { data: Buffer[]; bytes: number } {
+    const taken = { data: this.chunks, bytes: this.chunkBytes };
     this.chunks = [];
     this.chunkBytes = 0;
-    return data;
+    return taken;
   }
 
-  private enqueue(data: Buffer, op: (data: Buffer) => Promise<void>): void {
-    this.queuedBytes += data.length;
+  private enqueue({ data, bytes }: { data: Buffer[]; bytes: number }, op: (data: Buffer[]) => Promise<void>): void {
+    this.queuedBytes += bytes;
     this.queue = this.queue.then(async () => {
       try {
         if (!this.closed && !this.failed) await op(data);
       } catch (e) {
         if (!this.closed) this.fail(e as Error);
       } finally {
-        this.queuedBytes -= data.length;
+        this.queuedBytes -= bytes;
       }
     });
   }

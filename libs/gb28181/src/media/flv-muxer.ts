@@ -14,7 +14,7 @@ export const FLV_TAG_VIDEO = 9;
 export class FlvMuxer {
   private sps: Buffer | null = null;
   private pps: Buffer | null = null;
-  private configSent: string | null = null;
+  private configSent: { sps: Buffer; pps: Buffer } | null = null;
   private baseDts: number | null = null;
 
   /** 'FLV', version 1, video only, header size 9, then PreviousTagSize0. */
@@ -41,23 +41,26 @@ export class FlvMuxer {
     this.baseDts ??= dts90k;
     const dtsMs = Math.max(0, Math.round((dts90k - this.baseDts) / 90));
     const ctsMs = Math.round((pts90k - dts90k) / 90);
-    const key = this.sps.toString('hex') + ':' + this.pps.toString('hex');
-    if (this.configSent !== key) {
+    if (!this.configSent || !this.configSent.sps.equals(this.sps) || !this.configSent.pps.equals(this.pps)) {
       out.push(tag(FLV_TAG_VIDEO, dtsMs, Buffer.concat([Buffer.from([0x17, 0x00, 0, 0, 0]), avcDecoderConfig(this.sps, this.pps)])));
-      this.configSent = key;
+      this.configSent = { sps: this.sps, pps: this.pps };
     }
     if (frameNals.length === 0) return out;
-    const body = Buffer.alloc(5 + frameNals.reduce((a, n) => a + 4 + n.length, 0));
-    body[0] = (keyframe ? 0x10 : 0x20) | 7;
-    body[1] = 1;
-    body.writeIntBE(Math.max(-0x800000, Math.min(0x7fffff, ctsMs)), 2, 3);
-    let o = 5;
+    // One allocation per frame: tag header, video tag header, length-prefixed NAL units, PreviousTagSize.
+    const dataSize = 5 + frameNals.reduce((a, n) => a + 4 + n.length, 0);
+    const t = Buffer.allocUnsafe(11 + dataSize + 4);
+    writeTagHeader(t, FLV_TAG_VIDEO, dataSize, dtsMs);
+    t[11] = (keyframe ? 0x10 : 0x20) | 7;
+    t[12] = 1;
+    t.writeIntBE(Math.max(-0x800000, Math.min(0x7fffff, ctsMs)), 13, 3);
+    let o = 16;
     for (const n of frameNals) {
-      body.writeUInt32BE(n.length, o);
-      n.copy(body, o + 4);
+      t.writeUInt32BE(n.length, o);
+      n.copy(t, o + 4);
       o += 4 + n.length;
     }
-    out.push(tag(FLV_TAG_VIDEO, dtsMs, body));
+    t.writeUInt32BE(11 + dataSize, o);
+    out.push(t);
     return out;
   }
 }
@@ -82,12 +85,20 @@ function u16(n: number): Buffer {
 }
 
 function tag(type: number, timestampMs: number, data: Buffer): Buffer {
-  const t = Buffer.alloc(11 + data.length + 4);
-  t[0] = type;
-  t.writeUIntBE(data.length, 1, 3);
-  t.writeUIntBE(timestampMs & 0xffffff, 4, 3);
-  t[7] = (timestampMs >>> 24) & 0xff;
+  const t = Buffer.allocUnsafe(11 + data.length + 4);
+  writeTagHeader(t, type, data.length, timestampMs);
   data.copy(t, 11);
   t.writeUInt32BE(11 + data.length, 11 + data.length);
   return t;
+}
+
+/** type(1) dataSize(3) timestamp(3) timestampExtended(1) streamId(3) = 0. */
+function writeTagHeader(t: Buffer, type: number, dataSize: number, timestampMs: number): void {
+  t[0] = type;
+  t.writeUIntBE(dataSize, 1, 3);
+  t.writeUIntBE(timestampMs & 0xffffff, 4, 3);
+  t[7] = (timestampMs >>> 24) & 0xff;
+  t[8] = 0;
+  t[9] = 0;
+  t[10] = 0;
 }

@@ -72,7 +72,6 @@ export class TsMuxer {
       if (!hasSps && this.sps && this.pps) parts.push(START_CODE, this.sps, START_CODE, this.pps);
     }
     parts.push(au);
-    const es = parts.length === 1 ? au : Buffer.concat(parts);
     const withDts = d !== p;
     const header = Buffer.alloc(withDts ? 19 : 14);
     header.writeUIntBE(0x000001, 0, 3);
@@ -85,7 +84,7 @@ export class TsMuxer {
     writePesTimestamp(header, 9, withDts ? 3 : 2, p);
     if (withDts) writePesTimestamp(header, 14, 1, d);
     const pcr = (d - TS_PCR_DELAY_90K + TS_TIMESTAMP_WRAP) % TS_TIMESTAMP_WRAP;
-    return this.packetize(TS_PID_VIDEO, header, es, pcr, keyframe);
+    return this.packetize(TS_PID_VIDEO, header, parts, pcr, keyframe);
   }
 
   /** ADTS frame(s) as one PES on the audio PID. Throws TS_NO_AUDIO_STREAM when the muxer was made without audio. */
@@ -101,7 +100,7 @@ export class TsMuxer {
     header[7] = 0x80;
     header[8] = 5;
     writePesTimestamp(header, 9, 2, p);
-    return this.packetize(TS_PID_AUDIO, header, adts, null, false);
+    return this.packetize(TS_PID_AUDIO, header, [adts], null, false);
   }
 
   private nextCc(pid: number): number {
@@ -125,13 +124,18 @@ export class TsMuxer {
    * Splits header+payload over as many packets as needed. The last packet (and a first one carrying a PCR) gets an
    * adaptation field; stuffing bytes in it fill the packet to 188 (§2.4.3.5), never padding after the payload.
    */
-  private packetize(pid: number, header: Buffer, payload: Buffer, pcr: number | null, randomAccess: boolean): Buffer {
-    const total = header.length + payload.length;
-    // Packets needed: the first one loses 8 bytes to the adaptation field when it carries a PCR.
+  private packetize(pid: number, header: Buffer, payload: readonly Buffer[], pcr: number | null, randomAccess: boolean): Buffer {
+    // The PES header and the payload parts are read in place as one sequence (no concatenated copy of the access unit).
+    const pieces = [header, ...payload];
+    let total = 0;
+    for (const p of pieces) total += p.length;
     const firstAf = pcr !== null ? 8 : randomAccess ? 2 : 0;
     const n = total <= 184 - firstAf ? 1 : 1 + Math.ceil((total - (184 - firstAf)) / 184);
-    const out = Buffer.alloc(n * TS_PACKET_SIZE);
+    // Every byte of every packet is written below (header, adaptation field with stuffing, payload): no zero fill needed.
+    const out = Buffer.allocUnsafe(n * TS_PACKET_SIZE);
     let taken = 0; // bytes of header+payload written so far
+    let piece = 0;
+    let pieceOff = 0;
     for (let i = 0; i < n; i++) {
       const o = i * TS_PACKET_SIZE;
       const first = i === 0;
@@ -160,20 +164,17 @@ export class TsMuxer {
         }
         w += afTotal;
       }
-      const room = o + TS_PACKET_SIZE - w;
-      for (let k = 0; k < room; ) {
-        // copy from header first, then payload
-        if (taken < header.length) {
-          const c = Math.min(room - k, header.length - taken);
-          header.copy(out, w + k, taken, taken + c);
-          k += c;
-          taken += c;
-        } else {
-          const s = taken - header.length;
-          const c = Math.min(room - k, payload.length - s);
-          payload.copy(out, w + k, s, s + c);
-          k += c;
-          taken += c;
+      const end = o + TS_PACKET_SIZE;
+      while (w < end) {
+        const src = pieces[piece]!;
+        const c = Math.min(end - w, src.length - pieceOff);
+        src.copy(out, w, pieceOff, pieceOff + c);
+        w += c;
+        taken += c;
+        pieceOff += c;
+        if (pieceOff === src.length) {
+          piece++;
+          pieceOff = 0;
         }
       }
     }
