@@ -115,7 +115,10 @@ export async function run(): Promise<BenchResult[]> {
       { group: GROUP, name: 'REGISTER requests per gateway CPU-second', value: round((2 * regOk) / Math.max(regCpuS, 0.01)), unit: 'REGISTER/cpu-s', target: 3000, note: `gateway used ${regCpuS.toFixed(2)} CPU-s (${Math.round((100 * regCpuS) / regWallS)}% of a core; main thread ${regMainS.toFixed(2)} s; by thread: ${regThreads})` },
       { group: GROUP, name: 'keepalive MESSAGEs/s, wall clock', value: round(kaOk / kaWallS), unit: 'MESSAGE/s', target: 10_000, note: `${kaOk} keepalives in ${kaWallS.toFixed(1)} s; ${note(kaFailed, sum(kas, (r) => r.stats?.retransmissions ?? 0))}` },
       { group: GROUP, name: 'keepalive MESSAGEs per gateway CPU-second', value: round(kaOk / Math.max(kaCpuS, 0.01)), unit: 'MESSAGE/cpu-s', target: 10_000, note: `gateway used ${kaCpuS.toFixed(2)} CPU-s (${Math.round((100 * kaCpuS) / kaWallS)}% of a core)` },
-      { group: GROUP, name: 'RSS growth per registered device', value: round(((rssAfter - rssBefore) * 1024) / Math.max(regOk, 1)), unit: 'bytes/device', better: 'lower', target: 2048, note: `VmRSS ${rssBefore} -> ${rssAfter} kB for ${regOk} devices (embedded PGlite database in the same process)` },
+      // Transient, not steady state: the registrations' SIP transactions live 32 s (Timer J) and the embedded database's
+      // WebAssembly heap grows and shrinks by hundreds of MB (this figure has come out negative). The steady-state figure
+      // with the 2 KB target is device-memory.bench.ts.
+      { group: GROUP, name: 'RSS growth 3 s after registering (transient)', value: round(((rssAfter - rssBefore) * 1024) / Math.max(regOk, 1)), unit: 'bytes/device', better: 'lower', note: `VmRSS ${rssBefore} -> ${rssAfter} kB for ${regOk} devices: live SIP transactions and the embedded PGlite heap included; steady state: device-memory bench` },
     ];
   } finally {
     await stopAllSipp();
