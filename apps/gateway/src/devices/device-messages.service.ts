@@ -63,11 +63,16 @@ export class DeviceMessagesService implements OnModuleInit {
       s.flow.remoteHost !== flow.remoteHost || s.flow.remotePort !== flow.remotePort || s.flow.transport !== flow.transport || s.flow.connectionId !== flow.connectionId;
     if (moved) s.flow = { ...flow };
     s.lastKeepaliveAt = now;
-    this.devices.touch(s);
     if (!s.online) {
       // After a gateway restart or a missed-keepalive offline: back online without re-registering.
       s.online = true;
+      this.devices.touch(s);
       this.devices.announceOnline(s);
+    } else if (moved) {
+      // The local address/port of the flow is only in the whole row.
+      this.devices.touch(s);
+    } else {
+      this.devices.touchLiveness(s);
     }
 
     switch (m.kind) {

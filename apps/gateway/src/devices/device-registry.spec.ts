@@ -47,4 +47,18 @@ describe('DeviceRegistry.sweep()', () => {
     expect(r.takeDirty().map((s) => s.deviceId).sort()).toEqual(['a', 'b']);
     expect(r.takeDirty()).toEqual([]);
   });
+
+  it('takeLive() returns sessions marked live only, once; a dirty mark takes them over (the row write carries liveness)', () => {
+    const r = reg();
+    const [a, b, c] = ['a', 'b', 'c'].map((id) => session(id));
+    [a, b, c].forEach((s) => r.set(s));
+    r.markLive(a);
+    r.markLive(b);
+    r.markDirty(b);
+    r.markLive(c);
+    r.delete('c');
+    expect(r.takeDirty().map((s) => s.deviceId)).toEqual(['b']);
+    expect(r.takeLive().map((s) => s.deviceId)).toEqual(['a']);
+    expect(r.takeLive()).toEqual([]);
+  });
 });

@@ -9,8 +9,10 @@ export type OfflineReason = 'keepalive-timeout' | 'expired';
  */
 export class DeviceRegistry {
   private readonly sessions = new Map<string, DeviceSession>();
-  /** Devices whose registration/liveness fields need a database write. */
+  /** Devices whose row needs a database write (registration, DeviceInfo, offline…). */
   private readonly dirty = new Set<string>();
+  /** Devices whose liveness alone changed (keepalive time, online, source address): a cheaper write. */
+  private readonly live = new Set<string>();
 
   constructor(private readonly liveness: { keepaliveIntervalMs: number; maxMissed: number }) {}
 
@@ -30,8 +32,14 @@ export class DeviceRegistry {
     this.dirty.add(s.deviceId);
   }
 
+  /** Only liveness changed (a keepalive): written by takeLive()'s batch unless the row is dirty anyway. */
+  markLive(s: DeviceSession): void {
+    this.live.add(s.deviceId);
+  }
+
   delete(id: string): boolean {
     this.dirty.delete(id);
+    this.live.delete(id);
     return this.sessions.delete(id);
   }
 
@@ -64,14 +72,26 @@ export class DeviceRegistry {
     return out;
   }
 
-  /** Sessions with unsaved changes; clears the set. */
+  /** Sessions with unsaved row changes; clears the set (and their liveness marks: the row write carries them). */
   takeDirty(): DeviceSession[] {
     const out: DeviceSession[] = [];
     for (const id of this.dirty) {
       const s = this.sessions.get(id);
       if (s) out.push(s);
+      this.live.delete(id);
     }
     this.dirty.clear();
+    return out;
+  }
+
+  /** Sessions whose liveness alone changed since the last take; clears the set. Call after takeDirty(). */
+  takeLive(): DeviceSession[] {
+    const out: DeviceSession[] = [];
+    for (const id of this.live) {
+      const s = this.sessions.get(id);
+      if (s) out.push(s);
+    }
+    this.live.clear();
     return out;
   }
 }

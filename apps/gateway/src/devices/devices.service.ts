@@ -77,12 +77,23 @@ export class DevicesService implements OnModuleInit, BeforeApplicationShutdown {
 
   private async writeDirty(): Promise<void> {
     const dirty = this.registry.takeDirty();
-    if (dirty.length === 0) return;
+    const live = this.registry.takeLive();
     try {
-      await this.db.devices.upsertMany(dirty.map(rowFromSession));
+      if (dirty.length > 0) await this.db.devices.upsertMany(dirty.map(rowFromSession));
     } catch (e) {
       this.log.error(`device flush of ${dirty.length} rows failed: ${(e as Error).message}`);
       for (const s of dirty) if (this.registry.get(s.deviceId) === s) this.registry.markDirty(s);
+    }
+    try {
+      // Keepalives: one UPDATE … FROM unnest of the liveness columns, not a whole-row upsert per device.
+      if (live.length > 0) {
+        await this.db.devices.flushLiveness(
+          live.map((s) => ({ deviceId: s.deviceId, lastKeepaliveAt: new Date(s.lastKeepaliveAt ?? Date.now()), online: s.online, remoteHost: s.flow.remoteHost, remotePort: s.flow.remotePort, transport: s.flow.transport })),
+        );
+      }
+    } catch (e) {
+      this.log.error(`liveness flush of ${live.length} devices failed: ${(e as Error).message}`);
+      for (const s of live) if (this.registry.get(s.deviceId) === s) this.registry.markLive(s);
     }
   }
 
@@ -108,6 +119,11 @@ export class DevicesService implements OnModuleInit, BeforeApplicationShutdown {
 
   touch(s: DeviceSession): void {
     this.registry.markDirty(s);
+  }
+
+  /** A keepalive (or any MESSAGE) proved the device alive: only its liveness columns need writing. */
+  touchLiveness(s: DeviceSession): void {
+    this.registry.markLive(s);
   }
 
   async setInfo(deviceId: string, info: { manufacturer?: string | null; model?: string | null; firmware?: string | null; name?: string | null }): Promise<void> {
