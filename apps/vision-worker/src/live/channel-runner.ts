@@ -16,6 +16,8 @@ export interface ChannelRunnerDeps {
   /** Pause before reopening a source that ended or failed, or retrying a model that failed. */
   retryMs: number;
   now(): number;
+  /** Detector passes per frame: 1 = whole frame; 2 or 3 = also tiles (distant cameras). */
+  tiles?: 1 | 2 | 3;
 }
 
 /** Frames that failed detection in a row before the channel reports an error (it keeps trying). */
@@ -51,7 +53,7 @@ export class ChannelRunner {
     private readonly deps: ChannelRunnerDeps,
   ) {
     this.watch = watch;
-    this.pipeline = new FramePipeline(lazyDetector(deps), { rois: watch.rois });
+    this.pipeline = new FramePipeline(lazyDetector(deps), { rois: watch.rois, videoTiles: deps.tiles ?? 1 });
     this.startedAt = deps.now();
   }
 
@@ -72,7 +74,7 @@ export class ChannelRunner {
   update(watch: VisionWatchMessage): void {
     const reopen = watch.sourceUrl !== this.watch.sourceUrl || watch.fps !== this.watch.fps;
     this.watch = watch;
-    this.pipeline = new FramePipeline(lazyDetector(this.deps), { rois: watch.rois });
+    this.pipeline = new FramePipeline(lazyDetector(this.deps), { rois: watch.rois, videoTiles: this.deps.tiles ?? 1 });
     if (reopen) {
       this.source?.close();
       this.wake?.();

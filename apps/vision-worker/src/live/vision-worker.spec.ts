@@ -135,6 +135,26 @@ describe('VisionWorker with a scripted frame source', () => {
   });
 });
 
+describe('VISION_TILES', () => {
+  it('loadWorkerConfig() reads 1, 2 or 3 and falls back to 1 for anything else', async () => {
+    const { loadWorkerConfig } = await import('./worker-config');
+    expect(['2', '3', '1', '4', 'x', undefined].map((v) => loadWorkerConfig({ VISION_TILES: v }).tiles)).toEqual([2, 3, 1, 1, 1, 1]);
+  });
+
+  it('a worker made with tiles 2 asks the detector for 2×2 tiles on every live frame', async () => {
+    const calls: unknown[] = [];
+    const detector: ClosableDetector = { async detect(_f, o) { calls.push(o?.tiles); return []; }, async close() {} };
+    const transport = new MemoryTransport();
+    const worker = new VisionWorker({ workerId: 'w1', transport, detectors: new DetectorHolder(async () => detector, 50), openSource: () => scriptedSource([frame(), frame()], true), heartbeatMs: 1000, retryMs: 30, tiles: 2 });
+    await worker.start();
+    transport.deliver(watch('t2'));
+    await until('two scores', () => transport.scores('t2').length >= 2);
+    expect(calls.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(calls)).toEqual(new Set([2]));
+    await worker.close();
+  });
+});
+
 describe('PpmStreamParser', () => {
   it('cuts concatenated P6 images split at arbitrary chunk boundaries into frames of their own sizes', () => {
     const img = (w: number, h: number, v: number) => Buffer.concat([Buffer.from(`P6\n${w} ${h}\n255\n`), Buffer.alloc(w * h * 3, v)]);

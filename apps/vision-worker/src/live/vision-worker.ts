@@ -15,6 +15,8 @@ export interface VisionWorkerOptions {
   retryMs?: number;
   /** Most channels this worker scores at once; further watches get a status error. Default 16. */
   maxChannels?: number;
+  /** Detector passes per frame (VISION_TILES): 1 = whole frame, 2 or 3 = also an n×n grid of tiles. */
+  tiles?: 1 | 2 | 3;
   now?: () => number;
   log?: (line: string) => void;
 }
@@ -76,6 +78,7 @@ export class VisionWorker {
       emit: (out) => this.send(out),
       retryMs: this.opts.retryMs ?? DEFAULT_RETRY_MS,
       now: this.opts.now ?? Date.now,
+      tiles: this.opts.tiles ?? 1,
     });
     this.runners.set(m.channelId, runner);
     this.opts.log?.(`watch ${m.channelId} (${m.rois.length} ROIs, ${m.fps} fps)`);

@@ -18,6 +18,8 @@ export interface WorkerConfig {
   heartbeatMs: number;
   retryMs: number;
   maxChannels: number;
+  /** VISION_TILES: detector passes per frame (1, 2 or 3; anything else = 1). */
+  tiles: 1 | 2 | 3;
 }
 
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
@@ -33,6 +35,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     heartbeatMs: int('VISION_HEARTBEAT_MS', DEFAULT_HEARTBEAT_MS),
     retryMs: int('VISION_RETRY_MS', DEFAULT_RETRY_MS),
     maxChannels: int('VISION_MAX_CHANNELS', DEFAULT_MAX_CHANNELS),
+    tiles: env.VISION_TILES === '2' ? 2 : env.VISION_TILES === '3' ? 3 : 1,
   };
 }
 
@@ -42,5 +45,5 @@ export function createVisionWorker(cfg: WorkerConfig, opts: { onParentGone?: () 
     ? new NatsWorkerTransport(cfg.natsUrl, cfg.workerId, cfg.natsPrefix)
     : new IpcWorkerTransport(process, opts.onParentGone);
   const detectors = new DetectorHolder(() => OnnxDetector.load(resolveModelPath(cfg.modelPath ?? undefined)), cfg.retryMs);
-  return new VisionWorker({ workerId: cfg.workerId, transport, detectors, heartbeatMs: cfg.heartbeatMs, retryMs: cfg.retryMs, maxChannels: cfg.maxChannels, log: opts.log });
+  return new VisionWorker({ workerId: cfg.workerId, transport, detectors, heartbeatMs: cfg.heartbeatMs, retryMs: cfg.retryMs, maxChannels: cfg.maxChannels, tiles: cfg.tiles, log: opts.log });
 }
