@@ -143,4 +143,26 @@ describe('the dashboard in real Chromium', () => {
     await page.screenshot({ path: `${SCREENSHOT_DIR}/dashboard-player.png` });
     expect(pageErrors).toEqual([]);
   }, 40_000);
+
+  it('the live panel’s PTZ pad: holding ◀ sends a left move to the camera, letting go sends stop', async () => {
+    const seen: { cmdType: string; ptzCmd?: string; targetId?: string }[] = [];
+    const onQuery = (q: { cmdType: string; ptzCmd?: string; targetId?: string }) => {
+      if (q.cmdType === 'DeviceControl') seen.push(q);
+    };
+    rig.device.on('query', onQuery);
+    try {
+      const left = page.locator('.panel [data-field=ptz] button[data-ptz=left]');
+      await left.hover();
+      await page.mouse.down();
+      await waitFor('the move at the camera', async () => seen.length >= 1, 5000);
+      await page.mouse.up();
+      await waitFor('the stop at the camera', async () => seen.length >= 2, 5000);
+      const { decodePtzCmd } = await import('@gb/gb28181');
+      expect(seen.map((q) => decodePtzCmd(q.ptzCmd!).command)).toEqual([0x02, 0x00]);
+      expect(seen.every((q) => q.targetId === rig.channelId)).toBe(true);
+      expect(pageErrors).toEqual([]);
+    } finally {
+      rig.device.off('query', onQuery);
+    }
+  }, 20_000);
 });

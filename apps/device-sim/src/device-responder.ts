@@ -23,6 +23,10 @@ export interface QueryEvent {
   packetsSent: number;
   /** Every answer MESSAGE got a 2xx. */
   ok: boolean;
+  /** The DeviceID the message addressed (a channel for controls and channel queries). */
+  targetId?: string;
+  /** DeviceControl: the PTZCmd hex, when present. */
+  ptzCmd?: string;
 }
 
 /** What the responder needs from its device. */
@@ -155,7 +159,11 @@ export class DeviceResponder {
         break;
       }
     }
-    this.port.onQuery({ deviceId: this.o.deviceId, kind: msg.kind, cmdType: msg.cmdType, sn: msg.sn, packetsSent: sent, ok });
+    const ptz = msg.fields['PTZCmd'];
+    this.port.onQuery({
+      deviceId: this.o.deviceId, kind: msg.kind, cmdType: msg.cmdType, sn: msg.sn, packetsSent: sent, ok, targetId: msg.deviceId,
+      ...(typeof ptz === 'string' ? { ptzCmd: ptz } : {}),
+    });
   }
 
   /** The answer MESSAGE bodies for a query; none for notifies and controls (the 200 is the answer). */

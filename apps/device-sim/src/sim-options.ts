@@ -96,7 +96,8 @@ export function buildChannels(deviceId: string, deviceIndex: number, count: numb
       status: 'ON',
       longitude: Number((120.15 + deviceIndex * 0.001 + i * 0.0001).toFixed(6)),
       latitude: Number((30.28 + deviceIndex * 0.001 + i * 0.0001).toFixed(6)),
-      ptzType: 3,
+      // Channel 1 is a dome (PTZType 1: the platform offers PTZ), the others fixed cameras (3), as on a typical NVR.
+      ptzType: i === 1 ? 1 : 3,
     });
   }
   return out;

@@ -28,6 +28,38 @@ export function mountChannels(root: HTMLElement, ctx: AppContext, [deviceId]: st
 
   const label = (c: ChannelDto) => c.name || c.channelId;
 
+  /** Pan/tilt/zoom buttons: move while pressed, stop on release; presets by number. Fixed cameras (PTZType 3) get none. */
+  const ptzPad = (c: ChannelDto) => {
+    const send = (body: Record<string, unknown>) =>
+      api('POST', `/api/devices/${id}/channels/${c.channelId}/ptz`, body).catch((e: unknown) => toast(`PTZ: ${messageOf(e)}`, 'error'));
+    const hold = (text: string, title: string, move: Record<string, number>) => {
+      const b = h('button', { class: 'ptz', title, 'data-ptz': title }, text);
+      let moving = false;
+      const stop = () => {
+        if (!moving) return;
+        moving = false;
+        void send({ action: 'stop' });
+      };
+      b.addEventListener('pointerdown', () => {
+        moving = true;
+        void send({ action: 'move', ...move });
+      });
+      b.addEventListener('pointerup', stop);
+      b.addEventListener('pointerleave', stop);
+      return b;
+    };
+    const preset = h('input', { type: 'number', min: '1', max: '255', value: '1', title: 'Preset number', class: 'ptz-preset' }) as HTMLInputElement;
+    return h('div', { class: 'toolbar ptz-pad', 'data-field': 'ptz' },
+      h('span', { class: 'muted' }, 'PTZ'),
+      hold('◀', 'left', { pan: -1 }), hold('▲', 'up', { tilt: 1 }), hold('▼', 'down', { tilt: -1 }), hold('▶', 'right', { pan: 1 }),
+      hold('+', 'zoom in', { zoom: 1 }), hold('−', 'zoom out', { zoom: -1 }),
+      h('span', { class: 'grow' }),
+      preset,
+      h('button', { onclick: () => void send({ action: 'preset', op: 'call', index: Number(preset.value) }) }, 'Go to preset'),
+      h('button', { onclick: () => void send({ action: 'preset', op: 'set', index: Number(preset.value) }) }, 'Save preset'),
+    );
+  };
+
   const play = (c: ChannelDto, mode: PlayMode = preferredMode, transport?: StreamTransport) => {
     preferredMode = mode;
     const modeSel = h('select', { 'data-field': 'player-mode', title: 'Player' }, h('option', { value: 'hls', selected: mode === 'hls' }, 'HLS (hls.js)'), h('option', { value: 'flv', selected: mode === 'flv' }, 'HTTP-FLV (mpegts.js)'));
@@ -43,6 +75,7 @@ export function mountChannels(root: HTMLElement, ctx: AppContext, [deviceId]: st
       h('div', { class: 'card' },
         h('div', { class: 'toolbar' }, h('h2', {}, `Live · ${label(c)}`), h('span', { class: 'grow' }), modeSel, trSel, links, h('button', { onclick: () => setPanel(h('div')) }, 'Close')),
         body,
+        c.ptzType === 3 ? h('div') : ptzPad(c),
       ),
       () => {
         cancelled = true;

@@ -1,5 +1,5 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
-import { encodeQuery, type ManscdpMessage } from '@gb/gb28181';
+import { encodeControl, encodeQuery, type ManscdpMessage } from '@gb/gb28181';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config.schema';
 import { GatewayError } from '../common/gateway-error';
 import { SipService } from '../sip/sip.service';
@@ -46,6 +46,24 @@ export class DeviceQueriesService implements BeforeApplicationShutdown {
       throw new GatewayError('DEVICE_TIMEOUT', `device ${deviceId} did not answer the ${cmdType} query`, { deviceId }, { cause: e });
     }
     if (res.status >= 300) throw new GatewayError('DEVICE_TIMEOUT', `device ${deviceId} refused the ${cmdType} query: ${res.status} ${res.reason}`, { deviceId, status: res.status });
+  }
+
+  /**
+   * Sends a `<Control>` MESSAGE (GB/T 28181 §9.3: DeviceControl with PTZCmd, …) addressed to `targetId` (a channel of
+   * the device, or the device itself); resolves with the device's final status once it accepted it (2xx).
+   */
+  async sendControl(deviceId: string, targetId: string, cmdType: string, extra: Record<string, string | number>): Promise<{ sn: number }> {
+    const s = this.devices.requireOnline(deviceId);
+    const sn = this.nextSn();
+    const body = encodeControl(cmdType, sn, targetId, extra);
+    let res;
+    try {
+      res = await this.sip.send({ method: 'MESSAGE', targetId: deviceId, flow: s.flow, body, contentType: MANSCDP });
+    } catch (e) {
+      throw new GatewayError('DEVICE_TIMEOUT', `device ${deviceId} did not answer the ${cmdType}`, { deviceId }, { cause: e });
+    }
+    if (res.status >= 300) throw new GatewayError('DEVICE_TIMEOUT', `device ${deviceId} refused the ${cmdType}: ${res.status} ${res.reason}`, { deviceId, status: res.status });
+    return { sn };
   }
 
   async syncCatalog(deviceId: string): Promise<{ sn: number }> {

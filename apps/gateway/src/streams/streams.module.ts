@@ -3,10 +3,11 @@ import { StreamsService } from './streams.service';
 import { MediaTokens } from './media-tokens';
 import { StreamsController } from './streams.controller';
 import { MediaHttpController } from './media-http.controller';
+import { PtzController } from './ptz.controller';
 
 @Module({
   providers: [StreamsService, MediaTokens],
-  controllers: [StreamsController, MediaHttpController],
+  controllers: [StreamsController, MediaHttpController, PtzController],
   exports: [StreamsService],
 })
 export class StreamsModule {}

@@ -4,3 +4,4 @@ export * from './manscdp.types';
 export * from './manscdp.codec';
 export * from './catalog-aggregator';
 export { decodeXmlEntities } from './manscdp-xml.parser';
+export * from './ptz';
