@@ -41,6 +41,10 @@ events.onState((up) => {
   live.title = up ? 'Live updates connected' : 'Live updates disconnected (reconnecting)';
 });
 document.getElementById('logout')!.addEventListener('click', () => logout());
+// Device alarms (motion, video loss, faults) are announced wherever the operator is.
+events.on((e) => {
+  if (e.type === 'device.alarm') toast(`Device alarm on ${e.data.channelId}: ${e.data.description ?? `method ${e.data.method ?? '?'}`} (priority ${e.data.priority ?? '?'})`, 'error');
+});
 
 function render(): void {
   cleanup?.();

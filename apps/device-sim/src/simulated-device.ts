@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import {
   buildAuthorization,
   createRequest,
+  encodeAlarmNotify,
   encodeKeepalive,
   newBranch,
   newCallId,
@@ -372,6 +373,20 @@ export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
       void this.register();
     }
     return this.missedKeepalives === 0;
+  }
+
+  /**
+   * An alarm Notify (§9.4) from one of this device's channels (or the device); resolves with the platform's final
+   * status. The platform's `<Response><CmdType>Alarm</CmdType>` acknowledgement arrives later as a `query` event.
+   */
+  async sendAlarm(o: { channelId?: string; priority?: number; method?: number; description?: string; time?: string }): Promise<number> {
+    const sn = this.nextSn();
+    const body = encodeAlarmNotify({
+      sn, deviceId: o.channelId ?? this.deviceId, priority: o.priority ?? 1, method: o.method ?? 5,
+      time: o.time ?? new Date().toISOString().slice(0, 19), description: o.description, charset: this.options.charset,
+    });
+    const res = await this.requireTx().request(this.newMessage(body));
+    return res.status;
   }
 
   nextSn(): number {

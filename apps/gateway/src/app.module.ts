@@ -9,6 +9,7 @@ import { DevicesService } from './devices/devices.service';
 import { DeviceQueriesService } from './devices/device-queries.service';
 import { CatalogSyncService } from './devices/catalog-sync.service';
 import { DeviceMessagesService } from './devices/device-messages.service';
+import { DeviceAlarmsService } from './devices/device-alarms.service';
 import { DeviceDirectory } from './devices/device-directory';
 import { DevicesDirectoryService } from './devices/devices-directory.service';
 import { ApiModule } from './api/api.module';
@@ -16,6 +17,7 @@ import { StreamsModule } from './streams/streams.module';
 import { CongestionModule } from './congestion/congestion.module';
 import { RecordsModule } from './records/records.module';
 import { WebModule } from './web/web.module';
+import { DeviceAlarmsModule } from './devices/device-alarms.module';
 
 /** Config, database, events and the device use-cases, shared by every module. */
 @Global()
@@ -36,9 +38,10 @@ export class CoreModule {
         DeviceQueriesService,
         RegistrarService,
         DeviceMessagesService,
+        DeviceAlarmsService,
         { provide: DeviceDirectory, useClass: DevicesDirectoryService },
       ],
-      exports: [GATEWAY_CONFIG, EventBus, DATABASE, SecretStore, SipService, DevicesService, DeviceQueriesService, CatalogSyncService, DeviceMessagesService, DeviceDirectory],
+      exports: [GATEWAY_CONFIG, EventBus, DATABASE, SecretStore, SipService, DevicesService, DeviceQueriesService, CatalogSyncService, DeviceMessagesService, DeviceAlarmsService, DeviceDirectory],
     };
   }
 }
@@ -46,6 +49,6 @@ export class CoreModule {
 @Module({})
 export class AppModule {
   static forRoot(cfg: GatewayConfig): DynamicModule {
-    return { module: AppModule, imports: [CoreModule.forRoot(cfg), ApiModule, StreamsModule, CongestionModule, RecordsModule, WebModule] };
+    return { module: AppModule, imports: [CoreModule.forRoot(cfg), ApiModule, DeviceAlarmsModule, StreamsModule, CongestionModule, RecordsModule, WebModule] };
   }
 }

@@ -13,7 +13,27 @@ export type GatewayEvent =
   | { type: 'alert.raised'; at: string; data: AlertDto }
   | { type: 'alert.cleared'; at: string; data: AlertDto }
   | { type: 'alert.acked'; at: string; data: AlertDto }
-  | { type: 'download.progress'; at: string; data: DownloadProgressDto };
+  | { type: 'download.progress'; at: string; data: DownloadProgressDto }
+  | { type: 'device.alarm'; at: string; data: DeviceAlarmDto };
+
+/** An alarm a device reported (GB/T 28181 §9.4 Notify/Alarm), as the gateway keeps it. */
+export interface DeviceAlarmDto {
+  id: string;
+  deviceId: string;
+  /** The alarming channel (the message's DeviceID; the device itself for device-level alarms). */
+  channelId: string;
+  /** 1 (highest) .. 4, as sent. */
+  priority: string | null;
+  /** 1 phone, 2 device, 3 SMS, 4 GPS, 5 video, 6 device fault, 7 other, as sent. */
+  method: string | null;
+  /** The device's local AlarmTime, as sent. */
+  time: string | null;
+  description: string | null;
+  type: string | null;
+  longitude: number | null;
+  latitude: number | null;
+  receivedAt: string;
+}
 
 /** A recorded-video download (s=Download) as the gateway reports it; `progress` is 0..1. */
 export interface DownloadProgressDto {

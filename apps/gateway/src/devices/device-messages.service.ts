@@ -5,6 +5,7 @@ import { SipService } from '../sip/sip.service';
 import { DevicesService } from './devices.service';
 import { DeviceQueriesService } from './device-queries.service';
 import { CatalogSyncService } from './catalog-sync.service';
+import { DeviceAlarmsService } from './device-alarms.service';
 
 /**
  * MESSAGE from devices (GB/T 28181 §9.6 keepalive, §9.5 query responses). Answers first, then acts:
@@ -27,6 +28,7 @@ export class DeviceMessagesService implements OnModuleInit {
     private readonly devices: DevicesService,
     private readonly queries: DeviceQueriesService,
     private readonly catalog: CatalogSyncService,
+    private readonly alarms: DeviceAlarmsService,
   ) {}
 
   onModuleInit(): void {
@@ -78,6 +80,9 @@ export class DeviceMessagesService implements OnModuleInit {
     switch (m.kind) {
       case 'Keepalive':
         this.stats.keepalives++;
+        return;
+      case 'Alarm':
+        this.alarms.onAlarm(s, m);
         return;
       case 'CatalogResponse':
       case 'CatalogNotify':

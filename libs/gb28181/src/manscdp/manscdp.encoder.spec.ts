@@ -133,3 +133,14 @@ describe('MANSCDP encoders', () => {
     expect(code(() => encodeCatalogResponses({ sn: 1, deviceId: DEV, items: [], perMessage: 0 }))).toBe('MANSCDP_BAD_FIELD');
   });
 });
+
+describe('alarm messages', () => {
+  it('encodeAlarmNotify() parses back as an Alarm with its fields; encodeAlarmResponse() as a Response with Result OK', async () => {
+    const { encodeAlarmNotify, encodeAlarmResponse } = await import('./manscdp.encoder');
+    const { parseManscdp } = await import('./manscdp.codec');
+    const m = parseManscdp(encodeAlarmNotify({ sn: 7, deviceId: '34020000001310000002', priority: 2, method: 5, time: '2026-11-29T08:00:00', description: '视频丢失', longitude: 120.1, latitude: 30.2 }));
+    expect(m).toMatchObject({ kind: 'Alarm', root: 'Notify', sn: 7, deviceId: '34020000001310000002', alarmPriority: '2', alarmMethod: '5', alarmTime: '2026-11-29T08:00:00', alarmDescription: '视频丢失', longitude: 120.1, latitude: 30.2 });
+    const r = parseManscdp(encodeAlarmResponse(7, '34020000001310000002'));
+    expect(r).toMatchObject({ root: 'Response', cmdType: 'Alarm', sn: 7, fields: { Result: 'OK' } });
+  });
+});

@@ -90,6 +90,36 @@ export function encodeControl(
   return encodeManscdpMessage('Control', cmdType, sn, deviceId, extra, charset);
 }
 
+export interface EncodeAlarmOptions {
+  sn: number;
+  /** The alarming channel (or device). */
+  deviceId: string;
+  /** 1 (highest) .. 4. */
+  priority: number;
+  /** 1 phone, 2 device, 3 SMS, 4 GPS, 5 video, 6 device fault, 7 other (§A.2.3.1.5). */
+  method: number;
+  /** Local time `YYYY-MM-DDTHH:mm:ss`. */
+  time: string;
+  description?: string;
+  longitude?: number;
+  latitude?: number;
+  charset?: ManscdpCharset;
+}
+
+/** `<Notify><CmdType>Alarm</CmdType>…` a device sends when an alarm fires (§9.4). */
+export function encodeAlarmNotify(o: EncodeAlarmOptions): Buffer {
+  const extra: Record<string, string | number> = { AlarmPriority: o.priority, AlarmMethod: o.method, AlarmTime: o.time };
+  if (o.description !== undefined) extra['AlarmDescription'] = o.description;
+  if (o.longitude !== undefined) extra['Longitude'] = o.longitude;
+  if (o.latitude !== undefined) extra['Latitude'] = o.latitude;
+  return encodeManscdpMessage('Notify', 'Alarm', o.sn, o.deviceId, extra, o.charset);
+}
+
+/** `<Response><CmdType>Alarm</CmdType>…<Result>OK</Result>`: the platform's acknowledgement of an alarm (§9.4.2). */
+export function encodeAlarmResponse(sn: number, deviceId: string, charset: ManscdpCharset = DEFAULT_MANSCDP_CHARSET): Buffer {
+  return encodeManscdpMessage('Response', 'Alarm', sn, deviceId, { Result: 'OK' }, charset);
+}
+
 /** `<Notify><CmdType>Keepalive</CmdType>…<Status>OK</Status></Notify>` (§9.6). */
 export function encodeKeepalive(sn: number, deviceId: string, charset: ManscdpCharset = DEFAULT_MANSCDP_CHARSET): Buffer {
   return encodeManscdpMessage('Notify', 'Keepalive', sn, deviceId, { Status: 'OK' }, charset);
