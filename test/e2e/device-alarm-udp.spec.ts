@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChannelDto, DeviceAlarmDto, DeviceDto, GatewayEvent } from '@gb/contracts';
+import type { DeviceAlarmDto, GatewayEvent } from '@gb/contracts';
 import { startTestGateway, waitFor, type TestGateway } from '../support/gateway-harness';
-import { SimulatedDevice, buildChannels, channelId, type QueryEvent } from '../../apps/device-sim/src';
+import { startSimDevice } from '../support/sim-device';
+import { channelId, type QueryEvent, type SimulatedDevice } from '../../apps/device-sim/src';
 import type { EventBus } from '../../apps/gateway/src/events/event-bus';
 
 const PASSWORD = '12345678';
@@ -23,17 +24,11 @@ describe('device alarms (simulated NVR over UDP)', () => {
     gw = await startTestGateway({ SIP_PASSWORD: PASSWORD });
     const bus = gw.app.get<EventBus>((await import('../../apps/gateway/src/events/event-bus')).EventBus);
     bus.subscribe((e) => events.push(e));
-    device = new SimulatedDevice({
-      deviceId, serverHost: '127.0.0.1', serverPort: gw.sipPort, serverId: gw.config.SIP_ID, domain: gw.config.SIP_DOMAIN, password: PASSWORD,
-      transport: 'udp', localHost: '127.0.0.1', expires: 3600, keepaliveSeconds: 30, charset: 'GB2312', catalogPerMessage: 2,
-      channels: buildChannels(deviceId, 0, 2), manufacturer: 'GBSIM', model: 'SIM-NVR', firmware: '1', name: 'alarm-sim', retryDelayMs: 0,
-    });
-    device.on('query', (q: QueryEvent) => {
-      if (q.cmdType === 'Alarm') responses.push(q);
-    });
-    expect(await device.start()).toBe('registered');
-    await waitFor('the device online', async () => (await gw.api<DeviceDto[]>('/api/devices')).body.some((d) => d.deviceId === deviceId && d.online), 10_000);
-    await waitFor('the catalog', async () => (await gw.api<ChannelDto[]>(`/api/devices/${deviceId}/channels`)).body.length === 2, 15_000);
+    device = await startSimDevice(gw, { deviceId, password: PASSWORD, channels: 2, name: 'alarm-sim' }, (d) =>
+      d.on('query', (q: QueryEvent) => {
+        if (q.cmdType === 'Alarm') responses.push(q);
+      }),
+    );
   }, 60_000);
 
   afterAll(async () => {

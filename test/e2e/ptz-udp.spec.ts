@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChannelDto, DeviceDto } from '@gb/contracts';
 import { decodePtzCmd } from '@gb/gb28181';
 import { startTestGateway, waitFor, type TestGateway } from '../support/gateway-harness';
-import { SimulatedDevice, buildChannels, channelId, type QueryEvent } from '../../apps/device-sim/src';
+import { startSimDevice } from '../support/sim-device';
+import { channelId, type QueryEvent, type SimulatedDevice } from '../../apps/device-sim/src';
 
 const PASSWORD = '12345678';
 
@@ -19,17 +19,11 @@ describe('PTZ control (simulated camera over UDP)', () => {
 
   beforeAll(async () => {
     gw = await startTestGateway({ SIP_PASSWORD: PASSWORD });
-    device = new SimulatedDevice({
-      deviceId, serverHost: '127.0.0.1', serverPort: gw.sipPort, serverId: gw.config.SIP_ID, domain: gw.config.SIP_DOMAIN, password: PASSWORD,
-      transport: 'udp', localHost: '127.0.0.1', expires: 3600, keepaliveSeconds: 30, charset: 'GB2312', catalogPerMessage: 2,
-      channels: buildChannels(deviceId, 0, 2), manufacturer: 'GBSIM', model: 'SIM-PTZ', firmware: '1', name: 'ptz-sim', retryDelayMs: 0,
-    });
-    device.on('query', (q: QueryEvent) => {
-      if (q.cmdType === 'DeviceControl') controls.push(q);
-    });
-    expect(await device.start()).toBe('registered');
-    await waitFor('the device online', async () => (await gw.api<DeviceDto[]>('/api/devices')).body.some((d) => d.deviceId === deviceId && d.online), 10_000);
-    await waitFor('the channels in the catalog', async () => (await gw.api<ChannelDto[]>(`/api/devices/${deviceId}/channels`)).body.length === 2, 15_000);
+    device = await startSimDevice(gw, { deviceId, password: PASSWORD, channels: 2, name: 'ptz-sim' }, (d) =>
+      d.on('query', (q: QueryEvent) => {
+        if (q.cmdType === 'DeviceControl') controls.push(q);
+      }),
+    );
   }, 60_000);
 
   afterAll(async () => {
