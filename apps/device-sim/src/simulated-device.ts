@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import {
   buildAuthorization,
   createRequest,
+  MANSCDP_CONTENT_TYPE,
   encodeAlarmNotify,
   encodeKeepalive,
   newBranch,
@@ -56,7 +57,7 @@ export interface StopOptions {
   timeoutMs?: number;
 }
 
-export const MANSCDP_CONTENT_TYPE = 'Application/MANSCDP+xml';
+export { MANSCDP_CONTENT_TYPE };
 export const USER_AGENT = 'gb-device-sim';
 /** Re-register when this fraction of Expires has passed. */
 export const REFRESH_FRACTION = 0.8;

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { DeviceAlarmDto } from '@gb/contracts';
 import { encodeAlarmResponse, type ManscdpMessage } from '@gb/gb28181';
 import { EventBus } from '../events/event-bus';
-import { SipService } from '../sip/sip.service';
+import { DeviceQueriesService } from './device-queries.service';
 import type { DeviceSession } from './device-session';
 
 /** Device alarms kept in memory, newest last; older ones are dropped (they went out on the WebSocket when they came). */
@@ -26,7 +26,7 @@ export class DeviceAlarmsService {
   private readonly alarms: DeviceAlarmDto[] = [];
 
   constructor(
-    private readonly sip: SipService,
+    private readonly queries: DeviceQueriesService,
     private readonly events: EventBus,
   ) {}
 
@@ -47,9 +47,7 @@ export class DeviceAlarmsService {
     this.alarms.push(alarm);
     if (this.alarms.length > MAX_DEVICE_ALARMS) this.alarms.splice(0, this.alarms.length - MAX_DEVICE_ALARMS);
     this.events.publish('device.alarm', alarm);
-    this.sip
-      .send({ method: 'MESSAGE', targetId: s.deviceId, flow: s.flow, body: encodeAlarmResponse(m.sn, m.deviceId || s.deviceId), contentType: 'Application/MANSCDP+xml' })
-      .catch((e: Error) => this.log.warn(`alarm response to ${s.deviceId}: ${e.message}`));
+    this.queries.sendManscdp(s, encodeAlarmResponse(m.sn, m.deviceId || s.deviceId), 'Alarm response').catch((e: Error) => this.log.warn(`alarm response to ${s.deviceId}: ${e.message}`));
     return alarm;
   }
 

@@ -1,12 +1,12 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
-import { encodeControl, encodeQuery, type ManscdpMessage } from '@gb/gb28181';
+import { MANSCDP_CONTENT_TYPE, encodeControl, encodeQuery, type ManscdpMessage } from '@gb/gb28181';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config.schema';
 import { GatewayError } from '../common/gateway-error';
 import { SipService } from '../sip/sip.service';
 import { DevicesService } from './devices.service';
+import type { DeviceSession } from './device-session';
 import { CatalogSyncService } from './catalog-sync.service';
 
-const MANSCDP = 'Application/MANSCDP+xml';
 /** How long we wait for a device's answer MESSAGE to a query (after its 200 to ours). */
 export const QUERY_ANSWER_TIMEOUT_MS = 10_000;
 
@@ -38,14 +38,7 @@ export class DeviceQueriesService implements BeforeApplicationShutdown {
   /** Sends a MANSCDP query MESSAGE; resolves when the device accepted it (2xx). */
   async sendQuery(deviceId: string, cmdType: string, sn: number, extra?: Record<string, string | number>): Promise<void> {
     const s = this.devices.requireOnline(deviceId);
-    const body = encodeQuery(cmdType, sn, deviceId, extra);
-    let res;
-    try {
-      res = await this.sip.send({ method: 'MESSAGE', targetId: deviceId, flow: s.flow, body, contentType: MANSCDP });
-    } catch (e) {
-      throw new GatewayError('DEVICE_TIMEOUT', `device ${deviceId} did not answer the ${cmdType} query`, { deviceId }, { cause: e });
-    }
-    if (res.status >= 300) throw new GatewayError('DEVICE_TIMEOUT', `device ${deviceId} refused the ${cmdType} query: ${res.status} ${res.reason}`, { deviceId, status: res.status });
+    await this.sendManscdp(s, encodeQuery(cmdType, sn, deviceId, extra), `${cmdType} query`);
   }
 
   /**
@@ -55,15 +48,22 @@ export class DeviceQueriesService implements BeforeApplicationShutdown {
   async sendControl(deviceId: string, targetId: string, cmdType: string, extra: Record<string, string | number>): Promise<{ sn: number }> {
     const s = this.devices.requireOnline(deviceId);
     const sn = this.nextSn();
-    const body = encodeControl(cmdType, sn, targetId, extra);
+    await this.sendManscdp(s, encodeControl(cmdType, sn, targetId, extra), cmdType);
+    return { sn };
+  }
+
+  /**
+   * One out-of-dialog MANSCDP MESSAGE to a device; resolves once it answered 2xx. DEVICE_TIMEOUT (naming `what`)
+   * when it did not answer or refused.
+   */
+  async sendManscdp(s: DeviceSession, body: Buffer, what: string): Promise<void> {
     let res;
     try {
-      res = await this.sip.send({ method: 'MESSAGE', targetId: deviceId, flow: s.flow, body, contentType: MANSCDP });
+      res = await this.sip.send({ method: 'MESSAGE', targetId: s.deviceId, flow: s.flow, body, contentType: MANSCDP_CONTENT_TYPE });
     } catch (e) {
-      throw new GatewayError('DEVICE_TIMEOUT', `device ${deviceId} did not answer the ${cmdType}`, { deviceId }, { cause: e });
+      throw new GatewayError('DEVICE_TIMEOUT', `device ${s.deviceId} did not answer the ${what}`, { deviceId: s.deviceId }, { cause: e });
     }
-    if (res.status >= 300) throw new GatewayError('DEVICE_TIMEOUT', `device ${deviceId} refused the ${cmdType}: ${res.status} ${res.reason}`, { deviceId, status: res.status });
-    return { sn };
+    if (res.status >= 300) throw new GatewayError('DEVICE_TIMEOUT', `device ${s.deviceId} refused the ${what}: ${res.status} ${res.reason}`, { deviceId: s.deviceId, status: res.status });
   }
 
   async syncCatalog(deviceId: string): Promise<{ sn: number }> {

@@ -4,7 +4,8 @@ import { GatewayError } from '../common/gateway-error';
 import type { GatewayConfig } from '../config/config.schema';
 import type { SipService, OutgoingMessage } from '../sip/sip.service';
 import type { DevicesService } from '../devices/devices.service';
-import type { DeviceQueriesService } from '../devices/device-queries.service';
+import { DeviceQueriesService } from '../devices/device-queries.service';
+import type { CatalogSyncService } from '../devices/catalog-sync.service';
 import type { DeviceMessagesService } from '../devices/device-messages.service';
 import { RECORD_FIRST_ANSWER_TIMEOUT_MS, RecordsService } from './records.service';
 import { formatGbTime } from './record-time';
@@ -26,11 +27,13 @@ function setup(opts: { status?: number } = {}) {
   let listener: ((deviceId: string, m: ManscdpMessage) => void) | undefined;
   const sip = { send: async (m: OutgoingMessage) => (sent.push(m), { status: opts.status ?? 200, reason: opts.status ? 'Nope' : 'OK' }) };
   const devices = { requireOnline: (id: string) => ({ deviceId: id, flow: { transport: 'udp', remoteHost: '127.0.0.1', remotePort: 5060, localHost: '127.0.0.1' } }) };
-  const queries = { nextSn: () => 4711 };
+  // The real sender over the fake SIP: what goes on the wire is what the assertions read.
+  const queries = new DeviceQueriesService({} as GatewayConfig, sip as unknown as SipService, devices as unknown as DevicesService, {} as CatalogSyncService);
+  queries.nextSn = () => 4711;
   const messages = { subscribe: (l: typeof listener) => ((listener = l), () => (listener = undefined)) };
   const svc = new RecordsService(
     { CATALOG_GAP_TIMEOUT_MS: GAP_MS } as GatewayConfig,
-    sip as unknown as SipService, devices as unknown as DevicesService, queries as unknown as DeviceQueriesService, messages as unknown as DeviceMessagesService,
+    devices as unknown as DevicesService, queries, messages as unknown as DeviceMessagesService,
   );
   svc.onModuleInit();
   const deliver = (packet: Buffer) => listener!(DEVICE, parseManscdp(packet));

@@ -2,14 +2,12 @@ import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from 
 import { encodeQuery, RecordInfoAggregator, type ManscdpMessage, type RecordInfoResult } from '@gb/gb28181';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config.schema';
 import { GatewayError } from '../common/gateway-error';
-import { SipService } from '../sip/sip.service';
 import { DevicesService } from '../devices/devices.service';
 import { DeviceQueriesService } from '../devices/device-queries.service';
 import { DeviceMessagesService } from '../devices/device-messages.service';
 import { formatGbTime } from './record-time';
 import { toRecordList, type RecordListDto } from './record-list.mapper';
 
-const MANSCDP = 'Application/MANSCDP+xml';
 /** Longest time span one RecordInfo query may cover. */
 export const MAX_RECORD_QUERY_SPAN_S = 31 * 86_400;
 /** How long the device may take to send its first RecordInfo answer (searching its disk) after accepting the query. */
@@ -47,7 +45,6 @@ export class RecordsService implements OnModuleInit, OnApplicationShutdown {
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly cfg: GatewayConfig,
-    private readonly sip: SipService,
     private readonly devices: DevicesService,
     private readonly queries: DeviceQueriesService,
     private readonly messages: DeviceMessagesService,
@@ -81,8 +78,7 @@ export class RecordsService implements OnModuleInit, OnApplicationShutdown {
     // Addressed to the channel: the body's DeviceID names the camera whose recordings are wanted (§9.7.2).
     const body = encodeQuery('RecordInfo', sn, channelId, { StartTime: formatGbTime(start), EndTime: formatGbTime(end), Secrecy: 0, Type: 'all' });
     try {
-      const res = await this.sip.send({ method: 'MESSAGE', targetId: deviceId, flow: device.flow, body, contentType: MANSCDP });
-      if (res.status >= 300) throw new GatewayError('DEVICE_TIMEOUT', `device ${deviceId} refused the RecordInfo query: ${res.status} ${res.reason}`, { deviceId, status: res.status });
+      await this.queries.sendManscdp(device, body, 'RecordInfo query');
     } catch (e) {
       const p = this.pending.get(key);
       const err = e instanceof GatewayError ? e : new GatewayError('DEVICE_TIMEOUT', `device ${deviceId} did not answer the RecordInfo query`, { deviceId }, { cause: e });

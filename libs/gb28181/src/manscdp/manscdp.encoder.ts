@@ -56,6 +56,9 @@ function extraFields(extra: Record<string, string | number> | undefined): string
   return out;
 }
 
+/** Content-Type of a MESSAGE carrying a MANSCDP body (GB/T 28181 §9: `Application/MANSCDP+xml`). */
+export const MANSCDP_CONTENT_TYPE = 'Application/MANSCDP+xml';
+
 /** Any MANSCDP message with flat extra fields after CmdType/SN/DeviceID. */
 export function encodeManscdpMessage(
   root: ManscdpRoot,
