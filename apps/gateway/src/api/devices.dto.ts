@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 /** GB/T 28181-2016 Annex D: device and channel codes are 20 decimal digits. */
 export const deviceIdSchema = z.string().regex(/^\d{20}$/, 'must be a 20-digit GB/T 28181 device ID');
+export const channelIdSchema = z.string().regex(/^\d{20}$/, 'must be a 20-digit GB/T 28181 channel ID');
 
 export const MAX_DEVICE_PASSWORD_CHARS = 64;
 export const MAX_DEVICE_NAME_CHARS = 128;

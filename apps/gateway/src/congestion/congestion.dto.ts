@@ -1,10 +1,11 @@
 import { z } from 'zod';
+import { channelIdSchema } from '../api/devices.dto';
 
 /** Most ROIs per channel and points per ROI polygon. */
 export const MAX_ROIS_PER_CHANNEL = 16;
 export const MAX_ROI_POINTS = 64;
 
-export const channelIdSchema = z.string().regex(/^\d{20}$/, 'must be a 20-digit GB/T 28181 channel ID');
+export { channelIdSchema };
 export const alertIdSchema = z.string().uuid('must be an alert id (UUID)');
 
 const unit = z.number().min(0).max(1);

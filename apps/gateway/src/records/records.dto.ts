@@ -3,7 +3,7 @@ import { parseApiTime } from './record-time';
 import { MAX_RECORD_QUERY_SPAN_S } from './records.service';
 import { DOWNLOAD_SPEEDS, MAX_DOWNLOAD_SPAN_S } from './downloads.service';
 
-export const channelIdSchema = z.string().regex(/^\d{20}$/, 'must be a 20-digit GB/T 28181 channel ID');
+export { channelIdSchema } from '../api/devices.dto';
 export const downloadIdSchema = z.string().regex(/^[0-9a-f]{16}$/, 'must be a download id (16 hex digits)');
 
 /** Unix seconds (number or digits) or ISO 8601, to unix seconds. */

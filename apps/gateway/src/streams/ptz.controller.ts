@@ -4,12 +4,11 @@ import { encodePtzCmd, type PtzCommand } from '@gb/gb28181';
 import type { Database } from '@gb/persistence';
 import { z } from 'zod';
 import { ZodValidationPipe } from '../api/zod-validation.pipe';
-import { deviceIdSchema } from '../api/devices.dto';
+import { channelIdSchema, deviceIdSchema } from '../api/devices.dto';
 import { GatewayError } from '../common/gateway-error';
 import { DATABASE } from '../database/database.providers';
 import { DeviceQueriesService } from '../devices/device-queries.service';
 
-const channelIdSchema = z.string().regex(/^\d{20}$/, 'must be a 20-digit GB/T 28181 channel ID');
 const dir = z.union([z.literal(-1), z.literal(0), z.literal(1)]);
 export const ptzSchema = z.discriminatedUnion('action', [
   z

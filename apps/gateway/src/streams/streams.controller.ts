@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/co
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { ZodValidationPipe } from '../api/zod-validation.pipe';
-import { deviceIdSchema } from '../api/devices.dto';
+import { channelIdSchema, deviceIdSchema } from '../api/devices.dto';
 import { StreamsService } from './streams.service';
 import type { StreamDto } from './stream.types';
 
@@ -11,7 +11,6 @@ const playSchema = z
   .strict()
   .optional()
   .default({});
-const channelIdSchema = z.string().regex(/^\d{20}$/, 'must be a 20-digit GB/T 28181 channel ID');
 const streamIdSchema = z.string().regex(/^\d{20}_\d{20}(_[a-z0-9]{1,12})?$/, 'must be <deviceId>_<channelId>[_<id>]');
 const playbackSchema = z
   .object({
