@@ -75,8 +75,6 @@ export class CongestionService implements OnModuleInit, OnModuleDestroy {
         this.watched.set(row.channelId, this.newWatched(row.channelId, row.deviceId, await this.loadRois(row.channelId)));
       }
       if (this.watched.size) this.log.log(`resuming ${this.watched.size} watched channel(s)`);
-    }
-    if (this.link) {
       this.link.start((m) => this.onWorkerMessage(m)).catch((e: Error) => this.log.error(`vision link (${this.link!.mode}) failed to start: ${e.message}`));
     }
     this.tick = setInterval(() => void this.keepAlive(), this.cfg.VISION_RETRY_MS);
