@@ -47,6 +47,7 @@ export class FramePipeline {
   private readonly tracker: IouTracker;
   private readonly pixels = new PixelMotion();
   private readonly trackerOpts: Readonly<TrackerOptions>;
+  private readonly still: StillHysteresisOptions;
   private scorer: CongestionScorer | null = null;
   private size = '';
 
@@ -56,11 +57,12 @@ export class FramePipeline {
   ) {
     this.tracker = new IouTracker({ ...NANO_TRACKER_OPTIONS, ...opts.tracker });
     this.trackerOpts = this.tracker.options;
+    this.still = { ...STILL_HYSTERESIS, ...opts.still };
   }
 
   /** One frame of a video at time `t` seconds (increasing). */
   async processVideoFrame(frame: RgbFrame, t: number): Promise<FrameResult> {
-    const still = { ...STILL_HYSTERESIS, ...this.opts.still };
+    const still = this.still;
     const raw = await this.detector.detect(frame, { scoreThreshold: Math.min(still.lowScore, this.trackerOpts.lowScore), tiles: this.opts.videoTiles ?? 1 });
     const merged = mergeVehicleDuplicates(raw, (d) => isVehicle(d.label));
     // Weak boxes chained in space to strong ones are confirmed (may start tracks); other weak boxes
@@ -83,7 +85,7 @@ export class FramePipeline {
    * when chained to strong ones (still-hysteresis.ts).
    */
   async processStill(frame: RgbFrame, t = 0): Promise<FrameResult> {
-    const still = { ...STILL_HYSTERESIS, ...this.opts.still };
+    const still = this.still;
     const raw = await this.detector.detect(frame, { scoreThreshold: still.lowScore, tiles: this.opts.stillTiles ?? 2 });
     const detections = stillDetections(mergeVehicleDuplicates(raw, (d) => isVehicle(d.label)), still);
     const objects: ScoredObject[] = detections.map((d) => ({ ...d, motion: 'unknown', speedPxPerS: null }));
