@@ -52,27 +52,28 @@ const COLUMNS: ReadonlyArray<readonly [string, string, (r: ChannelRow) => unknow
   ['raw', 'text[]', (r) => (r.raw == null ? null : JSON.stringify(r.raw))],
 ];
 
-const UPSERT_SQL =
-  `INSERT INTO "channels" ("device_id", ${COLUMNS.map(([c]) => `"${c}"`).join(', ')}, "updated_at") ` +
-  `SELECT $1, ${COLUMNS.map(([c]) => (c === 'raw' ? 'v.raw::jsonb' : `v.${c}`)).join(', ')}, now() ` +
-  `FROM unnest(${COLUMNS.map(([, type], i) => `$${i + 2}::${type}`).join(', ')}) AS v(${COLUMNS.map(([c]) => c).join(', ')}) ` +
-  `ON CONFLICT ("device_id", "channel_id") DO UPDATE SET ` +
-  COLUMNS.filter(([c]) => c !== 'channel_id')
-    .map(([c]) => `"${c}" = EXCLUDED."${c}"`)
-    .concat('"updated_at" = now()')
-    .join(', ');
+/**
+ * The channel upsert: one device (`$1` a device id) or many (`$1` an array of device ids beside the column arrays;
+ * rows of devices without a row are skipped instead of failing the foreign key).
+ */
+function upsertSql(devices: 'one' | 'many'): string {
+  const many = devices === 'many';
+  return (
+    `INSERT INTO "channels" ("device_id", ${COLUMNS.map(([c]) => `"${c}"`).join(', ')}, "updated_at") ` +
+    `SELECT ${many ? 'v.device_id' : '$1'}, ${COLUMNS.map(([c]) => (c === 'raw' ? 'v.raw::jsonb' : `v.${c}`)).join(', ')}, now() ` +
+    `FROM unnest(${many ? '$1::varchar[], ' : ''}${COLUMNS.map(([, type], i) => `$${i + 2}::${type}`).join(', ')}) ` +
+    `AS v(${many ? 'device_id, ' : ''}${COLUMNS.map(([c]) => c).join(', ')}) ` +
+    (many ? `WHERE EXISTS (SELECT 1 FROM "devices" d WHERE d."device_id" = v.device_id) ` : '') +
+    `ON CONFLICT ("device_id", "channel_id") DO UPDATE SET ` +
+    COLUMNS.filter(([c]) => c !== 'channel_id')
+      .map(([c]) => `"${c}" = EXCLUDED."${c}"`)
+      .concat('"updated_at" = now()')
+      .join(', ')
+  );
+}
 
-/** The same upsert for rows of many devices: device ids travel as one more array; rows of unknown devices are skipped. */
-const UPSERT_MANY_DEVICES_SQL =
-  `INSERT INTO "channels" ("device_id", ${COLUMNS.map(([c]) => `"${c}"`).join(', ')}, "updated_at") ` +
-  `SELECT v.device_id, ${COLUMNS.map(([c]) => (c === 'raw' ? 'v.raw::jsonb' : `v.${c}`)).join(', ')}, now() ` +
-  `FROM unnest($1::varchar[], ${COLUMNS.map(([, type], i) => `$${i + 2}::${type}`).join(', ')}) AS v(device_id, ${COLUMNS.map(([c]) => c).join(', ')}) ` +
-  `WHERE EXISTS (SELECT 1 FROM "devices" d WHERE d."device_id" = v.device_id) ` +
-  `ON CONFLICT ("device_id", "channel_id") DO UPDATE SET ` +
-  COLUMNS.filter(([c]) => c !== 'channel_id')
-    .map(([c]) => `"${c}" = EXCLUDED."${c}"`)
-    .concat('"updated_at" = now()')
-    .join(', ');
+const UPSERT_SQL = upsertSql('one');
+const UPSERT_MANY_DEVICES_SQL = upsertSql('many');
 
 /** One device's catalog in a batch write. */
 export interface CatalogWrite {
