@@ -1,10 +1,8 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { DeviceDto } from '@gb/contracts';
 import { SimulatedDevice, buildChannels } from '../../apps/device-sim/src';
-import { launchChromium, mseSupport, type TestBrowser } from '../support/chromium';
+import { buildDashboard, launchChromium, mseSupport, type TestBrowser } from '../support/chromium';
 import { waitFor, TEST_ADMIN_PASSWORD } from '../support/gateway-harness';
 import { MEDIA_PASSWORD, requireTool, startMediaRig, type MediaRig } from '../support/media-probe';
 
@@ -13,22 +11,9 @@ import { MEDIA_PASSWORD, requireTool, startMediaRig, type MediaRig } from '../su
  * against a real gateway, one simulated camera streaming H.264 and one simulated NVR with a nested channel tree.
  */
 
-const ROOT = resolve(__dirname, '../..');
 const SCREENSHOT_DIR = process.env.DASHBOARD_SCREENSHOT_DIR ?? '/tmp';
 const NVR_ID = '34020000001180000001';
 const NVR_CHANNELS = 3;
-
-/** `npm run build:web` without the type check: vite build into dist/web. */
-function buildDashboard(): Promise<void> {
-  return new Promise((ok, fail) => {
-    const p = spawn(process.execPath, [resolve(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.mts'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    p.stdout.on('data', (b: Buffer) => (out += b));
-    p.stderr.on('data', (b: Buffer) => (out += b));
-    p.on('error', fail);
-    p.on('exit', (code) => (code === 0 ? ok() : fail(new Error(`vite build failed (${code}): ${out.slice(-2000)}`))));
-  });
-}
 
 let rig: MediaRig;
 let browser: TestBrowser;

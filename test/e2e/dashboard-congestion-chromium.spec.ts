@@ -1,12 +1,12 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { ChannelDto, DeviceDto } from '@gb/contracts';
 import { DeviceMediaSimulator, SimulatedDevice, buildChannels, channelId } from '../../apps/device-sim/src';
-import { launchChromium, type TestBrowser } from '../support/chromium';
+import { buildDashboard, launchChromium, type TestBrowser } from '../support/chromium';
 import { startTestGateway, waitFor, TEST_ADMIN_PASSWORD, type TestGateway } from '../support/gateway-harness';
 
 /**
@@ -20,17 +20,6 @@ const ROOT = resolve(__dirname, '../..');
 const JAM = resolve(ROOT, '../shared/media/traffic/trancos_jam_cam1_000042.jpg');
 const PASSWORD = '12345678';
 const SCREENSHOT_DIR = process.env.DASHBOARD_SCREENSHOT_DIR ?? '/tmp';
-
-function buildDashboard(): Promise<void> {
-  return new Promise((ok, fail) => {
-    const p = spawn(process.execPath, [resolve(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.mts'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    p.stdout.on('data', (b: Buffer) => (out += b));
-    p.stderr.on('data', (b: Buffer) => (out += b));
-    p.on('error', fail);
-    p.on('exit', (code) => (code === 0 ? ok() : fail(new Error(`vite build failed (${code}): ${out.slice(-2000)}`))));
-  });
-}
 
 /** Polls an expression in the page (page.evaluate is not subject to the dashboard's CSP, waitForFunction is). */
 function pagePoll(p: Page, what: string, expr: string, timeoutMs: number): Promise<unknown> {

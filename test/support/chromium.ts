@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -56,4 +57,17 @@ export async function mseSupport(context: BrowserContext): Promise<MseSupport> {
   } finally {
     await page.close();
   }
+}
+
+/** `npm run build:web` without the type check: vite build of web/ into dist/web (what the gateway serves at /). */
+export function buildDashboard(): Promise<void> {
+  const root = resolve(__dirname, '../..');
+  return new Promise((ok, fail) => {
+    const p = spawn(process.execPath, [resolve(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.mts'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (b: Buffer) => (out += b));
+    p.stderr.on('data', (b: Buffer) => (out += b));
+    p.on('error', fail);
+    p.on('exit', (code) => (code === 0 ? ok() : fail(new Error(`vite build failed (${code}): ${out.slice(-2000)}`))));
+  });
 }
