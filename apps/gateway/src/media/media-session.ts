@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
+import type { StreamDto } from '@gb/contracts';
 import { FlvMuxer, PsDemuxer, findResolution, seqDiff, type PsAccessUnit, type RtpPacket } from '@gb/gb28181';
 import { RtpReceiver, type MediaTransport } from './rtp-receiver';
 import type { RtpPortMux } from './rtp-port-mux';
@@ -23,20 +24,11 @@ export interface MediaSessionOptions {
   mux?: RtpPortMux;
 }
 
-export interface MediaSessionInfo {
-  codec: string | null;
-  audioCodec: string | null;
-  width: number | null;
-  height: number | null;
-  bitrateKbps: number;
-  packets: number;
-  packetsLost: number;
-  wrongSsrc: number;
-  garbage: number;
-  source: string | null;
+/** The media half of a stream's API figures (StreamDto), plus when the first packet and frame arrived. */
+export type MediaSessionInfo = Pick<StreamDto, 'codec' | 'audioCodec' | 'width' | 'height' | 'bitrateKbps' | 'packets' | 'packetsLost' | 'wrongSsrc' | 'garbage' | 'source'> & {
   firstPacketAt: number | null;
   firstFrameAt: number | null;
-}
+};
 
 /**
  * The media half of one stream: RTP in -> PS demux -> remux (HLS + FLV). Knows nothing of SIP.
