@@ -1,9 +1,9 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BenchResult } from './bench-result';
-import { newestTs, waitHealthy } from './support/built-gateway';
+import { GATEWAY_ENTRY, gatewayNodeArgs, newestTs, stopChild, waitHealthy } from './support/built-gateway';
 import { deviceId, freePort, runSipp, stopAllSipp, type SippDevice, type SippResult } from '../test/support/sipp';
 
 /**
@@ -18,7 +18,6 @@ import { deviceId, freePort, runSipp, stopAllSipp, type SippDevice, type SippRes
  */
 const GROUP = 'registrations';
 const ROOT = resolve(__dirname, '..');
-const ENTRY = join(ROOT, 'dist/apps/gateway/apps/gateway/src/main.js');
 // 20,000 devices is the target scale; on a shared 2-core machine the gateway manages a few hundred registrations/s,
 // so the default stays small enough for the ~60 s budget (BENCH_DEVICES / BENCH_RATE per sipp process override).
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 5_000);
@@ -33,9 +32,7 @@ export async function run(): Promise<BenchResult[]> {
   const sipPort = await freePort();
   const httpPort = await freePort();
   // Node's default unhandled-rejection mode: a stray rejection in the gateway ends this bench, as it would a user's process.
-  // BENCH_GATEWAY_NODE_ARGS: extra node flags for the gateway, e.g. --cpu-prof --cpu-prof-dir=/tmp/prof to profile it.
-  const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const gw = spawn('taskset', ['-c', '0', process.execPath, ...nodeArgs, ENTRY], {
+  const gw = spawn('taskset', ['-c', '0', process.execPath, ...gatewayNodeArgs(), GATEWAY_ENTRY], {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: {
@@ -126,7 +123,7 @@ export async function run(): Promise<BenchResult[]> {
     ];
   } finally {
     await stopAllSipp();
-    await stop(gw);
+    await stopChild(gw);
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
@@ -156,22 +153,14 @@ async function register(target: string, slices: SippDevice[][], ratePerProcess: 
  */
 function ensureBuilt(): string {
   const srcTime = Math.max(newestTs(join(ROOT, 'apps/gateway/src')), newestTs(join(ROOT, 'libs')));
-  if (existsSync(ENTRY) && statSync(ENTRY).mtimeMs >= srcTime) return '';
+  if (existsSync(GATEWAY_ENTRY) && statSync(GATEWAY_ENTRY).mtimeMs >= srcTime) return '';
   const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/@nestjs/cli/bin/nest.js'), 'build', 'gateway'], { cwd: ROOT, stdio: 'pipe', encoding: 'utf8' });
   if (r.status === 0) return '';
-  if (existsSync(ENTRY)) return ' (stale build: nest build gateway failed, benchmarked the previous dist)';
+  if (existsSync(GATEWAY_ENTRY)) return ' (stale build: nest build gateway failed, benchmarked the previous dist)';
   throw new Error(`nest build gateway failed (${r.status}): ${(r.stdout ?? '').slice(-2000)}`);
 }
 
 
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const closed = new Promise<void>((done) => child.once('close', () => done()));
-  child.kill('SIGTERM');
-  const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await closed;
-  clearTimeout(t);
-}
 
 /** Resident set size in kB (/proc/<pid>/status VmRSS). taskset execs node, so the pid is the gateway's. */
 function rssKb(pid: number): number {

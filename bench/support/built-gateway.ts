@@ -41,6 +41,11 @@ export function ensureGatewayBuilt(): void {
   if (r.status !== 0) throw new Error(`nest build gateway failed (${r.status})`);
 }
 
+/** BENCH_GATEWAY_NODE_ARGS: extra node flags for a bench's gateway, e.g. --cpu-prof --cpu-prof-dir=/tmp/prof. */
+export function gatewayNodeArgs(): string[] {
+  return (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+}
+
 /** Starts the built gateway on loopback with free SIP/HTTP ports, a fresh data dir and an RTP port range; logs in. */
 export async function startBuiltGateway(o: BuiltGatewayOptions): Promise<BuiltGateway> {
   ensureGatewayBuilt();
@@ -49,9 +54,7 @@ export async function startBuiltGateway(o: BuiltGatewayOptions): Promise<BuiltGa
   const httpPort = await freePort();
   // Below the kernel's ephemeral range (32768+), where other processes' sockets would collide with the pool.
   const rtpMin = 10_000 + Math.floor(Math.random() * (22_000 - o.rtpPorts));
-  // BENCH_GATEWAY_NODE_ARGS: extra node flags, e.g. --cpu-prof --cpu-prof-dir=/tmp/prof.
-  const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, GATEWAY_ENTRY], {
+  const child = spawn(process.execPath, [...gatewayNodeArgs(), GATEWAY_ENTRY], {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: {
