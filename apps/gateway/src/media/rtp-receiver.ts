@@ -87,8 +87,7 @@ export class RtpReceiver extends EventEmitter<{ packet: [RtpPacket]; connected: 
     const mux = this.opts.mux;
     if (mux) {
       if (this.ssrc === null || !mux.register(this.ssrc, this)) throw new Error(`single-port mode needs a unique SSRC (got ${this.ssrc})`);
-      this.reorder = new RtpReorderBuffer({ capacity: this.opts.reorderCapacity ?? 256, maxWaitMs: this.opts.reorderWaitMs ?? 80 });
-      this.flushTimer = setInterval(() => this.flushReorder(), 40);
+      this.startReorder();
       return;
     }
     if (this.opts.transport === 'udp') {
@@ -101,9 +100,8 @@ export class RtpReceiver extends EventEmitter<{ packet: [RtpPacket]; connected: 
         });
       });
       sock.on('error', (e) => this.emit('error', e));
-      this.reorder = new RtpReorderBuffer({ capacity: this.opts.reorderCapacity ?? 256, maxWaitMs: this.opts.reorderWaitMs ?? 80 });
+      this.startReorder();
       sock.on('message', (buf, r) => this.onDatagram(buf, `${r.address}:${r.port}`));
-      this.flushTimer = setInterval(() => this.flushReorder(), 40);
       this.udp = sock;
     } else if (this.opts.transport === 'tcp-passive') {
       const server = net.createServer((s) => this.onTcp(s));
@@ -118,6 +116,12 @@ export class RtpReceiver extends EventEmitter<{ packet: [RtpPacket]; connected: 
       server.on('error', (e) => this.emit('error', e));
       this.server = server;
     }
+  }
+
+  /** UDP (own socket or the shared port): the reorder window and the timer that releases what waited long enough. */
+  private startReorder(): void {
+    this.reorder = new RtpReorderBuffer({ capacity: this.opts.reorderCapacity ?? 256, maxWaitMs: this.opts.reorderWaitMs ?? 80 });
+    this.flushTimer = setInterval(() => this.flushReorder(), 40);
   }
 
   /** TCP active (a=setup:active in our offer): we connect to the address the device answered with. */
