@@ -48,10 +48,7 @@ export class RtpPortMux {
     udp.on('error', () => undefined);
     udp.on('message', (buf, r) => {
       this.stats.datagrams++;
-      const ssrc = ssrcOf(buf);
-      const rx = ssrc === null ? undefined : this.routes.get(ssrc);
-      if (!rx) this.stats.unknownSsrc++;
-      else rx.acceptDatagram(buf, `${r.address}:${r.port}`);
+      this.receiverOf(buf)?.acceptDatagram(buf, `${r.address}:${r.port}`);
     });
     this.udp = udp;
     const tcp = net.createServer((s) => this.onTcp(s));
@@ -79,14 +76,19 @@ export class RtpPortMux {
       }
       for (const f of frames) {
         this.stats.frames++;
-        const ssrc = ssrcOf(f);
-        const rx = ssrc === null ? undefined : this.routes.get(ssrc);
-        if (!rx) this.stats.unknownSsrc++;
-        else rx.acceptFrame(f, src);
+        this.receiverOf(f)?.acceptFrame(f, src);
       }
     });
     s.on('error', () => undefined);
     s.on('close', () => this.sockets.delete(s));
+  }
+
+  /** The stream that owns the packet's SSRC; counts and returns nothing for an unknown SSRC or a non-RTP packet. */
+  private receiverOf(buf: Buffer): MuxedReceiver | undefined {
+    const ssrc = ssrcOf(buf);
+    const rx = ssrc === null ? undefined : this.routes.get(ssrc);
+    if (!rx) this.stats.unknownSsrc++;
+    return rx;
   }
 
   register(ssrc: number, rx: MuxedReceiver): boolean {
