@@ -79,28 +79,30 @@ export class WebController {
     } catch {
       throw new NotFoundException('malformed dashboard file path');
     }
-    const file = this.resolveAsset(rel);
+    const { file, size } = this.resolveAsset(rel);
     res.setHeader('content-type', MIME[extname(file)] ?? 'application/octet-stream');
-    res.setHeader('content-length', String(statSync(file).size));
+    res.setHeader('content-length', String(size));
     res.setHeader('x-content-type-options', 'nosniff');
     // vite puts a content hash in every asset name under assets/.
     res.setHeader('cache-control', rel.startsWith('assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
     createReadStream(file).on('error', () => res.destroy()).pipe(res);
   }
 
-  /** The file for an asset path, never outside the dist folder; throws NOT_FOUND otherwise. */
-  private resolveAsset(rel: string): string {
+  /** The file for an asset path and its size, never outside the dist folder; throws NOT_FOUND otherwise. */
+  private resolveAsset(rel: string): { file: string; size: number } {
     const notFound = () => new NotFoundException(`no dashboard file ${rel.slice(0, MAX_WEB_ASSET_PATH_CHARS)}`);
     if (!rel || rel.length > MAX_WEB_ASSET_PATH_CHARS || rel.includes('\0')) throw notFound();
     const root = resolve(this.dir);
     const file = resolve(root, rel);
     const inside = relative(root, file);
     if (!inside || inside.startsWith('..') || inside.split(sep).includes('..')) throw notFound();
+    let st;
     try {
-      if (!statSync(file).isFile()) throw notFound();
+      st = statSync(file);
     } catch {
       throw notFound();
     }
-    return file;
+    if (!st.isFile()) throw notFound();
+    return { file, size: st.size };
   }
 }
