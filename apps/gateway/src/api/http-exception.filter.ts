@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Inject, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import { StreamFailure } from '@gb/gb28181';
 import { GatewayError, HTTP_STATUS_BY_CODE } from '../common/gateway-error';
 import { TooManyLoginsException } from '../auth/login-throttle';
 import { BODY_ERROR_DESCRIPTIONS } from './body-errors';
@@ -10,6 +11,8 @@ export interface ErrorBody {
   code: string;
   message: string;
   errors?: { field: string; message: string }[];
+  /** DEVICE_REFUSED: the SIP status the device answered with. */
+  sipStatus?: number;
 }
 
 const CODE_BY_STATUS: Record<number, string> = {
@@ -43,9 +46,12 @@ function messageOf(response: string | object, fallback: string): string {
 
 /** Maps any thrown value to an ErrorBody; never exposes a stack or an unexpected error's message. */
 export function toErrorBody(exception: unknown): ErrorBody {
+  if (exception instanceof StreamFailure) exception = GatewayError.fromStreamFailure(exception);
   if (exception instanceof GatewayError) {
     const statusCode = HTTP_STATUS_BY_CODE[exception.code] ?? 500;
     const body: ErrorBody = { statusCode, code: exception.code, message: exception.message };
+    const sipStatus = exception.details?.sipStatus;
+    if (typeof sipStatus === 'number') body.sipStatus = sipStatus;
     const errors = exception.details?.errors;
     if (Array.isArray(errors)) body.errors = errors as ErrorBody['errors'];
     return body;

@@ -1,11 +1,22 @@
+import { STREAM_FAILURE_CODES, StreamFailure, type StreamFailureCode } from '@gb/gb28181';
+
 /**
- * Application errors with a stable code. The HTTP edge (api/http-exception.filter.ts) maps codes to statuses;
- * the SIP edge maps them to SIP responses. Nothing in between chooses a status.
+ * The gateway's error catalogue: application errors with a stable code. The protocol half (why a device or its
+ * media failed a stream) is `StreamFailureCode` in libs/gb28181; the rest is here. The HTTP edge
+ * (api/http-exception.filter.ts) maps codes to statuses with HTTP_STATUS_BY_CODE below; the SIP edge maps them to
+ * SIP responses. Nothing in between chooses a status: services throw GatewayError, never Nest HTTP exceptions.
  */
 export type GatewayErrorCode =
+  | StreamFailureCode
   | 'DEVICE_NOT_FOUND'
   | 'DEVICE_OFFLINE'
   | 'CHANNEL_NOT_FOUND'
+  | 'STREAM_NOT_FOUND'
+  | 'ALERT_NOT_FOUND'
+  | 'NOT_FOUND'
+  | 'PORTS_EXHAUSTED'
+  | 'FEATURE_DISABLED'
+  /** A query (MESSAGE) the device did not answer in time. */
   | 'DEVICE_TIMEOUT'
   | 'VALIDATION_FAILED'
   | 'UNAUTHORIZED'
@@ -22,15 +33,39 @@ export class GatewayError extends Error {
   ) {
     super(message, options);
   }
+
+  /** The gateway form of a protocol stream failure (same code, message and SIP status). */
+  static fromStreamFailure(f: StreamFailure, details?: Record<string, unknown>): GatewayError {
+    return new GatewayError(f.code, f.message, { ...details, ...(f.sipStatus !== undefined ? { sipStatus: f.sipStatus } : {}) }, { cause: f });
+  }
 }
 
 export const HTTP_STATUS_BY_CODE: Record<GatewayErrorCode, number> = {
+  DEVICE_REFUSED: 502,
+  DEVICE_NO_ANSWER: 504,
+  DEVICE_BAD_SDP: 502,
+  MEDIA_CONNECT_FAILED: 502,
+  MEDIA_NO_RTP: 504,
+  MEDIA_WRONG_SSRC: 502,
+  MEDIA_NO_KEYFRAME: 504,
   DEVICE_NOT_FOUND: 404,
   CHANNEL_NOT_FOUND: 404,
+  STREAM_NOT_FOUND: 404,
+  ALERT_NOT_FOUND: 404,
+  NOT_FOUND: 404,
   DEVICE_OFFLINE: 409,
   CONFLICT: 409,
+  PORTS_EXHAUSTED: 503,
+  FEATURE_DISABLED: 501,
   DEVICE_TIMEOUT: 504,
   VALIDATION_FAILED: 400,
   UNAUTHORIZED: 401,
   INTERNAL: 500,
 };
+
+/** Every code of the catalogue (for tests and docs). */
+export const GATEWAY_ERROR_CODES = Object.keys(HTTP_STATUS_BY_CODE) as GatewayErrorCode[];
+
+export function isStreamFailureCode(code: string): code is StreamFailureCode {
+  return (STREAM_FAILURE_CODES as readonly string[]).includes(code);
+}
