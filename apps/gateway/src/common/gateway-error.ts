@@ -15,6 +15,8 @@ export type GatewayErrorCode =
   | 'ALERT_NOT_FOUND'
   | 'NOT_FOUND'
   | 'PORTS_EXHAUSTED'
+  /** The remuxer (ffmpeg or the in-process HLS muxer) kept dying after its bounded restarts. */
+  | 'MEDIA_REMUX_FAILED'
   | 'FEATURE_DISABLED'
   /** A query (MESSAGE) the device did not answer in time. */
   | 'DEVICE_TIMEOUT'
@@ -56,6 +58,7 @@ export const HTTP_STATUS_BY_CODE: Record<GatewayErrorCode, number> = {
   DEVICE_OFFLINE: 409,
   CONFLICT: 409,
   PORTS_EXHAUSTED: 503,
+  MEDIA_REMUX_FAILED: 502,
   FEATURE_DISABLED: 501,
   DEVICE_TIMEOUT: 504,
   VALIDATION_FAILED: 400,
