@@ -1,15 +1,16 @@
 import { Controller, Get, Param, Query, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { Public } from '../auth/public.decorator';
 import { GatewayError } from '../common/gateway-error';
 import { StreamsService } from './streams.service';
 import { MediaTokens } from './media-tokens';
 import { playerPage } from './player.page';
+import { STREAM_ID_RE } from '../api/devices.dto';
 
 const HLS_FILE = /^(index\.m3u8|init\.mp4|seg_\d{1,8}\.(ts|m4s))$/;
-const STREAM_ID = /^\d{20}_\d{20}(_[a-z0-9]{1,12})?$/;
+const STREAM_ID = STREAM_ID_RE;
 /** How long a playlist request waits for ffmpeg's first playlist before answering 404 (players give up on a 404). */
 export const PLAYLIST_WAIT_MS = 8000;
 
@@ -46,7 +47,7 @@ export class MediaHttpController {
     }
     if (file === 'index.m3u8') {
       // Segment URIs need the token too: rewrite them so the player can be handed one URL.
-      const body = require('node:fs').readFileSync(path, 'utf8') as string;
+      const body = readFileSync(path, 'utf8');
       const q = `token=${encodeURIComponent(token!)}`;
       res.setHeader('content-type', 'application/vnd.apple.mpegurl');
       res.setHeader('cache-control', 'no-cache');
