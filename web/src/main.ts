@@ -1,3 +1,4 @@
+import { DEVICE_ID_CHARS } from '@gb/contracts';
 import { clearToken, getToken, setUnauthorizedHandler } from './api';
 import type { AppContext, Page } from './app-context';
 import { EventStream } from './events';
@@ -10,7 +11,7 @@ import { toast } from './dom';
 
 /** Hash routes: #/login, #/devices, #/devices/<id>, #/congestion, #/alerts. */
 const ROUTES: { re: RegExp; page: Page; nav: string }[] = [
-  { re: /^#\/devices\/(\d{20})$/, page: mountChannels, nav: 'devices' },
+  { re: new RegExp(`^#/devices/(${DEVICE_ID_CHARS})$`), page: mountChannels, nav: 'devices' },
   { re: /^#\/devices$/, page: mountDevices, nav: 'devices' },
   { re: /^#\/congestion$/, page: mountCongestion, nav: 'congestion' },
   { re: /^#\/alerts$/, page: mountAlerts, nav: 'alerts' },

@@ -17,13 +17,13 @@ import {
 import type { ChannelDto, DeviceDto } from '@gb/contracts';
 import { DeviceDirectory, type DeviceStatusResult } from '../devices/device-directory';
 import { ErrorResponse } from './common.responses';
-import { deviceIdSchema, patchDeviceSchema, type PatchDeviceDto } from './devices.dto';
+import { DEVICE_ID_OPENAPI, deviceIdSchema, patchDeviceSchema, type PatchDeviceDto } from './devices.dto';
 import { CatalogSyncResponse, ChannelResponse, DeviceResponse, DeviceStatusResponse } from './devices.responses';
 import { openApiSchemaOf } from './openapi-schema';
 import { ZodValidationPipe } from './zod-validation.pipe';
 
 const deviceIdPipe = new ZodValidationPipe(deviceIdSchema, 'deviceId');
-const DeviceIdParam = ApiParam({ name: 'deviceId', description: '20-digit GB/T 28181 device ID', schema: { type: 'string', pattern: '^\\d{20}$' } });
+const DeviceIdParam = ApiParam({ name: 'deviceId', description: 'GB/T 28181 device ID: 20 digits, or 1-32 letters and digits', schema: { ...DEVICE_ID_OPENAPI } });
 const NotFound = ApiNotFoundResponse({ type: ErrorResponse, description: 'DEVICE_NOT_FOUND' });
 const BadRequest = ApiBadRequestResponse({ type: ErrorResponse, description: 'VALIDATION_FAILED' });
 

@@ -1,8 +1,18 @@
 import { z } from 'zod';
+import { DEVICE_ID_CHARS, DEVICE_ID_PATTERN } from '@gb/gb28181';
 
-/** GB/T 28181-2016 Annex D: device and channel codes are 20 decimal digits. */
-export const deviceIdSchema = z.string().regex(/^\d{20}$/, 'must be a 20-digit GB/T 28181 device ID');
-export const channelIdSchema = z.string().regex(/^\d{20}$/, 'must be a 20-digit GB/T 28181 channel ID');
+/**
+ * Device and channel IDs: the one rule of libs/gb28181/src/ids/device-id.ts (a 20-digit GB/T 28181 code, or 1-32
+ * letters and digits for devices that ignore Annex D), the same the registrar applies: whatever registers can be
+ * read, played and deleted here.
+ */
+const ID_RULE = 'must be a GB/T 28181 ID: 20 digits, or 1-32 letters and digits';
+export const deviceIdSchema = z.string().regex(new RegExp(DEVICE_ID_PATTERN), `device ID ${ID_RULE}`);
+export const channelIdSchema = z.string().regex(new RegExp(DEVICE_ID_PATTERN), `channel ID ${ID_RULE}`);
+/** For OpenAPI parameter and property docs. */
+export const DEVICE_ID_OPENAPI = { type: 'string', pattern: DEVICE_ID_PATTERN } as const;
+/** `<deviceId>_<channelId>[_<n>]`: unambiguous because IDs never contain `_`. */
+export const STREAM_ID_RE = new RegExp(`^${DEVICE_ID_CHARS}_${DEVICE_ID_CHARS}(_[a-z0-9]{1,12})?$`);
 
 export const MAX_DEVICE_PASSWORD_CHARS = 64;
 export const MAX_DEVICE_NAME_CHARS = 128;

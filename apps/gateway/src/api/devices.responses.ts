@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { ChannelDto, DeviceCharset, DeviceDto, SipTransport, StreamTransport } from '@gb/contracts';
 import type { DeviceStatusResult } from '../devices/device-directory';
-import { DEVICE_CHARSETS, STREAM_TRANSPORTS } from './devices.dto';
+import { DEVICE_CHARSETS, DEVICE_ID_OPENAPI, STREAM_TRANSPORTS } from './devices.dto';
 
 /*
  * OpenAPI descriptions of the shapes in @gb/contracts. Each class `implements` its contract,
@@ -9,7 +9,7 @@ import { DEVICE_CHARSETS, STREAM_TRANSPORTS } from './devices.dto';
  */
 
 export class DeviceResponse implements DeviceDto {
-  @ApiProperty({ type: String, example: '34020000001320000001', pattern: '^\\d{20}$' }) deviceId!: string;
+  @ApiProperty({ type: String, example: '34020000001320000001', pattern: DEVICE_ID_OPENAPI.pattern }) deviceId!: string;
   @ApiProperty({ type: String, nullable: true }) name!: string | null;
   @ApiProperty({ type: Boolean }) online!: boolean;
   @ApiProperty({ enum: ['udp', 'tcp'] }) transport!: SipTransport;
@@ -29,8 +29,8 @@ export class DeviceResponse implements DeviceDto {
 }
 
 export class ChannelResponse implements ChannelDto {
-  @ApiProperty({ type: String, pattern: '^\\d{20}$' }) channelId!: string;
-  @ApiProperty({ type: String, pattern: '^\\d{20}$' }) deviceId!: string;
+  @ApiProperty({ type: String, pattern: DEVICE_ID_OPENAPI.pattern }) channelId!: string;
+  @ApiProperty({ type: String, pattern: DEVICE_ID_OPENAPI.pattern }) deviceId!: string;
   @ApiProperty({ type: String, nullable: true }) name!: string | null;
   @ApiProperty({ type: String, example: 'ON' }) status!: string;
   @ApiProperty({ type: String, nullable: true }) parentId!: string | null;
@@ -45,7 +45,7 @@ export class ChannelResponse implements ChannelDto {
 }
 
 export class DeviceStatusResponse implements DeviceStatusResult {
-  @ApiProperty({ type: String, pattern: '^\\d{20}$' }) deviceId!: string;
+  @ApiProperty({ type: String, pattern: DEVICE_ID_OPENAPI.pattern }) deviceId!: string;
   @ApiProperty({ type: Boolean }) online!: boolean;
   @ApiProperty({ type: String, nullable: true, example: 'ON' }) status!: string | null;
   @ApiProperty({ type: String, nullable: true, example: 'OK' }) result!: string | null;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { channelIdSchema } from '../api/devices.dto';
+import { channelIdSchema, deviceIdSchema } from '../api/devices.dto';
 
 /** Most ROIs per channel and points per ROI polygon. */
 export const MAX_ROIS_PER_CHANNEL = 16;
@@ -26,12 +26,12 @@ export const roiSchema = z
   .strict();
 
 export const putRoisSchema = z
-  .object({ deviceId: z.string().regex(/^\d{20}$/).optional(), rois: z.array(roiSchema).max(MAX_ROIS_PER_CHANNEL) })
+  .object({ deviceId: deviceIdSchema.optional(), rois: z.array(roiSchema).max(MAX_ROIS_PER_CHANNEL) })
   .strict()
   .refine((b) => new Set(b.rois.map((r) => r.id)).size === b.rois.length, { message: 'ROI ids must be unique', path: ['rois'] });
 export type PutRoisDto = z.output<typeof putRoisSchema>;
 
-export const watchSchema = z.object({ deviceId: z.string().regex(/^\d{20}$/).optional() }).strict().optional().default({});
+export const watchSchema = z.object({ deviceId: deviceIdSchema.optional() }).strict().optional().default({});
 export type WatchDto = z.output<typeof watchSchema>;
 
 const isoDate = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO-8601 time').transform((s) => new Date(s));

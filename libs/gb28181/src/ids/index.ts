@@ -1,2 +1,3 @@
-// 20-digit GB/T 28181 identifiers and the INVITE SSRC; re-exported from ../index.ts
+// 20-digit GB/T 28181 identifiers, the INVITE SSRC and the device ID rule; re-exported from ../index.ts
 export * from './gb-id';
+export * from './device-id';
