@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/co
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { ZodValidationPipe } from '../api/zod-validation.pipe';
-import { channelIdSchema, deviceIdSchema } from '../api/devices.dto';
+import { STREAM_ID_RE, channelIdSchema, deviceIdSchema } from '../api/devices.dto';
 import { StreamsService } from './streams.service';
 import type { StreamDto } from './stream.types';
 
@@ -11,7 +11,7 @@ const playSchema = z
   .strict()
   .optional()
   .default({});
-const streamIdSchema = z.string().regex(/^\d{20}_\d{20}(_[a-z0-9]{1,12})?$/, 'must be <deviceId>_<channelId>[_<id>]');
+const streamIdSchema = z.string().regex(STREAM_ID_RE, 'must be <deviceId>_<channelId>[_<id>]');
 const playbackSchema = z
   .object({
     start: z.coerce.number().int().positive().describe('unix seconds'),
