@@ -36,6 +36,21 @@ export interface RtpReceiverOptions {
 }
 
 /**
+ * The UDP socket or TCP listener of a stream could not bind its port. `code` is the errno code (EADDRINUSE: another
+ * socket holds the port; EACCES: not allowed), so openOnFreePort() can quarantine the port and try another. The socket
+ * is already closed when this is thrown.
+ */
+export class RtpBindError extends Error {
+  override readonly name = 'RtpBindError';
+  readonly code: string;
+  constructor(readonly transport: 'udp' | 'tcp-passive', readonly host: string, readonly port: number, cause: unknown) {
+    const code = (cause as { code?: unknown } | null)?.code;
+    super(`RTP ${transport} bind ${host}:${port} failed: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.code = typeof code === 'string' ? code : 'EUNKNOWN';
+  }
+}
+
+/**
  * Receives one stream's RTP: a UDP socket, a TCP listener the device connects to (passive), or a TCP connection
  * we open to the device (active), RFC 4571 framing on TCP. Emits packets in order, filtered by SSRC and source.
  */
@@ -82,7 +97,10 @@ export class RtpReceiver extends EventEmitter<{ packet: [RtpPacket]; connected: 
     if (p) this.emit('packet', p);
   }
 
-  /** Binds the UDP socket or TCP listener. TCP active connects later, with connect(). */
+  /**
+   * Binds the UDP socket or TCP listener. TCP active connects later, with connect(). A failed bind closes what it
+   * opened and rejects with RtpBindError (port and errno code).
+   */
   async open(): Promise<void> {
     const mux = this.opts.mux;
     if (mux) {
@@ -92,13 +110,19 @@ export class RtpReceiver extends EventEmitter<{ packet: [RtpPacket]; connected: 
     }
     if (this.opts.transport === 'udp') {
       const sock = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024 });
-      await new Promise<void>((resolve, reject) => {
-        sock.once('error', reject);
-        sock.bind(this.opts.port, this.opts.bindHost, () => {
-          sock.off('error', reject);
-          resolve();
+      try {
+        await new Promise<void>((resolve, reject) => {
+          sock.once('error', reject);
+          sock.bind(this.opts.port, this.opts.bindHost, () => {
+            sock.off('error', reject);
+            resolve();
+          });
         });
-      });
+      } catch (e) {
+        // libuv created the socket before bind() failed: close it, or its descriptor outlives the stream.
+        sock.close();
+        throw new RtpBindError('udp', this.opts.bindHost, this.opts.port, e);
+      }
       sock.on('error', (e) => this.emit('error', e));
       this.startReorder();
       sock.on('message', (buf, r) => this.onDatagram(buf, `${r.address}:${r.port}`));
@@ -106,13 +130,18 @@ export class RtpReceiver extends EventEmitter<{ packet: [RtpPacket]; connected: 
     } else if (this.opts.transport === 'tcp-passive') {
       const server = net.createServer((s) => this.onTcp(s));
       server.maxConnections = 1;
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(this.opts.port, this.opts.bindHost, () => {
-          server.off('error', reject);
-          resolve();
+      try {
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(this.opts.port, this.opts.bindHost, () => {
+            server.off('error', reject);
+            resolve();
+          });
         });
-      });
+      } catch (e) {
+        server.close();
+        throw new RtpBindError('tcp-passive', this.opts.bindHost, this.opts.port, e);
+      }
       server.on('error', (e) => this.emit('error', e));
       this.server = server;
     }
