@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { FlvMuxer, avcDecoderConfig } from './flv-muxer';
 import { AnnexBAuSplitter, type SplitAccessUnit } from './annexb-au.splitter';
 import { isH264Keyframe } from './nal';
+import { MediaTimeline, TIMESTAMP_WRAP_90K } from './timestamps';
 
 const SPS = Buffer.from('6742c01e95a0b0497cb8088000000300800000190478b175', 'hex');
 const PPS = Buffer.from('68ce3c80', 'hex');
@@ -38,6 +39,36 @@ describe('FlvMuxer.videoTags()', () => {
     expect(p!.readUIntBE(4, 3)).toBe(40);
     expect(p![11]).toBe(0x27);
     expect(p!.readIntBE(13, 3)).toBe(40);
+  });
+
+  it('a camera whose PTS crosses 2^33, through MediaTimeline: tag times start at 0 and rise 40 ms a frame across the wrap (never stuck at 0)', () => {
+    const m = new FlvMuxer();
+    const t = new MediaTimeline();
+    const idr = Buffer.concat([sc, SPS, sc, PPS, sc, Buffer.from([0x65, 0x88])]);
+    const p = Buffer.concat([sc, Buffer.from([0x41, 0x9a])]);
+    const start = TIMESTAMP_WRAP_90K - 10 * 3600; // 0.4 s before the wrap
+    const times: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const rawPts = (start + i * 3600) % TIMESTAMP_WRAP_90K;
+      const s = t.stamp(rawPts);
+      const tags = m.videoTags(i % 25 === 0 ? idr : p, s.pts, s.dts, i % 25 === 0);
+      const frameTag = tags.at(-1)!;
+      times.push(frameTag.readUIntBE(4, 3) + frameTag[7]! * 0x1000000);
+    }
+    expect(times).toEqual(Array.from({ length: 30 }, (_, i) => i * 40));
+  });
+
+  it('timeline times past 2^24 ms use the extended byte; a DTS that goes back keeps the previous tag time', () => {
+    const m = new FlvMuxer();
+    const idr = Buffer.concat([sc, SPS, sc, PPS, sc, Buffer.from([0x65, 0x88])]);
+    const p = Buffer.concat([sc, Buffer.from([0x41, 0x9a])]);
+    m.videoTags(idr, 0, 0, true);
+    const late = 27 * 3600 * 90_000; // 27 h: past the 33-bit wrap and past 2^24 ms
+    const [a] = m.videoTags(p, late, late, false);
+    expect(a!.readUIntBE(4, 3) + a![7]! * 0x1000000).toBe(27 * 3600 * 1000);
+    expect(a![7]).toBe(Math.floor((27 * 3600 * 1000) / 0x1000000));
+    const [b] = m.videoTags(p, late - 90_000, late - 90_000, false);
+    expect(b!.readUIntBE(4, 3) + b![7]! * 0x1000000).toBe(27 * 3600 * 1000);
   });
 
   it('avcDecoderConfig() carries profile, compatibility and level from the SPS', () => {

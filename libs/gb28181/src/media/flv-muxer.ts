@@ -16,6 +16,7 @@ export class FlvMuxer {
   private pps: Buffer | null = null;
   private configSent: { sps: Buffer; pps: Buffer } | null = null;
   private baseDts: number | null = null;
+  private lastMs = 0;
 
   /** 'FLV', version 1, video only, header size 9, then PreviousTagSize0. */
   static header(): Buffer {
@@ -24,7 +25,9 @@ export class FlvMuxer {
 
   /**
    * Tags for one access unit: the decoder configuration first when SPS/PPS are new or changed, then the frame.
-   * Nothing until the first keyframe with SPS and PPS. Times in 90 kHz; output in ms from the first frame.
+   * Nothing until the first keyframe with SPS and PPS. Times in 90 kHz on one timeline that does not wrap (MediaTimeline's
+   * output, not the camera's 33-bit PTS); tags are timed in ms from the first frame, so a stream starts near 0 whatever
+   * the camera's clock says. A DTS that goes back keeps the previous tag time (FLV timestamps must not decrease).
    */
   videoTags(au: Buffer, pts90k: number, dts90k: number, keyframe: boolean): Buffer[] {
     const nals = splitAnnexB(au);
@@ -39,7 +42,8 @@ export class FlvMuxer {
     if (!this.sps || !this.pps) return out;
     if (this.configSent === null && !keyframe) return out;
     this.baseDts ??= dts90k;
-    const dtsMs = Math.max(0, Math.round((dts90k - this.baseDts) / 90));
+    const dtsMs = Math.max(this.lastMs, Math.round((dts90k - this.baseDts) / 90));
+    this.lastMs = dtsMs;
     const ctsMs = Math.round((pts90k - dts90k) / 90);
     if (!this.configSent || !this.configSent.sps.equals(this.sps) || !this.configSent.pps.equals(this.pps)) {
       out.push(tag(FLV_TAG_VIDEO, dtsMs, Buffer.concat([Buffer.from([0x17, 0x00, 0, 0, 0]), avcDecoderConfig(this.sps, this.pps)])));
@@ -92,12 +96,16 @@ function tag(type: number, timestampMs: number, data: Buffer): Buffer {
   return t;
 }
 
-/** type(1) dataSize(3) timestamp(3) timestampExtended(1) streamId(3) = 0. */
+/**
+ * type(1) dataSize(3) timestamp(3) timestampExtended(1) streamId(3) = 0. The timestamp is 32 bits of ms, the extended
+ * byte its top 8 bits (wraps after 2^32 ms ≈ 49.7 days).
+ */
 function writeTagHeader(t: Buffer, type: number, dataSize: number, timestampMs: number): void {
+  const ms = timestampMs % 0x100000000;
   t[0] = type;
   t.writeUIntBE(dataSize, 1, 3);
-  t.writeUIntBE(timestampMs & 0xffffff, 4, 3);
-  t[7] = (timestampMs >>> 24) & 0xff;
+  t.writeUIntBE(ms % 0x1000000, 4, 3);
+  t[7] = Math.floor(ms / 0x1000000) & 0xff;
   t[8] = 0;
   t[9] = 0;
   t[10] = 0;

@@ -13,3 +13,5 @@ export * from './gb-sdp.builder';
 export * from './flv-muxer';
 export * from './ts-muxer';
 export * from './hls-segmenter';
+export * from './timestamps';
+export * from './keyframe-gate';

@@ -9,6 +9,7 @@ import { AnnexBAuSplitter, type SplitAccessUnit } from './annexb-au.splitter';
 import { HlsSegmenter } from './hls-segmenter';
 import { isH264Keyframe } from './nal';
 import { mpegCrc32, readPesTimestamp } from './ps-stream-types';
+import { MediaTimeline, TIMESTAMP_WRAP_90K } from './timestamps';
 import { TS_MAX_AU_BYTES, TS_PACKET_SIZE, TS_PCR_DELAY_90K, TS_PID_AUDIO, TS_PID_PMT, TS_PID_VIDEO, TS_TIMESTAMP_WRAP, TsMuxer, readPcrBase, writePcr } from './ts-muxer';
 
 const SPS = Buffer.from('6742c01e95a0b0497cb8088000000300800000190478b175', 'hex');
@@ -145,6 +146,23 @@ describe('TsMuxer.muxVideo()', () => {
     expect(readPesTimestamp(pes(new TsMuxer().muxVideo(frame(10), -1, -1, false)), 9)).toBe(TS_TIMESTAMP_WRAP - 1);
     const [first] = parsePackets(new TsMuxer().muxVideo(frame(10), 100, 100, false));
     expect(first!.pcr).toBe(TS_TIMESTAMP_WRAP + 100 - TS_PCR_DELAY_90K);
+  });
+
+  it('a camera whose PTS/DTS cross 2^33, through MediaTimeline (origin 1 s): PES PTS, DTS and PCR rise one frame (3600) at a time, with no wrap', () => {
+    const t = new MediaTimeline({ origin90k: 90_000 });
+    const m = new TsMuxer();
+    const start = TIMESTAMP_WRAP_90K - 5 * 3600;
+    const got: { pts: number; dts: number; pcr: number }[] = [];
+    for (let i = 0; i < 12; i++) {
+      const dts = (start + i * 3600) % TIMESTAMP_WRAP_90K;
+      const s = t.stamp((dts + 7200) % TIMESTAMP_WRAP_90K, dts);
+      const pk = parsePackets(m.muxVideo(frame(300), s.pts, s.dts, i === 0));
+      const pes = Buffer.concat(pk.map((p) => p.payload));
+      got.push({ pts: readPesTimestamp(pes, 9), dts: readPesTimestamp(pes, 14), pcr: pk[0]!.pcr! });
+    }
+    expect(got.map((g) => g.dts)).toEqual(Array.from({ length: 12 }, (_, i) => 90_000 + i * 3600));
+    expect(got.map((g) => g.pts)).toEqual(got.map((g) => g.dts + 7200));
+    expect(got.map((g) => g.pcr)).toEqual(got.map((g) => g.dts - TS_PCR_DELAY_90K));
   });
 
   it('writePcr()/readPcrBase() round-trip the 33-bit base, with the 6 reserved bits set', () => {

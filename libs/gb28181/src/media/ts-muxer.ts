@@ -1,6 +1,7 @@
 import { Gb28181Error } from '../errors';
 import { h264NalType, splitAnnexB } from './nal';
 import { mpegCrc32, writePesTimestamp } from './ps-stream-types';
+import { TIMESTAMP_WRAP_90K } from './timestamps';
 
 /**
  * Access units to an MPEG-2 transport stream (ISO/IEC 13818-1 §2.4.3), for HLS segments without an ffmpeg in the path.
@@ -24,8 +25,8 @@ export const TS_STREAM_TYPE_H264 = 0x1b;
 export const TS_STREAM_TYPE_AAC = 0x0f;
 /** Largest access unit accepted (bytes): a bound on what a peer can make us packetize in one call. */
 export const TS_MAX_AU_BYTES = 16 * 1024 * 1024;
-/** 2^33: PTS, DTS and PCR base wrap here (§2.4.3.7). */
-export const TS_TIMESTAMP_WRAP = 0x200000000;
+/** 2^33: PTS, DTS and PCR base wrap here (§2.4.3.7); the one constant is TIMESTAMP_WRAP_90K (timestamps.ts). */
+export const TS_TIMESTAMP_WRAP = TIMESTAMP_WRAP_90K;
 /** The PCR runs this far (90 kHz) behind the video DTS: a decoder buffers that long before the first frame is due. */
 export const TS_PCR_DELAY_90K = 9000;
 
@@ -52,7 +53,8 @@ export class TsMuxer {
   }
 
   /**
-   * One H.264 access unit (Annex B) as a PES on the video PID, the first packet carrying the PCR (and the random access
+   * One H.264 access unit (Annex B) as a PES on the video PID, timed by `pts`/`dts` on one timeline (MediaTimeline's
+   * output; written modulo 2^33, so a timeline that passes 2^33 wraps as §2.4.3.7 allows), the first packet carrying the PCR (and the random access
    * indicator on a keyframe). An access unit delimiter is prepended when missing (§2.14: every AVC access unit in a TS
    * starts with one), and a keyframe without SPS/PPS gets the last ones seen, so each segment decodes on its own.
    */
