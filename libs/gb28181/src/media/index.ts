@@ -15,3 +15,4 @@ export * from './ts-muxer';
 export * from './hls-segmenter';
 export * from './timestamps';
 export * from './keyframe-gate';
+export * from './mansrtsp';
