@@ -6,6 +6,8 @@ export type ClientTransactionState = 'Calling' | 'Trying' | 'Proceeding' | 'Comp
 export interface ClientTransactionHandlers {
   onResponse(res: SipResponse): void;
   onTimeout(): void;
+  /** The transaction ended, whatever the cause (Timer B/D/F/K/M, a final response on a reliable transport, close). */
+  onTerminated?(): void;
 }
 
 /**
@@ -126,6 +128,7 @@ export class ClientTransaction {
     this.stateValue = 'Terminated';
     this.timers.clearAll();
     this.onTerminated(this);
+    this.handlers.onTerminated?.();
   }
 
   private timeout(): void {

@@ -48,6 +48,11 @@ export class ServerTransaction {
     return this.request.method;
   }
 
+  /** @internal the transport's send for this request's source (stateless responses use it). */
+  get sendFn(): (m: SipMessage) => void {
+    return this.send;
+  }
+
   /** @internal called by the manager right after creation. */
   start(): void {
     // §17.2.1: the INVITE server transaction answers 100 Trying itself.

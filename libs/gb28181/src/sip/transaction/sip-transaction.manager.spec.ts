@@ -1,37 +1,8 @@
 import { describe, it, expect, beforeEach } from 'vitest';
 import { SipTransactionManager } from './sip-transaction.manager';
-import { SipScheduler } from './sip-timers';
+import { FakeScheduler } from '../testing/fake-scheduler';
 import { SipMessage, SipRequest, SipResponse } from '../sip-message';
 import { createRequest, createResponse } from '../sip-builders';
-
-/** A virtual clock: timers fire only when the test advances time. */
-class FakeScheduler implements SipScheduler {
-  now = 0;
-  private seq = 0;
-  private timers = new Map<number, { at: number; fn: () => void }>();
-  setTimer(ms: number, fn: () => void): unknown {
-    const id = ++this.seq;
-    this.timers.set(id, { at: this.now + ms, fn });
-    return id;
-  }
-  clearTimer(handle: unknown): void {
-    this.timers.delete(handle as number);
-  }
-  get pending(): number {
-    return this.timers.size;
-  }
-  advanceTo(t: number): void {
-    for (;;) {
-      let next: [number, { at: number; fn: () => void }] | undefined;
-      for (const e of this.timers) if (e[1].at <= t && (!next || e[1].at < next[1].at || (e[1].at === next[1].at && e[0] < next[0]))) next = e;
-      if (!next) break;
-      this.timers.delete(next[0]);
-      this.now = next[1].at;
-      next[1].fn();
-    }
-    this.now = t;
-  }
-}
 
 function request(method: string, branch = 'z9hG4bKtest1'): SipRequest {
   return createRequest({

@@ -1,6 +1,7 @@
 import { Gb28181Error } from '../../errors';
 import { SipMessage, SipRequest, SipResponse } from '../sip-message';
 import { parseCSeq, parseNameAddr, parseVia } from '../sip-header-values';
+import { createResponse } from '../sip-builders';
 import { ClientTransaction, ClientTransactionHandlers } from './client-transaction';
 import { ServerTransaction } from './server-transaction';
 import { DEFAULT_SIP_TIMERS, SipScheduler, SipTimerValues } from './sip-timers';
@@ -8,9 +9,35 @@ import { DEFAULT_SIP_TIMERS, SipScheduler, SipTimerValues } from './sip-timers';
 /** RFC 3261 §8.1.1.7 magic cookie: branches starting with it are globally unique. */
 export const RFC3261_BRANCH_COOKIE = 'z9hG4bK';
 
+/**
+ * Most live server transactions (issue #16: floods). A non-INVITE server transaction lives 64*T1 = 32 s after its
+ * final response over UDP (Timer J), so N requests/s keep 32*N transactions: a 160k/s REGISTER flood held ~5M
+ * (2.9 GB). 100,000 covers 3,000 legitimate requests/s (the registration target) with room, at roughly 60 MB.
+ * Past the cap a new request is answered 503 statelessly and nothing is kept.
+ */
+export const MAX_SERVER_TRANSACTIONS = 100_000;
+
+/** Retry-After (seconds) on the stateless 503 sent when the cap is reached (RFC 3261 §21.5.4, §20.33). */
+export const OVERLOAD_RETRY_AFTER_S = 5;
+
 export interface SipTransactionManagerOptions {
   scheduler: SipScheduler;
   timers?: Partial<SipTimerValues>;
+  /** Default MAX_SERVER_TRANSACTIONS. */
+  maxServerTransactions?: number;
+  /** Default OVERLOAD_RETRY_AFTER_S. */
+  overloadRetryAfterS?: number;
+}
+
+export interface SipTransactionStats {
+  /** Live server transactions (incoming requests). */
+  serverTransactions: number;
+  /** Live client transactions (our requests). */
+  clientTransactions: number;
+  /** Responses sent without a transaction kept: `respondStateless()` plus the 503s of the cap. */
+  statelessResponses: number;
+  /** New requests refused with a stateless 503 because `maxServerTransactions` were live. */
+  capHits: number;
 }
 
 /**
@@ -25,20 +52,36 @@ export class SipTransactionManager {
   /** INVITE server transactions in Accepted, by Call-ID + CSeq number, waiting for the 2xx ACK. */
   private readonly accepted = new Map<string, ServerTransaction>();
   private closed = false;
+  private readonly maxServers: number;
+  private readonly retryAfterS: number;
+  private statelessCount = 0;
+  private capHitCount = 0;
 
   constructor(opts: SipTransactionManagerOptions) {
     this.scheduler = opts.scheduler;
     this.timers = { ...DEFAULT_SIP_TIMERS, ...opts.timers };
+    this.maxServers = opts.maxServerTransactions ?? MAX_SERVER_TRANSACTIONS;
+    this.retryAfterS = opts.overloadRetryAfterS ?? OVERLOAD_RETRY_AFTER_S;
   }
 
   get size(): number {
     return this.servers.size + this.clients.size;
   }
 
+  /** T1, T2, T4 in use (transaction users such as the INVITE client usage derive 64*T1 from them). */
+  get timerValues(): Readonly<SipTimerValues> {
+    return this.timers;
+  }
+
+  get stats(): SipTransactionStats {
+    return { serverTransactions: this.servers.size, clientTransactions: this.clients.size, statelessResponses: this.statelessCount, capHits: this.capHitCount };
+  }
+
   /**
    * A request from the transport. Returns `{ tx }` for a new request (or for an ACK that matched
    * no transaction: the ACK of a 2xx, `tx.kind === 'ack'`), and `null` when the transaction layer
-   * absorbed it: a retransmission (the last response is re-sent) or the ACK of a non-2xx final.
+   * absorbed it: a retransmission (the last response is re-sent), the ACK of a non-2xx final, or a new
+   * request refused with a stateless 503 (+ Retry-After) because `maxServerTransactions` are live.
    */
   receiveRequest(req: SipRequest, send: (m: SipMessage) => void, reliable: boolean): { tx: ServerTransaction } | null {
     this.assertOpen();
@@ -54,6 +97,11 @@ export class SipTransactionManager {
       if (inv) inv.ackFor2xx();
       const tx = new ServerTransaction(id, 'ack', req, send, reliable, this.scheduler, this.timers, () => undefined);
       return { tx };
+    }
+    if (this.servers.size >= this.maxServers) {
+      this.capHitCount++;
+      this.sendStateless(createResponse(req, 503, 'Service Unavailable', { headers: [['Retry-After', String(this.retryAfterS)]] }), send);
+      return null;
     }
     const tx = new ServerTransaction(id, req.method === 'INVITE' ? 'invite' : 'non-invite', req, send, reliable, this.scheduler, this.timers, (t) =>
       this.onServerTerminated(t),
@@ -73,6 +121,21 @@ export class SipTransactionManager {
     }
   }
 
+  /**
+   * Answers a request without keeping its transaction (RFC 3261 §8.2.7 stateless UAS behaviour): the response is
+   * sent and the server transaction, if any, is dropped at once, so a retransmission of the request is handled
+   * as a new request. Meant for final refusals that cost nothing to repeat (400, 401, 403, 429, 503) under load:
+   * a flood of them then keeps no state. Provisional responses and INVITE 2xx need a transaction: refused.
+   */
+  respondStateless(tx: ServerTransaction, res: SipResponse): void {
+    if (tx.kind === 'ack') throw new Gb28181Error('SIP_TX_BAD_STATE', 'an ACK is never answered');
+    if (res.status < 200) throw new Gb28181Error('SIP_TX_BAD_STATE', `a provisional ${res.status} is never sent statelessly`);
+    if (tx.kind === 'invite' && res.status < 300) throw new Gb28181Error('SIP_TX_BAD_STATE', 'an INVITE 2xx needs its transaction (retransmission until the ACK)');
+    if (tx.state !== 'Trying' && tx.state !== 'Proceeding') throw new Gb28181Error('SIP_TX_BAD_STATE', `cannot send ${res.status} in state ${tx.state}`);
+    tx.terminate();
+    this.sendStateless(res, tx.sendFn);
+  }
+
   /** Starts a client transaction and sends the request. ACK is not a transaction: send it directly. */
   sendRequest(req: SipRequest, send: (m: SipMessage) => void, reliable: boolean, handlers: ClientTransactionHandlers): ClientTransaction {
     this.assertOpen();
@@ -89,6 +152,14 @@ export class SipTransactionManager {
     this.clients.set(id, tx);
     tx.start();
     return tx;
+  }
+
+  /**
+   * Ends a client transaction now: RFC 3261 §9.1 lets the UAC consider an INVITE cancelled and destroy its client
+   * transaction when no final response came within 64*T1 of the CANCEL. Idempotent.
+   */
+  terminateClient(tx: ClientTransaction): void {
+    tx.terminate();
   }
 
   /** A response from the transport; false when it matches no client transaction (stray, or the TU's to handle). */
@@ -121,6 +192,11 @@ export class SipTransactionManager {
     this.servers.clear();
     this.clients.clear();
     this.accepted.clear();
+  }
+
+  private sendStateless(res: SipResponse, send: (m: SipMessage) => void): void {
+    this.statelessCount++;
+    send(res);
   }
 
   private onServerTerminated(tx: ServerTransaction): void {
