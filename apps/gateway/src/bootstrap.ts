@@ -1,5 +1,5 @@
 import { NestFactory } from '@nestjs/core';
-import type { INestApplication, LogLevel } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, type GatewayConfig } from './config/config.schema';
 import { AppModule } from './app.module';
@@ -7,6 +7,7 @@ import { configureHttpApp } from './api/configure-http-app';
 import { AuthService } from './auth/auth.service';
 import { SipService } from './sip/sip.service';
 import { WEB_PREFIX_EXCLUDE } from './web/web.module';
+import { createGatewayLogger, PinoNestLogger, type GatewayLoggerOptions, type LogFormat } from './logging';
 
 export interface RunningGateway {
   app: INestApplication;
@@ -15,21 +16,17 @@ export interface RunningGateway {
   sipPort: number;
   /** Set only on the first start without ADMIN_PASSWORD. */
   generatedPassword?: string;
+  /** How log lines are written (LOG_FORMAT resolved against stdout). */
+  logFormat: LogFormat;
   close(): Promise<void>;
 }
 
-const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
-
-function nestLogLevels(level: GatewayConfig['LOG_LEVEL']): LogLevel[] | false {
-  if (level === 'silent') return false;
-  const map: Record<string, LogLevel> = { fatal: 'fatal', error: 'error', warn: 'warn', info: 'log', debug: 'debug', trace: 'verbose' };
-  return LEVELS.slice(0, LEVELS.indexOf(map[level]!) + 1);
-}
-
 /** Builds and starts the gateway (HTTP + SIP). Used by main.ts and by the end-to-end tests. */
-export async function startGateway(env: Record<string, string | undefined> = process.env): Promise<RunningGateway> {
+export async function startGateway(env: Record<string, string | undefined> = process.env, logOptions: GatewayLoggerOptions = {}): Promise<RunningGateway> {
   const config = loadConfig(env);
-  const app = await NestFactory.create(AppModule.forRoot(config), { logger: nestLogLevels(config.LOG_LEVEL), bodyParser: false });
+  const logger = createGatewayLogger(config, logOptions);
+  // Every `new Logger('x')` in the app writes through this pino instance (Nest's Logger delegates to the app logger).
+  const app = await NestFactory.create(AppModule.forRoot(config), { logger: new PinoNestLogger(logger.pino), bodyParser: false });
   app.enableShutdownHooks();
   // Media routes live outside /api: players get them with a signed token, not the API token.
   configureHttpApp(app, { prefixExclude: ['live/*path', 'flv/*path', 'play/*path', 'vendor/*path', ...WEB_PREFIX_EXCLUDE] });
@@ -44,6 +41,7 @@ export async function startGateway(env: Record<string, string | undefined> = pro
     httpUrl: `http://${host}:${addr.port}`,
     sipPort: app.get(SipService).port,
     generatedPassword,
+    logFormat: logger.format,
     close: async () => {
       if (closed) return;
       closed = true;

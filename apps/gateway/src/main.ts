@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { startGateway } from './bootstrap';
 import { ConfigValidationError } from './config/config.schema';
+import { fieldLogger } from './logging';
 
 async function main(): Promise<void> {
   const gw = await startGateway();
@@ -13,7 +14,23 @@ async function main(): Promise<void> {
     `  Login      ${gw.config.ADMIN_USER} / ${gw.generatedPassword ?? (gw.config.ADMIN_PASSWORD ? '(ADMIN_PASSWORD)' : '(generated at first start; see the first start\'s output)')}`,
   ];
   if (gw.generatedPassword) lines.push('  The admin password above was generated now and is shown only this once (only its hash is stored).');
-  process.stdout.write(lines.join('\n') + '\n\n');
+  if (gw.logFormat === 'pretty') {
+    process.stdout.write(lines.join('\n') + '\n\n');
+    return;
+  }
+  // JSON logs: one record, so a collector reading stdout line by line sees nothing but JSON.
+  fieldLogger('Gateway').log({
+    msg: 'gateway ready',
+    httpUrl: gw.httpUrl,
+    sipHost: gw.config.SIP_HOST,
+    sipPort: gw.sipPort,
+    sipId: gw.config.SIP_ID,
+    sipDomain: gw.config.SIP_DOMAIN,
+    database: gw.config.DATABASE_URL ? 'postgres' : 'embedded',
+    adminUser: gw.config.ADMIN_USER,
+    // Shown once by design (only its hash is stored), as in the terminal banner.
+    ...(gw.generatedPassword ? { generatedAdminPassword: gw.generatedPassword } : {}),
+  });
 }
 
 main().catch((e) => {

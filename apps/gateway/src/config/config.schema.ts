@@ -60,6 +60,7 @@ export const configSchema = z.object({
   CONGESTION_SAMPLE_MS: positiveInt.default(5000).describe('Period of the stored congestion samples (one row per channel and ROI per period)'),
   CONGESTION_RETENTION_DAYS: positiveInt.default(30).describe('Stored congestion samples older than this are deleted'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level'),
+  LOG_FORMAT: z.enum(['pretty', 'json', 'auto']).default('auto').describe('Log lines: pretty = readable lines for a terminal; json = one JSON object per line (pino: level, time, context, msg, and deviceId/channelId/streamId where known); auto = pretty when stdout is a terminal, else json'),
 });
 
 export type GatewayConfig = z.infer<typeof configSchema>;
