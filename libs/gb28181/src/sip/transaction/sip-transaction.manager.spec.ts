@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeEach } from 'vitest';
-import { SipTransactionManager } from './sip-transaction.manager';
+import { MAX_SERVER_TRANSACTIONS, SipTransactionManager } from './sip-transaction.manager';
 import { FakeScheduler } from '../testing/fake-scheduler';
 import { SipMessage, SipRequest, SipResponse } from '../sip-message';
 import { createRequest, createResponse } from '../sip-builders';
@@ -279,5 +279,61 @@ describe('SipTransactionManager.close()', () => {
     expect(clock.pending).toBe(0);
     expect(mgr.size).toBe(0);
     expect(() => mgr.receiveRequest(request('MESSAGE'), send, false)).toThrow(expect.objectContaining({ code: 'SIP_TX_CLOSED' }));
+  });
+});
+
+describe('server transaction cap and stateless answers (issue #16: floods)', () => {
+  it('at maxServerTransactions answers a new request 503 with Retry-After statelessly and keeps nothing; retransmissions of live ones still match', () => {
+    const capped = new SipTransactionManager({ scheduler: clock, maxServerTransactions: 2, overloadRetryAfterS: 7 });
+    const a = request('MESSAGE', 'z9hG4bKa');
+    expect(capped.receiveRequest(a, send, false)).not.toBeNull();
+    expect(capped.receiveRequest(request('MESSAGE', 'z9hG4bKb'), send, false)).not.toBeNull();
+    expect(capped.receiveRequest(request('REGISTER', 'z9hG4bKc'), send, false)).toBeNull();
+    expect(capped.receiveRequest(request('INVITE', 'z9hG4bKd'), send, false)).toBeNull();
+    expect(wire.map((w) => (w.msg as SipResponse).status)).toEqual([503, 503]);
+    expect((wire[0]!.msg as SipResponse).headers.get('Retry-After')).toBe('7');
+    expect(capped.receiveRequest(a, send, false)).toBeNull(); // a retransmission of a live one is absorbed, not refused
+    expect(wire).toHaveLength(2);
+    expect(capped.stats).toEqual({ serverTransactions: 2, clientTransactions: 0, statelessResponses: 2, capHits: 2 });
+    expect(capped.size).toBe(2);
+  });
+
+  it('MAX_SERVER_TRANSACTIONS, the default cap, holds the legitimate registration rate', () => {
+    expect(MAX_SERVER_TRANSACTIONS).toBeGreaterThanOrEqual(96_000); // 3,000 requests/s kept 32 s (Timer J)
+  });
+
+  it('respondStateless() sends a 401 and drops the transaction at once, so no timer is left and a retransmission is new again', () => {
+    const reg = request('REGISTER');
+    const { tx } = mgr.receiveRequest(reg, send, false)!;
+    mgr.respondStateless(tx, createResponse(reg, 401, undefined, { toTag: 'gw' }));
+    expect(sentTimes(isStatus(401))).toEqual([0]);
+    expect(mgr.size).toBe(0);
+    expect(clock.pending).toBe(0);
+    expect(mgr.stats.statelessResponses).toBe(1);
+    expect(mgr.receiveRequest(reg, send, false)).not.toBeNull();
+  });
+
+  it('respondStateless() refuses a provisional, an INVITE 2xx and a second answer', () => {
+    const reg = request('REGISTER');
+    const { tx } = mgr.receiveRequest(reg, send, false)!;
+    expect(() => mgr.respondStateless(tx, createResponse(reg, 100))).toThrow(expect.objectContaining({ code: 'SIP_TX_BAD_STATE' }));
+    const inv = request('INVITE', 'z9hG4bKinv');
+    const { tx: itx } = mgr.receiveRequest(inv, send, false)!;
+    expect(() => mgr.respondStateless(itx, createResponse(inv, 200))).toThrow(expect.objectContaining({ code: 'SIP_TX_BAD_STATE' }));
+    mgr.respondStateless(tx, createResponse(reg, 403));
+    expect(() => mgr.respondStateless(tx, createResponse(reg, 403))).toThrow(expect.objectContaining({ code: 'SIP_TX_BAD_STATE' }));
+  });
+});
+
+describe('SipTransactionManager.terminateClient()', () => {
+  it('ends a client INVITE transaction now, clears its timers and tells its handlers onTerminated', () => {
+    let ended = 0;
+    const tx = mgr.sendRequest(request('INVITE'), send, false, { onResponse: () => undefined, onTimeout: () => expect.fail('no timeout'), onTerminated: () => ended++ });
+    mgr.terminateClient(tx);
+    mgr.terminateClient(tx);
+    expect(tx.state).toBe('Terminated');
+    expect(ended).toBe(1);
+    expect(mgr.size).toBe(0);
+    expect(clock.pending).toBe(0);
   });
 });

@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import { createRequest, createResponse } from '../sip-builders';
+import { parseVia } from '../sip-header-values';
+import type { SipRequest } from '../sip-message';
+import { parseSipMessage } from '../sip-parser';
+import { serializeSipMessage } from '../sip-serializer';
+import { buildCancel } from './cancel-request';
+import { Dialog, viaSentByOf } from './dialog';
+
+const VIA = { transport: 'UDP', host: '192.0.2.10', port: 5060 };
+
+function invite(): SipRequest {
+  return createRequest({
+    method: 'INVITE', uri: 'sip:34020000001320000001@198.51.100.7:5060',
+    via: { ...VIA, branch: 'z9hG4bKinvite1' },
+    from: { uri: 'sip:34020000002000000001@3402000000', tag: 'gw1' },
+    to: { uri: 'sip:34020000001320000001@3402000000' },
+    callId: 'call-dlg@192.0.2.10', cseq: 20,
+    contact: 'sip:34020000002000000001@192.0.2.10:5060',
+    headers: [['Subject', '34020000001320000001:0200000001,34020000002000000001:0']],
+    body: Buffer.from('v=0\r\n'), contentType: 'APPLICATION/SDP',
+  });
+}
+
+function ok(inv: SipRequest, headers: [string, string][] = [['Contact', '<sip:34020000001320000001@10.0.0.64:5060>']]) {
+  return createResponse(inv, 200, 'OK', { toTag: 'dev9', headers });
+}
+
+describe('Dialog.fromInvite2xx() (RFC 3261 §12.1.2)', () => {
+  it('with a Contact and two Record-Route values takes the tags, URIs, Contact as remote target and the route set reversed', () => {
+    const inv = invite();
+    const d = Dialog.fromInvite2xx(inv, ok(inv, [
+      ['Record-Route', '<sip:proxy2.example;lr>, <sip:proxy1.example;lr>'],
+      ['Contact', '<sip:34020000001320000001@10.0.0.64:5060>'],
+    ]));
+    expect(d.callId).toBe('call-dlg@192.0.2.10');
+    expect(d.localTag).toBe('gw1');
+    expect(d.remoteTag).toBe('dev9');
+    expect(d.id).toBe('call-dlg@192.0.2.10;gw1;dev9');
+    expect(d.localUri).toBe('sip:34020000002000000001@3402000000');
+    expect(d.remoteUri).toBe('sip:34020000001320000001@3402000000');
+    expect(d.remoteTarget).toBe('sip:34020000001320000001@10.0.0.64:5060');
+    expect(d.remoteTargetSource).toBe('contact');
+    expect(d.routeSet).toEqual(['<sip:proxy1.example;lr>', '<sip:proxy2.example;lr>']);
+    expect(d.localCseq).toBe(20);
+  });
+
+  it('with a 2xx without Contact falls back to the INVITE Request-URI as remote target', () => {
+    const inv = invite();
+    const d = Dialog.fromInvite2xx(inv, ok(inv, []));
+    expect(d.remoteTarget).toBe('sip:34020000001320000001@198.51.100.7:5060');
+    expect(d.remoteTargetSource).toBe('request-uri');
+    expect(d.routeSet).toEqual([]);
+  });
+
+  it('with a response to another INVITE (Call-ID, CSeq, From tag) or a non-2xx throws SIP_DIALOG_MISMATCH', () => {
+    const inv = invite();
+    const otherCall = ok(inv);
+    otherCall.headers.set('Call-ID', 'other');
+    const otherCseq = ok(inv);
+    otherCseq.headers.set('CSeq', '21 INVITE');
+    const otherTag = ok(inv);
+    otherTag.headers.set('From', '<sip:34020000002000000001@3402000000>;tag=someone-else');
+    for (const res of [otherCall, otherCseq, otherTag, createResponse(inv, 486, undefined, { toTag: 'x' })]) {
+      expect(() => Dialog.fromInvite2xx(inv, res)).toThrow(expect.objectContaining({ code: 'SIP_DIALOG_MISMATCH' }));
+    }
+  });
+});
+
+describe('Dialog requests (RFC 3261 §12.2.1.1, §13.2.2.4)', () => {
+  const routed = () => {
+    const inv = invite();
+    return { inv, d: Dialog.fromInvite2xx(inv, ok(inv, [['Record-Route', '<sip:proxy2.example;lr>, <sip:proxy1.example;lr>'], ['Contact', '<sip:34020000001320000001@10.0.0.64:5060>']])) };
+  };
+
+  it('buildAck() goes to the remote target with the Route set, the INVITE CSeq number, method ACK and a new branch', () => {
+    const { inv, d } = routed();
+    const ack = d.buildAck({ via: VIA });
+    expect(ack.method).toBe('ACK');
+    expect(ack.uri).toBe('sip:34020000001320000001@10.0.0.64:5060');
+    expect(ack.headers.getAll('Route')).toEqual(['<sip:proxy1.example;lr>', '<sip:proxy2.example;lr>']);
+    expect(ack.headers.get('CSeq')).toBe('20 ACK');
+    expect(ack.headers.get('From')).toBe('<sip:34020000002000000001@3402000000>;tag=gw1');
+    expect(ack.headers.get('To')).toBe('<sip:34020000001320000001@3402000000>;tag=dev9');
+    expect(ack.headers.get('Call-ID')).toBe('call-dlg@192.0.2.10');
+    const branch = parseVia(ack.headers.get('Via')!).params['branch'];
+    expect(branch).toMatch(/^z9hG4bK/);
+    expect(branch).not.toBe(parseVia(inv.headers.get('Via')!).params['branch']);
+    expect(d.localCseq).toBe(20); // the ACK takes no CSeq number of its own
+  });
+
+  it('createRequest() BYE then INFO increment the local CSeq and carry tags, remote target, Route set and the caller\'s Via and Contact', () => {
+    const { d } = routed();
+    const bye = d.createRequest('BYE', { via: { transport: 'TCP', host: '192.0.2.10', port: 5060 }, contact: 'sip:34020000002000000001@192.0.2.10:5060' });
+    const info = d.createRequest('INFO', { via: VIA, body: Buffer.from('PAUSE RTSP/1.0\r\nCSeq: 1\r\nPauseTime: now\r\n\r\n'), contentType: 'Application/MANSRTSP' });
+    expect(bye.uri).toBe('sip:34020000001320000001@10.0.0.64:5060');
+    expect(bye.headers.get('CSeq')).toBe('21 BYE');
+    expect(info.headers.get('CSeq')).toBe('22 INFO');
+    expect(d.localCseq).toBe(22);
+    expect(bye.headers.getAll('Route')).toEqual(['<sip:proxy1.example;lr>', '<sip:proxy2.example;lr>']);
+    expect(bye.headers.get('Via')).toMatch(/^SIP\/2\.0\/TCP 192\.0\.2\.10:5060;branch=z9hG4bK/);
+    expect(bye.headers.get('Contact')).toBe('<sip:34020000002000000001@192.0.2.10:5060>');
+    expect(info.headers.get('Content-Type')).toBe('Application/MANSRTSP');
+    expect(info.headers.get('To')).toContain('tag=dev9');
+    // real bytes: what goes on the wire parses back to the same request
+    const back = parseSipMessage(serializeSipMessage(info));
+    expect(back.type === 'request' && back.method).toBe('INFO');
+    expect(back.body.toString()).toBe('PAUSE RTSP/1.0\r\nCSeq: 1\r\nPauseTime: now\r\n\r\n');
+  });
+
+  it('createRequest() with a strict router first (no ;lr) puts it in the Request-URI and the remote target last in Route', () => {
+    const inv = invite();
+    const d = Dialog.fromInvite2xx(inv, ok(inv, [['Record-Route', '<sip:strict.example>'], ['Contact', '<sip:dev@10.0.0.64>']]));
+    const bye = d.createRequest('BYE', { via: VIA });
+    expect(bye.uri).toBe('sip:strict.example');
+    expect(bye.headers.getAll('Route')).toEqual(['<sip:dev@10.0.0.64>']);
+  });
+
+  it('createRequest() refuses ACK and CANCEL, which reuse a CSeq number', () => {
+    const { d } = routed();
+    expect(() => d.createRequest('ACK', { via: VIA })).toThrow(expect.objectContaining({ code: 'SIP_DIALOG_BAD_METHOD' }));
+    expect(() => d.createRequest('cancel', { via: VIA })).toThrow(expect.objectContaining({ code: 'SIP_DIALOG_BAD_METHOD' }));
+  });
+});
+
+describe('buildCancel() (RFC 3261 §9.1)', () => {
+  it('copies the INVITE Request-URI, top Via with its branch, Call-ID, From, To and CSeq number, method CANCEL, no body', () => {
+    const inv = invite();
+    const c = buildCancel(inv);
+    expect(c.method).toBe('CANCEL');
+    expect(c.uri).toBe(inv.uri);
+    expect(c.headers.getAll('Via')).toEqual([inv.headers.get('Via')]);
+    for (const h of ['From', 'To', 'Call-ID']) expect(c.headers.get(h)).toBe(inv.headers.get(h));
+    expect(c.headers.get('CSeq')).toBe('20 CANCEL');
+    expect(c.body.length).toBe(0);
+    expect(c.headers.get('Content-Length')).toBe('0');
+  });
+});
+
+describe('viaSentByOf()', () => {
+  it('reads transport, host, port and rport from the top Via', () => {
+    const inv = createRequest({
+      method: 'INVITE', uri: 'sip:a@b', via: { transport: 'tcp', host: '192.0.2.1', port: 5070, branch: 'z9hG4bKx', rport: true },
+      from: { uri: 'sip:c@d', tag: 't' }, to: { uri: 'sip:a@b' }, callId: 'c', cseq: 1,
+    });
+    expect(viaSentByOf(inv)).toEqual({ transport: 'TCP', host: '192.0.2.1', port: 5070, rport: true });
+  });
+});
