@@ -2,7 +2,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildFfmpegArgs } from '../../apps/gateway/src/media/ffmpeg-remuxer';
-import { FlvFanout } from '../../apps/gateway/src/media/flv-fanout';
 import type { PsRtpClip } from './ps-rtp-clip';
 
 interface Fed {
@@ -17,7 +16,7 @@ const TICK_MS = 4;
 
 /**
  * The baseline for the gateway's relay path: one ffmpeg per stream with the gateway's own arguments
- * (PS on stdin, `-c copy` to HLS files and FLV on stdout), fed the replayed clip's PS in real time from this process,
+ * (PS on stdin, `-c copy` to HLS files; the gateway muxes FLV itself), fed the replayed clip's PS in real time from this process,
  * with nothing else in between (no RTP, no demux, no re-mux, no fan-out). What ffmpeg alone costs.
  */
 export class BareFfmpegFarm {
@@ -50,7 +49,7 @@ export class BareFfmpegFarm {
   add(): void {
     const hlsDir = join(this.dir, `s${this.fed.length}`);
     mkdirSync(hlsDir, { recursive: true });
-    const args = buildFfmpegArgs({ ffmpegPath: this.ffmpegPath, video: 'h264', outputs: { hlsDir, flv: new FlvFanout() } });
+    const args = buildFfmpegArgs({ ffmpegPath: this.ffmpegPath, video: 'h264', outputs: { hlsDir } });
     const child = spawn(this.ffmpegPath, args, { stdio: ['pipe', 'pipe', 'ignore'] });
     child.stdin!.on('error', () => undefined);
     child.stdout!.resume();

@@ -1,16 +1,18 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { watch, type FSWatcher } from 'node:fs';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { EventEmitter } from 'node:events';
-import { PsMuxer, type PsAccessUnit } from '@gb/gb28181';
-import type { FlvFanout } from './flv-fanout';
+import { join } from 'node:path';
+import { KeyframeGate, MediaTimeline, PsMuxer, type PsAccessUnit } from '@gb/gb28181';
+import { HlsStore } from './hls-store';
 
 export interface RemuxOutputs {
   /** Directory for index.m3u8 and its segments (deleted on close). */
   hlsDir: string;
-  /** Download: write one MP4 file here instead of HLS/FLV (kept on close). */
+  /** Download: write one MP4 file here instead of HLS (kept on close). */
   mp4Path?: string;
-  /** Receives ffmpeg's FLV output (stdout) for HTTP-FLV / WS-FLV viewers; H.264 only. */
-  flv?: FlvFanout;
+  /** Where the playlist is announced once ffmpeg wrote it; default a store of the remuxer's own (`hls`). */
+  store?: HlsStore;
 }
 
 export interface RemuxerOptions {
@@ -33,47 +35,47 @@ export interface Remuxer {
 
 /** Most bytes queued to ffmpeg's stdin before we drop non-key video until it drains (a stalled ffmpeg must not grow memory). */
 export const REMUX_MAX_QUEUED_BYTES = 8 * 1024 * 1024;
+/** Where the first video frame lands on the timeline fed to ffmpeg (90 kHz): 1 s, so audio slightly ahead stays positive. */
+export const REMUX_ORIGIN_90K = 90_000;
+/** How often the HLS directory is re-read in case a file-system event was missed (ms); events normally come first. */
+export const REMUX_PLAYLIST_POLL_MS = 1000;
 
 /**
- * One ffmpeg per stream, fed a clean MPEG-PS re-muxed from the demuxed access units (starting at a keyframe), told the
- * input format so it does not probe for seconds, copying video (no re-encode) into HLS and FLV; G.711 -> AAC.
+ * One ffmpeg per stream, fed a clean MPEG-PS re-muxed from the demuxed access units (starting at a keyframe) on one
+ * timeline (MediaTimeline: unwrapped, gaps filled, restarts bridged; audio placed on the video's timeline), told the
+ * input format so it does not probe for seconds, copying video (no re-encode) into HLS; G.711 -> AAC. The playlist
+ * ffmpeg writes is read asynchronously when the directory changes (fs.watch, plus a slow poll) and announced in the
+ * HlsStore; segments stay on disk. Nothing here blocks the event loop on the file system.
  */
 export class FfmpegRemuxer extends EventEmitter implements Remuxer {
-  private readonly child: ChildProcessWithoutNullStreams;
+  readonly hls: HlsStore;
+  private child: ChildProcessWithoutNullStreams | null = null;
   private readonly muxer: PsMuxer;
+  private readonly timeline = new MediaTimeline({ origin90k: REMUX_ORIGIN_90K });
+  private readonly gate = new KeyframeGate();
+  /** PS written before ffmpeg started (the HLS directory is created first). */
+  private early: Buffer[] = [];
+  private earlyBytes = 0;
   private stderr = '';
-  private waitingForKeyframe = false;
-  /** Frames that share a PES with an earlier one carry no PTS: continue from the last one by the observed frame interval. */
-  private lastVideoPts: number | null = null;
-  private videoPtsStep = 3600;
   private exited = false;
-  private readonly exitPromise: Promise<void>;
+  private closing = false;
+  private watcher: FSWatcher | null = null;
+  private poll: NodeJS.Timeout | null = null;
+  private reading = false;
+  private rereadWanted = false;
+  private resolveExit!: () => void;
+  private readonly exitPromise = new Promise<void>((r) => (this.resolveExit = r));
+  private readonly started: Promise<void>;
 
   constructor(private readonly opts: RemuxerOptions) {
     super();
-    if (!opts.outputs.mp4Path) mkdirSync(opts.outputs.hlsDir, { recursive: true });
+    this.hls = opts.outputs.store ?? new HlsStore();
     this.muxer = new PsMuxer({ video: opts.video, audio: opts.audio });
-    this.child = spawn(opts.ffmpegPath, buildFfmpegArgs(opts), { stdio: ['pipe', 'pipe', 'pipe'] });
-    this.child.stdin.on('error', () => undefined);
-    const flv = opts.outputs.flv;
-    if (flv && opts.video === 'h264') this.child.stdout.on('data', (d: Buffer) => flv.push(d));
-    else this.child.stdout.resume();
-    this.child.stderr.on('data', (d: Buffer) => {
-      this.stderr = (this.stderr + d.toString('utf8')).slice(-4000);
-    });
-    this.exitPromise = new Promise((resolve) => {
-      this.child.on('exit', (code, signal) => {
-        this.exited = true;
-        this.emit('exit', code, signal);
-        resolve();
-      });
-      this.child.on('error', (e) => {
-        this.stderr += `\nspawn failed: ${e.message}`;
-        this.exited = true;
-        this.emit('exit', null, null);
-        resolve();
-      });
-    });
+    const dir = opts.outputs.mp4Path ? Promise.resolve() : mkdir(opts.outputs.hlsDir, { recursive: true }).then(() => undefined);
+    this.started = dir.then(
+      () => this.start(),
+      (e: Error) => this.end(null, null, `cannot create ${opts.outputs.hlsDir}: ${e.message}`),
+    );
   }
 
   get stderrTail(): string {
@@ -81,36 +83,121 @@ export class FfmpegRemuxer extends EventEmitter implements Remuxer {
   }
 
   get pid(): number | undefined {
-    return this.child.pid;
+    return this.child?.pid;
   }
 
   write(au: PsAccessUnit): void {
-    if (this.exited) return;
+    if (this.exited || this.closing) return;
     if (au.kind === 'video') {
-      if (this.child.stdin.writableLength > REMUX_MAX_QUEUED_BYTES) this.waitingForKeyframe = true;
-      if (this.waitingForKeyframe) {
-        if (!au.keyframe || this.child.stdin.writableLength > REMUX_MAX_QUEUED_BYTES / 2) return;
-        this.waitingForKeyframe = false;
-      }
-      let pts = au.pts;
-      if (pts === undefined) pts = this.lastVideoPts === null ? 0 : this.lastVideoPts + this.videoPtsStep;
-      else if (this.lastVideoPts !== null && pts > this.lastVideoPts && pts - this.lastVideoPts < 90_000) this.videoPtsStep = pts - this.lastVideoPts;
-      this.lastVideoPts = pts;
-      this.child.stdin.write(this.muxer.muxVideo(au.data, pts, au.keyframe));
-    } else if (this.opts.audio && !this.waitingForKeyframe) {
-      this.child.stdin.write(this.muxer.muxAudio(au.data, au.pts ?? 0));
+      const t = this.timeline.stamp(au.pts, au.dts);
+      const queued = this.queuedBytes();
+      if (queued > REMUX_MAX_QUEUED_BYTES) this.gate.shut();
+      if (!this.gate.admit(au.keyframe, queued <= REMUX_MAX_QUEUED_BYTES / 2)) return;
+      this.send(this.muxer.muxVideo(au.data, t.pts, au.keyframe));
+    } else if (this.opts.audio && !this.gate.waiting && au.pts !== undefined) {
+      const at = this.timeline.place(au.pts);
+      if (at !== null && at >= 0) this.send(this.muxer.muxAudio(au.data, at));
     }
   }
 
   async close(): Promise<void> {
-    if (!this.exited) {
-      this.child.stdin.end();
-      const t = setTimeout(() => this.child.kill('SIGKILL'), 2000);
-      this.child.kill('SIGTERM');
+    this.closing = true;
+    await this.started;
+    this.stopWatching();
+    if (!this.exited && this.child) {
+      const child = this.child;
+      child.stdin.end();
+      const t = setTimeout(() => child.kill('SIGKILL'), 2000);
+      child.kill('SIGTERM');
       await this.exitPromise;
       clearTimeout(t);
     }
-    if (!this.opts.outputs.mp4Path) rmSync(this.opts.outputs.hlsDir, { recursive: true, force: true });
+    this.hls.close();
+    if (!this.opts.outputs.mp4Path) await rm(this.opts.outputs.hlsDir, { recursive: true, force: true });
+  }
+
+  private start(): void {
+    if (this.closing) {
+      this.end(null, null);
+      return;
+    }
+    const child = spawn(this.opts.ffmpegPath, buildFfmpegArgs(this.opts), { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = child;
+    child.stdin.on('error', () => undefined);
+    child.stdout.resume();
+    child.stderr.on('data', (d: Buffer) => {
+      this.stderr = (this.stderr + d.toString('utf8')).slice(-4000);
+    });
+    child.on('exit', (code, signal) => this.end(code, signal));
+    child.on('error', (e) => this.end(null, null, `spawn failed: ${e.message}`));
+    for (const b of this.early) child.stdin.write(b);
+    this.early = [];
+    this.earlyBytes = 0;
+    if (!this.opts.outputs.mp4Path) this.watchPlaylist();
+  }
+
+  private end(code: number | null, signal: NodeJS.Signals | null, why?: string): void {
+    if (why) this.stderr += `\n${why}`;
+    if (this.exited) return;
+    this.exited = true;
+    this.stopWatching();
+    this.emit('exit', code, signal);
+    this.resolveExit();
+  }
+
+  private queuedBytes(): number {
+    return this.child ? this.child.stdin.writableLength : this.earlyBytes;
+  }
+
+  private send(b: Buffer): void {
+    if (this.child) this.child.stdin.write(b);
+    else {
+      this.early.push(b);
+      this.earlyBytes += b.length;
+    }
+  }
+
+  /** ffmpeg replaces index.m3u8 by rename when a segment is finished: read it then (and every REMUX_PLAYLIST_POLL_MS). */
+  private watchPlaylist(): void {
+    try {
+      this.watcher = watch(this.opts.outputs.hlsDir, (_event, name) => {
+        if (name === null || String(name).startsWith('index.m3u8')) this.readPlaylist();
+      });
+      this.watcher.on('error', () => undefined);
+    } catch {
+      // no watcher on this file system: the poll below still finds the playlist
+    }
+    this.poll = setInterval(() => this.readPlaylist(), REMUX_PLAYLIST_POLL_MS);
+  }
+
+  private stopWatching(): void {
+    this.watcher?.close();
+    this.watcher = null;
+    if (this.poll) clearInterval(this.poll);
+    this.poll = null;
+  }
+
+  /** One read at a time; a change seen meanwhile reads again after it. Announces a whole playlist that changed. */
+  private readPlaylist(): void {
+    if (this.reading) {
+      this.rereadWanted = true;
+      return;
+    }
+    this.reading = true;
+    void readFile(join(this.opts.outputs.hlsDir, 'index.m3u8'), 'utf8')
+      .then(
+        (text) => {
+          if (!this.exited && text !== this.hls.playlist && text.startsWith('#EXTM3U') && text.endsWith('\n') && text.includes('#EXTINF')) this.hls.announcePlaylist(text);
+        },
+        () => undefined, // not written yet, or being replaced
+      )
+      .finally(() => {
+        this.reading = false;
+        if (this.rereadWanted && !this.exited) {
+          this.rereadWanted = false;
+          this.readPlaylist();
+        }
+      });
   }
 }
 
@@ -137,6 +224,5 @@ export function buildFfmpegArgs(o: RemuxerOptions): string[] {
     ...(o.video === 'h265' ? ['-hls_segment_type', 'fmp4', '-hls_fmp4_init_filename', 'init.mp4', '-hls_segment_filename', `${o.outputs.hlsDir}/seg_%05d.m4s`] : ['-hls_segment_filename', `${o.outputs.hlsDir}/seg_%05d.ts`]),
     `${o.outputs.hlsDir}/index.m3u8`,
   ];
-  const flv = o.outputs.flv && o.video === 'h264' ? ['-map', '0:v:0', ...(o.audio ? ['-map', '0:a:0?', ...(o.audio === 'aac' ? ['-c:a', 'copy'] : ['-c:a', 'aac', '-b:a', '48k', '-ar', '16000'])] : []), '-c:v', 'copy', '-f', 'flv', '-flvflags', 'no_duration_filesize', 'pipe:1'] : [];
-  return [...args, ...hls, ...flv];
+  return [...args, ...hls];
 }

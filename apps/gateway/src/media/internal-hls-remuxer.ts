@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
-import { mkdirSync, rmSync } from 'node:fs';
-import { open, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HlsSegmenter, TsMuxer, hlsSegmentUri, type HlsSegment, type PsAccessUnit } from '@gb/gb28181';
+import { HlsSegmenter, KeyframeGate, MediaTimeline, TsMuxer, hlsSegmentUri, type HlsSegment, type PsAccessUnit } from '@gb/gb28181';
 import type { Remuxer } from './ffmpeg-remuxer';
+import { HLS_MEMORY_BUDGET_BYTES, HlsStore } from './hls-store';
 
 export interface InternalHlsRemuxerOptions {
   /** Directory for index.m3u8 and seg_%05d.ts (created now, deleted on close). */
@@ -12,7 +12,12 @@ export interface InternalHlsRemuxerOptions {
   hlsTime?: number;
   /** Segments kept in the playlist (older files are deleted). */
   hlsListSize?: number;
+  /** Where the playlist is announced and the newest segments are kept; default a store of its own (`hls`). */
+  store?: HlsStore;
 }
+
+/** Where the first frame lands on the segments' timeline (90 kHz): 1 s, leaving room for the PCR below it. */
+export const INTERNAL_HLS_ORIGIN_90K = 90_000;
 
 /** Muxed bytes gathered in memory before they are appended to the segment's temp file (few writes, bounded memory). */
 export const INTERNAL_HLS_FLUSH_BYTES = 256 * 1024;
@@ -20,32 +25,42 @@ export const INTERNAL_HLS_FLUSH_BYTES = 256 * 1024;
 export const INTERNAL_HLS_MAX_QUEUED_BYTES = 8 * 1024 * 1024;
 
 /**
- * H.264 live HLS without ffmpeg: access units -> MPEG-TS (TsMuxer) -> segments cut at keyframes (HlsSegmenter) -> files
- * laid out as ffmpeg's hls muxer does (`index.m3u8`, `seg_%05d.ts`, old segments deleted). A segment is written to
- * `seg_N.ts.tmp` and renamed when finished, then the playlist is replaced by rename, so a reader never sees half a file
- * and never a playlist naming a segment not yet there. File operations run one after another on a promise chain.
+ * H.264 live HLS without ffmpeg: access units -> one timeline (MediaTimeline: unwrapped, gaps filled, restarts bridged,
+ * from INTERNAL_HLS_ORIGIN_90K) -> MPEG-TS (TsMuxer) -> segments cut at keyframes (HlsSegmenter) -> `seg_%05d.ts` files
+ * (old ones deleted) and an HlsStore. A segment is written to `seg_N.ts.tmp` and renamed when finished; then it is kept
+ * in the store (newest first, within its memory budget) and the playlist is announced there, so a reader never sees half
+ * a segment and never a playlist naming a segment not yet readable. No playlist file: the store is the one copy.
+ * File operations are asynchronous and run one after another on a promise chain.
  * Audio is not muxed: the session picks this remuxer only for streams without audio.
  */
 export class InternalHlsRemuxer extends EventEmitter implements Remuxer {
+  readonly hls: HlsStore;
   private readonly muxer = new TsMuxer();
   private readonly segmenter: HlsSegmenter;
+  private readonly timeline = new MediaTimeline({ origin90k: INTERNAL_HLS_ORIGIN_90K });
+  /** Drops to the next keyframe when the disk falls behind (and before the first keyframe). */
+  private readonly gate = new KeyframeGate();
   private chunks: Buffer[] = [];
   private chunkBytes = 0;
+  /** The current segment's bytes, kept for the store while they fit its budget (null once they do not). */
+  private segmentParts: Buffer[] | null = null;
+  private segmentBytes = 0;
   /** The open temp file of the current segment (opened by its first write, closed when the segment is finished). */
   private file: { sequence: number; handle: FileHandle } | null = null;
-  private queue: Promise<void> = Promise.resolve();
+  private queue: Promise<void>;
   private queuedBytes = 0;
-  private waitingForKeyframe = false;
-  private lastVideoPts: number | null = null;
-  private videoPtsStep = 3600;
   private log = '';
   private failed = false;
   private closed = false;
 
   constructor(private readonly opts: InternalHlsRemuxerOptions) {
     super();
-    mkdirSync(opts.hlsDir, { recursive: true });
+    this.hls = opts.store ?? new HlsStore();
     this.segmenter = new HlsSegmenter({ targetDurationS: opts.hlsTime ?? 1, windowSize: opts.hlsListSize ?? 6 });
+    this.queue = mkdir(opts.hlsDir, { recursive: true }).then(
+      () => undefined,
+      (e: Error) => this.fail(e),
+    );
   }
 
   /** Errors met while muxing or writing (the Remuxer contract's diagnostic text). */
@@ -55,21 +70,20 @@ export class InternalHlsRemuxer extends EventEmitter implements Remuxer {
 
   write(au: PsAccessUnit): void {
     if (this.closed || this.failed || au.kind !== 'video' || au.codec !== 'h264') return;
-    let pts = au.pts;
-    if (pts === undefined) pts = this.lastVideoPts === null ? 0 : this.lastVideoPts + this.videoPtsStep;
-    else if (this.lastVideoPts !== null && pts > this.lastVideoPts && pts - this.lastVideoPts < 90_000) this.videoPtsStep = pts - this.lastVideoPts;
-    this.lastVideoPts = pts;
-    if (this.queuedBytes > INTERNAL_HLS_MAX_QUEUED_BYTES) this.waitingForKeyframe = true;
-    if (this.waitingForKeyframe) {
-      if (!au.keyframe || this.queuedBytes > INTERNAL_HLS_MAX_QUEUED_BYTES / 2) return;
-      this.waitingForKeyframe = false;
-    }
     try {
-      const step = this.segmenter.push(pts, au.keyframe);
+      // Every frame moves the timeline (the frame interval is measured on all of them), even one dropped below.
+      const t = this.timeline.stamp(au.pts, au.dts);
+      if (this.queuedBytes > INTERNAL_HLS_MAX_QUEUED_BYTES) this.gate.shut();
+      if (!this.gate.admit(au.keyframe, this.queuedBytes <= INTERNAL_HLS_MAX_QUEUED_BYTES / 2)) return;
+      const step = this.segmenter.push(t.pts, au.keyframe);
       if (!step.accept) return;
       if (step.closed) this.finishSegment(step.closed, step.evicted);
-      if (step.opened !== null) this.append(this.muxer.tables());
-      this.append(this.muxer.muxVideo(au.data, pts, au.dts ?? pts, au.keyframe));
+      if (step.opened !== null) {
+        this.segmentParts = [];
+        this.segmentBytes = 0;
+        this.append(this.muxer.tables());
+      }
+      this.append(this.muxer.muxVideo(au.data, t.pts, t.dts, au.keyframe));
     } catch (e) {
       this.note(`dropped a frame: ${(e as Error).message}`);
     }
@@ -87,8 +101,9 @@ export class InternalHlsRemuxer extends EventEmitter implements Remuxer {
       await this.queue;
       await this.file?.handle.close().catch(() => undefined);
       this.file = null;
+      this.hls.close();
     }
-    rmSync(this.opts.hlsDir, { recursive: true, force: true });
+    await rm(this.opts.hlsDir, { recursive: true, force: true });
   }
 
   private path(file: string): string {
@@ -98,24 +113,37 @@ export class InternalHlsRemuxer extends EventEmitter implements Remuxer {
   private append(b: Buffer): void {
     this.chunks.push(b);
     this.chunkBytes += b.length;
+    if (this.segmentParts) {
+      this.segmentBytes += b.length;
+      if (this.segmentBytes <= HLS_MEMORY_BUDGET_BYTES) this.segmentParts.push(b);
+      else this.segmentParts = null; // too big to keep: players read this one from disk
+    }
     if (this.chunkBytes >= INTERNAL_HLS_FLUSH_BYTES) {
       const seq = this.segmenter.currentSequence!;
       this.enqueue(this.takeChunks(), (data) => this.writeTemp(seq, data));
     }
   }
 
-  /** The rest of the segment's bytes, then rename it into place, then the playlist, then delete what left the window. */
+  /**
+   * The rest of the segment's bytes, then rename it into place, keep it in the store, announce the playlist, then delete
+   * what left the window.
+   */
   private finishSegment(seg: HlsSegment, evicted: HlsSegment[]): void {
     const playlist = this.segmenter.playlist()!;
+    const parts = this.segmentParts;
+    this.segmentParts = null;
     this.enqueue(this.takeChunks(), async (data) => {
       await this.writeTemp(seg.sequence, data);
       const f = this.file!;
       this.file = null;
       await f.handle.close();
       await rename(this.path(`${seg.uri}.tmp`), this.path(seg.uri));
-      await writeFile(this.path('index.m3u8.tmp'), playlist);
-      await rename(this.path('index.m3u8.tmp'), this.path('index.m3u8'));
-      for (const s of evicted) await unlink(this.path(s.uri)).catch(() => undefined);
+      if (parts) this.hls.putSegment(seg.uri, Buffer.concat(parts));
+      this.hls.announcePlaylist(playlist);
+      for (const s of evicted) {
+        this.hls.dropSegment(s.uri);
+        await unlink(this.path(s.uri)).catch(() => undefined);
+      }
     });
   }
 

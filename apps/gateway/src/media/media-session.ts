@@ -1,11 +1,12 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import type { StreamDto } from '@gb/contracts';
-import { FlvMuxer, PsDemuxer, findResolution, seqDiff, type PsAccessUnit, type RtpPacket } from '@gb/gb28181';
+import { FlvMuxer, KeyframeGate, MediaTimeline, PsDemuxer, StreamFailure, findResolution, seqDiff, type PsAccessUnit, type RtpPacket } from '@gb/gb28181';
 import { RtpReceiver, type MediaTransport } from './rtp-receiver';
 import type { RtpPortMux } from './rtp-port-mux';
 import { FfmpegRemuxer, type Remuxer } from './ffmpeg-remuxer';
 import { FlvFanout } from './flv-fanout';
+import { HlsStore } from './hls-store';
 import { InternalHlsRemuxer } from './internal-hls-remuxer';
 
 export interface MediaSessionOptions {
@@ -33,10 +34,16 @@ export type MediaSessionInfo = Pick<StreamDto, 'codec' | 'audioCodec' | 'width' 
 /**
  * The media half of one stream: RTP in -> PS demux -> remux (HLS + FLV). Knows nothing of SIP.
  * Starts the remuxer on the first video keyframe, when the codec is known.
+ *
+ * Emits `failed` with a StreamFailure when the receiver reports one (MEDIA_CONNECT_FAILED: the TCP-active connection to
+ * the device failed; MEDIA_WRONG_SSRC: the SSRC is taken on the single shared port), or with an Error when the remuxer
+ * died. Other socket errors of the receiver do not end the stream (the no-RTP bound does, if media stops).
  */
 export class MediaSession extends EventEmitter<{ accessUnit: [PsAccessUnit]; failed: [Error]; ready: [] }> {
   readonly receiver: RtpReceiver;
   readonly flv = new FlvFanout();
+  /** The HLS playlist and newest segments, in memory, as the remuxer announces them (the HTTP side reads this). */
+  readonly hls = new HlsStore();
   private readonly demuxer = new PsDemuxer();
   private remuxer?: Remuxer;
   private lastSeq: number | null = null;
@@ -45,23 +52,24 @@ export class MediaSession extends EventEmitter<{ accessUnit: [PsAccessUnit]; fai
   private width: number | null = null;
   private height: number | null = null;
   private firstFrameAt: number | null = null;
-  /** First and last video PTS seen (90 kHz): how much media time arrived (download progress). */
-  private firstPts: number | null = null;
-  private lastPts: number | null = null;
+  /** The video timeline (unwrapped, gaps filled, restarts bridged), from 0 at the first keyframe: FLV tag times. */
+  private readonly timeline = new MediaTimeline();
+  /** Nothing of the video before its first keyframe. */
+  private readonly start = new KeyframeGate();
+  /** Last video time on the timeline (90 kHz): how much media time arrived (download progress). */
+  private lastDts: number | null = null;
   private bitrateWindow: { at: number; bytes: number }[] = [];
   private closed = false;
   /** H.264 goes to HTTP-FLV straight from here (no ffmpeg on that path): the first tag leaves with the first keyframe. */
   private flvMuxer: FlvMuxer | null = null;
-  private lastVideoPts: number | null = null;
-  private videoPtsStep = 3600;
-  /** Audio units seen before the first keyframe tell us whether the stream has audio. */
-  private pending: PsAccessUnit[] = [];
 
   constructor(private readonly opts: MediaSessionOptions) {
     super();
     this.receiver = new RtpReceiver({ transport: opts.transport, bindHost: opts.bindHost, port: opts.port, ssrc: opts.ssrc, mux: opts.mux });
     this.receiver.on('packet', (p) => this.onPacket(p));
-    this.receiver.on('error', () => undefined);
+    this.receiver.on('error', (e) => {
+      if (e instanceof StreamFailure && !this.closed) this.emit('failed', e);
+    });
   }
 
   get hlsDir(): string {
@@ -88,8 +96,8 @@ export class MediaSession extends EventEmitter<{ accessUnit: [PsAccessUnit]; fai
     if (this.closed) return;
     if (au.kind === 'audio' && (au.codec === 'g711a' || au.codec === 'g711u' || au.codec === 'aac')) this.audioCodec ??= au.codec;
     if (au.kind === 'video' && (au.codec === 'h264' || au.codec === 'h265')) {
+      if (!this.start.admit(au.keyframe)) return;
       if (!this.codec) {
-        if (!au.keyframe) return;
         this.codec = au.codec;
         const r = findResolution(au.data, au.codec);
         if (r) {
@@ -102,24 +110,22 @@ export class MediaSession extends EventEmitter<{ accessUnit: [PsAccessUnit]; fai
         }
         this.startRemuxer();
       }
-      // Frames that share a PES carry no PTS: continue from the previous one by the observed frame interval.
-      if (au.pts === undefined) au.pts = this.lastVideoPts === null ? 0 : this.lastVideoPts + this.videoPtsStep;
-      else if (this.lastVideoPts !== null && au.pts > this.lastVideoPts && au.pts - this.lastVideoPts < 90_000) this.videoPtsStep = au.pts - this.lastVideoPts;
-      this.lastVideoPts = au.pts;
-      if (this.flvMuxer) for (const t of this.flvMuxer.videoTags(au.data, au.pts, au.dts ?? au.pts, au.keyframe)) this.flv.pushTag(t);
-      this.firstFrameAt ??= Date.now();
-      if (au.pts !== undefined) {
-        this.firstPts ??= au.pts;
-        if (this.lastPts === null || au.pts > this.lastPts) this.lastPts = au.pts;
+      // The remuxer gets the camera's own timestamps (it keeps a timeline of its own); FLV is timed here.
+      const t = this.timeline.stamp(au.pts, au.dts);
+      this.lastDts = t.dts;
+      if (this.flvMuxer) {
+        try {
+          for (const tag of this.flvMuxer.videoTags(au.data, t.pts, t.dts, au.keyframe)) this.flv.pushTag(tag);
+        } catch {
+          // a frame FLV cannot carry (an SPS too short) is left out of FLV only
+        }
       }
+      this.firstFrameAt ??= Date.now();
       const now = Date.now();
       this.bitrateWindow.push({ at: now, bytes: au.data.length });
       while (this.bitrateWindow.length && this.bitrateWindow[0]!.at < now - 5000) this.bitrateWindow.shift();
     }
-    if (!this.remuxer) {
-      if (au.kind === 'audio' && this.pending.length < 50) this.pending.push(au);
-      return;
-    }
+    if (!this.remuxer) return; // audio before the first keyframe: only its codec is noted (above)
     this.remuxer.write(au);
     this.emit('accessUnit', au);
   }
@@ -130,20 +136,19 @@ export class MediaSession extends EventEmitter<{ accessUnit: [PsAccessUnit]; fai
       ffmpegPath: this.opts.ffmpegPath,
       video: this.codec!,
       audio: this.audioCodec ?? undefined,
-      outputs: this.opts.mp4Path ? { hlsDir: this.hlsDir, mp4Path: this.opts.mp4Path } : { hlsDir: this.hlsDir },
+      outputs: this.opts.mp4Path ? { hlsDir: this.hlsDir, mp4Path: this.opts.mp4Path } : { hlsDir: this.hlsDir, store: this.hls },
     });
-    const r: Remuxer = internal ? new InternalHlsRemuxer({ hlsDir: this.hlsDir }) : ffmpeg();
+    const r: Remuxer = internal ? new InternalHlsRemuxer({ hlsDir: this.hlsDir, store: this.hls }) : ffmpeg();
     r.on('exit', (code) => {
       if (!this.closed) this.emit('failed', new Error(`${internal ? 'HLS remuxer' : 'ffmpeg'} exited (${code}): ${r.stderrTail.trim().split('\n').slice(-3).join(' | ')}`));
     });
     this.remuxer = r;
-    this.pending = [];
     this.emit('ready');
   }
 
-  /** Seconds of media received so far, by video PTS. */
+  /** Seconds of media received so far, by the video timeline (from 0 at the first keyframe; right across a PTS wrap). */
   get mediaSeconds(): number {
-    return this.firstPts === null || this.lastPts === null ? 0 : (this.lastPts - this.firstPts) / 90_000;
+    return this.lastDts === null ? 0 : this.lastDts / 90_000;
   }
 
   info(): MediaSessionInfo {
@@ -171,6 +176,7 @@ export class MediaSession extends EventEmitter<{ accessUnit: [PsAccessUnit]; fai
     this.closed = true;
     this.receiver.close();
     this.flv.close();
+    this.hls.close();
     await this.remuxer?.close();
   }
 }

@@ -1,7 +1,7 @@
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { EventEmitter } from 'node:events';
-import { Rfc4571Framer, RtpReorderBuffer, parseRtpPacket, type RtpPacket } from '@gb/gb28181';
+import { Rfc4571Framer, RtpReorderBuffer, StreamFailure, parseRtpPacket, type RtpPacket } from '@gb/gb28181';
 import type { MuxedReceiver, RtpPortMux } from './rtp-port-mux';
 
 export type MediaTransport = 'udp' | 'tcp-passive' | 'tcp-active';
@@ -82,7 +82,7 @@ export class RtpReceiver extends EventEmitter<{ packet: [RtpPacket]; connected: 
     const mux = this.opts.mux;
     if (mux && this.ssrc !== null) mux.unregister(this.ssrc, this);
     this.ssrc = ssrc;
-    if (mux && !mux.register(ssrc, this)) this.emit('error', new Error(`SSRC ${ssrc} is already used by another stream on port ${mux.port}`));
+    if (mux && !mux.register(ssrc, this)) this.emit('error', new StreamFailure('MEDIA_WRONG_SSRC', `SSRC ${ssrc} is already used by another stream on port ${mux.port}`));
   }
 
   /** Single-port mode: a datagram the shared port routed here by SSRC. */
@@ -104,7 +104,7 @@ export class RtpReceiver extends EventEmitter<{ packet: [RtpPacket]; connected: 
   async open(): Promise<void> {
     const mux = this.opts.mux;
     if (mux) {
-      if (this.ssrc === null || !mux.register(this.ssrc, this)) throw new Error(`single-port mode needs a unique SSRC (got ${this.ssrc})`);
+      if (this.ssrc === null || !mux.register(this.ssrc, this)) throw new StreamFailure('MEDIA_WRONG_SSRC', `single-port mode needs a unique SSRC (got ${this.ssrc})`);
       this.startReorder();
       return;
     }
@@ -157,7 +157,12 @@ export class RtpReceiver extends EventEmitter<{ packet: [RtpPacket]; connected: 
   connect(host: string, port: number): void {
     if (this.closed) return;
     const s = net.connect({ host, port, localAddress: this.opts.bindHost === '0.0.0.0' ? undefined : this.opts.bindHost });
-    s.on('error', (e) => this.emit('error', new Error(`TCP active connect to ${host}:${port} failed: ${e.message}`)));
+    let connected = false;
+    s.once('connect', () => (connected = true));
+    s.on('error', (e) => {
+      const why = `TCP active connection to ${host}:${port} ${connected ? 'broke' : 'failed'}: ${e.message}`;
+      this.emit('error', connected ? new Error(why, { cause: e }) : new StreamFailure('MEDIA_CONNECT_FAILED', why, undefined, { cause: e }));
+    });
     this.onTcp(s);
   }
 

@@ -1,7 +1,9 @@
 import { Controller, Get, Param, Query, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Public } from '../auth/public.decorator';
 import { GatewayError } from '../common/gateway-error';
 import { StreamsService } from './streams.service';
@@ -11,7 +13,7 @@ import { STREAM_ID_RE } from '../api/devices.dto';
 
 const HLS_FILE = /^(index\.m3u8|init\.mp4|seg_\d{1,8}\.(ts|m4s))$/;
 const STREAM_ID = STREAM_ID_RE;
-/** How long a playlist request waits for ffmpeg's first playlist before answering 404 (players give up on a 404). */
+/** How long a playlist request waits for the remuxer to announce the first playlist before answering 404 (players give up on a 404). */
 export const PLAYLIST_WAIT_MS = 8000;
 
 /** Media for players: HLS files, HTTP-FLV and the player page, authorised by the signed token in the URL. */
@@ -35,27 +37,41 @@ export class MediaHttpController {
     const s = this.streams.get(streamId);
     if (!s) throw new GatewayError('CHANNEL_NOT_FOUND', `stream ${streamId} is not running; start it with POST /api/devices/:deviceId/channels/:channelId/play`);
     this.streams.touch(streamId);
-    const path = this.streams.hlsPath(streamId, file);
-    // A player opened right after play asks before the first segment exists: hold the request briefly instead of a 404.
-    for (let waited = 0; file === 'index.m3u8' && !existsSync(path) && waited < PLAYLIST_WAIT_MS; waited += 100) {
-      if (s.state === 'failed' || s.state === 'closed') break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    if (!existsSync(path)) {
-      res.status(404).json({ statusCode: 404, code: 'NOT_READY', message: s.error ?? `${file} not written yet (stream ${s.state})` });
-      return;
-    }
+    const hls = s.media.hls;
     if (file === 'index.m3u8') {
+      // From memory, as the remuxer announced it. A player opened right after play asks before the first segment is
+      // finished: the request waits for the announcement (or the stream's end) instead of a 404.
+      const body = await hls.whenPlaylist(PLAYLIST_WAIT_MS);
+      if (body === null) {
+        res.status(404).json({ statusCode: 404, code: 'NOT_READY', message: s.error ?? `${file} not written yet (stream ${s.state})` });
+        return;
+      }
       // Segment URIs need the token too: rewrite them so the player can be handed one URL.
-      const body = readFileSync(path, 'utf8');
       const q = `token=${encodeURIComponent(token!)}`;
       res.setHeader('content-type', 'application/vnd.apple.mpegurl');
       res.setHeader('cache-control', 'no-cache');
       res.send(body.replace(/^(?!#)(\S+)$/gm, `$1?${q}`).replace(/URI="([^"?]+)"/g, `URI="$1?${q}"`));
       return;
     }
-    res.setHeader('content-type', file.endsWith('.ts') ? 'video/mp2t' : 'video/mp4');
-    res.setHeader('content-length', String(statSync(path).size));
+    const type = file.endsWith('.ts') ? 'video/mp2t' : 'video/mp4';
+    const inMemory = hls.segment(file);
+    if (inMemory) {
+      res.setHeader('content-type', type);
+      res.setHeader('content-length', String(inMemory.length));
+      res.end(inMemory);
+      return;
+    }
+    // Older segments (and ffmpeg's) are read from disk, asynchronously.
+    const path = join(s.media.hlsDir, file);
+    let size: number;
+    try {
+      size = (await stat(path)).size;
+    } catch {
+      res.status(404).json({ statusCode: 404, code: 'NOT_READY', message: s.error ?? `${file} not written yet (stream ${s.state})` });
+      return;
+    }
+    res.setHeader('content-type', type);
+    res.setHeader('content-length', String(size));
     createReadStream(path).on('error', () => res.destroy()).pipe(res);
   }
 

@@ -1,0 +1,108 @@
+import { EventEmitter } from 'node:events';
+
+/**
+ * Bytes of finished HLS segments one stream keeps in memory, newest first; older segments are read from disk. Players
+ * of a live stream ask for the newest segments, so with ~1 s segments of a sub-stream this holds what they fetch.
+ */
+export const HLS_MEMORY_BUDGET_BYTES = 1024 * 1024;
+
+/**
+ * What the HTTP side reads of one stream's HLS output, without touching the disk: the playlist the remuxer announced
+ * last, and its newest segments within HLS_MEMORY_BUDGET_BYTES. A remuxer announces a playlist only once every segment it
+ * names can be read (in memory here, or renamed into place on disk). Emits 'playlist' on each announcement.
+ */
+export class HlsStore extends EventEmitter<{ playlist: [string] }> {
+  private text: string | null = null;
+  /** Segment name -> bytes, oldest first (Map keeps insertion order). */
+  private readonly segments = new Map<string, Buffer>();
+  private bytes = 0;
+  private readonly waiters = new Set<(playlist: string | null) => void>();
+  private closed = false;
+
+  constructor(private readonly budgetBytes = HLS_MEMORY_BUDGET_BYTES) {
+    super();
+  }
+
+  /** The last announced playlist, or null before the first one. */
+  get playlist(): string | null {
+    return this.text;
+  }
+
+  /** Bytes of segments held in memory now. */
+  get memoryBytes(): number {
+    return this.bytes;
+  }
+
+  /** Names of the segments held in memory, oldest first. */
+  get segmentNames(): string[] {
+    return [...this.segments.keys()];
+  }
+
+  /** A new playlist: served from now on, and handed to whoever waits for one. */
+  announcePlaylist(text: string): void {
+    if (this.closed) return;
+    this.text = text;
+    for (const w of this.waiters) w(text);
+    this.waiters.clear();
+    try {
+      this.emit('playlist', text);
+    } catch {
+      // a throwing listener is its own problem, not the remuxer's
+    }
+  }
+
+  /** Keeps a finished segment in memory, evicting the oldest ones past the budget (a segment over it is not kept). */
+  putSegment(name: string, data: Buffer): void {
+    if (this.closed) return;
+    this.dropSegment(name);
+    if (data.length > this.budgetBytes) return;
+    this.segments.set(name, data);
+    this.bytes += data.length;
+    for (const [old, b] of this.segments) {
+      if (this.bytes <= this.budgetBytes) break;
+      this.segments.delete(old);
+      this.bytes -= b.length;
+    }
+  }
+
+  dropSegment(name: string): void {
+    const b = this.segments.get(name);
+    if (!b) return;
+    this.segments.delete(name);
+    this.bytes -= b.length;
+  }
+
+  /** The bytes of a segment held in memory, or undefined (then it is on disk, or gone). */
+  segment(name: string): Buffer | undefined {
+    return this.segments.get(name);
+  }
+
+  /**
+   * The playlist once there is one: at once when announced already, else at the announcement; null after `timeoutMs`
+   * or when the store closes first.
+   */
+  whenPlaylist(timeoutMs: number): Promise<string | null> {
+    if (this.text !== null || this.closed) return Promise.resolve(this.text);
+    return new Promise((resolve) => {
+      const done = (p: string | null) => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        resolve(p);
+      };
+      const timer = setTimeout(() => done(null), timeoutMs);
+      this.waiters.add(done);
+    });
+  }
+
+  /** Idempotent: forgets everything and answers the waiters with null. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.text = null;
+    this.segments.clear();
+    this.bytes = 0;
+    for (const w of [...this.waiters]) w(null);
+    this.waiters.clear();
+    this.removeAllListeners();
+  }
+}
