@@ -4,7 +4,9 @@ import { EventBus } from './events/event-bus';
 import { DATABASE, DatabaseLifecycle, DatabaseSecretStore, databaseProvider } from './database/database.providers';
 import { SecretStore } from './auth/secret-store';
 import { SipService } from './sip/sip.service';
-import { RegistrarService } from './sip/registrar.service';
+import { RegistrarService } from './devices/registrar.service';
+import { SignallingAuthService } from './devices/signalling-auth.service';
+import { RegistrationFailuresModule } from './devices/registration-failures.module';
 import { DevicesService } from './devices/devices.service';
 import { DeviceQueriesService } from './devices/device-queries.service';
 import { CatalogSyncService } from './devices/catalog-sync.service';
@@ -36,12 +38,13 @@ export class CoreModule {
         DevicesService,
         CatalogSyncService,
         DeviceQueriesService,
+        SignallingAuthService,
         RegistrarService,
         DeviceMessagesService,
         DeviceAlarmsService,
         { provide: DeviceDirectory, useClass: DevicesDirectoryService },
       ],
-      exports: [GATEWAY_CONFIG, EventBus, DATABASE, SecretStore, SipService, DevicesService, DeviceQueriesService, CatalogSyncService, DeviceMessagesService, DeviceAlarmsService, DeviceDirectory],
+      exports: [GATEWAY_CONFIG, EventBus, DATABASE, SecretStore, SipService, DevicesService, DeviceQueriesService, CatalogSyncService, DeviceMessagesService, DeviceAlarmsService, SignallingAuthService, DeviceDirectory],
     };
   }
 }
@@ -49,6 +52,6 @@ export class CoreModule {
 @Module({})
 export class AppModule {
   static forRoot(cfg: GatewayConfig): DynamicModule {
-    return { module: AppModule, imports: [CoreModule.forRoot(cfg), ApiModule, DeviceAlarmsModule, StreamsModule, CongestionModule, RecordsModule, WebModule] };
+    return { module: AppModule, imports: [CoreModule.forRoot(cfg), ApiModule, DeviceAlarmsModule, RegistrationFailuresModule, StreamsModule, CongestionModule, RecordsModule, WebModule] };
   }
 }

@@ -1,20 +1,30 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { parseManscdp, parseNameAddr, parseSipUri, isGb28181Error, type ManscdpMessage } from '@gb/gb28181';
+import { isDeviceId, parseManscdp, parseNameAddr, parseSipUri, isGb28181Error, type ManscdpMessage } from '@gb/gb28181';
 import type { IncomingRequest } from '../sip/sip-endpoint';
 import { SipService } from '../sip/sip.service';
 import { DevicesService } from './devices.service';
 import { DeviceQueriesService } from './device-queries.service';
 import { CatalogSyncService } from './catalog-sync.service';
 import { DeviceAlarmsService } from './device-alarms.service';
+import { SignallingAuthService, statelessResponder } from './signalling-auth.service';
+import { sameFlow } from './device-flow';
 
 /**
  * MESSAGE from devices (GB/T 28181 §9.6 keepalive, §9.5 query responses). Answers first, then acts:
  * a device waits for our 200 before it sends the next catalog packet.
+ *
+ * A MESSAGE never moves a device's signalling address on its own word (issue #16: one spoofed Keepalive used to take
+ * a device's INVITEs and queries). With a password in force, a MESSAGE from an address other than the registered one
+ * is answered 401 with a digest challenge and neither processed nor counted as liveness; a device that answers the
+ * challenge (digest over MESSAGE, fresh nonce) moves at once. Other devices recover by re-registering, which is how
+ * GB/T 28181 devices react to refused keepalives: see docs/operations.md "NAT rebinding" for the timing. Without any
+ * password configured there is nothing to prove and the address moves as before.
  */
 @Injectable()
 export class DeviceMessagesService implements OnModuleInit {
   private readonly log = new Logger('messages');
-  readonly stats = { keepalives: 0, rejected: 0, malformed: 0 };
+  /** unauthenticatedMoves: MESSAGEs from a registered device's ID but another address, answered 401 (issue #16). */
+  readonly stats = { keepalives: 0, rejected: 0, malformed: 0, unauthenticatedMoves: 0 };
   private readonly listeners = new Set<(deviceId: string, m: ManscdpMessage) => void>();
 
   /** Other use-cases (streams: MediaStatus; records: RecordInfo) hear device messages here. */
@@ -29,40 +39,56 @@ export class DeviceMessagesService implements OnModuleInit {
     private readonly queries: DeviceQueriesService,
     private readonly catalog: CatalogSyncService,
     private readonly alarms: DeviceAlarmsService,
+    private readonly auth: SignallingAuthService,
   ) {}
 
   onModuleInit(): void {
     this.sip.on('MESSAGE', (r) => this.onMessage(r));
   }
 
-  onMessage({ req, flow, respond }: IncomingRequest): void {
-    let deviceId: string | undefined;
+  onMessage(r: IncomingRequest): void {
+    const { req, flow, respond } = r;
+    const now = Date.now();
+    let fromUser: string | undefined;
     try {
-      deviceId = parseSipUri(parseNameAddr(req.headers.get('from') ?? '').uri).user;
+      fromUser = parseSipUri(parseNameAddr(req.headers.get('from') ?? '').uri).user;
     } catch {
       /* handled below */
     }
+    const deviceId = isDeviceId(fromUser) ? fromUser : null;
+    if (this.auth.admit(flow, deviceId, now) !== 'ok') return; // banned or over the source's rate: no answer
     const s = deviceId ? this.devices.get(deviceId) : undefined;
     // An unknown device, or one whose registration lapsed, must register (again) first.
-    if (!s || s.registrationExpiresAt === null || s.registrationExpiresAt <= Date.now()) {
+    if (!s || s.registrationExpiresAt === null || s.registrationExpiresAt <= now) {
       this.stats.rejected++;
-      respond(s ? 403 : 404, s ? 'Registration Expired' : 'Not Registered');
+      statelessResponder(r)(s ? 403 : 404, s ? 'Registration Expired' : 'Not Registered');
       return;
+    }
+    // Liveness and the address count only from where the device registered, or with a digest proving it is the device.
+    const moved = !sameFlow(s.flow, flow);
+    const password = this.auth.passwordFor(s);
+    if (moved && password) {
+      const outcome = this.auth.authenticate(req, s.deviceId, password, now, false);
+      if (!outcome.ok) {
+        this.stats.unauthenticatedMoves++;
+        this.auth.refuse(r, s.deviceId, outcome.status === 401 && outcome.failure === 'first' ? { ...outcome, reason: `MESSAGE from a new address (registered at ${s.flow.remoteHost}:${s.flow.remotePort}): authenticate or re-register` } : outcome, now);
+        return;
+      }
+      this.auth.succeeded(s.deviceId, flow);
     }
     let m: ManscdpMessage;
     try {
       m = parseManscdp(req.body, { charset: s.charset });
     } catch (e) {
       this.stats.malformed++;
-      respond(400, isGb28181Error(e) ? `Bad Request (${e.code})` : 'Bad Request');
+      const reason = isGb28181Error(e) ? `Bad Request (${e.code})` : 'Bad Request';
+      statelessResponder(r)(400, reason);
+      this.auth.badRequestOrForbidden(s.deviceId, flow, 400, reason, now);
       return;
     }
     respond(200, 'OK');
-    const now = Date.now();
 
-    // Any MESSAGE proves the device alive; a new source address means it moved (NAT rebinding, 4G).
-    const moved =
-      s.flow.remoteHost !== flow.remoteHost || s.flow.remotePort !== flow.remotePort || s.flow.transport !== flow.transport || s.flow.connectionId !== flow.connectionId;
+    // Any accepted MESSAGE proves the device alive; an authenticated one from a new address moves it (NAT rebinding, 4G).
     if (moved) s.flow = { ...flow };
     s.lastKeepaliveAt = now;
     if (!s.online) {

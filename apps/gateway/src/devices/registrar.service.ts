@@ -1,42 +1,45 @@
-import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { createDigestChallenge, parseDigestParams, parseExpires, parseNameAddr, parseSipUri, verifyDigest, isGb28181Error } from '@gb/gb28181';
-import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config.schema';
-import { DevicesService } from '../devices/devices.service';
-import { DeviceQueriesService } from '../devices/device-queries.service';
-import type { IncomingRequest } from './sip-endpoint';
-import { SipService } from './sip.service';
-import { NonceIssuer } from './nonce';
-
-const DEVICE_ID = /^[0-9A-Za-z]{1,32}$/;
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { isDeviceId, isGb28181Error, parseExpires, parseNameAddr, parseSipUri } from '@gb/gb28181';
+import type { IncomingRequest } from '../sip/sip-endpoint';
+import { SipService } from '../sip/sip.service';
+import { DevicesService } from './devices.service';
+import { DeviceQueriesService } from './device-queries.service';
+import { SignallingAuthService, statelessResponder } from './signalling-auth.service';
+import { sameFlow } from './device-flow';
 
 /**
  * REGISTER (GB/T 28181-2016 §9.1, Annex J.1; RFC 3261 §10 + digest per RFC 2617).
  * 401 with algorithm=MD5 -> 200 with Date (devices set their clock from it) or 403 on a wrong password.
  * 400 without Expires; Expires 0 unregisters.
+ *
+ * Hijack-proof (issue #16): a device's signalling address moves only with a request whose digest is correct and whose
+ * nonce is fresh (good once without qop, increasing nc with qop=auth), so a captured REGISTER replayed from another
+ * port is answered 401 and moves nothing. Banned (device ID, source host) pairs and sources over their failure rate
+ * get no answer (SignallingGuard). Without any password configured every REGISTER is accepted, as before.
  */
 @Injectable()
 export class RegistrarService implements OnModuleInit {
-  private readonly log = new Logger('registrar');
-  private readonly nonces = new NonceIssuer();
-
   constructor(
-    @Inject(GATEWAY_CONFIG) private readonly cfg: GatewayConfig,
     private readonly sip: SipService,
     private readonly devices: DevicesService,
     private readonly queries: DeviceQueriesService,
+    private readonly auth: SignallingAuthService,
   ) {}
 
   onModuleInit(): void {
     this.sip.on('REGISTER', (r) => this.onRegister(r));
   }
 
-  onRegister({ req, flow, respond }: IncomingRequest): void {
-    let deviceId: string;
+  onRegister(r: IncomingRequest): void {
+    const { req, flow, respond } = r;
+    const now = Date.now();
+    let fromUser = '';
     let contact: string | null = null;
     let expires: number | undefined;
+    let parseError: string | undefined;
     try {
       const from = parseNameAddr(req.headers.get('from') ?? '');
-      deviceId = parseSipUri(from.uri).user ?? '';
+      fromUser = parseSipUri(from.uri).user ?? '';
       const contactHeader = req.headers.get('contact');
       if (contactHeader && contactHeader.trim() !== '*') {
         const c = parseNameAddr(contactHeader);
@@ -47,35 +50,24 @@ export class RegistrarService implements OnModuleInit {
       const e = req.headers.get('expires');
       if (e !== undefined) expires = parseExpires(e);
     } catch (e) {
-      respond(400, isGb28181Error(e) ? `Bad Request (${e.code})` : 'Bad Request');
-      return;
+      parseError = isGb28181Error(e) ? `Bad Request (${e.code})` : 'Bad Request';
     }
-    if (!DEVICE_ID.test(deviceId)) return respond(400, 'Bad Request (device id)');
-    if (expires === undefined || !Number.isFinite(expires)) return respond(400, 'Missing Expires');
+    const deviceId = isDeviceId(fromUser) ? fromUser : null;
+    if (this.auth.admit(flow, deviceId, now) !== 'ok') return; // banned or over the source's rate: no answer
+    const badRequest = (reason: string) => {
+      statelessResponder(r)(400, reason);
+      this.auth.badRequestOrForbidden(deviceId, flow, 400, reason, now);
+    };
+    if (parseError !== undefined) return badRequest(parseError);
+    if (deviceId === null) return badRequest('Bad Request (device id)');
+    if (expires === undefined || !Number.isFinite(expires)) return badRequest('Missing Expires');
 
-    const now = Date.now();
     const known = this.devices.get(deviceId);
-    const password = known?.password ?? this.cfg.SIP_PASSWORD;
+    const password = this.auth.passwordFor(known);
     if (password) {
-      const auth = req.headers.get('authorization');
-      const challenge = (stale = false) =>
-        respond(401, 'Unauthorized', {
-          headers: [['WWW-Authenticate', createDigestChallenge({ realm: this.cfg.SIP_DOMAIN, nonce: this.nonces.issue(now), algorithm: 'MD5', stale })]],
-        });
-      if (!auth) return challenge();
-      let params: Record<string, string>;
-      try {
-        params = parseDigestParams(auth);
-      } catch {
-        return respond(400, 'Bad Authorization');
-      }
-      const nonceState = this.nonces.check(params['nonce'] ?? '', now);
-      if (nonceState === 'invalid') return challenge();
-      if (nonceState === 'stale') return challenge(true);
-      if (params['username'] !== deviceId || !verifyDigest({ params, method: 'REGISTER', password })) {
-        this.log.warn(`device ${deviceId} from ${flow.remoteHost}:${flow.remotePort}: wrong password`);
-        return respond(403, 'Forbidden');
-      }
+      const outcome = this.auth.authenticate(req, deviceId, password, now, !!known && sameFlow(known.flow, flow));
+      if (!outcome.ok) return this.auth.refuse(r, deviceId, outcome, now);
+      this.auth.succeeded(deviceId, flow);
     }
 
     const dateHeader: [string, string] = ['Date', gbDate(now)];
@@ -93,6 +85,7 @@ export class RegistrarService implements OnModuleInit {
 
     const s = known ?? this.devices.newSession(deviceId, flow);
     const wasOnline = !!known?.online;
+    // The one place a device's signalling address moves with authentication (or with none configured).
     s.flow = { ...flow };
     s.contactUri = contact;
     s.expires = expires;

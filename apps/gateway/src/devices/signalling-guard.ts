@@ -189,9 +189,9 @@ export class SignallingGuard {
     const key = keyOf(ev.deviceId, ev.flow.remoteHost);
     if (!this.entries.has(key) && !this.pending.has(key)) {
       if (this.pending.size >= this.maxEntries) this.pending.delete(this.pending.values().next().value as string);
+      // Free: thousands of devices behind one address may register at once (a gateway restart). A flood of first
+      // REGISTERs costs one HMAC and one 401 each and leaves no state beyond this bounded set.
       this.pending.add(key);
-      const b = this.bucket(ev.flow.remoteHost, now);
-      b.tokens = Math.max(0, b.tokens - 1);
       return { warning: null };
     }
     this.pending.delete(key);
