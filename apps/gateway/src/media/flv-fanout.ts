@@ -1,7 +1,8 @@
 /**
  * HTTP-FLV / WS-FLV distribution of one stream: parses the FLV byte stream ffmpeg writes (Adobe FLV spec v10 §E),
  * keeps what a late joiner needs to start at once (file header, onMetaData, AVC/AAC sequence headers, the current GOP)
- * and copies every tag to each subscriber. A subscriber whose backlog passes a bound is dropped, never buffered without end.
+ * and copies every tag to each subscriber. A subscriber whose backlog passes a bound is dropped (its connection destroyed,
+ * its queue freed), never buffered without end.
  *
  *   FLV header: 'F' 'L' 'V' ver(1) flags(1) offset(4) | prevTagSize0(4)
  *   tag: type(1) dataSize(3) ts(3) tsExt(1) streamId(3) | data(dataSize) | prevTagSize(4)
@@ -10,7 +11,47 @@ export interface FlvSink {
   write(chunk: Buffer): void;
   /** Bytes queued but not yet sent. */
   readonly backlog: number;
+  /** The stream ended: finish sending what is queued, then end. */
   close(): void;
+  /**
+   * The viewer fell behind past FLV_MAX_SINK_BACKLOG: drop the connection now and free what is queued (an end()ed
+   * socket would keep its send queue until the client leaves). Sinks without it are close()d instead.
+   */
+  destroy?(): void;
+}
+
+/** What can reset a TCP connection (net.Socket.resetAndDestroy: SO_LINGER 0, the kernel drops its send queue and sends RST). */
+interface Resettable {
+  resetAndDestroy?(): unknown;
+}
+
+/** The writable side of a viewer's connection (an HTTP response, a socket, a WebSocket stream). */
+export interface FlvWritable extends Resettable {
+  write(chunk: Buffer): unknown;
+  readonly writableLength: number;
+  end(): unknown;
+  destroy(): unknown;
+  /** An HTTP response's connection. */
+  readonly socket?: Resettable | null;
+}
+
+/**
+ * A sink on a writable stream: backlog = its queued bytes, close() ends it gracefully, destroy() resets the TCP
+ * connection (the kernel's send queue, megabytes for a stalled reader, goes too) and destroys the stream.
+ */
+export function writableFlvSink(w: FlvWritable): FlvSink {
+  return {
+    write: (b) => void w.write(b),
+    get backlog() {
+      return w.writableLength;
+    },
+    close: () => void w.end(),
+    destroy: () => {
+      const tcp = typeof w.resetAndDestroy === 'function' ? w : w.socket;
+      if (typeof tcp?.resetAndDestroy === 'function') tcp.resetAndDestroy();
+      w.destroy();
+    },
+  };
 }
 
 export const FLV_MAX_TAG_BYTES = 16 * 1024 * 1024;
@@ -32,10 +73,19 @@ export class FlvFanout {
   private readonly sinks = new Set<FlvSink>();
   private firstTagListeners: (() => void)[] = [];
   firstVideoAt: number | null = null;
+  /** Viewers dropped for passing FLV_MAX_SINK_BACKLOG. */
+  dropped = 0;
   private broken = false;
 
   get subscribers(): number {
     return this.sinks.size;
+  }
+
+  /** Bytes queued to the current viewers and not yet sent (each at most FLV_MAX_SINK_BACKLOG plus one tag). */
+  get queuedBytes(): number {
+    let n = 0;
+    for (const s of this.sinks) n += s.backlog;
+    return n;
   }
 
   /** Resolves when the first video tag has arrived (what a player needs to show a picture). */
@@ -128,12 +178,19 @@ export class FlvFanout {
   private broadcast(tag: Buffer): void {
     for (const s of this.sinks) {
       if (s.backlog > FLV_MAX_SINK_BACKLOG) {
-        this.sinks.delete(s);
-        s.close();
+        this.drop(s);
         continue;
       }
       s.write(tag);
     }
+  }
+
+  /** A viewer past the backlog bound: out of the fan-out, its connection destroyed so its queue is freed now. */
+  private drop(s: FlvSink): void {
+    this.sinks.delete(s);
+    this.dropped++;
+    if (s.destroy) s.destroy();
+    else s.close();
   }
 
   /** Adds a viewer; it gets the header, configs and the current GOP first, so the picture starts at a keyframe. */
