@@ -2,10 +2,10 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { CONGESTION_LEVELS } from '@gb/contracts';
+import { CONGESTION_LEVELS, congestionLevelOf as levelOf } from '@gb/contracts';
 import { buildChannelTree, countNodes, parentOf, type TreeNode } from '../../web/src/channel-tree';
 import { ago, bytes, duration, errorMessage } from '../../web/src/format';
-import { levelOf, linePath, timeTicks } from '../../web/src/chart-scale';
+import { linePath, timeTicks } from '../../web/src/chart-scale';
 
 /** The dashboard's DOM-free logic (web/src), run in Node. */
 
@@ -118,7 +118,7 @@ describe('chart scale', () => {
     expect(linePath([{ x: 0, y: 1 }, { x: NaN, y: 2 }, { x: 2, y: 3 }])).toBe('M0,1L2,3');
   });
 
-  it('levelOf() follows docs/congestion.md band edges 20/40/60/80 in the contracts’ level order', () => {
+  it('congestionLevelOf() (libs/contracts, the one rule the dashboard, gateway and worker share) follows docs/congestion.md band edges 20/40/60/80 in the contracts’ level order', () => {
     expect([0, 19.9, 20, 39, 40, 59, 60, 79, 80, 100].map(levelOf)).toEqual(['free', 'free', 'light', 'light', 'moderate', 'moderate', 'heavy', 'heavy', 'severe', 'severe']);
     expect([10, 30, 50, 70, 90].map(levelOf)).toEqual([...CONGESTION_LEVELS]);
   });

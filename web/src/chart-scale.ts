@@ -37,12 +37,3 @@ export function linePath(points: readonly XY[], maxGap = Infinity): string {
 function round(n: number): number {
   return Math.round(n * 10) / 10;
 }
-
-/** The congestion level of an index (docs/congestion.md: free < 20 ≤ light < 40 ≤ moderate < 60 ≤ heavy < 80 ≤ severe). */
-export function levelOf(index: number): 'free' | 'light' | 'moderate' | 'heavy' | 'severe' {
-  if (index < 20) return 'free';
-  if (index < 40) return 'light';
-  if (index < 60) return 'moderate';
-  if (index < 80) return 'heavy';
-  return 'severe';
-}

@@ -7,6 +7,20 @@
 export type CongestionLevel = 'free' | 'light' | 'moderate' | 'heavy' | 'severe';
 export const CONGESTION_LEVELS: readonly CongestionLevel[] = ['free', 'light', 'moderate', 'heavy', 'severe'];
 
+/**
+ * Lower index edge (0–100) of each level above 'free', in CONGESTION_LEVELS order: five equal bands,
+ * free < 20 ≤ light < 40 ≤ moderate < 60 ≤ heavy < 80 ≤ severe. The index is built so that each edge matches a
+ * published threshold where one exists (speed ratio, Fruin density); see docs/congestion.md.
+ */
+export const CONGESTION_BAND_EDGES: readonly number[] = [20, 40, 60, 80];
+
+/** The level of a congestion index (the one index → level rule of worker, gateway and dashboard). Below 0 or NaN reads 'free'. */
+export function congestionLevelOf(index: number): CongestionLevel {
+  let band = 0;
+  while (band < CONGESTION_BAND_EDGES.length && index >= CONGESTION_BAND_EDGES[band]!) band++;
+  return CONGESTION_LEVELS[band]!;
+}
+
 /** A point in normalised frame coordinates: x and y in 0–1, origin at the top-left. */
 export type NormalisedPoint = [number, number];
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CongestionScore } from '@gb/contracts';
-import { downsampleHistory, effectiveStep, levelOfIndex, MAX_HISTORY_POINTS, SampleAccumulator } from './congestion-history';
+import { congestionLevelOf as levelOfIndex } from '@gb/contracts';
+import { downsampleHistory, effectiveStep, MAX_HISTORY_POINTS, SampleAccumulator } from './congestion-history';
 
 const T0 = Date.parse('2026-03-01T08:00:00Z');
 const sample = (roiId: string, sec: number, index: number, samples = 5) => ({ roiId, t: new Date(T0 + sec * 1000), index, maxIndex: index + 5, vehicles: index / 10, samples });

@@ -1,4 +1,4 @@
-import { CONGESTION_LEVELS, type CongestionHistoryPoint, type CongestionLevel, type CongestionScore } from '@gb/contracts';
+import { congestionLevelOf, type CongestionHistoryPoint, type CongestionLevel, type CongestionScore } from '@gb/contracts';
 
 /** One stored sample (a period's mean), as the repository returns it. */
 export interface HistorySample {
@@ -12,11 +12,6 @@ export interface HistorySample {
 
 /** Most points one history answer holds per ROI; a smaller `step` is raised to fit. */
 export const MAX_HISTORY_POINTS = 2000;
-
-/** Level of an index 0–100 on the band edges 20 / 40 / 60 / 80 (docs/congestion.md). */
-export function levelOfIndex(index: number): CongestionLevel {
-  return CONGESTION_LEVELS[Math.min(4, Math.max(0, Math.floor(index / 20)))]!;
-}
 
 /** The step actually used: at least `stepMs`, and coarse enough for MAX_HISTORY_POINTS buckets. */
 export function effectiveStep(fromMs: number, toMs: number, stepMs: number): number {
@@ -48,7 +43,7 @@ export function downsampleHistory(samples: readonly HistorySample[], fromMs: num
     .sort((a, b) => (a.roi < b.roi ? -1 : a.roi > b.roi ? 1 : a.k - b.k))
     .map((b) => {
       const index = round1(b.sum / b.w);
-      return { roi: b.roi, t: new Date(fromMs + b.k * step).toISOString(), index, maxIndex: round1(b.max), level: levelOfIndex(index), vehicles: round1(b.veh / b.w), samples: b.w };
+      return { roi: b.roi, t: new Date(fromMs + b.k * step).toISOString(), index, maxIndex: round1(b.max), level: congestionLevelOf(index), vehicles: round1(b.veh / b.w), samples: b.w };
     });
 }
 
@@ -106,7 +101,7 @@ export interface SampleOut {
 
 function toSample(b: { channelId: string; roiId: string; start: number; n: number; sum: number; max: number; veh: number; per: number }): SampleOut {
   const index = round1(b.sum / b.n);
-  return { channelId: b.channelId, roiId: b.roiId, t: new Date(b.start), index, maxIndex: b.max, level: levelOfIndex(index), vehicles: b.veh / b.n, persons: b.per / b.n, samples: b.n };
+  return { channelId: b.channelId, roiId: b.roiId, t: new Date(b.start), index, maxIndex: b.max, level: congestionLevelOf(index), vehicles: b.veh / b.n, persons: b.per / b.n, samples: b.n };
 }
 
 function round1(v: number): number {

@@ -1,21 +1,4 @@
-import type { CongestionLevel } from '../contracts';
-
-/**
- * Index (0–100) -> level: five equal bands. The index is built so that each band edge matches a
- * published threshold where one exists (speed ratio, Fruin density); see docs/congestion.md.
- */
-export const INDEX_BANDS: ReadonlyArray<{ min: number; level: CongestionLevel }> = [
-  { min: 80, level: 'severe' },
-  { min: 60, level: 'heavy' },
-  { min: 40, level: 'moderate' },
-  { min: 20, level: 'light' },
-  { min: 0, level: 'free' },
-];
-
-export function levelOf(index: number): CongestionLevel {
-  for (const b of INDEX_BANDS) if (index >= b.min) return b.level;
-  return 'free';
-}
+// Index (0–100) -> level is congestionLevelOf() in libs/contracts (one rule for worker, gateway and dashboard).
 
 /**
  * Mean speed as a share of the speed limit at the band edges free|light|moderate|heavy|severe.

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { crowdIndex, levelOf, speedRatioIndex } from './congestion-bands';
+import { congestionLevelOf as levelOf } from '../contracts';
+import { crowdIndex, speedRatioIndex } from './congestion-bands';
 import { CongestionScorer, medianSpacing, MOVING_WEIGHT, type ScoredObject } from './congestion-scorer';
 
 const W = 640;

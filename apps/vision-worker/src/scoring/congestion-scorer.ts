@@ -1,7 +1,7 @@
-import type { CongestionBasis, CongestionScore, Roi } from '../contracts';
+import { congestionLevelOf, type CongestionBasis, type CongestionScore, type Roi } from '../contracts';
 import { isVehicle, type DetectionLabel } from '../model/classes';
 import type { Box } from '../model/detection';
-import { crowdIndex, interpolate, levelOf, speedRatioIndex } from './congestion-bands';
+import { crowdIndex, interpolate, speedRatioIndex } from './congestion-bands';
 import { polygonArea, pointInPolygon, rasterisePolygon, WHOLE_FRAME } from './polygon';
 
 /** Cells per side of the occupancy raster. */
@@ -112,7 +112,7 @@ export class CongestionScorer {
       roi: r.roi.id,
       t: input.t,
       index,
-      level: levelOf(index),
+      level: congestionLevelOf(index),
       vehicles: vehicles.length,
       persons,
       occupancy: round3(occupancy),
@@ -121,7 +121,7 @@ export class CongestionScorer {
       meanSpeed: meanSpeed === null ? null : round3(meanSpeed),
       speedUnit: meanSpeed === null ? null : mpp === null ? 'px/s' : 'km/h',
       personsPerM2: personsPerM2 === null ? null : round3(personsPerM2),
-      crowdLevel: crowd === null ? null : levelOf(Math.round(crowd)),
+      crowdLevel: crowd === null ? null : congestionLevelOf(Math.round(crowd)),
       basis,
     };
   }
