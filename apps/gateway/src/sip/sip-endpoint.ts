@@ -1,20 +1,67 @@
 import {
+  AbandonedInvites,
+  InviteClientUsage,
   SipTransactionManager,
   createResponse,
+  type Dialog,
+  type DialogRequestOptions,
+  type InviteUsageListener,
   type SipMessage,
   type SipRequest,
   type SipResponse,
   type SipScheduler,
+  type SipTransactionStats,
   type ServerTransaction,
 } from '@gb/gb28181';
 import type { SipFlow } from './sip-flow';
-import type { SipTransport } from './sip-transport';
+
+/**
+ * What the endpoint needs of a transport (SipTransport implements it; specs pass an in-memory one): its events,
+ * `send` along a flow, and the port it listens on (the Via sent-by port of our requests).
+ */
+export interface SipEndpointTransport {
+  on(event: 'message', listener: (msg: SipMessage, flow: SipFlow) => void): unknown;
+  on(event: 'badRequest', listener: (req: SipRequest, flow: SipFlow, code: string) => void): unknown;
+  send(msg: SipMessage, flow: SipFlow): void;
+  readonly port: number;
+}
+
+type ResponseOptions = Parameters<typeof createResponse>[3];
 
 export interface IncomingRequest {
   req: SipRequest;
   flow: SipFlow;
   /** Sends the final (or provisional) response through the server transaction. */
-  respond(status: number, reason?: string, opts?: Parameters<typeof createResponse>[3]): void;
+  respond(status: number, reason?: string, opts?: ResponseOptions): void;
+  /**
+   * Sends a final refusal without keeping the transaction (RFC 3261 §8.2.7): nothing lingers 32 s per request, so
+   * a flood of bad REGISTERs costs no memory. For 400, 401, 403, 429, 503; a retransmission of the request comes
+   * to the handler again. Throws SIP_TX_BAD_STATE for a provisional or an INVITE 2xx.
+   */
+  respondStateless(status: number, reason?: string, opts?: ResponseOptions): void;
+}
+
+export interface SipEndpointOptions {
+  /** Cap on live server transactions (default MAX_SERVER_TRANSACTIONS); past it, new requests get a stateless 503. */
+  maxServerTransactions?: number;
+}
+
+export interface InviteOptions {
+  /** How long to wait for a final answer before giving up (CANCEL after a provisional). */
+  answerTimeoutMs: number;
+  /** Our Contact for the ACK and BYE of late 2xx. */
+  contact?: string;
+  onProvisional?(res: SipResponse): void;
+  /** Events of this INVITE (default: the endpoint's `onInviteEvent`). */
+  onEvent?: InviteUsageListener;
+}
+
+export interface InDialogOptions {
+  /** Our Contact (a URI or name-addr). */
+  contact?: string;
+  headers?: [string, string][];
+  body?: Buffer;
+  contentType?: string;
 }
 
 export type RequestHandler = (r: IncomingRequest) => void | Promise<void>;
@@ -38,15 +85,23 @@ const realScheduler: SipScheduler = {
  */
 export class SipEndpoint {
   readonly transactions: SipTransactionManager;
+  /** INVITEs we gave up on: the 2xx that still come for them (matching no transaction any more) get ACK + BYE. */
+  readonly abandonedInvites: AbandonedInvites;
   private readonly handlers = new Map<string, RequestHandler>();
   private closed = false;
   onHandlerError: (e: unknown, req: SipRequest) => void = () => undefined;
+  /** Events of INVITEs without a listener of their own, and of the abandoned-INVITE registry (the app logs them). */
+  onInviteEvent: InviteUsageListener = () => undefined;
+  /** Responses that matched no transaction and no abandoned INVITE (strays; counted, dropped). */
+  strayResponses = 0;
 
   constructor(
-    private readonly transport: SipTransport,
-    scheduler: SipScheduler = realScheduler,
+    private readonly transport: SipEndpointTransport,
+    private readonly scheduler: SipScheduler = realScheduler,
+    opts: SipEndpointOptions = {},
   ) {
-    this.transactions = new SipTransactionManager({ scheduler });
+    this.transactions = new SipTransactionManager({ scheduler, maxServerTransactions: opts.maxServerTransactions });
+    this.abandonedInvites = new AbandonedInvites({ transactions: this.transactions, scheduler, onEvent: (e) => this.onInviteEvent(e) });
     transport.on('message', (m, f) => this.onMessage(m, f));
     transport.on('badRequest', (req, f, code) => {
       if (!this.closed) transport.send(createResponse(req, 400, `Bad Request (${code})`), f);
@@ -60,7 +115,9 @@ export class SipEndpoint {
   private onMessage(msg: SipMessage, flow: SipFlow): void {
     if (this.closed) return;
     if (msg.type === 'response') {
-      this.transactions.receiveResponse(msg);
+      // A 2xx to an INVITE whose transaction already ended (Timer B/M, or 64*T1 after our CANCEL) matches nothing
+      // here; if we gave that INVITE up, the registry ACKs and BYEs it (RFC 3261 §15).
+      if (!this.transactions.receiveResponse(msg) && !this.abandonedInvites.handleResponse(msg)) this.strayResponses++;
       return;
     }
     // RFC 3261 §18.2.2 / RFC 3581: replies go to the source address and port (UDP) or back on the connection (TCP).
@@ -72,6 +129,9 @@ export class SipEndpoint {
     const respond: IncomingRequest['respond'] = (status, reason, opts) => {
       this.transactions.respond(tx, createResponse(msg, status, reason, opts));
     };
+    const respondStateless: IncomingRequest['respondStateless'] = (status, reason, opts) => {
+      this.transactions.respondStateless(tx, createResponse(msg, status, reason, opts));
+    };
     if (msg.method === 'ACK') return;
     const handler = this.handlers.get(msg.method);
     if (!handler) {
@@ -79,7 +139,7 @@ export class SipEndpoint {
       return;
     }
     try {
-      const p = handler({ req: msg, flow, respond });
+      const p = handler({ req: msg, flow, respond, respondStateless });
       if (p && typeof p.then === 'function') {
         p.catch((e) => {
           this.onHandlerError(e, msg);
@@ -122,8 +182,58 @@ export class SipEndpoint {
     });
   }
 
+  /**
+   * An INVITE client usage for `invite` over `flow` (not started: call `start()`), using this endpoint's
+   * transactions, scheduler and transport. It ACKs the 2xx, CANCELs on its answer timeout or `abandon()`, and
+   * ACK + BYEs any 2xx that comes after it gave up, also after its transaction ended (via `abandonedInvites`).
+   */
+  invite(invite: SipRequest, flow: SipFlow, opts: InviteOptions): InviteClientUsage {
+    if (this.closed) throw new Error('SIP endpoint closed');
+    return new InviteClientUsage(invite, {
+      transactions: this.transactions,
+      send: (m) => this.transport.send(m, flow),
+      reliable: flow.transport === 'tcp',
+      scheduler: this.scheduler,
+      answerTimeoutMs: opts.answerTimeoutMs,
+      abandonedInvites: this.abandonedInvites,
+      contact: opts.contact,
+      onProvisional: opts.onProvisional,
+      onEvent: opts.onEvent ?? ((e) => this.onInviteEvent(e)),
+    });
+  }
+
+  /**
+   * Sends a request inside `dialog` (BYE, INFO, ...) in a client transaction; resolves with the final response.
+   *
+   * Addressing (RFC 3261 §12.2.1.1 and NAT): the Request-URI is the dialog's remote target (the Contact of the
+   * device's 2xx), but the packet goes over `flow`, which should be the flow the device REGISTERed from. Behind NAT
+   * the Contact usually holds a private address (10.x, 192.168.x) we cannot reach; the registered flow (the source
+   * address and port of its REGISTER and keepalives, or its TCP connection) is the pinhole the device keeps open.
+   */
+  sendInDialog(dialog: Dialog, method: string, flow: SipFlow, opts: InDialogOptions = {}): Promise<SipResponse> {
+    let req: SipRequest;
+    try {
+      req = dialog.createRequest(method, { ...opts, via: this.viaFor(flow) } satisfies DialogRequestOptions);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.request(req, flow);
+  }
+
+  /** Our Via sent-by toward a flow: its transport, the local address the peer reached, our listening port. */
+  viaFor(flow: SipFlow): DialogRequestOptions['via'] {
+    return { transport: flow.transport.toUpperCase(), host: flow.localHost, port: this.transport.port || flow.localPort };
+  }
+
+  get stats(): SipTransactionStats & { abandonedInvites: number; strayResponses: number } {
+    return { ...this.transactions.stats, abandonedInvites: this.abandonedInvites.size, strayResponses: this.strayResponses };
+  }
+
+  /** Ends the abandoned-INVITE registry and every transaction (their usages' timers with them). Idempotent. */
   close(): void {
+    if (this.closed) return;
     this.closed = true;
+    this.abandonedInvites.close();
     this.transactions.close();
   }
 }

@@ -32,13 +32,25 @@ export class SipService implements OnModuleInit, OnApplicationShutdown {
       host: cfg.SIP_HOST,
       port: cfg.SIP_PORT,
       maxMessageBytes: cfg.SIP_MAX_MESSAGE_BYTES,
+      tcpFirstMessageTimeoutMs: cfg.SIP_TCP_FIRST_MESSAGE_TIMEOUT_MS,
+      tcpMessageTimeoutMs: cfg.SIP_TCP_MESSAGE_TIMEOUT_MS,
       tcpIdleTimeoutMs: cfg.SIP_TCP_IDLE_TIMEOUT_MS,
       maxTcpConnections: cfg.SIP_TCP_MAX_CONNECTIONS,
+      maxTcpConnectionsPerHost: cfg.SIP_TCP_MAX_CONNECTIONS_PER_HOST,
+      tcpAcceptRatePerHost: cfg.SIP_TCP_ACCEPT_RATE_PER_HOST,
+      tcpReservedPercent: cfg.SIP_TCP_RESERVED_PERCENT,
       advertisedHost: cfg.SIP_ADVERTISED_HOST,
     });
     this.endpoint = new SipEndpoint(this.transport);
     this.endpoint.onHandlerError = (e, req) => this.log.error(`handler for ${req.method} failed: ${(e as Error).stack ?? e}`);
+    // INVITEs we gave up on: what the protocol library did about them (CANCEL, ACK + BYE of a late 2xx).
+    this.endpoint.onInviteEvent = (e) => {
+      const what = `INVITE ${e.callId}: ${e.type}${e.remoteTag ? ` (to-tag ${e.remoteTag})` : ''}${e.status ? ` ${e.status}` : ''}${e.detail ? `: ${e.detail}` : ''}`;
+      if (e.type === 'error' || e.type === 'bye-timeout') this.log.warn(what);
+      else if (e.type !== 'provisional' && e.type !== 'ack-resent') this.log.log(what);
+    };
     this.transport.on('malformed', (m) => this.log.debug(`dropped malformed SIP from ${m.flow.remoteHost}:${m.flow.remotePort} (${m.code}: ${m.message})`));
+    this.transport.on('tcpLimit', (e) => this.log.debug({ msg: 'SIP TCP connection refused or closed at a limit', code: e.code, remoteHost: e.remoteHost, remotePort: e.remotePort }));
   }
 
   async onModuleInit(): Promise<void> {
