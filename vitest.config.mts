@@ -10,6 +10,7 @@ export default defineConfig({
       { find: /^@gb\/gb28181$/, replacement: resolve(__dirname, 'libs/gb28181/src/index.ts') },
       { find: /^@gb\/persistence$/, replacement: resolve(__dirname, 'libs/persistence/src/index.ts') },
       { find: /^@gb\/contracts$/, replacement: resolve(__dirname, 'libs/contracts/src/index.ts') },
+      { find: /^@gb\/runtime$/, replacement: resolve(__dirname, 'libs/runtime/src/index.ts') },
     ],
   },
   test: {

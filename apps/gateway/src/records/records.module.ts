@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config.schema';
-import { resolveFfmpeg } from '../media/ffmpeg-binary';
+import { resolveFfmpeg } from '@gb/runtime';
 import { StreamsModule } from '../streams/streams.module';
 import { StreamsService } from '../streams/streams.service';
 import { RecordsService } from './records.service';

@@ -2,13 +2,13 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FfmpegFrameSource } from './ffmpeg-frame-source';
-import { resolveFfmpegPath } from './ffmpeg-path';
+import { findFfmpeg } from '@gb/runtime';
 
 const MEDIA = resolve(process.cwd(), '../shared/media/traffic');
 
 describe('FfmpegFrameSource', () => {
-  it('resolveFfmpegPath() finds an ffmpeg binary (install ffmpeg or set FFMPEG_PATH if this fails)', () => {
-    const p = resolveFfmpegPath();
+  it('findFfmpeg() (libs/runtime, shared with gateway and simulator) finds an ffmpeg binary (install ffmpeg or set FFMPEG_PATH if this fails)', () => {
+    const p = findFfmpeg();
     expect(p, 'ffmpeg missing: apt-get install ffmpeg, or set FFMPEG_PATH').not.toBeNull();
     expect(existsSync(p!)).toBe(true);
   });

@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { VisionError } from '../vision-error';
-import { resolveFfmpegPath } from './ffmpeg-path';
+import { findFfmpeg } from '@gb/runtime';
 import type { RgbFrame } from './rgb-frame';
 
 /** Bytes of ffmpeg's stderr kept for error messages. */
@@ -41,7 +41,7 @@ export class FfmpegFrameSource implements AsyncIterable<TimedFrame> {
   ) {
     this.fps = opts.fps ?? 5;
     this.maxWidth = opts.maxWidth ?? DEFAULT_MAX_WIDTH;
-    const bin = opts.ffmpegPath ?? resolveFfmpegPath();
+    const bin = opts.ffmpegPath ?? findFfmpeg();
     if (!bin) throw new VisionError('VISION_DECODER_MISSING', 'ffmpeg not found: install ffmpeg, set FFMPEG_PATH, or npm i @ffmpeg-installer/ffmpeg');
     this.ffmpeg = bin;
   }

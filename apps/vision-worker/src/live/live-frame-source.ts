@@ -1,6 +1,6 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { resolveFfmpegPath } from '../frames/ffmpeg-path';
+import { findFfmpeg } from '@gb/runtime';
 import type { RgbFrame } from '../frames/rgb-frame';
 import { VisionError } from '../vision-error';
 import { PpmStreamParser } from './ppm-stream.parser';
@@ -36,7 +36,7 @@ export class FfmpegLiveFrameSource implements LiveFrameSource {
     private readonly fps: number,
     ffmpegPath?: string,
   ) {
-    const bin = ffmpegPath ?? resolveFfmpegPath();
+    const bin = ffmpegPath ?? findFfmpeg();
     if (!bin) throw new VisionError('VISION_DECODER_MISSING', 'ffmpeg not found: install ffmpeg, set FFMPEG_PATH, or npm i @ffmpeg-installer/ffmpeg');
     this.ffmpeg = bin;
   }

@@ -1,0 +1,3 @@
+// Public surface of the runtime library: what gateway, vision worker and simulator share about the machine they run
+// on (external binaries). Node-only; no Nest, no protocol code.
+export * from './ffmpeg-binary';
