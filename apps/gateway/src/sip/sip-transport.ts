@@ -3,15 +3,29 @@ import * as net from 'node:net';
 import { EventEmitter } from 'node:events';
 import { SipTcpFramer, parseSipMessage, serializeSipMessage, isGb28181Error, type SipMessage, type SipRequest } from '@gb/gb28181';
 import type { SipFlow } from './sip-flow';
+import { TcpAdmission, type TcpRefusalCode } from './tcp-admission';
 
 export interface SipTransportOptions {
   host: string;
   port: number;
   /** RFC 3261 §18.1.1 says 1300 bytes for UDP; GB28181 catalogs are larger, devices send them over UDP anyway. */
   maxMessageBytes: number;
-  /** A TCP connection holding an incomplete message this long is dropped (slow-loris bound). */
+  /**
+   * TCP time bounds (slow-loris and idle-socket floods). All are totals, not inactivity timers: a byte does not
+   * restart them.
+   *   first message  accept -> first complete message; covers a connection that never sends
+   *   message        first byte of a message -> its last byte
+   *   idle           no byte at all this long (between messages; keep it above the devices' keepalive interval)
+   */
+  tcpFirstMessageTimeoutMs: number;
+  tcpMessageTimeoutMs: number;
   tcpIdleTimeoutMs: number;
+  /** Most TCP connections open at once; `tcpReservedPercent` of them only for hosts that sent a valid message. */
   maxTcpConnections: number;
+  maxTcpConnectionsPerHost: number;
+  /** New TCP connections one host may open per second (burst: maxTcpConnectionsPerHost). */
+  tcpAcceptRatePerHost: number;
+  tcpReservedPercent: number;
   /** Address to advertise instead of the local address a peer reached. */
   advertisedHost?: string;
 }
@@ -22,6 +36,10 @@ export interface SipTransportStats {
   malformed: number;
   tcpConnections: number;
   tcpDropped: number;
+  /** Connections closed at once on accept (rate, per-host or overall limit). */
+  tcpRefused: number;
+  /** Connections that never carried a message, closed to make room for a newcomer. */
+  tcpEvicted: number;
   sent: number;
   sendErrors: number;
 }
@@ -35,20 +53,42 @@ export class SipTransport extends EventEmitter<{
   malformed: [info: { flow: SipFlow; code: string; message: string }];
   /** A request whose head parsed but whose body did not match (answered 400 statelessly by the endpoint). */
   badRequest: [req: SipRequest, flow: SipFlow, code: string];
+  /** A TCP connection refused on accept, or closed for crossing a bound (stable codes; see docs/operations.md). */
+  tcpLimit: [info: { remoteHost: string; remotePort: number; code: TcpRefusalCode | TcpDropCode }];
 }> {
   private udp?: dgram.Socket;
   private tcp?: net.Server;
-  private readonly connections = new Map<number, net.Socket>();
+  /** Open TCP connections, oldest first (eviction takes the oldest that never carried a message). */
+  private readonly connections = new Map<number, TcpConnection>();
+  private readonly admission: TcpAdmission;
+  private sweepTimer?: NodeJS.Timeout;
   /** Outbound TCP connections we opened, by remote "host:port". */
   private readonly outbound = new Map<string, number>();
   private nextConnectionId = 1;
   private readonly localAddressCache = new Map<string, string>();
   private closed = false;
-  readonly stats: SipTransportStats = { udpReceived: 0, tcpReceived: 0, malformed: 0, tcpConnections: 0, tcpDropped: 0, sent: 0, sendErrors: 0 };
+  readonly stats: SipTransportStats = { udpReceived: 0, tcpReceived: 0, malformed: 0, tcpConnections: 0, tcpDropped: 0, tcpRefused: 0, tcpEvicted: 0, sent: 0, sendErrors: 0 };
   private boundPort = 0;
 
-  constructor(private readonly opts: SipTransportOptions) {
+  constructor(
+    private readonly opts: SipTransportOptions,
+    private readonly now: () => number = Date.now,
+  ) {
     super();
+    this.admission = new TcpAdmission(
+      {
+        maxConnections: opts.maxTcpConnections,
+        maxConnectionsPerHost: opts.maxTcpConnectionsPerHost,
+        acceptRatePerHost: opts.tcpAcceptRatePerHost,
+        reservedPercent: opts.tcpReservedPercent,
+      },
+      now,
+    );
+  }
+
+  /** TCP connections open now (inbound and outbound). */
+  get openTcpConnections(): number {
+    return this.connections.size;
   }
 
   get port(): number {
@@ -57,8 +97,7 @@ export class SipTransport extends EventEmitter<{
 
   async listen(): Promise<void> {
     // TCP first so port 0 picks a port free for both.
-    const tcp = net.createServer({ noDelay: true }, (s) => this.onTcpConnection(s));
-    tcp.maxConnections = this.opts.maxTcpConnections;
+    const tcp = net.createServer({ noDelay: true }, (s) => this.onTcpAccept(s));
     await new Promise<void>((resolve, reject) => {
       tcp.once('error', reject);
       tcp.listen(this.opts.port, this.opts.host, () => resolve());
@@ -75,6 +114,9 @@ export class SipTransport extends EventEmitter<{
     });
     udp.on('message', (buf, rinfo) => this.onUdp(buf, rinfo));
     this.udp = udp;
+    const bounds = [this.opts.tcpFirstMessageTimeoutMs, this.opts.tcpMessageTimeoutMs, this.opts.tcpIdleTimeoutMs];
+    this.sweepTimer = setInterval(() => this.sweepTcp(), sweepPeriodMs(Math.min(...bounds)));
+    this.sweepTimer.unref();
   }
 
   private onUdp(buf: Buffer, rinfo: dgram.RemoteInfo): void {
@@ -103,6 +145,7 @@ export class SipTransport extends EventEmitter<{
       else if (code === 'SIP_CONTENT_LENGTH_MISMATCH') this.reportTruncated(buf, flow, code);
       return;
     }
+    if (flow.connectionId !== undefined) this.markProven(flow.connectionId);
     try {
       this.emit('message', msg, flow);
     } catch (e) {
@@ -127,26 +170,64 @@ export class SipTransport extends EventEmitter<{
     }
   }
 
-  private onTcpConnection(socket: net.Socket, outboundKey?: string): number {
+  /** An inbound connection: admitted, admitted after evicting the oldest silent one, or closed at once. */
+  private onTcpAccept(socket: net.Socket): void {
+    const host = normaliseHost(socket.remoteAddress ?? '');
+    const decision = this.closed ? ({ kind: 'refuse', code: 'SIP_TCP_CAPACITY' } as const) : this.admission.decide(host);
+    if (decision.kind === 'evict-then-admit' && !this.evictOldestSilent()) {
+      this.refuse(socket, host, 'SIP_TCP_CAPACITY');
+      return;
+    }
+    if (decision.kind === 'refuse') {
+      this.refuse(socket, host, decision.code);
+      return;
+    }
+    this.onTcpConnection(socket, host, true);
+  }
+
+  private refuse(socket: net.Socket, host: string, code: TcpRefusalCode): void {
+    this.stats.tcpRefused++;
+    const remotePort = socket.remotePort ?? 0;
+    socket.on('error', () => undefined);
+    // RST, not FIN: a refused flood leaves no TIME_WAIT sockets behind on our side.
+    if (typeof socket.resetAndDestroy === 'function' && socket.readyState === 'open') socket.resetAndDestroy();
+    else socket.destroy();
+    this.emit('tcpLimit', { remoteHost: host, remotePort, code });
+  }
+
+  /** Closes the oldest inbound connection that never carried a message; false when there is none. */
+  private evictOldestSilent(): boolean {
+    for (const c of this.connections.values()) {
+      if (c.inbound && !c.proven) {
+        this.stats.tcpEvicted++;
+        this.dropConnection(c.id, 'SIP_TCP_EVICTED');
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private onTcpConnection(socket: net.Socket, host: string, inbound: boolean, outboundKey?: string): number {
     const id = this.nextConnectionId++;
-    this.connections.set(id, socket);
+    const t = this.now();
+    // A connection we opened ourselves has nothing to prove; its idle bound still applies.
+    const conn: TcpConnection = { id, socket, host, inbound, openedAt: t, lastByteAt: t, messageStartedAt: undefined, proven: !inbound };
+    this.connections.set(id, conn);
+    this.admission.opened(host);
     this.stats.tcpConnections++;
     const framer = new SipTcpFramer({ maxMessageBytes: this.opts.maxMessageBytes, maxHeaderBytes: Math.min(65536, this.opts.maxMessageBytes) });
-    const remoteHost = normaliseHost(socket.remoteAddress ?? '');
     const flow: SipFlow = {
       transport: 'tcp',
-      remoteHost,
+      remoteHost: host,
       remotePort: socket.remotePort ?? 0,
       localHost: this.opts.advertisedHost ?? normaliseHost(socket.localAddress ?? this.opts.host),
       localPort: this.boundPort,
       connectionId: id,
     };
-    socket.setTimeout(this.opts.tcpIdleTimeoutMs, () => {
-      // Idle with a partial message = slow peer; idle between messages is fine (devices keep TCP open).
-      if (framer.bufferedBytes > 0) this.dropConnection(id);
-    });
     socket.on('data', (chunk) => {
       this.stats.tcpReceived++;
+      const now = this.now();
+      conn.lastByteAt = now;
       let frames: Buffer[];
       try {
         frames = framer.push(chunk);
@@ -156,6 +237,9 @@ export class SipTransport extends EventEmitter<{
         this.dropConnection(id);
         return;
       }
+      // The message clock starts at a message's first byte and stops when it is complete; bytes do not reset it.
+      if (framer.bufferedBytes === 0) conn.messageStartedAt = undefined;
+      else if (frames.length > 0 || conn.messageStartedAt === undefined) conn.messageStartedAt = now;
       for (const f of frames) {
         if (!this.connections.has(id)) break;
         this.deliver(f, flow);
@@ -163,18 +247,44 @@ export class SipTransport extends EventEmitter<{
     });
     socket.on('error', () => undefined);
     socket.on('close', () => {
-      this.connections.delete(id);
+      if (this.connections.get(id) === conn) {
+        this.connections.delete(id);
+        this.admission.closed(host);
+      }
       if (outboundKey && this.outbound.get(outboundKey) === id) this.outbound.delete(outboundKey);
     });
     return id;
   }
 
-  private dropConnection(id: number): void {
-    const s = this.connections.get(id);
-    if (!s) return;
+  private markProven(id: number): void {
+    const c = this.connections.get(id);
+    if (!c || c.proven) return;
+    c.proven = true;
+    this.admission.markKnown(c.host);
+  }
+
+  /** Closes the connections past one of their time bounds (runs every sweepPeriodMs). */
+  private sweepTcp(): void {
+    const t = this.now();
+    const { tcpFirstMessageTimeoutMs: first, tcpMessageTimeoutMs: message, tcpIdleTimeoutMs: idle } = this.opts;
+    for (const c of [...this.connections.values()]) {
+      let code: TcpDropCode | undefined;
+      if (!c.proven && t - c.openedAt >= first) code = 'SIP_TCP_FIRST_MESSAGE_TIMEOUT';
+      else if (c.messageStartedAt !== undefined && t - c.messageStartedAt >= message) code = 'SIP_TCP_MESSAGE_TIMEOUT';
+      else if (t - c.lastByteAt >= idle) code = 'SIP_TCP_IDLE_TIMEOUT';
+      if (code) this.dropConnection(c.id, code);
+    }
+    this.admission.forgetIdleBuckets();
+  }
+
+  private dropConnection(id: number, code?: TcpDropCode): void {
+    const c = this.connections.get(id);
+    if (!c) return;
     this.stats.tcpDropped++;
     this.connections.delete(id);
-    s.destroy();
+    this.admission.closed(c.host);
+    c.socket.destroy();
+    if (code) this.emit('tcpLimit', { remoteHost: c.host, remotePort: c.socket.remotePort ?? 0, code });
   }
 
   /** Sends a message along a flow. TCP: on the flow's connection, or a new one to the remote address when it is gone. */
@@ -188,14 +298,14 @@ export class SipTransport extends EventEmitter<{
       });
       return;
     }
-    let socket = flow.connectionId !== undefined ? this.connections.get(flow.connectionId) : undefined;
+    let socket = flow.connectionId !== undefined ? this.connections.get(flow.connectionId)?.socket : undefined;
     if (!socket) {
       const key = `${flow.remoteHost}:${flow.remotePort}`;
       const existing = this.outbound.get(key);
-      socket = existing !== undefined ? this.connections.get(existing) : undefined;
+      socket = existing !== undefined ? this.connections.get(existing)?.socket : undefined;
       if (!socket) {
         const s = net.connect({ host: flow.remoteHost, port: flow.remotePort, noDelay: true });
-        const id = this.onTcpConnection(s, key);
+        const id = this.onTcpConnection(s, normaliseHost(flow.remoteHost), false, key);
         this.outbound.set(key, id);
         flow.connectionId = id;
         socket = s;
@@ -245,13 +355,35 @@ export class SipTransport extends EventEmitter<{
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const s of this.connections.values()) s.destroy();
+    clearInterval(this.sweepTimer);
+    for (const c of this.connections.values()) c.socket.destroy();
     this.connections.clear();
     await Promise.all([
       new Promise<void>((r) => (this.udp ? this.udp.close(() => r()) : r())),
       new Promise<void>((r) => (this.tcp ? this.tcp.close(() => r()) : r())),
     ]);
   }
+}
+
+/** Why a TCP connection was closed by the transport (besides malformed input). */
+export type TcpDropCode = 'SIP_TCP_FIRST_MESSAGE_TIMEOUT' | 'SIP_TCP_MESSAGE_TIMEOUT' | 'SIP_TCP_IDLE_TIMEOUT' | 'SIP_TCP_EVICTED';
+
+interface TcpConnection {
+  id: number;
+  socket: net.Socket;
+  host: string;
+  inbound: boolean;
+  openedAt: number;
+  lastByteAt: number;
+  /** When the first byte of the message now in the framer arrived; undefined between messages. */
+  messageStartedAt: number | undefined;
+  /** Carried a complete SIP message that parsed (or we opened it). */
+  proven: boolean;
+}
+
+/** How often the TCP time bounds are checked: a quarter of the smallest bound, between 20 ms and 1 s. */
+function sweepPeriodMs(smallestBoundMs: number): number {
+  return Math.min(1000, Math.max(20, Math.floor(smallestBoundMs / 4)));
 }
 
 function normaliseHost(h: string): string {
