@@ -11,7 +11,7 @@ export interface RemuxOutputs {
   hlsDir: string;
   /** Download: write one MP4 file here instead of HLS (kept on close). */
   mp4Path?: string;
-  /** Where the playlist is announced once ffmpeg wrote it; default a store of the remuxer's own (`hls`). */
+  /** Where the playlist is announced once ffmpeg wrote it (its owner closes it); default a store of the remuxer's own (`hls`). */
   store?: HlsStore;
 }
 
@@ -23,6 +23,8 @@ export interface RemuxerOptions {
   /** HLS target segment length in seconds (segments cut at keyframes). */
   hlsTime?: number;
   hlsListSize?: number;
+  /** A successor of an ffmpeg that died (RestartingRemuxer): continue its playlist (numbering, segments) after a discontinuity. */
+  continuePlaylist?: boolean;
 }
 
 /** The stage that turns access units into browser formats. ffmpeg today; replaceable on the relay path later. */
@@ -112,7 +114,7 @@ export class FfmpegRemuxer extends EventEmitter implements Remuxer {
       await this.exitPromise;
       clearTimeout(t);
     }
-    this.hls.close();
+    if (!this.opts.outputs.store) this.hls.close();
     if (!this.opts.outputs.mp4Path) await rm(this.opts.outputs.hlsDir, { recursive: true, force: true });
   }
 
@@ -220,7 +222,7 @@ export function buildFfmpegArgs(o: RemuxerOptions): string[] {
     ...(o.video === 'h265' ? ['-tag:v', 'hvc1'] : []),
     '-c:v', 'copy', ...audio,
     '-f', 'hls', '-hls_time', String(o.hlsTime ?? 1), '-hls_list_size', String(o.hlsListSize ?? 6),
-    '-hls_flags', 'delete_segments+independent_segments+omit_endlist+temp_file',
+    '-hls_flags', `delete_segments+independent_segments+omit_endlist+temp_file${o.continuePlaylist ? '+append_list+discont_start' : ''}`,
     ...(o.video === 'h265' ? ['-hls_segment_type', 'fmp4', '-hls_fmp4_init_filename', 'init.mp4', '-hls_segment_filename', `${o.outputs.hlsDir}/seg_%05d.m4s`] : ['-hls_segment_filename', `${o.outputs.hlsDir}/seg_%05d.ts`]),
     `${o.outputs.hlsDir}/index.m3u8`,
   ];

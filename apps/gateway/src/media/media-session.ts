@@ -8,6 +8,7 @@ import { FfmpegRemuxer, type Remuxer } from './ffmpeg-remuxer';
 import { FlvFanout } from './flv-fanout';
 import { HlsStore } from './hls-store';
 import { InternalHlsRemuxer } from './internal-hls-remuxer';
+import { RestartingRemuxer, describeExit } from './restarting-remuxer';
 
 export interface MediaSessionOptions {
   streamId: string;
@@ -29,6 +30,9 @@ export interface MediaSessionOptions {
 export type MediaSessionInfo = Pick<StreamDto, 'codec' | 'audioCodec' | 'width' | 'height' | 'bitrateKbps' | 'packets' | 'packetsLost' | 'wrongSsrc' | 'garbage' | 'source'> & {
   firstPacketAt: number | null;
   firstFrameAt: number | null;
+  /** Live HLS: ffmpeg children started after one died, and how the last one ended ("killed by SIGKILL"). */
+  remuxRestarts: number;
+  remuxLastExit: string | null;
 };
 
 /**
@@ -46,6 +50,8 @@ export class MediaSession extends EventEmitter<{ accessUnit: [PsAccessUnit]; fai
   readonly hls = new HlsStore();
   private readonly demuxer = new PsDemuxer();
   private remuxer?: Remuxer;
+  /** The live-HLS ffmpeg wrapper: its restarts and last child exit go into info(). */
+  private restarting?: RestartingRemuxer;
   private lastSeq: number | null = null;
   private codec: 'h264' | 'h265' | null = null;
   private audioCodec: 'g711a' | 'g711u' | 'aac' | null = null;
@@ -132,15 +138,19 @@ export class MediaSession extends EventEmitter<{ accessUnit: [PsAccessUnit]; fai
 
   private startRemuxer(): void {
     const internal = this.opts.hlsMuxer === 'internal' && this.codec === 'h264' && !this.audioCodec && !this.opts.mp4Path;
-    const ffmpeg = () => new FfmpegRemuxer({
+    const ffmpeg = (restart = 0) => new FfmpegRemuxer({
       ffmpegPath: this.opts.ffmpegPath,
       video: this.codec!,
       audio: this.audioCodec ?? undefined,
       outputs: this.opts.mp4Path ? { hlsDir: this.hlsDir, mp4Path: this.opts.mp4Path } : { hlsDir: this.hlsDir, store: this.hls },
+      continuePlaylist: restart > 0,
     });
-    const r: Remuxer = internal ? new InternalHlsRemuxer({ hlsDir: this.hlsDir, store: this.hls }) : ffmpeg();
-    r.on('exit', (code) => {
-      if (!this.closed) this.emit('failed', new Error(`${internal ? 'HLS remuxer' : 'ffmpeg'} exited (${code}): ${r.stderrTail.trim().split('\n').slice(-3).join(' | ')}`));
+    // Live HLS through ffmpeg survives a dead ffmpeg (restarted at the next keyframe); a download's MP4 could not continue.
+    const r: Remuxer = internal ? new InternalHlsRemuxer({ hlsDir: this.hlsDir, store: this.hls }) : this.opts.mp4Path ? ffmpeg() : new RestartingRemuxer({ start: ffmpeg });
+    if (r instanceof RestartingRemuxer) this.restarting = r;
+    r.on('exit', (code, signal) => {
+      if (this.closed) return;
+      this.emit('failed', this.restarting?.failure ?? new Error(`${internal ? 'HLS remuxer' : 'ffmpeg'} ${describeExit({ code, signal })}: ${r.stderrTail.trim().split('\n').slice(-3).join(' | ')}`));
     });
     this.remuxer = r;
     this.emit('ready');
@@ -168,6 +178,8 @@ export class MediaSession extends EventEmitter<{ accessUnit: [PsAccessUnit]; fai
       source: s.source,
       firstPacketAt: s.firstPacketAt,
       firstFrameAt: this.firstFrameAt,
+      remuxRestarts: this.restarting?.restarts ?? 0,
+      remuxLastExit: this.restarting?.lastExit ? describeExit(this.restarting.lastExit) : null,
     };
   }
 

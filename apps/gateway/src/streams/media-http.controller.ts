@@ -6,6 +6,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Public } from '../auth/public.decorator';
 import { GatewayError } from '../common/gateway-error';
+import { writableFlvSink } from '../media/flv-fanout';
 import { StreamsService } from './streams.service';
 import { MediaTokens } from './media-tokens';
 import { playerPage } from './player.page';
@@ -91,13 +92,7 @@ export class MediaHttpController {
     res.setHeader('cache-control', 'no-cache');
     res.setHeader('access-control-allow-origin', '*');
     res.flushHeaders();
-    const sink = {
-      write: (b: Buffer) => void res.write(b),
-      get backlog() {
-        return res.writableLength;
-      },
-      close: () => res.end(),
-    };
+    const sink = writableFlvSink(res); // a viewer past the backlog bound is reset, its queue freed
     const unsubscribe = s.media.flv.subscribe(sink);
     res.on('close', unsubscribe);
   }
