@@ -56,12 +56,19 @@ describe('parseCliArgs() media options', () => {
     });
   });
 
+  it('--start-pts takes 90 kHz ticks, or wrap-S: S seconds before the 33-bit PTS wrap (a camera clock about to wrap)', () => {
+    expect(parseCliArgs(['--start-pts', '900000']).mediaOptions).toEqual({ startPts90k: 900_000 });
+    expect(parseCliArgs(['--start-pts', 'wrap-5'])).toMatchObject({ media: true, mediaOptions: { startPts90k: 2 ** 33 - 450_000 } });
+  });
+
   it.each([
     [['--codec', 'vp8'], /--codec must be h264 or h265/],
     [['--audio', 'aac'], /--audio must be g711a/],
     [['--loss', '1.5'], /--loss must be a fraction/],
     [['--reorder=-0.1'], /--reorder must be a fraction/],
     [['--size', '641x360'], /--size must be WxH/],
+    [['--start-pts', '8589934592'], /--start-pts must be 90 kHz ticks/],
+    [['--start-pts', 'wrap-x'], /--start-pts must be 90 kHz ticks/],
   ])('rejects media option %j naming it', (argv, re) => {
     expect(() => parseCliArgs(argv)).toThrow(re);
   });

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { normaliseCharsetLabel, type ManscdpCharset } from '@gb/gb28181';
+import { TIMESTAMP_WRAP_90K, normaliseCharsetLabel, type ManscdpCharset } from '@gb/gb28181';
 import type { DeviceFleetOptions } from './device-fleet';
 import type { DeviceMediaOptions } from './media/device-media.simulator';
 import { DEFAULT_CIVIL_CODE, DEFAULT_FIRST_DEVICE_ID, DEFAULT_SERVER_ID, offsetGbId } from './sim-options';
@@ -52,6 +52,8 @@ Usage: npm run device-sim -- [options]
   --seed N                   seed for --loss / --reorder           (1)
   --wrong-ssrc               send RTP with another SSRC than the answered y=
   --no-rtp                   answer 200 but never send RTP
+  --start-pts N|wrap-S       camera PTS of the first frame, 90 kHz ticks, or S seconds before the 33-bit wrap
+                             (wrap-5: PTS passes 2^33 five seconds in)  (0)
   --quiet                    print only the summary
   -h, --help                 this text
 `;
@@ -76,7 +78,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
         'catalog-per-message': { type: 'string' }, 'local-host': { type: 'string' }, rate: { type: 'string' }, duration: { type: 'string' },
         'unregister-on-exit': { type: 'boolean' }, media: { type: 'boolean' },
         codec: { type: 'string' }, audio: { type: 'string' }, 'media-file': { type: 'string' }, size: { type: 'string' }, fps: { type: 'string' },
-        loss: { type: 'string' }, reorder: { type: 'string' }, seed: { type: 'string' }, 'wrong-ssrc': { type: 'boolean' }, 'no-rtp': { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        loss: { type: 'string' }, reorder: { type: 'string' }, seed: { type: 'string' }, 'wrong-ssrc': { type: 'boolean' }, 'no-rtp': { type: 'boolean' }, 'start-pts': { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     }));
   } catch (e) {
@@ -146,6 +148,14 @@ function fraction(name: string, v: string | undefined): number | undefined {
   return n;
 }
 
+/** `--start-pts`: 90 kHz ticks below 2^33, or `wrap-S` = S seconds (up to a day) before the wrap. */
+function parseStartPts(v: string): number {
+  const wrap = /^wrap-(\d+(?:\.\d+)?)$/.exec(v);
+  const n = wrap ? TIMESTAMP_WRAP_90K - Math.round(Number(wrap[1]) * 90_000) : /^\d+$/.test(v) ? Number(v) : NaN;
+  if (!(n >= 0 && n < TIMESTAMP_WRAP_90K) || (wrap && Number(wrap[1]) > 86_400)) throw new CliUsageError(`--start-pts must be 90 kHz ticks in 0..${TIMESTAMP_WRAP_90K - 1} or wrap-S (S seconds before the 33-bit wrap, S ≤ 86400), got "${v}"`);
+  return n;
+}
+
 function parseMediaOptions(s: (k: string) => string | undefined, values: Record<string, string | boolean | undefined>): DeviceMediaOptions {
   const o: DeviceMediaOptions = {};
   const codec = s('codec');
@@ -174,5 +184,7 @@ function parseMediaOptions(s: (k: string) => string | undefined, values: Record<
   if (s('seed') !== undefined) o.seed = int('seed', s('seed'), 1, 0, 2 ** 31 - 1);
   if (values['wrong-ssrc'] === true) o.wrongSsrc = true;
   if (values['no-rtp'] === true) o.noRtp = true;
+  const startPts = s('start-pts');
+  if (startPts !== undefined) o.startPts90k = parseStartPts(startPts);
   return o;
 }

@@ -18,6 +18,8 @@ export interface DeviceMediaOptions extends Omit<MediaSourceOptions, 'offsetS' |
   wrongSsrc?: boolean;
   /** Answer 200 but never send RTP. */
   noRtp?: boolean;
+  /** The camera's PTS at the first frame (90 kHz, 33 bits); e.g. 2^33 − 5 s for a clock that wraps 5 s in. Default 0. */
+  startPts90k?: number;
 }
 
 export interface SimInviteEvent {
@@ -132,7 +134,7 @@ export class DeviceMediaSimulator extends EventEmitter<DeviceMediaEvents> {
       source: { codec: o.codec, audio: o.audio, file: o.file, width: o.width, height: o.height, fps: o.fps, gop: o.gop },
       sender: {
         transport, remoteHost: address, remotePort: m.port, localHost: ctx.localHost, ssrc: o.wrongSsrc ? wrongSsrcFor(ssrc) : ssrc,
-        video: o.codec, audio: o.audio, impairment: { loss: o.loss, reorder: o.reorder, seed: o.seed },
+        video: o.codec, audio: o.audio, impairment: { loss: o.loss, reorder: o.reorder, seed: o.seed }, startPts90k: o.startPts90k,
       },
       rangeStart: range?.start, rangeEnd: range?.end, scale: downloadSpeed, noRtp: o.noRtp,
       onEnd: () => void this.sendMediaStatus(ctx, callId),

@@ -1,6 +1,6 @@
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
-import { PsMuxer, frameRfc4571, packetizePs, serializeRtpPacket } from '@gb/gb28181';
+import { PsMuxer, TIMESTAMP_WRAP_90K, frameRfc4571, packetizePs, serializeRtpPacket } from '@gb/gb28181';
 import { RtpImpairment, type RtpImpairmentOptions } from './rtp-impairment';
 import type { MediaUnit, SimAudioCodec, SimVideoCodec } from './media-source';
 
@@ -22,6 +22,11 @@ export interface PsRtpSenderOptions {
   impairment?: RtpImpairmentOptions;
   /** How long `connect()` waits for the TCP connection, ms. Default 10000. */
   connectTimeoutMs?: number;
+  /**
+   * The camera clock at the first unit (90 kHz): added to every PTS/SCR modulo 2^33 (ISO/IEC 13818-1 §2.4.3.7) and to
+   * the RTP timestamp modulo 2^32. `TIMESTAMP_WRAP_90K − 5 × 90000` makes a camera whose PTS wraps 5 s in. Default 0.
+   */
+  startPts90k?: number;
 }
 
 export interface PsRtpSenderStats {
@@ -109,11 +114,12 @@ export class PsRtpSender {
 
   send(u: MediaUnit): void {
     if (this.closed) return;
-    const ps = u.kind === 'video' ? this.muxer.muxVideo(u.data, u.pts90k, u.keyframe) : this.muxer.muxAudio(u.data, u.pts90k);
+    const pts = (u.pts90k + (this.o.startPts90k ?? 0)) % TIMESTAMP_WRAP_90K;
+    const ps = u.kind === 'video' ? this.muxer.muxVideo(u.data, pts, u.keyframe) : this.muxer.muxAudio(u.data, pts);
     const payloads = packetizePs(ps);
     payloads.forEach((payload, i) => {
       const pkt = serializeRtpPacket({
-        payloadType: this.o.payloadType ?? 96, sequenceNumber: this.seq, timestamp: u.pts90k >>> 0, ssrc: this.o.ssrc,
+        payloadType: this.o.payloadType ?? 96, sequenceNumber: this.seq, timestamp: pts >>> 0, ssrc: this.o.ssrc,
         marker: i === payloads.length - 1, payload,
       });
       this.seq = (this.seq + 1) & 0xffff;

@@ -12,7 +12,7 @@ export interface InternalHlsRemuxerOptions {
   hlsTime?: number;
   /** Segments kept in the playlist (older files are deleted). */
   hlsListSize?: number;
-  /** Where the playlist is announced and the newest segments are kept; default a store of its own (`hls`). */
+  /** Where the playlist is announced and the newest segments are kept (its owner closes it); default a store of its own (`hls`). */
   store?: HlsStore;
 }
 
@@ -101,7 +101,7 @@ export class InternalHlsRemuxer extends EventEmitter implements Remuxer {
       await this.queue;
       await this.file?.handle.close().catch(() => undefined);
       this.file = null;
-      this.hls.close();
+      if (!this.opts.store) this.hls.close();
     }
     await rm(this.opts.hlsDir, { recursive: true, force: true });
   }
