@@ -147,7 +147,7 @@ describe('SipEndpoint server side (issue #16: floods)', () => {
     const calls: IncomingRequest[] = [];
     endpoint.on('REGISTER', (r) => {
       calls.push(r);
-      r.respondStateless(401, 'Unauthorized', { headers: [['WWW-Authenticate', 'Digest realm="3402000000", nonce="n", algorithm=MD5']] });
+      r.respondStateless!(401, 'Unauthorized', { headers: [['WWW-Authenticate', 'Digest realm="3402000000", nonce="n", algorithm=MD5']] });
     });
     const reg = message('z9hG4bKr1', 'REGISTER');
     transport.deliver(reg, REGISTERED);

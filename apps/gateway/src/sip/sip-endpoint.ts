@@ -36,9 +36,10 @@ export interface IncomingRequest {
   /**
    * Sends a final refusal without keeping the transaction (RFC 3261 §8.2.7): nothing lingers 32 s per request, so
    * a flood of bad REGISTERs costs no memory. For 400, 401, 403, 429, 503; a retransmission of the request comes
-   * to the handler again. Throws SIP_TX_BAD_STATE for a provisional or an INVITE 2xx.
+   * to the handler again. Throws SIP_TX_BAD_STATE for a provisional or an INVITE 2xx. Always set by SipEndpoint;
+   * optional so that hand-made IncomingRequests (specs) need not provide it.
    */
-  respondStateless(status: number, reason?: string, opts?: ResponseOptions): void;
+  respondStateless?(status: number, reason?: string, opts?: ResponseOptions): void;
 }
 
 export interface SipEndpointOptions {

@@ -31,7 +31,7 @@ export interface AbandonedInvite {
 export interface AbandonedInvitesOptions {
   transactions: SipTransactionManager;
   scheduler: SipScheduler;
-  /** Default ABANDONED_INVITE_LINGER_MS. */
+  /** Default 2*64*T1 of the transaction manager's timers: ABANDONED_INVITE_LINGER_MS with the default T1. */
   lingerMs?: number;
   /** Events of entries that bring no listener of their own. */
   onEvent?: InviteUsageListener;
@@ -63,7 +63,7 @@ export class AbandonedInvites {
   private closed = false;
 
   constructor(private readonly opts: AbandonedInvitesOptions) {
-    this.lingerMs = opts.lingerMs ?? ABANDONED_INVITE_LINGER_MS;
+    this.lingerMs = opts.lingerMs ?? 2 * 64 * opts.transactions.timerValues.T1;
   }
 
   get size(): number {
