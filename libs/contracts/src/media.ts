@@ -2,15 +2,23 @@ import type { DownloadProgressDto } from './events';
 import type { StreamTransport } from './devices';
 
 /** Shapes of the video API: live/playback streams, recordings on devices, downloads. */
-export type StreamState = 'inviting' | 'waiting-media' | 'playing' | 'failed' | 'closed';
+/**
+ * A stream's life (apps/gateway/src/streams/stream-session.ts):
+ * inviting -> answered -> waiting-media -> receiving (first RTP) -> playing (first keyframe) -> closing -> closed | failed.
+ */
+export type StreamState = 'inviting' | 'answered' | 'waiting-media' | 'receiving' | 'playing' | 'closing' | 'failed' | 'closed';
+
+export type StreamKind = 'live' | 'playback' | 'download';
 
 export interface StreamDto {
   streamId: string;
   deviceId: string;
   channelId: string;
-  kind: 'live' | 'playback' | 'download';
+  kind: StreamKind;
   transport: StreamTransport;
   state: StreamState;
+  /** The SIP dialog's Call-ID (null before the device answered, and after the stream closed). */
+  callId: string | null;
   viewers: number;
   codec: string | null;
   audioCodec: string | null;
@@ -27,6 +35,13 @@ export interface StreamDto {
   source: string | null;
   since: string;
   error: string | null;
+  /** The failure's code from the error catalogue (DEVICE_REFUSED, MEDIA_NO_RTP, ...), null unless failed. */
+  errorCode: string | null;
+  /** DEVICE_REFUSED: the SIP status the device answered with. */
+  sipStatus?: number;
+  /** Live HLS: remuxer (ffmpeg) children restarted after one died, and how the last one ended ("killed by SIGKILL"). */
+  remuxRestarts: number;
+  remuxLastExit: string | null;
   /** Playback: paused, speed, whether the device reported the end of the file. */
   paused?: boolean;
   scale?: number;

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, NotFoundException, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
@@ -83,7 +83,7 @@ export class CongestionService implements OnModuleInit, OnModuleDestroy {
   // ---------------------------------------------------------------- watch
 
   async watch(channelId: string, deviceIdHint?: string): Promise<ChannelCongestionDto> {
-    if (!this.link) throw new GatewayError('CONFLICT', 'congestion scoring is off: set NATS_URL, or VISION_EMBEDDED=true');
+    if (!this.link) throw new GatewayError('FEATURE_DISABLED', 'congestion scoring is off: set NATS_URL, or VISION_EMBEDDED=true');
     const existing = this.watched.get(channelId);
     if (existing) return this.toDto(existing);
     if (this.watched.size >= MAX_WATCHED_CHANNELS) throw new GatewayError('CONFLICT', `already watching ${MAX_WATCHED_CHANNELS} channels`);
@@ -285,7 +285,7 @@ export class CongestionService implements OnModuleInit, OnModuleDestroy {
 
   async ack(id: string, user: string): Promise<AlertDto> {
     const a = await this.db.alerts.get(id);
-    if (!a) throw new NotFoundException(`no alert ${id}`);
+    if (!a) throw new GatewayError('ALERT_NOT_FOUND', `no alert ${id}`);
     if (a.ackedAt) return toAlertDto(a);
     const row = (await this.db.alerts.update(id, { ackedAt: new Date(), ackedBy: user }))!;
     const dto = toAlertDto(row);
@@ -296,7 +296,7 @@ export class CongestionService implements OnModuleInit, OnModuleDestroy {
   async snapshot(id: string): Promise<Buffer> {
     const a = await this.db.alerts.get(id);
     const jpeg = a?.snapshotFile ? await this.snapshots.read(a.snapshotFile) : null;
-    if (!jpeg) throw new NotFoundException(a ? `alert ${id} has no snapshot` : `no alert ${id}`);
+    if (!jpeg) throw new GatewayError('ALERT_NOT_FOUND', a ? `alert ${id} has no snapshot` : `no alert ${id}`);
     return jpeg;
   }
 

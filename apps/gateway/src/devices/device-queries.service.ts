@@ -63,7 +63,7 @@ export class DeviceQueriesService implements BeforeApplicationShutdown {
     } catch (e) {
       throw new GatewayError('DEVICE_TIMEOUT', `device ${s.deviceId} did not answer the ${what}`, { deviceId: s.deviceId }, { cause: e });
     }
-    if (res.status >= 300) throw new GatewayError('DEVICE_TIMEOUT', `device ${s.deviceId} refused the ${what}: ${res.status} ${res.reason}`, { deviceId: s.deviceId, status: res.status });
+    if (res.status >= 300) throw new GatewayError('DEVICE_REFUSED', `device ${s.deviceId} refused the ${what}: ${res.status} ${res.reason}`, { deviceId: s.deviceId, sipStatus: res.status });
   }
 
   async syncCatalog(deviceId: string): Promise<{ sn: number }> {

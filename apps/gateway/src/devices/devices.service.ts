@@ -113,6 +113,19 @@ export class DevicesService implements OnModuleInit, BeforeApplicationShutdown {
     return s;
   }
 
+  /**
+   * The one rule for "is this channel the device's?", used by play, PTZ, records and snapshot: a camera registered
+   * on its own is its only channel (channel ID = device ID); otherwise the channel must be in the device's catalog,
+   * unless the device has reported no catalog at all (then we cannot know, and let the device answer).
+   */
+  async requireChannel(deviceId: string, channelId: string): Promise<void> {
+    const s = this.require(deviceId);
+    if (channelId === deviceId) return;
+    if (s.catalogSyncedAt === null && s.channelCount === 0) return;
+    if (await this.db.channels.findOne(deviceId, channelId)) return;
+    throw new GatewayError('CHANNEL_NOT_FOUND', `no channel ${channelId} in the catalog of device ${deviceId}`, { deviceId, channelId });
+  }
+
   newSession(deviceId: string, flow: SipFlow): DeviceSession {
     return newDeviceSession(deviceId, flow);
   }

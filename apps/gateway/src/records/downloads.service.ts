@@ -164,7 +164,7 @@ export class DownloadsService implements OnModuleInit, OnApplicationShutdown {
     const e = this.require(id);
     if (e.job.state !== 'done') throw new GatewayError('CONFLICT', `download ${id} is ${e.job.state}${e.job.error ? ` (${e.job.error})` : ''}; the file is served once it is done`);
     const size = this.fileSize(e);
-    if (size === 0) throw new GatewayError('CHANNEL_NOT_FOUND', `the file of download ${id} is missing`);
+    if (size === 0) throw new GatewayError('NOT_FOUND', `the file of download ${id} is missing`);
     const s = e.job.spec;
     const t = (u: number) => new Date(u * 1000).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
     return { path: e.path, size, filename: `${s.channelId}_${t(s.start)}_${t(s.end)}.mp4` };
@@ -181,7 +181,7 @@ export class DownloadsService implements OnModuleInit, OnApplicationShutdown {
 
   private require(id: string): Entry {
     const e = this.entries.get(id);
-    if (!e) throw new GatewayError('CHANNEL_NOT_FOUND', `no download ${id}`);
+    if (!e) throw new GatewayError('NOT_FOUND', `no download ${id}`);
     return e;
   }
 

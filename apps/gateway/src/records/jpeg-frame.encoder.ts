@@ -41,7 +41,7 @@ export class FfmpegJpegFrameEncoder implements JpegFrameEncoder {
           reject(e);
         } else resolve(v!);
       };
-      const timer = setTimeout(() => finish(new GatewayError('DEVICE_TIMEOUT', `decoding the keyframe to JPEG took longer than ${SNAPSHOT_DECODE_TIMEOUT_MS} ms`)), SNAPSHOT_DECODE_TIMEOUT_MS);
+      const timer = setTimeout(() => finish(new GatewayError('INTERNAL', `decoding the keyframe to JPEG took longer than ${SNAPSHOT_DECODE_TIMEOUT_MS} ms`)), SNAPSHOT_DECODE_TIMEOUT_MS);
       child.on('error', (e) => finish(new GatewayError('INTERNAL', `could not run ffmpeg (${this.ffmpegPath}): ${e.message}`, undefined, { cause: e })));
       child.stdout.on('data', (c: Buffer) => {
         size += c.length;

@@ -59,6 +59,7 @@ export class RecordsService implements OnModuleInit, OnApplicationShutdown {
     if (!(end > start)) throw new GatewayError('VALIDATION_FAILED', 'end: must be after start');
     if (end - start > MAX_RECORD_QUERY_SPAN_S) throw new GatewayError('VALIDATION_FAILED', `end: the span may be at most ${MAX_RECORD_QUERY_SPAN_S / 86_400} days`);
     const device = this.devices.requireOnline(deviceId);
+    await this.devices.requireChannel(deviceId, channelId);
     if (this.pending.size >= MAX_PENDING_RECORD_QUERIES) throw new GatewayError('CONFLICT', `more than ${MAX_PENDING_RECORD_QUERIES} record queries are in progress; try again shortly`);
     const sn = this.queries.nextSn();
     const key = keyOf(deviceId, sn);

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { H264_NAL, H265_NAL, h264NalType, h265NalType, splitAnnexB, type PsAccessUnit } from '@gb/gb28181';
-import { GatewayError } from '../common/gateway-error';
+import { GatewayError, type GatewayErrorCode } from '../common/gateway-error';
 import { StreamsService } from '../streams/streams.service';
 import { JPEG_FRAME_ENCODER, type JpegFrameEncoder } from './jpeg-frame.encoder';
 
@@ -20,7 +20,7 @@ type AccessUnitListener = (au: PsAccessUnit) => void;
 /** What a snapshot needs of the live stream use-cases (StreamsService satisfies it). */
 export interface SnapshotStreams {
   play(deviceId: string, channelId: string): Promise<{ streamId: string }>;
-  get(streamId: string): { state: string; error: string | null; media: { on(event: 'accessUnit', l: AccessUnitListener): unknown; off(event: 'accessUnit', l: AccessUnitListener): unknown } } | undefined;
+  get(streamId: string): { state: string; error: string | null; errorCode?: GatewayErrorCode | null; sipStatus?: number; media: { on(event: 'accessUnit', l: AccessUnitListener): unknown; off(event: 'accessUnit', l: AccessUnitListener): unknown } } | undefined;
   touch(streamId: string): void;
 }
 
@@ -74,16 +74,16 @@ export class SnapshotService {
       };
       const watch = setInterval(() => {
         const s = this.streams.get(streamId);
-        if (s?.state === 'failed') done(new GatewayError('DEVICE_TIMEOUT', s.error ?? `stream ${streamId} failed`, { streamId }));
+        if (s?.state === 'failed') done(new GatewayError(s.errorCode ?? 'INTERNAL', s.error ?? `stream ${streamId} failed`, { streamId, ...(s.sipStatus !== undefined ? { sipStatus: s.sipStatus } : {}) }));
       }, WATCH_EVERY_MS);
-      const backstop = setTimeout(() => done(new GatewayError('DEVICE_TIMEOUT', `the live stream ${streamId} did not start within ${SNAPSHOT_PLAY_TIMEOUT_MS} ms`, { streamId })), SNAPSHOT_PLAY_TIMEOUT_MS);
+      const backstop = setTimeout(() => done(new GatewayError('MEDIA_NO_KEYFRAME', `the live stream ${streamId} did not start within ${SNAPSHOT_PLAY_TIMEOUT_MS} ms`, { streamId })), SNAPSHOT_PLAY_TIMEOUT_MS);
       this.streams.play(deviceId, channelId).then((v) => done(null, v), (e: Error) => done(e));
     });
   }
 
   private nextKeyframe(streamId: string, timeoutMs: number): Promise<{ codec: 'h264' | 'h265'; data: Buffer }> {
     const stream = this.streams.get(streamId);
-    if (!stream) return Promise.reject(new GatewayError('CHANNEL_NOT_FOUND', `stream ${streamId} closed before a keyframe arrived`));
+    if (!stream) return Promise.reject(new GatewayError('STREAM_NOT_FOUND', `stream ${streamId} closed before a keyframe arrived`));
     return new Promise((resolve, reject) => {
       const paramSets = new Map<number, Buffer>();
       const cleanup = () => {
@@ -114,13 +114,13 @@ export class SnapshotService {
       };
       const timer = setTimeout(() => {
         cleanup();
-        reject(new GatewayError('DEVICE_TIMEOUT', `no decodable video keyframe arrived on stream ${streamId} within ${timeoutMs} ms`, { streamId }));
+        reject(new GatewayError('MEDIA_NO_KEYFRAME', `no decodable video keyframe arrived on stream ${streamId} within ${timeoutMs} ms`, { streamId }));
       }, timeoutMs);
       const toucher = setInterval(() => {
         const s = this.streams.get(streamId);
         if (!s || s.state === 'closed' || s.state === 'failed') {
           cleanup();
-          reject(new GatewayError('DEVICE_TIMEOUT', `stream ${streamId} closed before a keyframe arrived`, { streamId }));
+          reject(new GatewayError(s?.errorCode ?? 'STREAM_NOT_FOUND', s?.error ?? `stream ${streamId} closed before a keyframe arrived`, { streamId }));
           return;
         }
         this.streams.touch(streamId);

@@ -1,12 +1,10 @@
-import { Body, Controller, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { encodePtzCmd, type PtzCommand } from '@gb/gb28181';
-import type { Database } from '@gb/persistence';
 import { z } from 'zod';
 import { ZodValidationPipe } from '../api/zod-validation.pipe';
 import { channelIdSchema, deviceIdSchema } from '../api/devices.dto';
-import { GatewayError } from '../common/gateway-error';
-import { DATABASE } from '../database/database.providers';
+import { DevicesService } from '../devices/devices.service';
 import { DeviceQueriesService } from '../devices/device-queries.service';
 
 const dir = z.union([z.literal(-1), z.literal(0), z.literal(1)]);
@@ -36,7 +34,7 @@ export const ptzSchema = z.discriminatedUnion('action', [
 export class PtzController {
   constructor(
     private readonly queries: DeviceQueriesService,
-    @Inject(DATABASE) private readonly db: Database,
+    private readonly devices: DevicesService,
   ) {}
 
   @Post('devices/:deviceId/channels/:channelId/ptz')
@@ -47,10 +45,7 @@ export class PtzController {
     @Param('channelId', new ZodValidationPipe(channelIdSchema, 'channelId')) channelId: string,
     @Body(new ZodValidationPipe(ptzSchema, 'body')) body: z.output<typeof ptzSchema>,
   ): Promise<{ deviceId: string; channelId: string; ptzCmd: string; sn: number }> {
-    // A camera registered on its own is its only channel; otherwise the channel must be in the device's catalog.
-    if (channelId !== deviceId && !(await this.db.channels.findOne(deviceId, channelId))) {
-      throw new GatewayError('CHANNEL_NOT_FOUND', `no channel ${channelId} in the catalog of device ${deviceId}`);
-    }
+    await this.devices.requireChannel(deviceId, channelId);
     const cmd: PtzCommand = body.action === 'move' ? { kind: 'move', pan: body.pan, tilt: body.tilt, zoom: body.zoom, speed: body.speed, zoomSpeed: body.zoomSpeed } : body.action === 'stop' ? { kind: 'stop' } : { kind: 'preset', op: body.op, index: body.index };
     const ptzCmd = encodePtzCmd(cmd, 1);
     const { sn } = await this.queries.sendControl(deviceId, channelId, 'DeviceControl', { PTZCmd: ptzCmd });

@@ -1,28 +1,25 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { join, resolve } from 'node:path';
-import { buildGbOffer, buildSsrc, parseSdp, ssrcToNumber, type SipResponse } from '@gb/gb28181';
-import type { StreamTransport } from '@gb/contracts';
+import { buildGbOffer, buildSsrc, buildMansrtsp, ssrcToNumber, type MansrtspCommand } from '@gb/gb28181';
+import type { StreamKind, StreamTransport } from '@gb/contracts';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config.schema';
 import { GatewayError } from '../common/gateway-error';
 import { DevicesService } from '../devices/devices.service';
 import { SipService } from '../sip/sip.service';
 import type { IncomingRequest } from '../sip/sip-endpoint';
 import { MediaSession } from '../media/media-session';
-import { PortPool } from '../media/port-pool';
+import { PortPool, openOnFreePort } from '../media/port-pool';
 import { RtpPortMux } from '../media/rtp-port-mux';
 import { resolveFfmpeg } from '../media/ffmpeg-binary';
+import { EventBus } from '../events/event-bus';
 import { MediaTokens } from './media-tokens';
 import { DeviceMessagesService } from '../devices/device-messages.service';
-import type { StreamDto, StreamState } from './stream.types';
+import { SipStreamSignalling } from './sip-stream-signalling';
+import { StreamSession, type CloseReason, type SessionScheduler } from './stream-session';
+import { SsrcAllocator } from './ssrc-allocator';
+import type { StreamDto } from './stream.types';
 
-interface Dialog {
-  callId: string;
-  fromTag: string;
-  toTag?: string;
-  cseq: number;
-}
-
-export type StreamKind = 'live' | 'playback' | 'download';
+export type { StreamKind };
 
 export interface OpenStreamOptions {
   kind: StreamKind;
@@ -36,53 +33,44 @@ export interface OpenStreamOptions {
   remux?: 'browser' | { mp4Path: string };
 }
 
-export interface Stream {
-  streamId: string;
-  deviceId: string;
-  channelId: string;
-  kind: StreamKind;
-  startTime?: number;
-  endTime?: number;
-  transport: StreamTransport;
-  state: StreamState;
-  ssrc: string;
-  offered: string;
-  media: MediaSession;
-  port: number;
-  dialog?: Dialog;
-  createdAt: number;
-  lastViewAt: number;
-  /** Open FLV connections. */
-  flvViewers: number;
-  error: string | null;
-  ready: Promise<void>;
-  timers: NodeJS.Timeout[];
-  rtspCseq?: number;
-  paused?: boolean;
-  scale?: number;
-  /** The device said the recording ended (MediaStatus 121). */
-  ended?: boolean;
-  /** Called once the stream is closed, whatever the cause. */
-  onClosed?: () => void;
-  /** Ends a pending wait for the first keyframe (set while waiting). */
-  abortReady?: (e: Error) => void;
-}
+/** A running stream as other services see it. */
+export type Stream = StreamSession;
+
+/** Failed streams stay listed (with their code and cause) this long after they ended, for the API and dashboard. */
+export const FAILED_STREAM_LINGER_MS = 60_000;
+/** Most failed streams kept listed. */
+export const MAX_FAILED_STREAMS_LISTED = 100;
+
+const realScheduler: SessionScheduler = {
+  now: () => Date.now(),
+  setTimer: (ms, fn) => setTimeout(fn, ms),
+  clearTimer: (h) => clearTimeout(h as NodeJS.Timeout),
+};
 
 /**
- * Play / stop use-cases: reserve a media receiver, INVITE the device with its address (GB/T 28181 §9.2),
- * ACK, attach, and tear both down on BYE, idle, no-RTP or errors. SIP and media do not know each other; this does.
+ * Play / stop use-cases (GB/T 28181 §9.2): a StreamSession per stream owns its dialog, receiver, port, SSRC, muxers and
+ * viewers and tears them down once. This service creates sessions, finds them, and closes them when their device
+ * goes away (deleted, unregistered, expired, offline) or the gateway shuts down: BYE to all.
+ * SIP and media do not know each other; this does.
  */
 @Injectable()
 export class StreamsService implements OnModuleInit, OnApplicationShutdown {
   private readonly log = new Logger('streams');
-  private readonly streams = new Map<string, Stream>();
+  /** Open sessions (not yet closed). */
+  private readonly streams = new Map<string, StreamSession>();
+  /** Recently failed sessions, newest last: listed with their cause for FAILED_STREAM_LINGER_MS. */
+  private readonly failed: StreamSession[] = [];
   private readonly ports: PortPool;
+  private readonly ssrcs = new SsrcAllocator();
+  /** Playback/download stream IDs: a counter that never wraps while the process lives (no reuse while in use). */
   private streamSerial = 0;
   private readonly ffmpegPath: string;
   readonly hlsRoot: string;
   private sweeper?: NodeJS.Timeout;
+  private unsubscribe?: () => void;
   /** Single-port mode's shared receiver (RTP_SINGLE_PORT). */
   private mux?: RtpPortMux;
+  private readonly signalling: SipStreamSignalling;
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly cfg: GatewayConfig,
@@ -90,10 +78,12 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
     private readonly devices: DevicesService,
     private readonly tokens: MediaTokens,
     private readonly messages: DeviceMessagesService,
+    private readonly events: EventBus,
   ) {
     this.ports = new PortPool(cfg.RTP_PORT_MIN, cfg.RTP_PORT_MAX);
     this.ffmpegPath = resolveFfmpeg({ ...process.env, FFMPEG_PATH: cfg.FFMPEG_PATH });
     this.hlsRoot = resolve(cfg.DATA_DIR, 'hls');
+    this.signalling = new SipStreamSignalling(sip, cfg, (deviceId) => this.devices.get(deviceId)?.flow);
   }
 
   async onModuleInit(): Promise<void> {
@@ -106,6 +96,10 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
     this.messages.subscribe((deviceId, m) => {
       if (m.kind === 'MediaStatusNotify') this.onMediaStatus(deviceId, m.notifyType);
     });
+    // The close cascade: a device that is deleted, unregisters, expires or goes offline takes its streams with it.
+    this.unsubscribe = this.events.subscribe((e) => {
+      if (e.type === 'device.offline') void this.closeDevice(e.data.deviceId, e.data.reason);
+    });
     this.sweeper = setInterval(() => this.sweepIdle(), 1000);
   }
 
@@ -114,11 +108,24 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
   }
 
   get(streamId: string): Stream | undefined {
-    return this.streams.get(streamId);
+    return (this.streams.get(streamId) ?? this.failed.find((s) => s.streamId === streamId)) as Stream | undefined;
   }
 
+  /** Open sessions, then recently failed ones. */
   list(): StreamDto[] {
-    return [...this.streams.values()].map((s) => this.toDto(s));
+    return [...this.streams.values(), ...this.failed].map((s) => this.toDto(s as Stream));
+  }
+
+  /** What is held right now (tests and metrics: after every stream ended all of these are 0). */
+  resources(): { sessions: number; dialogs: number; ports: number; ssrcs: number; invites: number } {
+    const sessions = [...this.streams.values()];
+    return {
+      sessions: sessions.length,
+      dialogs: sessions.filter((s) => s.dialog).length,
+      ports: this.ports.stats().inUse,
+      ssrcs: this.ssrcs.size,
+      invites: this.signalling.pending,
+    };
   }
 
   /** Counts a viewer's fetch (HLS playlist/segment) so an idle stream can be told from a watched one. */
@@ -139,151 +146,89 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async open(deviceId: string, channelId: string, o: OpenStreamOptions): Promise<Stream> {
-    const streamId = o.kind === 'live' ? StreamsService.streamIdOf(deviceId, channelId) : `${deviceId}_${channelId}_${o.kind[0]}${(++this.streamSerial).toString(36)}`;
-    const existing = this.streams.get(streamId);
-    if (existing && existing.state !== 'failed' && existing.state !== 'closed') {
-      existing.lastViewAt = Date.now();
-      await existing.ready;
-      return existing;
+    const liveId = StreamsService.streamIdOf(deviceId, channelId);
+    if (o.kind === 'live') {
+      const existing = this.streams.get(liveId);
+      if (existing) {
+        existing.lastViewAt = Date.now();
+        await existing.ready;
+        return existing as Stream;
+      }
     }
     const device = this.devices.requireOnline(deviceId);
-    const t = o.transport ?? device.streamTransport;
-    const serial = (this.streamSerial = (this.streamSerial % 9999) + 1);
-    const ssrc = buildSsrc({ history: o.kind !== 'live', platformId: this.cfg.SIP_ID, streamNumber: serial });
+    await this.devices.requireChannel(deviceId, channelId);
+    // requireChannel awaited: a concurrent play of the same channel may have started meanwhile.
+    if (o.kind === 'live' && this.streams.has(liveId)) return this.open(deviceId, channelId, o);
+    const streamId = o.kind === 'live' ? liveId : `${liveId}_${o.kind[0]}${(++this.streamSerial).toString(36)}`;
+    const transport = o.transport ?? device.streamTransport;
+    const ssrc = this.ssrcs.take((serial) => buildSsrc({ history: o.kind !== 'live', platformId: this.cfg.SIP_ID, streamNumber: serial }));
     const mediaIp = this.cfg.MEDIA_IP ?? device.flow.localHost;
-    const muxed = this.mux && t !== 'tcp-active' ? this.mux : undefined;
-    const port = muxed ? muxed.port : this.ports.take();
-    const media = new MediaSession({
-      mux: muxed,
-      streamId, transport: t, bindHost: this.cfg.MEDIA_BIND_HOST, port, ssrc: ssrcToNumber(ssrc), hlsRoot: this.hlsRoot, ffmpegPath: this.ffmpegPath,
-      mp4Path: typeof o.remux === 'object' ? o.remux.mp4Path : undefined, hlsMuxer: this.cfg.HLS_MUXER,
-    });
-    const stream: Stream = {
-      streamId, deviceId, channelId, kind: o.kind, startTime: o.startTime, endTime: o.endTime, transport: t, state: 'inviting', ssrc,
-      offered: `${mediaIp}:${port} (${t})`, media, port, createdAt: Date.now(), lastViewAt: Date.now(), flvViewers: 0,
-      error: null, ready: Promise.resolve(), timers: [],
-    };
-    this.streams.set(streamId, stream);
-    stream.ready = this.start(stream, device.flow, mediaIp, o).catch(async (e) => {
-      await this.fail(stream, (e as Error).message);
-      throw e;
-    });
-    await stream.ready;
-    return stream;
-  }
-
-  private async start(s: Stream, flow: Parameters<SipService['send']>[0]['flow'], mediaIp: string, o: OpenStreamOptions): Promise<void> {
-    try {
-      await s.media.open();
-    } catch (e) {
-      throw new GatewayError('CONFLICT', `could not open RTP port ${s.port}: ${(e as Error).message}`);
-    }
+    const muxed = this.mux && transport !== 'tcp-active' ? this.mux : undefined;
     const sessionName = o.kind === 'live' ? 'Play' : o.kind === 'playback' ? 'Playback' : 'Download';
-    const sdp = buildGbOffer({
-      sessionName, platformId: this.cfg.SIP_ID, ip: mediaIp, port: s.port, transport: s.transport, ssrc: s.ssrc,
-      channelId: s.channelId, startTime: o.startTime, endTime: o.endTime, downloadSpeed: o.downloadSpeed,
-    });
-    const dialog: Dialog = { callId: `${Date.now().toString(36)}${Math.random().toString(36).slice(2)}@${mediaIp}`, fromTag: Math.random().toString(36).slice(2, 12), cseq: this.sip.nextCseq() };
-    s.dialog = dialog;
-    const invite = this.sip.build({
-      method: 'INVITE', targetId: s.channelId, flow, callId: dialog.callId, fromTag: dialog.fromTag, cseq: dialog.cseq,
-      // Subject: <media sender id>:<sender serial>,<receiver id>:<receiver serial> (GB/T 28181 §9.2)
-      headers: [['Subject', `${s.channelId}:${s.ssrc},${this.cfg.SIP_ID}:0`]],
-      body: Buffer.from(sdp), contentType: 'APPLICATION/SDP',
-    });
-    let res: SipResponse;
-    try {
-      res = await withTimeout(this.sip.endpoint.request(invite, flow, undefined, (retransmitted) => this.ack(s, flow, retransmitted)), this.cfg.INVITE_TIMEOUT_MS);
-    } catch (e) {
-      throw new GatewayError('DEVICE_TIMEOUT', `device ${s.deviceId} did not answer the INVITE for ${s.channelId} within ${this.cfg.INVITE_TIMEOUT_MS} ms`, { offered: s.offered }, { cause: e });
-    }
-    if (res.status >= 300) throw new GatewayError('DEVICE_TIMEOUT', `device ${s.deviceId} refused the INVITE for ${s.channelId}: ${res.status} ${res.reason}`, { status: res.status });
-    this.ack(s, flow, res);
-    let answer;
-    try {
-      answer = parseSdp(res.body.toString('utf8'));
-    } catch (e) {
-      this.bye(s);
-      throw new GatewayError('DEVICE_TIMEOUT', `device ${s.deviceId} answered the INVITE with an unreadable SDP: ${(e as Error).message}`);
-    }
-    // The device may choose its own SSRC (y=): adopt it (GB/T 28181 Annex F).
-    if (answer.ssrc && /^\d{1,10}$/.test(answer.ssrc) && answer.ssrc !== s.ssrc) {
-      this.log.log(`${s.streamId}: device answered y=${answer.ssrc} instead of ${s.ssrc}; adopting it`);
-      s.ssrc = answer.ssrc;
-      s.media.receiver.setSsrc(ssrcToNumber(answer.ssrc));
-    }
-    if (s.transport === 'tcp-active') {
-      const m = answer.media.find((x) => x.type === 'video') ?? answer.media[0];
-      const host = m?.connection?.address ?? answer.connection?.address;
-      if (!m || !host || !m.port) {
-        this.bye(s);
-        throw new GatewayError('DEVICE_TIMEOUT', `device ${s.deviceId} answered TCP active without an address and port to connect to`);
-      }
-      s.media.receiver.connect(host, m.port);
-    }
-    s.state = 'waiting-media';
-    s.media.on('failed', (e) => void this.fail(s, e.message));
-    const noRtp = setTimeout(() => {
-      if (s.state !== 'waiting-media') return;
-      const st = s.media.receiver.stats;
-      const why = st.packets > 0
-        ? `RTP arrived (${st.packets} packets from ${st.source}) but no decodable video keyframe`
-        : st.wrongSsrc > 0 || st.garbage > 0
-          ? `packets arrived at ${s.offered} but none matched: ${st.wrongSsrc} with another SSRC than ${s.ssrc}, ${st.garbage} not RTP`
-          : `no packet at all arrived at ${s.offered}: check that the device can reach this address (MEDIA_IP) and that the port is open`;
-      void this.fail(s, `no media within ${this.cfg.STREAM_NO_RTP_TIMEOUT_MS} ms: ${why}`, true);
-    }, this.cfg.STREAM_NO_RTP_TIMEOUT_MS);
-    s.timers.push(noRtp);
-    await new Promise<void>((resolveReady, reject) => {
-      // fail()/stop() end the wait with the stream's error.
-      s.abortReady = (e) => reject(e);
-      s.media.once('ready', () => {
-        clearTimeout(noRtp);
-        s.abortReady = undefined;
-        s.state = 'playing';
-        s.lastViewAt = Date.now();
-        this.log.log(`${s.streamId} playing (${s.transport}, ssrc ${s.ssrc})`);
-        resolveReady();
+    const mediaFor = (port: number, ssrcNow: string) =>
+      new MediaSession({
+        mux: muxed, streamId, transport, bindHost: this.cfg.MEDIA_BIND_HOST, port, ssrc: ssrcToNumber(ssrcNow), hlsRoot: this.hlsRoot,
+        ffmpegPath: this.ffmpegPath, mp4Path: typeof o.remux === 'object' ? o.remux.mp4Path : undefined, hlsMuxer: this.cfg.HLS_MUXER,
       });
+    const session: StreamSession = new StreamSession({
+      streamId, deviceId, channelId, kind: o.kind, transport, ssrc, mediaIp,
+      scheduler: realScheduler,
+      noMediaTimeoutMs: this.cfg.STREAM_NO_RTP_TIMEOUT_MS,
+      log: (level, m) => this.log[level](m),
+      signalling: this.signalling.forStream(deviceId, channelId, ssrc),
+      buildOffer: (port) =>
+        buildGbOffer({
+          sessionName, platformId: this.cfg.SIP_ID, ip: mediaIp, port, transport, ssrc, channelId,
+          startTime: o.startTime, endTime: o.endTime, downloadSpeed: o.downloadSpeed,
+        }),
+      bindMedia: async () => {
+        if (muxed) {
+          const media = mediaFor(muxed.port, ssrc);
+          await media.open();
+          return { media, port: muxed.port, release: () => undefined };
+        }
+        let media: MediaSession | undefined;
+        const { port } = await openOnFreePort(this.ports, async (p) => {
+          const m = mediaFor(p, ssrc);
+          await m.open(); // a failed open closes its own socket (no descriptor leak)
+          media = m;
+        });
+        return { media: media!, port, release: () => this.ports.release(port) };
+      },
     });
+    session.startTime = o.startTime;
+    session.endTime = o.endTime;
+    this.streams.set(streamId, session);
+    session.on('closed', (reason) => this.onClosed(session, reason));
+    await session.start();
+    return session as Stream;
   }
 
-  private ack(s: Stream, flow: Parameters<SipService['send']>[0]['flow'], res: SipResponse): void {
-    const d = s.dialog;
-    if (!d || res.status < 200 || res.status >= 300) return;
-    d.toTag = toTagOf(res) ?? d.toTag;
-    const ack = this.sip.build({ method: 'ACK', targetId: s.channelId, flow, callId: d.callId, fromTag: d.fromTag, toTag: d.toTag, cseq: d.cseq });
-    this.sip.transport.send(ack, flow);
-  }
-
-  private bye(s: Stream): void {
-    const d = s.dialog;
-    const device = this.devices.get(s.deviceId);
-    if (!d?.toTag || !device) return;
-    d.cseq++;
-    this.sip.send({ method: 'BYE', targetId: s.channelId, flow: device.flow, callId: d.callId, fromTag: d.fromTag, toTag: d.toTag, cseq: d.cseq }).catch(() => undefined);
-    d.toTag = undefined;
+  private onClosed(s: StreamSession, reason: CloseReason): void {
+    if (this.streams.get(s.streamId) === s) this.streams.delete(s.streamId);
+    if (reason.kind === 'failed') {
+      this.failed.push(s);
+      if (this.failed.length > MAX_FAILED_STREAMS_LISTED) this.failed.shift();
+    } else if (reason.why !== 'stopped' && reason.why !== 'shutdown') {
+      this.log.log(`${s.streamId} closed: ${reason.message}`);
+    }
+    this.ssrcs.release(s.offeredSsrc);
   }
 
   /**
    * Playback control over INFO, body Application/MANSRTSP (GB/T 28181-2016 Annex B):
    * PAUSE with PauseTime: now; PLAY with Range: npt=now- (resume) or npt=<s>- (seek); PLAY with Scale: <x> (speed).
    */
-  async control(streamId: string, c: { action: 'pause' | 'resume' | 'seek' | 'speed'; position?: number; scale?: number }): Promise<{ status: number; body: string }> {
+  async control(streamId: string, c: MansrtspCommand): Promise<{ status: number; body: string }> {
     const s = this.streams.get(streamId);
-    if (!s) throw new GatewayError('CHANNEL_NOT_FOUND', `no stream ${streamId}`);
+    if (!s) throw new GatewayError('STREAM_NOT_FOUND', `no stream ${streamId}`);
     if (s.kind === 'live') throw new GatewayError('VALIDATION_FAILED', 'action: live streams cannot be paused, sought or sped up; use a playback stream');
-    const device = this.devices.requireOnline(s.deviceId);
-    const d = s.dialog;
-    if (!d?.toTag) throw new GatewayError('CONFLICT', `stream ${streamId} has no established dialog`);
-    s.rtspCseq = (s.rtspCseq ?? 0) + 1;
-    const body = mansrtsp(c, s.rtspCseq);
-    d.cseq++;
-    const res = await this.sip.send({
-      method: 'INFO', targetId: s.channelId, flow: device.flow, callId: d.callId, fromTag: d.fromTag, toTag: d.toTag, cseq: d.cseq,
-      body: Buffer.from(body), contentType: 'Application/MANSRTSP',
-    });
-    if (res.status >= 300) throw new GatewayError('DEVICE_TIMEOUT', `device refused ${c.action}: ${res.status} ${res.reason}`, { status: res.status });
+    this.devices.requireOnline(s.deviceId);
+    if (!s.dialog) throw new GatewayError('CONFLICT', `stream ${streamId} has no established dialog`);
+    s.rtspCseq++;
+    const body = buildMansrtsp(c, s.rtspCseq);
+    const res = await s.info(Buffer.from(body), 'Application/MANSRTSP');
+    if (res.status >= 300) throw new GatewayError('DEVICE_REFUSED', `device refused ${c.action}: ${res.status} ${res.reason}`, { sipStatus: res.status });
     if (c.action === 'pause') s.paused = true;
     if (c.action === 'resume' || c.action === 'seek') s.paused = false;
     if (c.action === 'speed') s.scale = c.scale;
@@ -293,11 +238,11 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
   /** MediaStatus 121 (GB/T 28181 §9.7.4): the device finished sending a recorded file. */
   onMediaStatus(deviceId: string, notifyType: string): void {
     if (notifyType !== '121') return;
-    for (const s of this.streams.values()) {
-      if (s.deviceId === deviceId && s.kind !== 'live' && (s.state === 'playing' || s.state === 'waiting-media')) {
+    for (const s of [...this.streams.values()]) {
+      if (s.deviceId === deviceId && s.kind !== 'live' && s.isOpen) {
         this.log.log(`${s.streamId}: device reports end of file (MediaStatus 121)`);
         s.ended = true;
-        void this.stop(s.streamId).catch(() => undefined);
+        void s.close({ kind: 'closed', why: 'ended', message: 'the device reported the end of the file (MediaStatus 121)' });
       }
     }
   }
@@ -307,70 +252,58 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
     const s = [...this.streams.values()].find((x) => x.dialog?.callId === callId);
     if (!s) return respond(481, 'Call/Transaction Does Not Exist');
     respond(200, 'OK');
-    if (s.dialog) s.dialog.toTag = undefined; // the dialog is over: no BYE back
     this.log.log(`${s.streamId}: device sent BYE`);
-    void this.stop(s.streamId);
+    void s.remoteBye();
   }
 
-  private async fail(s: Stream, message: string, sendBye = true): Promise<void> {
-    if (s.state === 'failed' || s.state === 'closed') return;
-    this.log.warn(`${s.streamId} failed: ${message}`);
-    s.error = message;
-    s.state = 'failed';
-    s.abortReady?.(new GatewayError('DEVICE_TIMEOUT', message, { offered: s.offered }));
-    s.abortReady = undefined;
-    if (sendBye) this.bye(s);
-    await this.release(s);
+  /** Closes every stream of a device (BYE sent while its flow is known), e.g. when it is deleted or goes offline. */
+  async closeDevice(deviceId: string, why: string): Promise<void> {
+    const mine = [...this.streams.values()].filter((s) => s.deviceId === deviceId);
+    if (mine.length) this.log.log(`device ${deviceId} ${why}: closing its ${mine.length} stream(s)`);
+    await Promise.all(mine.map((s) => s.close({ kind: 'closed', why: 'device-gone', message: `device ${deviceId} went away (${why})` })));
   }
 
   async stop(streamId: string): Promise<void> {
     const s = this.streams.get(streamId);
-    if (!s) throw new GatewayError('CHANNEL_NOT_FOUND', `no stream ${streamId}`);
-    this.streams.delete(streamId);
-    if (s.state !== 'failed') this.bye(s);
-    s.state = 'closed';
-    s.abortReady?.(new GatewayError('CONFLICT', `stream ${streamId} was stopped before it started`));
-    s.abortReady = undefined;
-    await this.release(s);
-  }
-
-  private async release(s: Stream): Promise<void> {
-    for (const t of s.timers) clearTimeout(t), clearInterval(t);
-    s.timers = [];
-    await s.media.close();
-    if (!this.mux || s.port !== this.mux.port) this.ports.release(s.port);
-    try {
-      s.onClosed?.();
-    } catch {
-      /* a listener's failure is its own */
+    if (!s) {
+      const i = this.failed.findIndex((x) => x.streamId === streamId);
+      if (i < 0) throw new GatewayError('STREAM_NOT_FOUND', `no stream ${streamId}`);
+      this.failed.splice(i, 1); // already torn down: just forget it
+      return;
     }
+    await s.close({ kind: 'closed', why: 'stopped', message: 'stopped' });
   }
 
   private sweepIdle(): void {
     const now = Date.now();
-    for (const s of this.streams.values()) {
-      if (s.state === 'failed' && now - s.createdAt > 60_000) this.streams.delete(s.streamId);
-      if (s.state !== 'playing' || s.kind === 'download') continue;
-      const viewers = s.flvViewers + s.media.flv.subscribers;
+    while (this.failed.length && now - this.failed[0]!.createdAt > FAILED_STREAM_LINGER_MS) this.failed.shift();
+    for (const s of [...this.streams.values()]) {
+      const media = s.mediaSession;
+      if (s.state !== 'playing' || s.kind === 'download' || !media) continue;
+      const viewers = s.flvViewers + media.flv.subscribers;
       if (viewers > 0) s.lastViewAt = now;
       else if (now - s.lastViewAt > this.cfg.STREAM_IDLE_TIMEOUT_MS) {
         this.log.log(`${s.streamId}: no viewer for ${this.cfg.STREAM_IDLE_TIMEOUT_MS} ms, tearing down`);
-        void this.stop(s.streamId);
+        void s.close({ kind: 'closed', why: 'idle', message: `no viewer for ${this.cfg.STREAM_IDLE_TIMEOUT_MS} ms` });
       }
     }
   }
 
   toDto(s: Stream): StreamDto {
-    const i = s.media.info();
+    const media = s.mediaSession;
+    const i = media?.info();
     const token = this.tokens.sign(s.streamId);
     const q = `token=${encodeURIComponent(token)}`;
     const recentViewers = Date.now() - s.lastViewAt < 10_000 ? 1 : 0;
     return {
       streamId: s.streamId, deviceId: s.deviceId, channelId: s.channelId, kind: s.kind, transport: s.transport, state: s.state,
-      viewers: s.media.flv.subscribers + recentViewers,
-      codec: i.codec, audioCodec: i.audioCodec, width: i.width, height: i.height, bitrateKbps: i.bitrateKbps,
-      packets: i.packets, packetsLost: i.packetsLost, wrongSsrc: i.wrongSsrc, garbage: i.garbage, ssrc: s.ssrc, offered: s.offered, source: i.source,
-      since: new Date(s.createdAt).toISOString(), error: s.error, paused: s.paused, scale: s.scale, ended: s.ended,
+      callId: s.isOpen ? (s.dialog?.callId ?? null) : null,
+      viewers: (media?.flv.subscribers ?? 0) + recentViewers,
+      codec: i?.codec ?? null, audioCodec: i?.audioCodec ?? null, width: i?.width ?? null, height: i?.height ?? null, bitrateKbps: i?.bitrateKbps ?? 0,
+      packets: i?.packets ?? 0, packetsLost: i?.packetsLost ?? 0, wrongSsrc: i?.wrongSsrc ?? 0, garbage: i?.garbage ?? 0, ssrc: s.ssrc, offered: s.offered, source: i?.source ?? null,
+      remuxRestarts: i?.remuxRestarts ?? 0, remuxLastExit: i?.remuxLastExit ?? null,
+      since: new Date(s.createdAt).toISOString(), error: s.error, errorCode: s.errorCode, ...(s.sipStatus !== undefined ? { sipStatus: s.sipStatus } : {}),
+      paused: s.paused, scale: s.scale, ended: s.ended,
       urls: {
         hls: `/live/${s.streamId}/index.m3u8?${q}`,
         flv: `/flv/${s.streamId}.flv?${q}`,
@@ -386,33 +319,10 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.sweeper);
-    await Promise.all([...this.streams.keys()].map((id) => this.stop(id).catch(() => undefined)));
+    this.unsubscribe?.();
+    // BYE to all, then the sockets.
+    await Promise.all([...this.streams.values()].map((s) => s.close({ kind: 'closed', why: 'shutdown', message: 'gateway shutting down' })));
+    this.signalling.close();
     await this.mux?.close();
   }
-}
-
-/** MANSRTSP body (GB/T 28181-2016 Annex B). */
-export function mansrtsp(c: { action: 'pause' | 'resume' | 'seek' | 'speed'; position?: number; scale?: number }, cseq: number): string {
-  const lines =
-    c.action === 'pause'
-      ? ['PAUSE RTSP/1.0', `CSeq: ${cseq}`, 'PauseTime: now']
-      : c.action === 'resume'
-        ? ['PLAY RTSP/1.0', `CSeq: ${cseq}`, 'Range: npt=now-']
-        : c.action === 'seek'
-          ? ['PLAY RTSP/1.0', `CSeq: ${cseq}`, `Range: npt=${Math.max(0, Math.floor(c.position ?? 0))}-`]
-          : ['PLAY RTSP/1.0', `CSeq: ${cseq}`, `Scale: ${(c.scale ?? 1).toFixed(c.scale !== undefined && !Number.isInteger(c.scale) ? 2 : 1)}`];
-  return lines.join('\r\n') + '\r\n\r\n';
-}
-
-function toTagOf(res: SipResponse): string | undefined {
-  const to = res.headers.get('to') ?? '';
-  const m = /;\s*tag=([^;>\s]+)/i.exec(to);
-  return m?.[1];
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    p.then((v) => (clearTimeout(t), resolve(v)), (e) => (clearTimeout(t), reject(e)));
-  });
 }
