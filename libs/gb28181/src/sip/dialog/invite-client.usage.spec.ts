@@ -280,6 +280,16 @@ describe('InviteClientUsage lifecycle', () => {
     expect(registry.size).toBe(0);
   });
 
+  it('new InviteClientUsage() refuses a request that is not an INVITE, an INVITE without From tag, and a non-positive answer timeout', () => {
+    const opts = { transactions: mgr, send, reliable: false, scheduler: clock, answerTimeoutMs: ANSWER_TIMEOUT, abandonedInvites: registry };
+    const noTag = invite();
+    noTag.headers.set('From', '<sip:34020000002000000001@3402000000>');
+    expect(() => new InviteClientUsage({ ...invite(), method: 'MESSAGE' }, opts)).toThrow(expect.objectContaining({ code: 'SIP_DIALOG_BAD_METHOD' }));
+    expect(() => new InviteClientUsage(noTag, opts)).toThrow(expect.objectContaining({ code: 'SIP_MISSING_HEADER' }));
+    expect(() => new InviteClientUsage(invite(), { ...opts, answerTimeoutMs: 0 })).toThrow(expect.objectContaining({ code: 'SIP_BAD_TIMEOUT' }));
+    expect(mgr.size).toBe(0);
+  });
+
   it('a throwing event listener does not break the usage', async () => {
     const { inv, result } = start({ onEvent: () => { throw new Error('listener bug'); } });
     mgr.receiveResponse(answer(inv, 180));

@@ -79,6 +79,8 @@ export class InviteClientUsage {
     if (!(opts.answerTimeoutMs > 0 && Number.isFinite(opts.answerTimeoutMs))) throw new Gb28181Error('SIP_BAD_TIMEOUT', `answer timeout ${opts.answerTimeoutMs} ms`);
     this.via = opts.via ?? viaSentByOf(invite);
     this.callId = invite.headers.get('Call-ID') ?? '';
+    // Call-ID + From tag make the dialog and the AbandonedInvites key (§12): refuse an INVITE without them up front.
+    if (this.callId === '' || !getTag(invite.headers.get('From') ?? '')) throw new Gb28181Error('SIP_MISSING_HEADER', 'INVITE without Call-ID or From tag');
     this.result = new Promise<InviteAnswer>((resolve, reject) => {
       this.resolveResult = resolve;
       this.rejectResult = reject;
