@@ -75,9 +75,12 @@ export async function apiBlob(path: string, signal?: AbortSignal): Promise<Blob>
   return (await send('GET', path, undefined, signal)).blob();
 }
 
+const CATALOGUE_CODE = /^(DEVICE|MEDIA|PORTS|STREAM|CHANNEL|FEATURE)_[A-Z_]+$/;
+
 /** The message to show for any thrown value. */
 export function messageOf(e: unknown): string {
-  if (e instanceof ApiError) return e.message;
+  // Stream and device failures carry a code from the gateway's catalogue (DEVICE_REFUSED, MEDIA_NO_RTP, …): show it.
+  if (e instanceof ApiError) return CATALOGUE_CODE.test(e.code) ? `${e.message} [${e.code}]` : e.message;
   if (e instanceof Error) return e.message;
   return String(e);
 }
