@@ -148,7 +148,15 @@ export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
         const t = setTimeout(() => r('timeout'), opts.timeoutMs ?? 3000);
         t.unref();
       });
-      const res = await Promise.race([this.sendRegister(0).catch(() => undefined), deadline]);
+      const unregister = async () => {
+        const first = await this.sendRegister(0);
+        // A platform that takes each nonce once (no qop) answers the cached digest 401: answer that challenge once.
+        const header = first.status === 401 ? first.headers.get('WWW-Authenticate') : undefined;
+        if (!header || !this.options.password) return first;
+        this.useChallenge(header);
+        return this.sendRegister(0);
+      };
+      const res = await Promise.race([unregister().catch(() => undefined), deadline]);
       if (res && res !== 'timeout' && res.status === 200) this.safeEmit('unregistered', { deviceId: this.deviceId });
     }
     this.responder?.close();

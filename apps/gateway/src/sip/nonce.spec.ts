@@ -20,7 +20,14 @@ describe('NonceIssuer.check()', () => {
     expect(n.check(good.slice(0, -1) + (good.endsWith('0') ? '1' : '0'), T0)).toBe('invalid');
     expect(n.check('9bd055b0a7e5b2a7', T0)).toBe('invalid');
     expect(n.check('', T0)).toBe('invalid');
-    expect(n.check('zz'.repeat(12), T0)).toBe('invalid');
+    expect(n.check('zz'.repeat(16), T0)).toBe('invalid');
+  });
+  it('issues a different nonce for each challenge, even within one second', () => {
+    const n = new NonceIssuer();
+    const a = n.issue(T0);
+    const b = n.issue(T0);
+    expect(a).not.toBe(b);
+    expect([n.check(a, T0), n.check(b, T0)]).toEqual(['ok', 'ok']);
   });
 });
 

@@ -21,8 +21,8 @@ interface Use {
 }
 
 /**
- * Digest nonces: hex(issuedAt seconds) + hex(HMAC(secret, issuedAt)[0..8]). Issuing stores nothing, so a challenge
- * storm cannot grow memory; `check()` proves a nonce ours and fresh. `use()` refuses a replay (issue #16): without
+ * Digest nonces: hex(issuedAt seconds) + hex(4 random bytes) + hex(HMAC(secret, both)[0..8]), 32 hex digits.
+ * Issuing stores nothing, so a challenge storm cannot grow memory; `check()` proves a nonce ours and fresh. `use()` refuses a replay (issue #16): without
  * qop a nonce is good for one request; with qop=auth each request must carry a higher `nc` than the last (RFC 2617
  * §3.2.2). The clock is passed in: tests run on a virtual one.
  */
@@ -42,16 +42,18 @@ export class NonceIssuer {
 
   issue(nowMs: number): string {
     const t = Math.floor(nowMs / 1000).toString(16).padStart(8, '0');
-    return t + this.mac(t);
+    // A per-challenge salt: two challenges in the same second must differ, or a nonce used once would be reissued.
+    const head = t + randomBytes(4).toString('hex');
+    return head + this.mac(head);
   }
 
   /** 'ok', 'stale' (ours but too old: answer 401 stale=true) or 'invalid' (not ours: a plain 401). */
   check(nonce: string, nowMs: number): NonceState {
-    if (!/^[0-9a-f]{24}$/.test(nonce)) return 'invalid';
-    const t = nonce.slice(0, 8);
-    const mac = Buffer.from(nonce.slice(8), 'hex');
-    if (!timingSafeEqual(mac, Buffer.from(this.mac(t), 'hex'))) return 'invalid';
-    const age = nowMs / 1000 - parseInt(t, 16);
+    if (!/^[0-9a-f]{32}$/.test(nonce)) return 'invalid';
+    const head = nonce.slice(0, 16);
+    const mac = Buffer.from(nonce.slice(16), 'hex');
+    if (!timingSafeEqual(mac, Buffer.from(this.mac(head), 'hex'))) return 'invalid';
+    const age = nowMs / 1000 - parseInt(head.slice(0, 8), 16);
     if (age < -NONCE_FUTURE_SKEW_S || age > this.maxAgeS) return 'stale';
     return 'ok';
   }
@@ -95,7 +97,7 @@ export class NonceIssuer {
     }
   }
 
-  private mac(t: string): string {
-    return createHmac('sha256', this.secret).update(t).digest('hex').slice(0, 16);
+  private mac(head: string): string {
+    return createHmac('sha256', this.secret).update(head).digest('hex').slice(0, 16);
   }
 }
