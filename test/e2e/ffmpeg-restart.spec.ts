@@ -1,6 +1,7 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { waitFor } from '../support/gateway-harness';
+import { REMUX_MAX_RESTARTS } from '../../apps/gateway/src/media/restarting-remuxer';
 import { parsePlaylist, probeVideo, requireTool, segmentFile, startMediaRig, waitForSegments, type HlsState, type MediaRig, type StreamDto } from '../support/media-probe';
 
 let rig: MediaRig | undefined;
@@ -85,5 +86,22 @@ describe('a live H.265 stream whose ffmpeg dies', () => {
     }
     expect((await stream())?.state).toBe('playing');
     expect(rig.errors).toEqual([]);
+  }, 90_000);
+
+  it(`ffmpeg killed ${REMUX_MAX_RESTARTS + 1} times within the restart window: the stream fails with MEDIA_REMUX_FAILED naming the signal, and no ffmpeg is left`, async () => {
+    requireTool('ffmpeg');
+    rig = await startMediaRig({ codec: 'h265', width: 640, height: 360 });
+    const dto = await rig.play({ transport: 'udp' });
+    await waitForSegments(rig.url(dto.urls.hls), 1, 20_000);
+    let killed: number | undefined;
+    for (let i = 0; i <= REMUX_MAX_RESTARTS; i++) {
+      const pid = await waitFor(`ffmpeg #${i + 1} running`, () => ffmpegPids(dto.streamId).find((p) => p !== killed), 10_000, 50);
+      process.kill(pid, 'SIGKILL');
+      killed = pid;
+    }
+    const failed = await waitFor('the stream to fail', async () => (await rig!.streams()).find((s) => s.streamId === dto.streamId && s.state === 'failed'), 10_000, 50);
+    expect(failed).toMatchObject<Partial<StreamDto>>({ errorCode: 'MEDIA_REMUX_FAILED', remuxRestarts: REMUX_MAX_RESTARTS });
+    expect(failed.error).toMatch(/killed by SIGKILL/);
+    expect(ffmpegPids(dto.streamId)).toEqual([]);
   }, 90_000);
 });
