@@ -2,6 +2,7 @@ import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGateway, type RunningGateway } from '../../apps/gateway/src/bootstrap';
+import type { GatewayLoggerOptions } from '../../apps/gateway/src/logging';
 
 export interface TestGateway extends RunningGateway {
   dataDir: string;
@@ -19,7 +20,7 @@ export const TEST_ADMIN_PASSWORD = 'test-admin-password';
  * Starts a real gateway in this process on 127.0.0.1 with ephemeral SIP and HTTP ports and an embedded database
  * in a temp dir (or DATABASE_URL if given in env). Pass the same dataDir to restart over the same data.
  */
-export async function startTestGateway(env: Record<string, string> = {}, dataDir?: string): Promise<TestGateway> {
+export async function startTestGateway(env: Record<string, string> = {}, dataDir?: string, logOptions?: GatewayLoggerOptions): Promise<TestGateway> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'gbgw-'));
   // A fresh data dir starts from the migrated template made in test/global-setup.ts (skips PGlite's initdb).
   const template = process.env.GB_TEST_DB_TEMPLATE;
@@ -34,7 +35,7 @@ export async function startTestGateway(env: Record<string, string> = {}, dataDir
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...env,
   };
-  const gw = await startGateway(fullEnv);
+  const gw = await startGateway(fullEnv, logOptions);
   let token: string | undefined;
   const auth = async () => {
     if (!token) {
