@@ -42,9 +42,12 @@ export interface MediaRig extends SimCamera {
 
 let deviceSerial = Math.floor(Math.random() * 9000) + 500;
 
-/** A random free-looking RTP range in 40000-60000 (the gateway's pool reports a clash as CONFLICT). */
+/**
+ * A random RTP range in 20000-29999: below the kernel's ephemeral range (32768-60999 on Linux), as a deployment should
+ * be (media/port-range.check.ts warns otherwise); a port another test holds is quarantined and another one tried.
+ */
 export function rtpRangeEnv(size = 16): Record<string, string> {
-  const min = 40000 + 2 * Math.floor(Math.random() * 9900);
+  const min = 20000 + 2 * Math.floor(Math.random() * (5000 - size));
   return { RTP_PORT_MIN: String(min), RTP_PORT_MAX: String(min + size - 1) };
 }
 

@@ -4,9 +4,10 @@ import { MediaTokens } from './media-tokens';
 import { StreamsController } from './streams.controller';
 import { MediaHttpController } from './media-http.controller';
 import { PtzController } from './ptz.controller';
+import { PortRangeCheck } from '../media/port-range.check';
 
 @Module({
-  providers: [StreamsService, MediaTokens],
+  providers: [StreamsService, MediaTokens, PortRangeCheck],
   controllers: [StreamsController, MediaHttpController, PtzController],
   exports: [StreamsService],
 })
