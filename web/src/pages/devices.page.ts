@@ -3,6 +3,7 @@ import { api, messageOf } from '../api';
 import type { AppContext } from '../app-context';
 import { h, toast } from '../dom';
 import { ago, localTime } from '../format';
+import { registrationFailuresPanel } from './registration-failures.panel';
 
 const CHARSETS: DeviceCharset[] = ['auto', 'GB2312', 'GBK', 'GB18030', 'UTF-8'];
 const TRANSPORTS: StreamTransport[] = ['udp', 'tcp-passive', 'tcp-active'];
@@ -19,6 +20,7 @@ export function mountDevices(root: HTMLElement, ctx: AppContext): () => void {
   const filter = h('input', { type: 'search', placeholder: 'Filter by id, name, address…', class: 'filter' });
   const empty = h('p', { class: 'muted empty-note' }, 'No device has registered yet. Point a GB/T 28181 device at this gateway’s SIP address.');
   const dialog = h('dialog', { class: 'card' });
+  const failures = registrationFailuresPanel();
 
   const matches = (d: DeviceDto) => {
     const q = filter.value.trim().toLowerCase();
@@ -71,6 +73,7 @@ export function mountDevices(root: HTMLElement, ctx: AppContext): () => void {
   };
 
   const load = async () => {
+    void failures.load();
     try {
       const list = await api<DeviceDto[]>('GET', '/api/devices');
       const seen = new Set(list.map((d) => d.deviceId));
@@ -199,6 +202,7 @@ export function mountDevices(root: HTMLElement, ctx: AppContext): () => void {
       empty,
       dialog,
     ),
+    failures.element,
   );
   refreshSummary();
   void load();
