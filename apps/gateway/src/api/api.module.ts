@@ -3,7 +3,8 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { AuthService } from '../auth/auth.service';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard';
-import { LOGIN_THROTTLE_OPTIONS, LoginThrottle, type LoginThrottleOptions } from '../auth/login-throttle';
+import { LOGIN_THROTTLE_OPTIONS, LoginThrottle, loginThrottleOptionsOf, type LoginThrottleOptions } from '../auth/login-throttle';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config.schema';
 import { AuthController } from './auth.controller';
 import { DevicesController } from './devices.controller';
 import { EventStreamServer } from './event-stream.server';
@@ -22,8 +23,8 @@ import { HttpExceptionFilter } from './http-exception.filter';
     EventStreamServer,
     {
       provide: LoginThrottle,
-      useFactory: (options?: Partial<LoginThrottleOptions>) => new LoginThrottle(options),
-      inject: [{ token: LOGIN_THROTTLE_OPTIONS, optional: true }],
+      useFactory: (cfg: GatewayConfig, options?: Partial<LoginThrottleOptions>) => new LoginThrottle({ ...loginThrottleOptionsOf(cfg), ...options }),
+      inject: [GATEWAY_CONFIG, { token: LOGIN_THROTTLE_OPTIONS, optional: true }],
     },
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_FILTER, useClass: HttpExceptionFilter },

@@ -32,8 +32,8 @@ export class AuthController {
   @ApiOkResponse({ type: LoginResponse })
   @ApiBadRequestResponse({ type: ErrorResponse })
   @ApiUnauthorizedResponse({ type: ErrorResponse, description: 'Wrong user name or password' })
-  @ApiTooManyRequestsResponse({ type: ErrorResponse, description: 'Too many failed logins from this address, or too many at once' })
+  @ApiTooManyRequestsResponse({ type: ErrorResponse, description: 'Too many failed logins from this address (or for this user from an address that failed), or this address already has a login waiting' })
   login(@Body(new ZodValidationPipe(loginSchema)) body: LoginDto, @Ip() ip: string | undefined): Promise<LoginResponse> {
-    return this.throttle.run(ip ?? 'unknown', () => this.auth.login(body.username, body.password));
+    return this.throttle.run(ip ?? 'unknown', body.username, () => this.auth.login(body.username, body.password));
   }
 }
