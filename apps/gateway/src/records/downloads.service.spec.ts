@@ -135,7 +135,7 @@ describe('DownloadsService', () => {
     await svc.cancel(d.id);
     expect(streams.stopped).toEqual([stream.streamId]);
     expect(existsSync(path)).toBe(false);
-    expect(() => svc.get(d.id)).toThrow(expect.objectContaining({ code: 'CHANNEL_NOT_FOUND' }));
+    expect(() => svc.get(d.id)).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
     expect(svc.list()).toEqual([]);
   });
 

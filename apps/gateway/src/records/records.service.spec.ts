@@ -26,7 +26,7 @@ function setup(opts: { status?: number } = {}) {
   const sent: OutgoingMessage[] = [];
   let listener: ((deviceId: string, m: ManscdpMessage) => void) | undefined;
   const sip = { send: async (m: OutgoingMessage) => (sent.push(m), { status: opts.status ?? 200, reason: opts.status ? 'Nope' : 'OK' }) };
-  const devices = { requireOnline: (id: string) => ({ deviceId: id, flow: { transport: 'udp', remoteHost: '127.0.0.1', remotePort: 5060, localHost: '127.0.0.1' } }) };
+  const devices = { requireChannel: async () => undefined, requireOnline: (id: string) => ({ deviceId: id, flow: { transport: 'udp', remoteHost: '127.0.0.1', remotePort: 5060, localHost: '127.0.0.1' } }) };
   // The real sender over the fake SIP: what goes on the wire is what the assertions read.
   const queries = new DeviceQueriesService({} as GatewayConfig, sip as unknown as SipService, devices as unknown as DevicesService, {} as CatalogSyncService);
   queries.nextSn = () => 4711;
@@ -118,9 +118,9 @@ describe('RecordsService', () => {
     expect(svc.inFlight).toBe(0);
   });
 
-  it('list() refused by the device (488) fails with DEVICE_TIMEOUT naming the status', async () => {
+  it('list() refused by the device (488) fails with DEVICE_REFUSED naming the status', async () => {
     const { svc } = setup({ status: 488 });
-    await expect(svc.list(DEVICE, CHANNEL, T0, T0 + 60)).rejects.toMatchObject({ code: 'DEVICE_TIMEOUT', message: expect.stringContaining('488') });
+    await expect(svc.list(DEVICE, CHANNEL, T0, T0 + 60)).rejects.toMatchObject({ code: 'DEVICE_REFUSED', message: expect.stringContaining('488') });
     expect(svc.inFlight).toBe(0);
   });
 

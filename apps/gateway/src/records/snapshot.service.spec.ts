@@ -2,6 +2,7 @@ import { describe, it, expect, beforeAll, afterEach, vi } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { AnnexBAuSplitter, H264_NAL, h264NalType, splitAnnexB, type PsAccessUnit, type SplitAccessUnit } from '@gb/gb28181';
+import type { GatewayErrorCode } from '../common/gateway-error';
 import { resolveFfmpeg } from '../media/ffmpeg-binary';
 import { FfmpegJpegFrameEncoder, type JpegFrameEncoder } from './jpeg-frame.encoder';
 import { SnapshotService, type SnapshotStreams } from './snapshot.service';
@@ -36,6 +37,7 @@ class FakeLive implements SnapshotStreams {
   readonly media = new EventEmitter<{ accessUnit: [PsAccessUnit] }>();
   state = 'playing';
   error: string | null = null;
+  errorCode: GatewayErrorCode | null = null;
   touches = 0;
   plays: string[] = [];
   hang = false;
@@ -45,7 +47,7 @@ class FakeLive implements SnapshotStreams {
     return { streamId: `${deviceId}_${channelId}` };
   }
   get() {
-    return this.state === 'gone' ? undefined : { state: this.state, error: this.error, media: this.media };
+    return this.state === 'gone' ? undefined : { state: this.state, error: this.error, errorCode: this.errorCode, media: this.media };
   }
   touch() {
     this.touches++;
@@ -104,13 +106,13 @@ describe('SnapshotService', () => {
     expect(jpegSize(s.jpeg)).toEqual({ width: W, height: H });
   });
 
-  it('take() with no keyframe within the bound fails with DEVICE_TIMEOUT (504) and keeps touching the stream while it waits', async () => {
+  it('take() with no keyframe within the bound fails with MEDIA_NO_KEYFRAME (504) and keeps touching the stream while it waits', async () => {
     vi.useFakeTimers();
     const live = new FakeLive();
     const svc = new SnapshotService(live, { encode: async () => Buffer.alloc(0) });
     const outcome = svc.take(DEVICE, CHANNEL, 3000).then(() => 'resolved', (e: unknown) => e);
     await vi.advanceTimersByTimeAsync(3001);
-    expect(await outcome).toMatchObject({ code: 'DEVICE_TIMEOUT', message: expect.stringMatching(/no decodable video keyframe .* within 3000 ms/) });
+    expect(await outcome).toMatchObject({ code: 'MEDIA_NO_KEYFRAME', message: expect.stringMatching(/no decodable video keyframe .* within 3000 ms/) });
     expect(live.touches).toBeGreaterThanOrEqual(3);
     expect(live.media.listenerCount('accessUnit')).toBe(0);
   });
@@ -124,8 +126,9 @@ describe('SnapshotService', () => {
     await vi.advanceTimersByTimeAsync(500);
     live.state = 'failed';
     live.error = 'no media within 3000 ms: no packet at all arrived at 127.0.0.1:40000 (udp)';
+    live.errorCode = 'MEDIA_NO_RTP';
     await vi.advanceTimersByTimeAsync(300);
-    expect(await outcome).toMatchObject({ code: 'DEVICE_TIMEOUT', message: live.error });
+    expect(await outcome).toMatchObject({ code: 'MEDIA_NO_RTP', message: live.error });
   });
 
   it('take() whose stream closes while waiting fails at once instead of waiting out the bound', async () => {
@@ -136,7 +139,7 @@ describe('SnapshotService', () => {
     await vi.advanceTimersByTimeAsync(10);
     live.state = 'failed';
     await vi.advanceTimersByTimeAsync(1000);
-    expect(await outcome).toMatchObject({ code: 'DEVICE_TIMEOUT', message: expect.stringMatching(/closed before a keyframe/) });
+    expect(await outcome).toMatchObject({ code: 'STREAM_NOT_FOUND', message: expect.stringMatching(/closed before a keyframe/) });
   });
 });
 
