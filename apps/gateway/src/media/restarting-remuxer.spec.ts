@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EventEmitter } from 'node:events';
 import type { PsAccessUnit } from '@gb/gb28181';
-import type { Remuxer } from './ffmpeg-remuxer';
+import { buildFfmpegArgs, type Remuxer } from './ffmpeg-remuxer';
 import { REMUX_MAX_RESTARTS, REMUX_RESTART_KEYFRAME_WAIT_MS, REMUX_RESTART_WINDOW_MS, RestartingRemuxer } from './restarting-remuxer';
 
 /** A child that records what it was given and dies when told to: the part of a remuxer the wrapper sees. */
@@ -153,5 +153,16 @@ describe('RestartingRemuxer', () => {
     children[0]!.die(null, 'SIGKILL');
     r.write(key(1));
     expect(children).toHaveLength(2);
+  });
+
+  it('a successor ffmpeg continues the playlist (append_list+discont_start) in the same directory; the first one starts it afresh', () => {
+    const o = { ffmpegPath: 'ffmpeg', video: 'h265' as const, outputs: { hlsDir: 'hls/s1' } };
+    const flags = (a: string[]) => a[a.indexOf('-hls_flags') + 1];
+    const first = buildFfmpegArgs(o);
+    const next = buildFfmpegArgs({ ...o, continuePlaylist: true });
+    expect(flags(first)).not.toMatch(/append_list|discont_start/);
+    expect(flags(next)).toMatch(/\+append_list\+discont_start$/);
+    expect(next.at(-1)).toBe(first.at(-1));
+    expect(next.at(-1)).toBe('hls/s1/index.m3u8');
   });
 });
