@@ -36,18 +36,22 @@ export async function startTestGateway(env: Record<string, string> = {}, dataDir
     ...env,
   };
   const gw = await startGateway(fullEnv, logOptions);
-  let token: string | undefined;
+  // One login at a time: concurrent first calls share it (the gateway allows one login in progress per address).
+  let token: Promise<string> | undefined;
   const auth = async () => {
-    if (!token) {
+    token ??= (async () => {
       const r = await fetch(`${gw.httpUrl}/api/auth/login`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ username: 'admin', password: fullEnv.ADMIN_PASSWORD }),
       });
       if (r.status !== 200 && r.status !== 201) throw new Error(`login failed: ${r.status} ${await r.text()}`);
-      token = ((await r.json()) as { accessToken: string }).accessToken;
-    }
-    return { authorization: `Bearer ${token}` };
+      return ((await r.json()) as { accessToken: string }).accessToken;
+    })().catch((e: unknown) => {
+      token = undefined;
+      throw e;
+    });
+    return { authorization: `Bearer ${await token}` };
   };
   return {
     ...gw,
