@@ -3,12 +3,18 @@ import { startGateway } from './bootstrap';
 import { ConfigValidationError } from './config/config.schema';
 import { fieldLogger } from './logging';
 
+const DOCS_NOTE: Record<'off' | 'auth' | 'public', (url: string) => string> = {
+  public: (url) => `${url}/api/docs`,
+  auth: (url) => `${url}/api/docs-json with the bearer token; API_DOCS=public for the browsable UI`,
+  off: () => 'off; API_DOCS=auth or public to serve it',
+};
+
 async function main(): Promise<void> {
   const gw = await startGateway();
   const lines = [
     '',
     `  GB28181 gateway ready`,
-    `  API        ${gw.httpUrl}/api   (OpenAPI: ${gw.httpUrl}/api/docs)`,
+    `  API        ${gw.httpUrl}/api   (OpenAPI: ${DOCS_NOTE[gw.config.API_DOCS](gw.httpUrl)})`,
     `  SIP        udp+tcp ${gw.config.SIP_HOST}:${gw.sipPort}  id ${gw.config.SIP_ID}  domain ${gw.config.SIP_DOMAIN}`,
     `  Database   ${gw.config.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : `embedded under ${gw.config.DATA_DIR}`}`,
     `  Login      ${gw.config.ADMIN_USER} / ${gw.generatedPassword ?? (gw.config.ADMIN_PASSWORD ? '(ADMIN_PASSWORD)' : '(generated at first start; see the first start\'s output)')}`,

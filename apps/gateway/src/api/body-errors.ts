@@ -8,4 +8,6 @@ export const BODY_ERROR_DESCRIPTIONS: Readonly<Record<string, { status: number; 
   'encoding.unsupported': { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Unsupported content encoding' },
   'charset.unsupported': { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Unsupported charset' },
   'parameters.too.many': { status: 413, code: 'PAYLOAD_TOO_LARGE', message: 'Too many form parameters' },
+  /** Ours, not body-parser's: a Content-Encoding (gzip, deflate, br) whose bytes do not decode; zlib's error has no type. */
+  'entity.decoding.failed': { status: 400, code: 'MALFORMED_BODY', message: 'Request body does not decode with its Content-Encoding' },
 };

@@ -18,8 +18,8 @@ const { json, urlencoded } = createRequire(__filename)('express') as BodyParserF
 
 /** Converts body-parser's http-errors into HttpExceptions carrying our `code`, so the filter maps them. */
 export function toBodyException(err: unknown): unknown {
-  const type = (err as { type?: unknown } | null)?.type;
-  if (typeof type !== 'string') return err;
+  const type = bodyErrorType(err);
+  if (type === undefined) return err;
   if (!Object.hasOwn(BODY_ERROR_DESCRIPTIONS, type)) return err;
   const known = BODY_ERROR_DESCRIPTIONS[type];
   const detail = type === 'entity.parse.failed' && err instanceof Error ? `: ${err.message.slice(0, 200)}` : '';
@@ -27,6 +27,17 @@ export function toBodyException(err: unknown): unknown {
   if (known.status === 413) return new PayloadTooLargeException(body, { cause: err });
   if (known.status === 400) return new BadRequestException(body, { cause: err });
   return new HttpException(body, known.status, { cause: err });
+}
+
+/**
+ * body-parser's error type; for a body that fails to decompress (zlib's Z_DATA_ERROR and friends, wrapped by
+ * body-parser without a type) our own 'entity.decoding.failed', so a corrupt gzip body is a 400, not a 500.
+ */
+function bodyErrorType(err: unknown): string | undefined {
+  const e = err as { type?: unknown; code?: unknown; status?: unknown } | null;
+  if (typeof e?.type === 'string') return e.type;
+  if (typeof e?.code === 'string' && /^(Z_|ERR_BROTLI|ERR__?ZSTD)/.test(e.code) && e.status === 400) return 'entity.decoding.failed';
+  return undefined;
 }
 
 /** Wraps a body parser so its errors become coded HttpExceptions; keeps `name` so Nest sees the parser as applied. */

@@ -11,7 +11,7 @@ describe('OpenAPI document', () => {
   let t: ApiTestApp;
   let doc: OpenApiDoc;
   beforeAll(async () => {
-    t = await startApiTestApp();
+    t = await startApiTestApp({ env: { API_DOCS: 'public' } });
     const res = await fetch(`${t.baseUrl}/api/docs-json`);
     expect(res.status).toBe(200);
     doc = (await res.json()) as OpenApiDoc;
@@ -20,7 +20,7 @@ describe('OpenAPI document', () => {
     await t?.close();
   });
 
-  it('GET /api/docs-json without a token lists every route with its method under /api', () => {
+  it('GET /api/docs-json (API_DOCS=public, no token) lists every route with its method under /api', () => {
     const routes = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`));
     expect(routes.sort()).toEqual(
       [
@@ -62,7 +62,7 @@ describe('OpenAPI document', () => {
     );
   });
 
-  it('GET /api/docs serves the Swagger UI page without a token', async () => {
+  it('GET /api/docs with API_DOCS=public serves the Swagger UI page without a token', async () => {
     const res = await fetch(`${t.baseUrl}/api/docs`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/text\/html/);

@@ -53,6 +53,7 @@ export const configSchema = z.object({
   ADMIN_PASSWORD: z.string().optional().describe('API password; unset = generated at first start, printed once, stored as a scrypt hash'),
   JWT_SECRET: z.string().optional().describe('Secret for API tokens; unset = generated once and kept under DATA_DIR'),
   JWT_TTL_S: positiveInt.default(43200).describe('API token lifetime in seconds'),
+  API_DOCS: z.enum(['off', 'auth', 'public']).default('auth').describe('OpenAPI UI and documents at /api/docs, /api/docs-json, /api/docs-yaml: auth = they need the API bearer token like every route (tools fetch /api/docs-json with it; a browser gets 401); public = served to anyone (trusted networks, development); off = not served'),
   LOGIN_MAX_FAILURES: positiveInt.default(10).describe('Failed logins one client address (IPv6: one /64) may make per LOGIN_WINDOW_S before it gets 429'),
   LOGIN_WINDOW_S: positiveInt.default(60).describe('Window of the login failure budgets, in seconds'),
   LOGIN_USER_MAX_FAILURES: positiveInt.default(100).describe('Failed logins for one user name per window (all addresses) past which addresses that already failed get 429 for it; addresses that have not failed still get their turn'),
