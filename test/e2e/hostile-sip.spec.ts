@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { buildAuthorization } from '@gb/gb28181';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../support/gateway-harness';
 import { buildSipRequest, keepaliveBody, statusOf, tcpExchange, udpExchange } from '../support/raw-sip';
@@ -42,6 +43,18 @@ async function expectGatewayServing(gw: TestGateway): Promise<string> {
 /** Registers a device with sipp (so MESSAGE bodies from it reach the MANSCDP parser) and returns its ID. */
 async function registeredDevice(gw: TestGateway): Promise<string> {
   return expectGatewayServing(gw);
+}
+
+/**
+ * A digest for a MESSAGE from `id` (a keepalive from a new address is challenged: issue #16). The hostile bodies below
+ * come from raw sockets, not from where the device registered, so they must authenticate to reach the MANSCDP parser.
+ */
+async function messageAuthorization(gw: TestGateway, id: string): Promise<[string, string]> {
+  const challenge = await udpExchange(gw.sipPort, buildSipRequest({ method: 'MESSAGE', fromUser: id, contentType: MANSCDP, body: keepaliveBody(id) }));
+  const header = /\r\nWWW-Authenticate:\s*([^\r\n]+)/i.exec(challenge?.toString('latin1') ?? '')?.[1];
+  if (!header) throw new Error(`expected a 401 challenge, got ${statusOf(challenge)}`);
+  const value = buildAuthorization({ challenge: header, method: 'MESSAGE', uri: 'sip:34020000002000000001@3402000000', username: id, password: SIP_PASSWORD, cnonce: 'cafe', nc: 1 });
+  return ['Authorization', value];
 }
 
 function billionLaughs(id: string): string {
@@ -151,7 +164,8 @@ describe('hostile SIP peers (SIP_MAX_MESSAGE_BYTES 4096, SIP_TCP_IDLE_TIMEOUT_MS
     const body = billionLaughs(id);
     expect(Buffer.byteLength(body)).toBeLessThan(MAX_MESSAGE_BYTES - 600);
     const started = Date.now();
-    const answer = await udpExchange(gw.sipPort, buildSipRequest({ method: 'MESSAGE', fromUser: id, contentType: MANSCDP, body }), { timeoutMs: 2000 });
+    const auth = await messageAuthorization(gw, id);
+    const answer = await udpExchange(gw.sipPort, buildSipRequest({ method: 'MESSAGE', fromUser: id, contentType: MANSCDP, body, extraHeaders: [auth] }), { timeoutMs: 2000 });
     expect(statusOf(answer)).toBe(400);
     expect(Date.now() - started).toBeLessThan(1000);
     await expectGatewayServing(gw);
@@ -168,7 +182,8 @@ describe('hostile SIP peers (SIP_MAX_MESSAGE_BYTES 4096, SIP_TCP_IDLE_TIMEOUT_MS
 
   it('TCP: a 100,000-item catalog in one MESSAGE within a 16 MB frame bound -> 400 (MANSCDP bounds), the connection stays usable', async () => {
     const id = await registeredDevice(big);
-    const req = buildSipRequest({ method: 'MESSAGE', transport: 'TCP', fromUser: id, contentType: MANSCDP, body: hugeCatalog(id, 100_000) });
+    const auth = await messageAuthorization(big, id);
+    const req = buildSipRequest({ method: 'MESSAGE', transport: 'TCP', fromUser: id, contentType: MANSCDP, body: hugeCatalog(id, 100_000), extraHeaders: [auth] });
     expect(req.length).toBeGreaterThan(4 * 1024 * 1024);
     const out = await tcpExchange(big.sipPort, [req], { waitMs: 10_000, untilResponse: true });
     expect(out.status).toBe(400);

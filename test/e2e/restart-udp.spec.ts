@@ -49,6 +49,7 @@ describe('a gateway restart', () => {
     expect(loaded).toBeDefined();
     expect((await listChannels(second, id)).length).toBe(2);
 
+    // The same device, from the same address: a keepalive from another address would have to authenticate (issue #16).
     const keepalives = await startSipp({
       scenario: 'keepalive-only',
       ooc: 'device-answers',
@@ -57,6 +58,7 @@ describe('a gateway restart', () => {
       transport: 'udp',
       devices: [{ id, password: SIP_PASSWORD }],
       args: ['-d', '300'],
+      localPort: device.localPort,
     });
     const back = await waitFor('device online after the restart', async () => {
       const d = await findDevice(second, id);
