@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { AnnexBAuSplitter, type SplitAccessUnit } from '@gb/gb28181';
+import { AnnexBAuSplitter, TIMESTAMP_WRAP_90K, type SplitAccessUnit } from '@gb/gb28181';
 import { ffmpegPath } from './ffmpeg-path';
 
 export interface TestPatternOptions {
@@ -48,7 +48,7 @@ export class TestPatternSource extends EventEmitter<{ frame: [au: Buffer, pts90k
         this.stop();
         return;
       }
-      for (const au of out) this.emit('frame', au.data, (this.frames++ * ptsStep) % 2 ** 33, au.keyframe);
+      for (const au of out) this.emit('frame', au.data, (this.frames++ * ptsStep) % TIMESTAMP_WRAP_90K, au.keyframe);
     });
     proc.stderr!.on('data', () => undefined);
     proc.on('error', (e) => this.listenerCount('error') > 0 && this.emit('error', e));
