@@ -66,11 +66,11 @@ describe('device routes', () => {
 
   it('every :deviceId route with a malformed id answers 400 naming deviceId and never calls the directory', async () => {
     const routes: [string, string][] = [
-      ['GET', '/api/devices/1234'],
-      ['GET', '/api/devices/3402000000132000000a/channels'],
-      ['POST', '/api/devices/340200000013200000011/catalog'],
+      ['GET', '/api/devices/cam_01'],
+      ['GET', '/api/devices/cam-01/channels'],
+      ['POST', `/api/devices/${'1'.repeat(33)}/catalog`],
       ['GET', '/api/devices/%20/status'],
-      ['PATCH', '/api/devices/abc'],
+      ['PATCH', '/api/devices/a.b'],
       ['DELETE', '/api/devices/-1'],
     ];
     for (const [method, path] of routes) {
@@ -78,8 +78,8 @@ describe('device routes', () => {
       expect(res.status, `${method} ${path}`).toBe(400);
       const body = (await res.json()) as { code: string; message: string; errors: { field: string; message: string }[] };
       expect(body.code).toBe('VALIDATION_FAILED');
-      expect(body.message).toBe('deviceId: must be a 20-digit GB/T 28181 device ID');
-      expect(body.errors).toEqual([{ field: 'deviceId', message: 'must be a 20-digit GB/T 28181 device ID' }]);
+      expect(body.message).toBe('deviceId: must be a GB/T 28181 device ID: 20 digits, or 1-32 letters and digits');
+      expect(body.errors).toEqual([{ field: 'deviceId', message: 'must be a GB/T 28181 device ID: 20 digits, or 1-32 letters and digits' }]);
     }
     expect(t.devices.calls).toEqual([]);
   });

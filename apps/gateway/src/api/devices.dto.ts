@@ -6,9 +6,9 @@ import { DEVICE_ID_CHARS, DEVICE_ID_PATTERN } from '@gb/gb28181';
  * letters and digits for devices that ignore Annex D), the same the registrar applies: whatever registers can be
  * read, played and deleted here.
  */
-const ID_RULE = 'must be a GB/T 28181 ID: 20 digits, or 1-32 letters and digits';
-export const deviceIdSchema = z.string().regex(new RegExp(DEVICE_ID_PATTERN), `device ID ${ID_RULE}`);
-export const channelIdSchema = z.string().regex(new RegExp(DEVICE_ID_PATTERN), `channel ID ${ID_RULE}`);
+const idRule = (what: string) => `must be a GB/T 28181 ${what} ID: 20 digits, or 1-32 letters and digits`;
+export const deviceIdSchema = z.string().regex(new RegExp(DEVICE_ID_PATTERN), idRule('device'));
+export const channelIdSchema = z.string().regex(new RegExp(DEVICE_ID_PATTERN), idRule('channel'));
 /** For OpenAPI parameter and property docs. */
 export const DEVICE_ID_OPENAPI = { type: 'string', pattern: DEVICE_ID_PATTERN } as const;
 /** `<deviceId>_<channelId>[_<n>]`: unambiguous because IDs never contain `_`. */
