@@ -75,7 +75,10 @@ describe('stream error catalogue, end to end', () => {
     const r = await play();
     expect(r.status).toBe(502);
     expect(r.body).toMatchObject({ code: 'DEVICE_REFUSED', sipStatus: 486 });
-    expect((await listed('DEVICE_REFUSED')).sipStatus).toBe(486);
+    const s = await listed('DEVICE_REFUSED');
+    expect(s.sipStatus).toBe(486);
+    expect(s.callId).toMatch(/@/); // the INVITE's Call-ID, so the failure can be found in a capture
+    expect(s.state).toBe('failed');
   });
 
   it('no final answer within INVITE_TIMEOUT_MS is DEVICE_NO_ANSWER (504)', async () => {

@@ -17,7 +17,7 @@ export interface StreamDto {
   kind: StreamKind;
   transport: StreamTransport;
   state: StreamState;
-  /** The SIP dialog's Call-ID (null before the device answered, and after the stream closed). */
+  /** The Call-ID of the stream's INVITE and dialog (null only when it failed before the INVITE was sent, e.g. PORTS_EXHAUSTED). */
   callId: string | null;
   viewers: number;
   codec: string | null;

@@ -160,6 +160,11 @@ export class StreamSession extends EventEmitter<{ state: [StreamState]; closed: 
     return this.mediaRef;
   }
 
+  /** The Call-ID of the stream's INVITE (and dialog once answered); null before the INVITE was sent. */
+  get callId(): string | null {
+    return this.dialog?.callId ?? this.invite?.callId ?? null;
+  }
+
   get isOpen(): boolean {
     return this.closing === undefined;
   }

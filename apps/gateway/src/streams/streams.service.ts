@@ -297,7 +297,7 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
     const recentViewers = Date.now() - s.lastViewAt < 10_000 ? 1 : 0;
     return {
       streamId: s.streamId, deviceId: s.deviceId, channelId: s.channelId, kind: s.kind, transport: s.transport, state: s.state,
-      callId: s.isOpen ? (s.dialog?.callId ?? null) : null,
+      callId: s.callId,
       viewers: (media?.flv.subscribers ?? 0) + recentViewers,
       codec: i?.codec ?? null, audioCodec: i?.audioCodec ?? null, width: i?.width ?? null, height: i?.height ?? null, bitrateKbps: i?.bitrateKbps ?? 0,
       packets: i?.packets ?? 0, packetsLost: i?.packetsLost ?? 0, wrongSsrc: i?.wrongSsrc ?? 0, garbage: i?.garbage ?? 0, ssrc: s.ssrc, offered: s.offered, source: i?.source ?? null,
