@@ -1,10 +1,13 @@
 import { EventEmitter } from 'node:events';
 
 /**
- * Bytes of finished HLS segments one stream keeps in memory, newest first; older segments are read from disk. Players
- * of a live stream ask for the newest segments, so with ~1 s segments of a sub-stream this holds what they fetch.
+ * Bytes of finished HLS segments one stream keeps in memory, newest first; older (or bigger) segments are read from
+ * disk, asynchronously. Sized against the ≤ 1 MB-per-stream memory target (docs/decisions.md: the in-process HLS path
+ * already costs ~0.9 MB per 2 Mb/s stream without it): a sub-stream's whole window fits (the simulator's 640x360
+ * pattern: 6 segments of ~34 KiB = 201 KiB, `npx tsx bench/hls-memory.measure.ts`); a 2 Mb/s main stream (~250 KB a
+ * 1 s segment) keeps at most its newest one. The segment being written is held for it only while it fits too.
  */
-export const HLS_MEMORY_BUDGET_BYTES = 1024 * 1024;
+export const HLS_MEMORY_BUDGET_BYTES = 256 * 1024;
 
 /**
  * What the HTTP side reads of one stream's HLS output, without touching the disk: the playlist the remuxer announced
