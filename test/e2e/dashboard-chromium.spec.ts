@@ -23,7 +23,7 @@ const pageErrors: string[] = [];
 
 beforeAll(async () => {
   requireTool('ffmpeg');
-  [rig, browser] = await Promise.all([startMediaRig({ codec: 'h264', width: 640, height: 360 }), launchChromium(), buildDashboard()]);
+  [rig, browser] = await Promise.all([startMediaRig({ codec: 'h264', width: 640, height: 360 }, { STREAM_NO_RTP_TIMEOUT_MS: '3000' }), launchChromium(), buildDashboard()]);
   // An NVR without media: channel 3 sits under channel 1 (ParentID), so the tree has two levels.
   const channels = buildChannels(NVR_ID, 1, NVR_CHANNELS);
   channels[2]!.parentId = channels[0]!.deviceId!;
@@ -150,4 +150,21 @@ describe('the dashboard in real Chromium', () => {
       rig.device.off('query', onQuery);
     }
   }, 20_000);
+
+  it('the Streams page lists the live stream as playing and a failed one with its catalogue code and cause', async () => {
+    const silent = await rig.addCamera({ noRtp: true });
+    const r = await rig.gw.api<{ code: string }>(`/api/devices/${silent.deviceId}/channels/${silent.channelId}/play`, { method: 'POST', body: JSON.stringify({ transport: 'udp' }) });
+    expect([r.status, r.body.code]).toEqual([504, 'MEDIA_NO_RTP']);
+    await page.click('a[data-nav=streams]');
+    await page.waitForURL(/#\/streams$/);
+    const failed = page.locator(`tr[data-stream^="${silent.deviceId}_"]`);
+    await failed.waitFor({ timeout: 5000 });
+    expect(await failed.locator('code').textContent()).toBe('MEDIA_NO_RTP');
+    expect(await failed.textContent()).toMatch(/failed.*no packet at all arrived at 127\.0\.0\.1:\d+/);
+    const live = page.locator(`tr[data-stream="${rig.deviceId}_${rig.channelId}"]`);
+    expect(await live.locator('.state').textContent()).toBe('playing');
+    expect(await live.textContent()).toMatch(/h264 640×360/);
+    await page.screenshot({ path: `${SCREENSHOT_DIR}/dashboard-streams.png` });
+    expect(pageErrors).toEqual([]);
+  }, 30_000);
 });

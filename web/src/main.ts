@@ -7,12 +7,14 @@ import { mountChannels } from './pages/channels.page';
 import { mountCongestion } from './pages/congestion.page';
 import { mountDevices } from './pages/devices.page';
 import { mountLogin } from './pages/login.page';
+import { mountStreams } from './pages/streams.page';
 import { toast } from './dom';
 
-/** Hash routes: #/login, #/devices, #/devices/<id>, #/congestion, #/alerts. */
+/** Hash routes: #/login, #/devices, #/devices/<id>, #/streams, #/congestion, #/alerts. */
 const ROUTES: { re: RegExp; page: Page; nav: string }[] = [
   { re: new RegExp(`^#/devices/(${DEVICE_ID_CHARS})$`), page: mountChannels, nav: 'devices' },
   { re: /^#\/devices$/, page: mountDevices, nav: 'devices' },
+  { re: /^#\/streams$/, page: mountStreams, nav: 'streams' },
   { re: /^#\/congestion$/, page: mountCongestion, nav: 'congestion' },
   { re: /^#\/alerts$/, page: mountAlerts, nav: 'alerts' },
 ];
