@@ -80,6 +80,18 @@ describe('InternalHlsRemuxer', () => {
     expect(probe(join(dir, 'all.m3u8'))).toBe(`h264,320,240,${listed.length * 25}`);
   });
 
+  it('a camera encoder restart (PTS back to 0 at a keyframe, 3 s in): segments keep 1 s durations and the playlist plays as one run of frames', async () => {
+    const dir = newDir();
+    const r = new InternalHlsRemuxer({ hlsDir: dir, hlsTime: 1, hlsListSize: 10 });
+    for (const [i, u] of units.entries()) r.write({ ...u, pts: i < 75 ? 500_000_000 + i * 3600 : (i - 75) * 3600 });
+    await r.idle();
+    const playlist = r.hls.playlist!;
+    expect(playlist.match(/#EXTINF:([\d.]+),/g)).toEqual(Array(7).fill('#EXTINF:1.000,'));
+    const listed = playlist.split('\n').filter((l) => l && !l.startsWith('#'));
+    writeFileSync(join(dir, 'all.m3u8'), playlist + '#EXT-X-ENDLIST\n');
+    expect(probe(join(dir, 'all.m3u8'))).toBe(`h264,320,240,${listed.length * 25}`);
+  });
+
   it('frames before the first keyframe and audio units are left out; segments start at the keyframe', async () => {
     const dir = newDir();
     const r = new InternalHlsRemuxer({ hlsDir: dir, hlsListSize: 6 });

@@ -58,6 +58,20 @@ describe('FlvMuxer.videoTags()', () => {
     expect(times).toEqual(Array.from({ length: 30 }, (_, i) => i * 40));
   });
 
+  it('a camera encoder restart (PTS jumps back to 0), through MediaTimeline: tag times keep rising 40 ms a frame', () => {
+    const m = new FlvMuxer();
+    const t = new MediaTimeline();
+    const idr = Buffer.concat([sc, SPS, sc, PPS, sc, Buffer.from([0x65, 0x88])]);
+    const p = Buffer.concat([sc, Buffer.from([0x41, 0x9a])]);
+    const times: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const s = t.stamp(i < 10 ? 7_000_000 + i * 3600 : (i - 10) * 3600);
+      const tag = m.videoTags(i % 10 === 0 ? idr : p, s.pts, s.dts, i % 10 === 0).at(-1)!;
+      times.push(tag.readUIntBE(4, 3) + tag[7]! * 0x1000000);
+    }
+    expect(times).toEqual(Array.from({ length: 20 }, (_, i) => i * 40));
+  });
+
   it('timeline times past 2^24 ms use the extended byte; a DTS that goes back keeps the previous tag time', () => {
     const m = new FlvMuxer();
     const idr = Buffer.concat([sc, SPS, sc, PPS, sc, Buffer.from([0x65, 0x88])]);
