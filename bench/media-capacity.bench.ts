@@ -3,7 +3,7 @@
 import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveFfmpeg } from '../apps/gateway/src/media/ffmpeg-binary';
+import { resolveFfmpeg } from '@gb/runtime';
 import type { BenchResult } from './bench-result';
 import { BareFfmpegFarm } from './support/bare-ffmpeg';
 import { startBuiltGateway, type BuiltGateway } from './support/built-gateway';

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveFfmpeg } from '../../apps/gateway/src/media/ffmpeg-binary';
+import { resolveFfmpeg } from '@gb/runtime';
 
 export interface ClipOptions {
   width: number;

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { AnnexBAuSplitter, H264_NAL, h264NalType, splitAnnexB, type PsAccessUnit, type SplitAccessUnit } from '@gb/gb28181';
 import type { GatewayErrorCode } from '../common/gateway-error';
-import { resolveFfmpeg } from '../media/ffmpeg-binary';
+import { resolveFfmpeg } from '@gb/runtime';
 import { FfmpegJpegFrameEncoder, type JpegFrameEncoder } from './jpeg-frame.encoder';
 import { SnapshotService, type SnapshotStreams } from './snapshot.service';
 
