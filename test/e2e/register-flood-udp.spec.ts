@@ -12,8 +12,8 @@ import { WARNINGS_PER_WINDOW, WARNING_WINDOW_MS } from '../../apps/gateway/src/d
 const SOCKETS = 64;
 const PHASE_MS = 1500;
 const BATCH = 128;
-const RATE = 50;
-const BURST = 500;
+const RATE = 20;
+const BURST = 100;
 const BAN_AFTER = 3;
 /** Bounds the spec holds the gateway to while flooded: process RSS growth and log bytes. */
 const MAX_RSS_GROWTH_BYTES = 96 * 1024 * 1024;

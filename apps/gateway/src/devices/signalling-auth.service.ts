@@ -113,10 +113,9 @@ export class SignallingAuthService {
 }
 
 /**
- * 4xx answers without a 32 s server transaction when the transaction layer offers `respondStateless` (a flood must
- * not fill the transaction table); the plain `respond` otherwise.
+ * 4xx answers without a 32 s server transaction (`respondStateless`, always set by SipEndpoint: a flood must not fill
+ * the transaction table); the plain `respond` for hand-made requests in specs.
  */
 export function statelessResponder(r: IncomingRequest): Respond {
-  const stateless = (r as IncomingRequest & { respondStateless?: Respond }).respondStateless;
-  return stateless ? (status, reason, opts) => stateless.call(r, status, reason, opts) : r.respond;
+  return r.respondStateless ?? r.respond;
 }
