@@ -56,8 +56,10 @@ export class DeviceMessagesService implements OnModuleInit {
       /* handled below */
     }
     const deviceId = isDeviceId(fromUser) ? fromUser : null;
-    if (this.auth.admit(flow, deviceId, now) !== 'ok') return; // banned or over the source's rate: no answer
     const s = deviceId ? this.devices.get(deviceId) : undefined;
+    const moved = !s || !sameFlow(s.flow, flow);
+    // Banned pairs and sources over their rate get no answer; a registered device's own flow always does.
+    if (moved && this.auth.admit(flow, deviceId, now) !== 'ok') return;
     // An unknown device, or one whose registration lapsed, must register (again) first.
     if (!s || s.registrationExpiresAt === null || s.registrationExpiresAt <= now) {
       this.stats.rejected++;
@@ -65,7 +67,6 @@ export class DeviceMessagesService implements OnModuleInit {
       return;
     }
     // Liveness and the address count only from where the device registered, or with a digest proving it is the device.
-    const moved = !sameFlow(s.flow, flow);
     const password = this.auth.passwordFor(s);
     if (moved && password) {
       const outcome = this.auth.authenticate(req, s.deviceId, password, now, false);

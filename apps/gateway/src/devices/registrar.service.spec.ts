@@ -112,4 +112,15 @@ describe('RegistrarService on a virtual clock', () => {
     expect(h.register(7102, h.digest(challenge))?.status).toBe(200);
     expect(h.auth.view(Date.now()).totals).toMatchObject({ forbidden: 3, banned: 2, bans: 1 });
   });
+
+  it('a ban on a device ID from its host never silences the device at its own registered address (no lock-out from behind the same NAT)', () => {
+    const h = harness();
+    expect(h.register(5060, h.digest(h.challengeOf(h.register(5060))))?.status).toBe(200);
+    for (let i = 0; i < 3; i++) expect(h.register(7000 + i, h.digest(h.challengeOf(h.register(7000 + i)), 'wrong'))?.status).toBe(403);
+    expect(h.register(7100)).toBeUndefined();
+    const refresh = h.register(5060);
+    expect(refresh?.status).toBe(401);
+    expect(h.register(5060, h.digest(h.challengeOf(refresh)))?.status).toBe(200);
+    expect(h.device()?.flow.remotePort).toBe(5060);
+  });
 });

@@ -53,7 +53,11 @@ export class RegistrarService implements OnModuleInit {
       parseError = isGb28181Error(e) ? `Bad Request (${e.code})` : 'Bad Request';
     }
     const deviceId = isDeviceId(fromUser) ? fromUser : null;
-    if (this.auth.admit(flow, deviceId, now) !== 'ok') return; // banned or over the source's rate: no answer
+    const known = deviceId ? this.devices.get(deviceId) : undefined;
+    const fromRegisteredFlow = !!known && sameFlow(known.flow, flow);
+    // Banned pairs and sources over their rate get no answer; never the device's own registered flow, so a flood from
+    // behind the same NAT cannot lock a registered device out.
+    if (!fromRegisteredFlow && this.auth.admit(flow, deviceId, now) !== 'ok') return;
     const badRequest = (reason: string) => {
       statelessResponder(r)(400, reason);
       this.auth.badRequestOrForbidden(deviceId, flow, 400, reason, now);
@@ -62,10 +66,9 @@ export class RegistrarService implements OnModuleInit {
     if (deviceId === null) return badRequest('Bad Request (device id)');
     if (expires === undefined || !Number.isFinite(expires)) return badRequest('Missing Expires');
 
-    const known = this.devices.get(deviceId);
     const password = this.auth.passwordFor(known);
     if (password) {
-      const outcome = this.auth.authenticate(req, deviceId, password, now, !!known && sameFlow(known.flow, flow));
+      const outcome = this.auth.authenticate(req, deviceId, password, now, fromRegisteredFlow);
       if (!outcome.ok) return this.auth.refuse(r, deviceId, outcome, now);
       this.auth.succeeded(deviceId, flow);
     }
