@@ -17,8 +17,11 @@ import { sameFlow } from './device-flow';
  * a device's INVITEs and queries). With a password in force, a MESSAGE from an address other than the registered one
  * is answered 401 with a digest challenge and neither processed nor counted as liveness; a device that answers the
  * challenge (digest over MESSAGE, fresh nonce) moves at once. Other devices recover by re-registering, which is how
- * GB/T 28181 devices react to refused keepalives: see docs/operations.md "NAT rebinding" for the timing. Without any
- * password configured there is nothing to prove and the address moves as before.
+ * GB/T 28181 devices react to refused keepalives (typically after 3 × 60 s), at the latest when their registration
+ * expires; meanwhile the gateway shows them offline after KEEPALIVE_INTERVAL_S × KEEPALIVE_MAX_MISSED (180 s at the
+ * defaults) without a keepalive from the registered address. So: one round trip, or about 3 minutes at the defaults
+ * (docs/operations.md "NAT rebinding"). Without any password configured there is nothing to prove and the address
+ * moves as before.
  */
 @Injectable()
 export class DeviceMessagesService implements OnModuleInit {
