@@ -58,8 +58,10 @@ describe('hostile media peers', () => {
     expect(cam.media.stats.packetsSent).toBeGreaterThan(0);
     await waitFor('the BYE at the device', () => cam.media.stats.byes === 1, 3000);
     console.info(`[media-hostile] sent SSRC ${wrongSsrcFor(Number(listed.ssrc))} vs y=${listed.ssrc}: ${listed.wrongSsrc} packets counted; error: ${listed.error}`);
+    expect(listed.errorCode).toBe('MEDIA_WRONG_SSRC');
     const http = await play.http;
-    expect(http, 'POST play must answer once the stream failed').toMatch(/^504 /);
+    expect(http, 'POST play must answer once the stream failed').toMatch(/^502 /);
+    expect(http).toContain('MEDIA_WRONG_SSRC');
     expect(http).toContain(listed.ssrc);
   }, 20_000);
 
@@ -108,8 +110,10 @@ describe('hostile media peers', () => {
     expect(listed.error).toContain(listed.offered);
     expect(listed.error).toMatch(/no packet at all arrived/);
     console.info(`[media-hostile] no RTP: BYE after ${byeAt - t0} ms; error: ${listed.error}`);
+    expect(listed.errorCode).toBe('MEDIA_NO_RTP');
     const http = await play.http;
     expect(http, 'POST play must answer once the stream failed').toMatch(/^504 /);
+    expect(http).toContain('MEDIA_NO_RTP');
     expect(http).toContain(listed.offered);
   }, 20_000);
 });

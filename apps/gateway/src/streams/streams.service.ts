@@ -10,7 +10,7 @@ import type { IncomingRequest } from '../sip/sip-endpoint';
 import { MediaSession } from '../media/media-session';
 import { PortPool, openOnFreePort } from '../media/port-pool';
 import { RtpPortMux } from '../media/rtp-port-mux';
-import { resolveFfmpeg } from '../media/ffmpeg-binary';
+import { resolveFfmpeg } from '@gb/runtime';
 import { EventBus } from '../events/event-bus';
 import { MediaTokens } from './media-tokens';
 import { DeviceMessagesService } from '../devices/device-messages.service';
