@@ -6,8 +6,13 @@ import { join, resolve } from 'node:path';
 import { killAll, processTree } from './proc-stats';
 
 const ROOT = resolve(__dirname, '../..');
+/**
+ * Checkout whose built gateway the benches run: this one, or BENCH_GATEWAY_DIR (another checkout, e.g. a git worktree
+ * of an older commit with its own `nest build gateway`, to compare before and after with the same bench code).
+ */
+export const GATEWAY_ROOT = process.env.BENCH_GATEWAY_DIR ? resolve(process.env.BENCH_GATEWAY_DIR) : ROOT;
 /** `nest build gateway` output. The gateway cannot run under tsx (no decorator metadata), so benches run this. */
-export const GATEWAY_ENTRY = join(ROOT, 'dist/apps/gateway/apps/gateway/src/main.js');
+export const GATEWAY_ENTRY = join(GATEWAY_ROOT, 'dist/apps/gateway/apps/gateway/src/main.js');
 const ADMIN_PASSWORD = 'bench-admin-password';
 
 export interface BuiltGatewayOptions {
@@ -34,6 +39,11 @@ export interface BuiltGateway {
  * BENCH_SKIP_BUILD=1 uses an existing build as it is (while sources are being edited, every run would rebuild).
  */
 export function ensureGatewayBuilt(): void {
+  if (GATEWAY_ROOT !== ROOT) {
+    // Another checkout: its build is its own business (run `npx nest build gateway` there).
+    if (!existsSync(GATEWAY_ENTRY)) throw new Error(`BENCH_GATEWAY_DIR has no built gateway (${GATEWAY_ENTRY}); run npx nest build gateway there`);
+    return;
+  }
   if (process.env.BENCH_SKIP_BUILD === '1' && existsSync(GATEWAY_ENTRY)) return;
   const srcTime = Math.max(newestTs(join(ROOT, 'apps/gateway/src')), newestTs(join(ROOT, 'libs')));
   if (existsSync(GATEWAY_ENTRY) && statSync(GATEWAY_ENTRY).mtimeMs >= srcTime) return;
@@ -55,7 +65,7 @@ export async function startBuiltGateway(o: BuiltGatewayOptions): Promise<BuiltGa
   // Below the kernel's ephemeral range (32768+), where other processes' sockets would collide with the pool.
   const rtpMin = 10_000 + Math.floor(Math.random() * (22_000 - o.rtpPorts));
   const child = spawn(process.execPath, [...gatewayNodeArgs(), GATEWAY_ENTRY], {
-    cwd: ROOT,
+    cwd: GATEWAY_ROOT,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: {
       ...process.env,
