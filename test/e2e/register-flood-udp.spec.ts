@@ -94,7 +94,10 @@ describe('a bad-credential REGISTER flood over UDP', () => {
     const banned = view.failures.find((f) => f.deviceId === sameId)!;
     expect(banned.forbidden).toBe(BAN_AFTER);
     expect(banned.bannedUntil).not.toBeNull();
-    expect(banned.dropped).toBeGreaterThan(sent1 / 2);
+    // How many of the flood's datagrams the gateway reads depends on the machine's load (sender and gateway share it):
+    // a floor, not a share of what was sent. No other answer than the BAN_AFTER 403s left the gateway (above).
+    expect(banned.dropped).toBeGreaterThan(100);
+    expect(banned.dropped).toBeLessThanOrEqual(sent1);
     expect(view.totals.bans).toBe(1);
     expect(view.activeBans).toBe(1);
 

@@ -95,7 +95,7 @@ describe('channel snapshots over UDP', () => {
     const r = await snapshot(cam.deviceId, cam.channel);
     expect(r.status).toBe(504);
     const body = (await r.json()) as { code: string; message: string };
-    expect(body.code).toBe('DEVICE_TIMEOUT');
+    expect(body.code).toBe('MEDIA_NO_RTP');
     expect(body.message).toMatch(/no media within 3000 ms/);
   });
 });

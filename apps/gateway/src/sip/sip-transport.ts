@@ -48,6 +48,9 @@ export interface SipTransportStats {
  * UDP and TCP listeners on one port. Bytes in -> framed (TCP) -> parsed -> 'message' event.
  * Malformed input is counted and dropped (TCP: the connection is closed); nothing a peer sends can throw out of here.
  */
+/** Ports tried with SIP_PORT=0 before giving up (the TCP port the kernel picks may be taken for UDP). */
+const LISTEN_ANY_PORT_ATTEMPTS = 10;
+
 export class SipTransport extends EventEmitter<{
   message: [msg: SipMessage, flow: SipFlow];
   malformed: [info: { flow: SipFlow; code: string; message: string }];
@@ -96,19 +99,37 @@ export class SipTransport extends EventEmitter<{
   }
 
   async listen(): Promise<void> {
-    // TCP first so port 0 picks a port free for both.
-    const tcp = net.createServer({ noDelay: true }, (s) => this.onTcpAccept(s));
-    await new Promise<void>((resolve, reject) => {
-      tcp.once('error', reject);
-      tcp.listen(this.opts.port, this.opts.host, () => resolve());
-    });
-    this.tcp = tcp;
-    this.boundPort = (tcp.address() as net.AddressInfo).port;
-    const udp = dgram.createSocket({ type: this.opts.host.includes(':') ? 'udp6' : 'udp4', recvBufferSize: 8 * 1024 * 1024 });
-    await new Promise<void>((resolve, reject) => {
-      udp.once('error', reject);
-      udp.bind(this.boundPort, this.opts.host, () => resolve());
-    });
+    // TCP first so port 0 picks a port free for both. With port 0 the TCP port the kernel picks may still be taken for
+    // UDP by another program: then both are given up and another port is tried (a fixed port fails at once).
+    const attempts = this.opts.port === 0 ? LISTEN_ANY_PORT_ATTEMPTS : 1;
+    let udp: dgram.Socket | undefined;
+    for (let attempt = 1; !udp; attempt++) {
+      const tcp = net.createServer({ noDelay: true }, (s) => this.onTcpAccept(s));
+      await new Promise<void>((resolve, reject) => {
+        tcp.once('error', reject);
+        tcp.listen(this.opts.port, this.opts.host, () => resolve());
+      });
+      const port = (tcp.address() as net.AddressInfo).port;
+      const sock = dgram.createSocket({ type: this.opts.host.includes(':') ? 'udp6' : 'udp4', recvBufferSize: 8 * 1024 * 1024 });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          sock.once('error', reject);
+          sock.bind(port, this.opts.host, () => resolve());
+        });
+      } catch (e) {
+        try {
+          sock.close();
+        } catch {
+          /* never bound */
+        }
+        await new Promise<void>((resolve) => tcp.close(() => resolve()));
+        if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= attempts) throw e;
+        continue;
+      }
+      this.tcp = tcp;
+      this.boundPort = port;
+      udp = sock;
+    }
     udp.on('error', () => {
       /* ICMP errors on send surface here; never fatal */
     });
