@@ -6,6 +6,7 @@ import type { StreamDto } from '@gb/contracts';
 import { parseSdp, type SipMessage } from '@gb/gb28181';
 import { SimulatedDevice, buildChannels, channelId } from '../../apps/device-sim/src';
 import { DeviceMediaSimulator } from '../../apps/device-sim/src/media/device-media.simulator';
+import { mulberry32 } from '../../apps/device-sim/src/media/rtp-impairment';
 import type { InviteAnswer, InviteContext } from '../../apps/device-sim/src/media/invite-hook';
 import { SipService } from '../../apps/gateway/src/sip/sip.service';
 import { StreamsService } from '../../apps/gateway/src/streams/streams.service';
@@ -25,19 +26,9 @@ const OPS = 500;
 const DEVICES = 4;
 const INVITE_TIMEOUT_MS = 1200;
 
-/** A seeded PRNG (mulberry32): the same run every time, and a failing seed can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded (mulberry32): the same run every time, and a failing seed can be replayed with CHURN_SEED. */
 const SEED = Number(process.env.CHURN_SEED ?? 28181);
-const rand = rng(SEED);
+const rand = mulberry32(SEED);
 const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
