@@ -7,6 +7,7 @@ import { buildAuthorization } from '@gb/gb28181';
 import { startTestGateway, type TestGateway } from '../support/gateway-harness';
 import { buildSipRequest, statusOf, udpExchange } from '../support/raw-sip';
 import { e2eGatewayEnv } from './e2e-fixture';
+import { SipService } from '../../apps/gateway/src/sip/sip.service';
 import { WARNINGS_PER_WINDOW, WARNING_WINDOW_MS } from '../../apps/gateway/src/devices/signalling-guard';
 
 const SOCKETS = 64;
@@ -121,6 +122,11 @@ describe('a bad-credential REGISTER flood over UDP', () => {
     expect(view.totals.warningsSuppressed).toBeGreaterThan(0);
     expect(rssGrowth).toBeLessThan(MAX_RSS_GROWTH_BYTES);
     expect(logBytes).toBeLessThan(MAX_LOG_BYTES);
+    // Dropped requests keep no transaction (a flood cannot fill the transaction cap), and a device from another
+    // address still gets its challenge at once.
+    expect(gw.app.get(SipService).endpoint.stats.serverTransactions).toBeLessThan(1000);
+    const after = await udpExchange(gw.sipPort, buildSipRequest({ method: 'REGISTER', fromUser: '34020000001320000777', extraHeaders: [['Expires', '3600']] }), { localAddress: '127.0.0.2' });
+    expect(after && statusOf(after)).toBe(401);
     console.log(
       `flood: sent ${sent1} + ${sent2} REGISTERs in ${elapsedS.toFixed(1)} s from ${SOCKETS} ports; answers ${JSON.stringify(Object.fromEntries(statuses))}; ` +
         `dropped banned ${view.totals.banned}, rate-limited ${view.totals['rate-limited']}; warnings logged ${view.totals.warningsLogged}, suppressed ${view.totals.warningsSuppressed}; ` +

@@ -61,12 +61,12 @@ export function statusOf(bytes: Buffer | undefined): number | undefined {
  * Sends one datagram from a fresh socket and waits for the first answer (undefined on silence).
  * Responses to requests the gateway itself sends later (queries) are not expected here.
  */
-export async function udpExchange(port: number, bytes: Buffer, opts: { host?: string; timeoutMs?: number } = {}): Promise<Buffer | undefined> {
+export async function udpExchange(port: number, bytes: Buffer, opts: { host?: string; timeoutMs?: number; localAddress?: string } = {}): Promise<Buffer | undefined> {
   const sock = dgram.createSocket('udp4');
   try {
     await new Promise<void>((done, fail) => {
       sock.once('error', fail);
-      sock.bind(0, '127.0.0.1', () => done());
+      sock.bind(0, opts.localAddress ?? '127.0.0.1', () => done());
     });
     const answer = new Promise<Buffer | undefined>((done) => {
       const t = setTimeout(() => done(undefined), opts.timeoutMs ?? 1000);

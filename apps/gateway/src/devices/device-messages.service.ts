@@ -62,7 +62,7 @@ export class DeviceMessagesService implements OnModuleInit {
     const s = deviceId ? this.devices.get(deviceId) : undefined;
     const moved = !s || !sameFlow(s.flow, flow);
     // Banned pairs and sources over their rate get no answer; a registered device's own flow always does.
-    if (moved && this.auth.admit(flow, deviceId, now) !== 'ok') return;
+    if (moved && this.auth.admit(flow, deviceId, now) !== 'ok') return r.drop?.();
     // An unknown device, or one whose registration lapsed, must register (again) first.
     if (!s || s.registrationExpiresAt === null || s.registrationExpiresAt <= now) {
       this.stats.rejected++;

@@ -57,7 +57,7 @@ export class RegistrarService implements OnModuleInit {
     const fromRegisteredFlow = !!known && sameFlow(known.flow, flow);
     // Banned pairs and sources over their rate get no answer; never the device's own registered flow, so a flood from
     // behind the same NAT cannot lock a registered device out.
-    if (!fromRegisteredFlow && this.auth.admit(flow, deviceId, now) !== 'ok') return;
+    if (!fromRegisteredFlow && this.auth.admit(flow, deviceId, now) !== 'ok') return r.drop?.();
     const badRequest = (reason: string) => {
       statelessResponder(r)(400, reason);
       this.auth.badRequestOrForbidden(deviceId, flow, 400, reason, now);

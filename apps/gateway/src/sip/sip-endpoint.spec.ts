@@ -159,6 +159,17 @@ describe('SipEndpoint server side (issue #16: floods)', () => {
     expect(endpoint.stats.statelessResponses).toBe(2);
   });
 
+  it('drop() sends nothing and keeps no transaction, so 10,000 dropped requests never reach the cap and a device still gets its 200', () => {
+    transport = new FakeTransport();
+    endpoint = new SipEndpoint(transport, clock, { maxServerTransactions: 100 });
+    endpoint.on('REGISTER', (r) => (r.req.headers.get('Call-ID') === 'c-z9hG4bKok' ? r.respond(200) : r.drop!()));
+    for (let i = 0; i < 10_000; i++) transport.deliver(message(`z9hG4bKf${i}`, 'REGISTER'), REGISTERED);
+    expect(transport.responses()).toEqual([]);
+    expect(endpoint.stats).toMatchObject({ serverTransactions: 0, dropped: 10_000, capHits: 0 });
+    transport.deliver(message('z9hG4bKok', 'REGISTER'), REGISTERED);
+    expect(transport.responses().map((r) => r.status)).toEqual([200]);
+  });
+
   it('respond() still keeps the transaction (Timer J) and absorbs the retransmission', () => {
     endpoint.on('MESSAGE', (r) => r.respond(200));
     const m = message('z9hG4bKk1');

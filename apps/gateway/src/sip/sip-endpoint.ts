@@ -40,6 +40,12 @@ export interface IncomingRequest {
    * optional so that hand-made IncomingRequests (specs) need not provide it.
    */
   respondStateless?(status: number, reason?: string, opts?: ResponseOptions): void;
+  /**
+   * No answer at all (a banned source, a flood over its rate): the server transaction ends now and keeps nothing.
+   * A handler that returns without answering must call this, or the transaction lives on (RFC 3261 §17.2.2 gives a
+   * non-INVITE server transaction in Trying no timer) and counts against the transaction cap.
+   */
+  drop?(): void;
 }
 
 export interface SipEndpointOptions {
@@ -133,6 +139,7 @@ export class SipEndpoint {
     const respondStateless: IncomingRequest['respondStateless'] = (status, reason, opts) => {
       this.transactions.respondStateless(tx, createResponse(msg, status, reason, opts));
     };
+    const drop = () => this.transactions.drop(tx);
     if (msg.method === 'ACK') return;
     const handler = this.handlers.get(msg.method);
     if (!handler) {
@@ -140,7 +147,7 @@ export class SipEndpoint {
       return;
     }
     try {
-      const p = handler({ req: msg, flow, respond, respondStateless });
+      const p = handler({ req: msg, flow, respond, respondStateless, drop });
       if (p && typeof p.then === 'function') {
         p.catch((e) => {
           this.onHandlerError(e, msg);

@@ -294,7 +294,7 @@ describe('server transaction cap and stateless answers (issue #16: floods)', () 
     expect((wire[0]!.msg as SipResponse).headers.get('Retry-After')).toBe('7');
     expect(capped.receiveRequest(a, send, false)).toBeNull(); // a retransmission of a live one is absorbed, not refused
     expect(wire).toHaveLength(2);
-    expect(capped.stats).toEqual({ serverTransactions: 2, clientTransactions: 0, statelessResponses: 2, capHits: 2 });
+    expect(capped.stats).toEqual({ serverTransactions: 2, clientTransactions: 0, statelessResponses: 2, capHits: 2, dropped: 0 });
     expect(capped.size).toBe(2);
   });
 

@@ -38,6 +38,8 @@ export interface SipTransactionStats {
   statelessResponses: number;
   /** New requests refused with a stateless 503 because `maxServerTransactions` were live. */
   capHits: number;
+  /** Requests the TU chose not to answer at all (`drop()`), their transactions ended at once. */
+  dropped: number;
 }
 
 /**
@@ -56,6 +58,7 @@ export class SipTransactionManager {
   private readonly retryAfterS: number;
   private statelessCount = 0;
   private capHitCount = 0;
+  private droppedCount = 0;
 
   constructor(opts: SipTransactionManagerOptions) {
     this.scheduler = opts.scheduler;
@@ -74,7 +77,7 @@ export class SipTransactionManager {
   }
 
   get stats(): SipTransactionStats {
-    return { serverTransactions: this.servers.size, clientTransactions: this.clients.size, statelessResponses: this.statelessCount, capHits: this.capHitCount };
+    return { serverTransactions: this.servers.size, clientTransactions: this.clients.size, statelessResponses: this.statelessCount, capHits: this.capHitCount, dropped: this.droppedCount };
   }
 
   /**
@@ -134,6 +137,19 @@ export class SipTransactionManager {
     if (tx.state !== 'Trying' && tx.state !== 'Proceeding') throw new Gb28181Error('SIP_TX_BAD_STATE', `cannot send ${res.status} in state ${tx.state}`);
     tx.terminate();
     this.sendStateless(res, tx.sendFn);
+  }
+
+  /**
+   * The TU will not answer this request at all (a banned source, a flood over its rate): the transaction ends now,
+   * sends nothing and keeps nothing. A non-INVITE server transaction in Trying has no timer of its own (RFC 3261
+   * §17.2.2), so an unanswered one would otherwise live, and count against the cap, forever. Its retransmissions come
+   * to the TU again, which drops them again.
+   */
+  drop(tx: ServerTransaction): void {
+    if (tx.kind === 'ack') return;
+    if (tx.state !== 'Trying' && tx.state !== 'Proceeding') return;
+    tx.terminate();
+    this.droppedCount++;
   }
 
   /** Starts a client transaction and sends the request. ACK is not a transaction: send it directly. */
