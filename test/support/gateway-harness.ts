@@ -30,6 +30,8 @@ export async function startTestGateway(env: Record<string, string> = {}, dataDir
     SIP_PORT: '0',
     HTTP_HOST: '127.0.0.1',
     HTTP_PORT: '0',
+    // Several gateways run in one process and files run in parallel: no fixed metrics port.
+    METRICS_PORT: '0',
     DATA_DIR: dir,
     ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',

@@ -20,6 +20,7 @@ import { CongestionModule } from './congestion/congestion.module';
 import { RecordsModule } from './records/records.module';
 import { WebModule } from './web/web.module';
 import { DeviceAlarmsModule } from './devices/device-alarms.module';
+import { MetricsModule } from './metrics/metrics.module';
 
 /** Config, database, events and the device use-cases, shared by every module. */
 @Global()
@@ -52,6 +53,6 @@ export class CoreModule {
 @Module({})
 export class AppModule {
   static forRoot(cfg: GatewayConfig): DynamicModule {
-    return { module: AppModule, imports: [CoreModule.forRoot(cfg), ApiModule, DeviceAlarmsModule, RegistrationFailuresModule, StreamsModule, CongestionModule, RecordsModule, WebModule] };
+    return { module: AppModule, imports: [CoreModule.forRoot(cfg), ApiModule, DeviceAlarmsModule, RegistrationFailuresModule, StreamsModule, CongestionModule, RecordsModule, WebModule, MetricsModule] };
   }
 }

@@ -6,6 +6,7 @@ import { AppModule } from './app.module';
 import { configureHttpApp } from './api/configure-http-app';
 import { AuthService } from './auth/auth.service';
 import { SipService } from './sip/sip.service';
+import { MetricsService } from './metrics/metrics.service';
 import { WEB_PREFIX_EXCLUDE } from './web/web.module';
 import { createGatewayLogger, PinoNestLogger, type GatewayLoggerOptions, type LogFormat } from './logging';
 
@@ -14,6 +15,8 @@ export interface RunningGateway {
   config: GatewayConfig;
   httpUrl: string;
   sipPort: number;
+  /** Port of the metrics listener (METRICS_HOST); undefined when METRICS_ENABLED is false. */
+  metricsPort?: number;
   /** Set only on the first start without ADMIN_PASSWORD. */
   generatedPassword?: string;
   /** How log lines are written (LOG_FORMAT resolved against stdout). */
@@ -40,6 +43,7 @@ export async function startGateway(env: Record<string, string | undefined> = pro
     config,
     httpUrl: `http://${host}:${addr.port}`,
     sipPort: app.get(SipService).port,
+    metricsPort: app.get(MetricsService).port,
     generatedPassword,
     logFormat: logger.format,
     close: async () => {

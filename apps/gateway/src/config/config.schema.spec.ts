@@ -53,3 +53,19 @@ describe('README configuration table', () => {
     for (const key of Object.keys(configSchema.shape)) expect(readme).toContain(`\`${key}\``);
   });
 });
+
+describe('metrics config', () => {
+  it('by default serves /metrics on 127.0.0.1:9464 only (loopback is its protection)', () => {
+    const c = loadConfig({});
+    expect(c.METRICS_ENABLED).toBe(true);
+    expect(c.METRICS_HOST).toBe('127.0.0.1');
+    expect(c.METRICS_PORT).toBe(9464);
+  });
+
+  it('METRICS_ENABLED=false turns it off; METRICS_PORT=0 means any free port', () => {
+    const c = loadConfig({ METRICS_ENABLED: 'false', METRICS_PORT: '0' });
+    expect(c.METRICS_ENABLED).toBe(false);
+    expect(c.METRICS_PORT).toBe(0);
+    expect(() => loadConfig({ METRICS_ENABLED: 'yes' })).toThrow(/METRICS_ENABLED/);
+  });
+});

@@ -8,7 +8,7 @@ import { DevicesService } from '../devices/devices.service';
 import { SipService } from '../sip/sip.service';
 import type { IncomingRequest } from '../sip/sip-endpoint';
 import { MediaSession } from '../media/media-session';
-import { PortPool, openOnFreePort } from '../media/port-pool';
+import { PortPool, openOnFreePort, type PortPoolStats } from '../media/port-pool';
 import { RtpPortMux } from '../media/rtp-port-mux';
 import { resolveFfmpeg } from '@gb/runtime';
 import { EventBus } from '../events/event-bus';
@@ -126,6 +126,11 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
       ssrcs: this.ssrcs.size,
       invites: this.signalling.pending,
     };
+  }
+
+  /** The RTP port pool now (metrics). */
+  portStats(): PortPoolStats {
+    return this.ports.stats();
   }
 
   /** Counts a viewer's fetch (HLS playlist/segment) so an idle stream can be told from a watched one. */
