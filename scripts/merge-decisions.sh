@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
   echo "Why the project is built the way it is, with the figures that decided it. One section per topic; the source of"
   echo "each section is docs/decisions/<topic>.md (run scripts/merge-decisions.sh after editing one)."
   echo
-  for f in sip-stack database gateway-signalling registrar gateway-http-edge xml-charset ps-demux stream-sessions media-output media-capacity vision vision-live dashboard; do
+  for f in sip-stack database gateway-signalling registrar gateway-http-edge logging-and-lint xml-charset ps-demux stream-sessions media-output media-capacity vision vision-live dashboard; do
     [ -f "docs/decisions/$f.md" ] || continue
     echo "---"
     echo
@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
   done
   for f in docs/decisions/*.md; do
     b=$(basename "$f" .md)
-    case " sip-stack database gateway-signalling registrar gateway-http-edge xml-charset ps-demux stream-sessions media-output media-capacity vision vision-live dashboard " in *" $b "*) continue;; esac
+    case " sip-stack database gateway-signalling registrar gateway-http-edge logging-and-lint xml-charset ps-demux stream-sessions media-output media-capacity vision vision-live dashboard " in *" $b "*) continue;; esac
     echo "---"; echo; sed -e 's/^# /## /' "$f"; echo
   done
 } > docs/decisions.md
