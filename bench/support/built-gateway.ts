@@ -71,7 +71,7 @@ export async function startBuiltGateway(o: BuiltGatewayOptions): Promise<BuiltGa
       ...process.env,
       SIP_HOST: '127.0.0.1', SIP_PORT: String(sipPort), HTTP_HOST: '127.0.0.1', HTTP_PORT: String(httpPort), MEDIA_BIND_HOST: '127.0.0.1',
       DATA_DIR: dataDir, ADMIN_PASSWORD, SIP_PASSWORD: '', RTP_PORT_MIN: String(rtpMin), RTP_PORT_MAX: String(rtpMin + o.rtpPorts - 1),
-      LOG_LEVEL: 'warn', STREAM_IDLE_TIMEOUT_MS: '600000',
+      LOG_LEVEL: 'warn', STREAM_IDLE_TIMEOUT_MS: '600000', METRICS_PORT: '0',
       ...o.env,
     },
   });
