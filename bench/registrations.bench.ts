@@ -43,6 +43,7 @@ export async function run(): Promise<BenchResult[]> {
       HTTP_PORT: String(httpPort),
       DATA_DIR: dataDir,
       SIP_PASSWORD: PASSWORD,
+      METRICS_PORT: '0',
       ADMIN_PASSWORD: 'bench-admin-password',
       KEEPALIVE_INTERVAL_S: '600',
       LOG_LEVEL: 'error',

@@ -56,7 +56,7 @@ export async function run(): Promise<BenchResult[]> {
       SIP_HOST: '127.0.0.1', SIP_PORT: String(sipPort), HTTP_HOST: '127.0.0.1', HTTP_PORT: String(httpPort),
       DATA_DIR: dataDir, SIP_PASSWORD: PASSWORD, ADMIN_PASSWORD: 'bench-admin-password',
       KEEPALIVE_INTERVAL_S: String(KEEPALIVE_S), KEEPALIVE_MAX_MISSED: '3',
-      LOG_LEVEL: 'info', LOG_FORMAT: 'json', VISION_EMBEDDED: 'false',
+      LOG_LEVEL: 'info', LOG_FORMAT: 'json', VISION_EMBEDDED: 'false', METRICS_PORT: '0',
     },
   });
   let logBytes = 0;
