@@ -2,7 +2,6 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Injec
 import { HttpAdapterHost } from '@nestjs/core';
 import { StreamFailure } from '@gb/gb28181';
 import { GatewayError, HTTP_STATUS_BY_CODE } from '../common/gateway-error';
-import { TooManyLoginsException } from '../auth/login-throttle';
 import { BODY_ERROR_DESCRIPTIONS } from './body-errors';
 
 /** The body of every error response. */
@@ -104,7 +103,8 @@ export class HttpExceptionFilter implements ExceptionFilter {
       return;
     }
     if (body.statusCode === 401) httpAdapter.setHeader(res, 'WWW-Authenticate', 'Bearer');
-    if (exception instanceof TooManyLoginsException) httpAdapter.setHeader(res, 'Retry-After', String(exception.retryAfterS));
+    const retryAfterS = exception instanceof GatewayError ? exception.details?.retryAfterS : undefined;
+    if (typeof retryAfterS === 'number') httpAdapter.setHeader(res, 'Retry-After', String(retryAfterS));
     httpAdapter.reply(res, body, body.statusCode);
   }
 }

@@ -33,7 +33,7 @@ describe('LoginThrottle', () => {
       }),
     );
     expect(err).toBeInstanceOf(TooManyLoginsException);
-    expect((err as TooManyLoginsException).getStatus()).toBe(429);
+    expect((err as TooManyLoginsException).code).toBe('TOO_MANY_REQUESTS');
     expect((err as TooManyLoginsException).retryAfterS).toBe(45);
     expect(ran).toBe(false);
   });

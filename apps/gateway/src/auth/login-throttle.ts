@@ -1,4 +1,3 @@
-import { HttpException, HttpStatus } from '@nestjs/common';
 import { GatewayError } from '../common/gateway-error';
 import type { GatewayConfig } from '../config/config.schema';
 import { FairQueue, FairQueueRefusedError } from './fair-queue';
@@ -34,9 +33,10 @@ interface Entry {
   windowStart: number;
 }
 
-export class TooManyLoginsException extends HttpException {
+/** 429 TOO_MANY_REQUESTS with `Retry-After` (the HTTP edge reads `details.retryAfterS`). */
+export class TooManyLoginsException extends GatewayError {
   constructor(message: string, readonly retryAfterS: number) {
-    super({ statusCode: HttpStatus.TOO_MANY_REQUESTS, code: 'TOO_MANY_REQUESTS', message }, HttpStatus.TOO_MANY_REQUESTS);
+    super('TOO_MANY_REQUESTS', message, { retryAfterS });
   }
 }
 

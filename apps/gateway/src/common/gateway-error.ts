@@ -22,6 +22,8 @@ export type GatewayErrorCode =
   | 'DEVICE_TIMEOUT'
   | 'VALIDATION_FAILED'
   | 'UNAUTHORIZED'
+  /** A client over its budget (logins); `details.retryAfterS` becomes Retry-After. */
+  | 'TOO_MANY_REQUESTS'
   | 'CONFLICT'
   | 'INTERNAL';
 
@@ -63,6 +65,7 @@ export const HTTP_STATUS_BY_CODE: Record<GatewayErrorCode, number> = {
   DEVICE_TIMEOUT: 504,
   VALIDATION_FAILED: 400,
   UNAUTHORIZED: 401,
+  TOO_MANY_REQUESTS: 429,
   INTERNAL: 500,
 };
 
