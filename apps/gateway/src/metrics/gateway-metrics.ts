@@ -9,7 +9,7 @@ import type { StreamDto } from '../streams/stream.types';
 /** The gateway state the metrics read when scraped (nothing is counted on a hot path). */
 export interface MetricsSources {
   devices(): Iterable<{ online: boolean; transport: DeviceTransport }>;
-  streams(): StreamDto[];
+  streams(): Pick<StreamDto, 'state' | 'remuxRestarts'>[];
   streamResources(): Record<StreamResourceKind, number>;
   rtpPorts(): PortPoolStats;
   sipTransactions(): SipTransactionStats & { abandonedInvites: number; strayResponses: number };

@@ -28,7 +28,7 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
   ) {
     this.metrics = new GatewayMetrics({
       devices: () => [...devices.registry.all()].map((s) => ({ online: s.online, transport: s.flow.transport })),
-      streams: () => streams.list(),
+      streams: () => streams.summaries(),
       streamResources: () => streams.resources(),
       rtpPorts: () => streams.portStats(),
       sipTransactions: () => sip.endpoint.stats,

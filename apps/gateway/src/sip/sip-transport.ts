@@ -117,11 +117,7 @@ export class SipTransport extends EventEmitter<{
           sock.bind(port, this.opts.host, () => resolve());
         });
       } catch (e) {
-        try {
-          sock.close();
-        } catch {
-          /* never bound */
-        }
+        sock.close(); // libuv made the socket before bind() failed: close it (its descriptor would outlive us)
         await new Promise<void>((resolve) => tcp.close(() => resolve()));
         if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= attempts) throw e;
         continue;

@@ -5,18 +5,15 @@ import { SipEndpoint, type RequestHandler } from './sip-endpoint';
 import type { SipFlow } from './sip-flow';
 import { SipTransport } from './sip-transport';
 
+/** An out-of-dialog request to a device. In-dialog requests (ACK, BYE, INFO) are built by their Dialog. */
 export interface OutgoingMessage {
-  method: 'MESSAGE' | 'INFO' | 'INVITE' | 'ACK' | 'BYE' | 'SUBSCRIBE';
+  method: 'MESSAGE' | 'INVITE' | 'SUBSCRIBE';
   /** Device or channel ID the request is addressed to. */
   targetId: string;
   flow: SipFlow;
   body?: Buffer;
   contentType?: string;
   headers?: [string, string][];
-  callId?: string;
-  cseq?: number;
-  fromTag?: string;
-  toTag?: string;
 }
 
 /** Owns the SIP listeners and the transaction layer; other services register method handlers on it. */
@@ -78,11 +75,11 @@ export class SipService implements OnModuleInit, OnApplicationShutdown {
       method: m.method,
       uri: `sip:${m.targetId}@${m.flow.remoteHost}:${m.flow.remotePort}`,
       via: { transport: m.flow.transport.toUpperCase(), host: localHost, port: localPort, branch: newBranch() },
-      from: { uri: `sip:${this.cfg.SIP_ID}@${this.cfg.SIP_DOMAIN}`, tag: m.fromTag ?? newTag() },
-      to: { uri: `sip:${m.targetId}@${this.cfg.SIP_DOMAIN}`, tag: m.toTag },
-      callId: m.callId ?? newCallId(localHost),
-      cseq: m.cseq ?? this.nextCseq(),
-      contact: `<sip:${this.cfg.SIP_ID}@${localHost}:${localPort}>`,
+      from: { uri: `sip:${this.cfg.SIP_ID}@${this.cfg.SIP_DOMAIN}`, tag: newTag() },
+      to: { uri: `sip:${m.targetId}@${this.cfg.SIP_DOMAIN}` },
+      callId: newCallId(localHost),
+      cseq: this.nextCseq(),
+      contact: this.contactFor(m.flow),
       maxForwards: 70,
       headers: m.headers,
       body: m.body,
@@ -90,7 +87,12 @@ export class SipService implements OnModuleInit, OnApplicationShutdown {
     });
   }
 
-  nextCseq(): number {
+  /** Our Contact toward a flow: the gateway's ID at the local address the peer reached and our SIP port. */
+  contactFor(flow: SipFlow): string {
+    return `<sip:${this.cfg.SIP_ID}@${flow.localHost}:${this.transport.port}>`;
+  }
+
+  private nextCseq(): number {
     this.cseq = this.cseq >= 2 ** 31 - 1 ? 1 : this.cseq + 1;
     return this.cseq;
   }

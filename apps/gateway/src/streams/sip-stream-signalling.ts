@@ -65,7 +65,7 @@ export class SipStreamSignalling {
   private dialogOf(deviceId: string, dialog: Dialog, initialFlow: SipFlow): StreamDialog {
     const send = (method: 'BYE' | 'INFO', body?: Buffer, contentType?: string) => {
       const flow = this.flowOf(deviceId) ?? initialFlow; // the registered flow (see the class comment)
-      return this.sip.endpoint.sendInDialog(dialog, method, flow, { contact: `<sip:${this.cfg.SIP_ID}@${flow.localHost}:${this.sip.port}>`, body, contentType });
+      return this.sip.endpoint.sendInDialog(dialog, method, flow, { contact: this.sip.contactFor(flow), body, contentType });
     };
     let byeSent: Promise<void> | undefined;
     return {

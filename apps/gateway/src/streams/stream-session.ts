@@ -95,7 +95,7 @@ export class StreamSession extends EventEmitter<{ state: [StreamState]; closed: 
   readonly offeredSsrc: string;
   port = 0;
   offered: string;
-  stateValue: StreamState = 'inviting';
+  private stateValue: StreamState = 'inviting';
   /** The failure (or null): code from the catalogue and a sentence for people. */
   errorCode: GatewayErrorCode | null = null;
   error: string | null = null;
@@ -128,7 +128,7 @@ export class StreamSession extends EventEmitter<{ state: [StreamState]; closed: 
   private settleReady!: { resolve: () => void; reject: (e: Error) => void };
   private closing?: Promise<void>;
   private signalClosing!: () => void;
-  /** Resolves (with undefined) when close() is called: ends waits in run(). */
+  /** Resolves (with undefined) when close() is called: ends the waits in run() for the answer and the keyframe. */
   private readonly closingSignal = new Promise<undefined>((resolve) => (this.signalClosing = () => resolve(undefined)));
 
   constructor(private readonly o: StreamSessionOptions) {
@@ -208,20 +208,14 @@ export class StreamSession extends EventEmitter<{ state: [StreamState]; closed: 
     this.timer(this.o.noMediaTimeoutMs, () => {
       if (this.stateValue === 'waiting-media' || this.stateValue === 'receiving') void this.close(this.noMediaFailure());
     });
-    await new Promise<void>((resolve) => {
-      const onReady = () => {
-        if (!this.isOpen) return resolve();
-        this.lastViewAt = this.o.scheduler.now();
-        this.clearTimers(); // the no-media bound is met
-        this.setState('playing');
-        this.o.log?.('log', `${this.streamId} playing (${this.transport}, ssrc ${this.ssrc})`);
-        this.settleReady.resolve();
-        resolve();
-      };
-      media.once('ready', onReady);
-      // close() settles `ready` itself; this only stops the wait.
-      this.ready.then(resolve, resolve);
-    });
+    // The first keyframe, or a close() (which settles `ready` itself), ends the wait.
+    const keyframe = new Promise<true>((resolve) => media.once('ready', () => resolve(true)));
+    if (!(await Promise.race([keyframe, this.closingSignal])) || !this.isOpen) return;
+    this.lastViewAt = this.o.scheduler.now();
+    this.clearTimers(); // the no-media bound is met
+    this.setState('playing');
+    this.o.log?.('log', `${this.streamId} playing (${this.transport}, ssrc ${this.ssrc})`);
+    this.settleReady.resolve();
   }
 
   /** The device's answer (RFC 3264 / GB/T 28181 Annex F): SSRC, and for TCP active the address to connect to. */

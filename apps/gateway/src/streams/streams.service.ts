@@ -108,12 +108,17 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
   }
 
   get(streamId: string): Stream | undefined {
-    return (this.streams.get(streamId) ?? this.failed.find((s) => s.streamId === streamId)) as Stream | undefined;
+    return this.streams.get(streamId) ?? this.failed.find((s) => s.streamId === streamId);
   }
 
   /** Open sessions, then recently failed ones. */
   list(): StreamDto[] {
-    return [...this.streams.values(), ...this.failed].map((s) => this.toDto(s as Stream));
+    return [...this.streams.values(), ...this.failed].map((s) => this.toDto(s));
+  }
+
+  /** State and remuxer restarts of the listed streams (metrics: no media tokens signed, no DTO built per scrape). */
+  summaries(): Pick<StreamDto, 'state' | 'remuxRestarts'>[] {
+    return [...this.streams.values(), ...this.failed].map((s) => ({ state: s.state, remuxRestarts: s.mediaSession?.info().remuxRestarts ?? 0 }));
   }
 
   /** What is held right now (tests and metrics: after every stream ended all of these are 0). */
@@ -157,7 +162,7 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
       if (existing) {
         existing.lastViewAt = Date.now();
         await existing.ready;
-        return existing as Stream;
+        return existing;
       }
     }
     const device = this.devices.requireOnline(deviceId);
@@ -170,9 +175,9 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
     const mediaIp = this.cfg.MEDIA_IP ?? device.flow.localHost;
     const muxed = this.mux && transport !== 'tcp-active' ? this.mux : undefined;
     const sessionName = o.kind === 'live' ? 'Play' : o.kind === 'playback' ? 'Playback' : 'Download';
-    const mediaFor = (port: number, ssrcNow: string) =>
+    const mediaFor = (port: number) =>
       new MediaSession({
-        mux: muxed, streamId, transport, bindHost: this.cfg.MEDIA_BIND_HOST, port, ssrc: ssrcToNumber(ssrcNow), hlsRoot: this.hlsRoot,
+        mux: muxed, streamId, transport, bindHost: this.cfg.MEDIA_BIND_HOST, port, ssrc: ssrcToNumber(ssrc), hlsRoot: this.hlsRoot,
         ffmpegPath: this.ffmpegPath, mp4Path: typeof o.remux === 'object' ? o.remux.mp4Path : undefined, hlsMuxer: this.cfg.HLS_MUXER,
       });
     const session: StreamSession = new StreamSession({
@@ -188,17 +193,16 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
         }),
       bindMedia: async () => {
         if (muxed) {
-          const media = mediaFor(muxed.port, ssrc);
+          const media = mediaFor(muxed.port);
           await media.open();
           return { media, port: muxed.port, release: () => undefined };
         }
-        let media: MediaSession | undefined;
-        const { port } = await openOnFreePort(this.ports, async (p) => {
-          const m = mediaFor(p, ssrc);
+        const { port, value: media } = await openOnFreePort(this.ports, async (p) => {
+          const m = mediaFor(p);
           await m.open(); // a failed open closes its own socket (no descriptor leak)
-          media = m;
+          return m;
         });
-        return { media: media!, port, release: () => this.ports.release(port) };
+        return { media, port, release: () => this.ports.release(port) };
       },
     });
     session.startTime = o.startTime;
@@ -206,7 +210,7 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
     this.streams.set(streamId, session);
     session.on('closed', (reason) => this.onClosed(session, reason));
     await session.start();
-    return session as Stream;
+    return session;
   }
 
   private onClosed(s: StreamSession, reason: CloseReason): void {
