@@ -19,6 +19,9 @@ import { sameFlow } from './device-flow';
  */
 @Injectable()
 export class RegistrarService implements OnModuleInit {
+  /** REGISTERs accepted with Expires > 0 (new registrations and refreshes), since start; metrics read it. */
+  readonly stats = { registrations: 0 };
+
   constructor(
     private readonly sip: SipService,
     private readonly devices: DevicesService,
@@ -98,6 +101,7 @@ export class RegistrarService implements OnModuleInit {
     s.online = true;
     if (!known) this.devices.registry.set(s);
     this.devices.touch(s);
+    this.stats.registrations++;
     respond(200, 'OK', {
       headers: [dateHeader, ['Expires', String(expires)], ...(contact ? ([['Contact', `<${contact}>;expires=${expires}`]] as [string, string][]) : [])],
     });

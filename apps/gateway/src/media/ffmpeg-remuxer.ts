@@ -37,6 +37,13 @@ export interface Remuxer {
 
 /** Most bytes queued to ffmpeg's stdin before we drop non-key video until it drains (a stalled ffmpeg must not grow memory). */
 export const REMUX_MAX_QUEUED_BYTES = 8 * 1024 * 1024;
+
+/** ffmpeg remuxer children of this process spawned and not yet exited (metrics: a process figure, like its RSS). */
+let runningChildren = 0;
+export function runningFfmpegRemuxers(): number {
+  return runningChildren;
+}
+
 /** Where the first video frame lands on the timeline fed to ffmpeg (90 kHz): 1 s, so audio slightly ahead stays positive. */
 export const REMUX_ORIGIN_90K = 90_000;
 /** How often the HLS directory is re-read in case a file-system event was missed (ms); events normally come first. */
@@ -125,6 +132,7 @@ export class FfmpegRemuxer extends EventEmitter implements Remuxer {
     }
     const child = spawn(this.opts.ffmpegPath, buildFfmpegArgs(this.opts), { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child = child;
+    runningChildren++;
     child.stdin.on('error', () => undefined);
     child.stdout.resume();
     child.stderr.on('data', (d: Buffer) => {
@@ -142,6 +150,7 @@ export class FfmpegRemuxer extends EventEmitter implements Remuxer {
     if (why) this.stderr += `\n${why}`;
     if (this.exited) return;
     this.exited = true;
+    if (this.child) runningChildren--;
     this.stopWatching();
     this.emit('exit', code, signal);
     this.resolveExit();

@@ -101,6 +101,8 @@ export class SipEndpoint {
   onInviteEvent: InviteUsageListener = () => undefined;
   /** Responses that matched no transaction and no abandoned INVITE (strays; counted, dropped). */
   strayResponses = 0;
+  /** Requests other than ACK that the transaction layer absorbed: retransmissions, plus the 503s of the cap (capHits). */
+  private absorbedRequests = 0;
 
   constructor(
     private readonly transport: SipEndpointTransport,
@@ -131,7 +133,11 @@ export class SipEndpoint {
     const send = (m: SipMessage) => this.transport.send(m, flow);
     const reliable = flow.transport === 'tcp';
     const r = this.transactions.receiveRequest(msg, send, reliable);
-    if (!r) return; // retransmission or absorbed ACK
+    if (!r) {
+      // A retransmission (answered with the last response), an absorbed ACK, or a 503 at the transaction cap.
+      if (msg.method !== 'ACK') this.absorbedRequests++;
+      return;
+    }
     const tx: ServerTransaction = r.tx;
     const respond: IncomingRequest['respond'] = (status, reason, opts) => {
       this.transactions.respond(tx, createResponse(msg, status, reason, opts));
@@ -233,8 +239,10 @@ export class SipEndpoint {
     return { transport: flow.transport.toUpperCase(), host: flow.localHost, port: this.transport.port || flow.localPort };
   }
 
-  get stats(): SipTransactionStats & { abandonedInvites: number; strayResponses: number } {
-    return { ...this.transactions.stats, abandonedInvites: this.abandonedInvites.size, strayResponses: this.strayResponses };
+  /** retransmittedRequests: request retransmissions a live server transaction absorbed (RFC 3261 §17.2.3 match). */
+  get stats(): SipTransactionStats & { abandonedInvites: number; strayResponses: number; retransmittedRequests: number } {
+    const t = this.transactions.stats;
+    return { ...t, abandonedInvites: this.abandonedInvites.size, strayResponses: this.strayResponses, retransmittedRequests: this.absorbedRequests - t.capHits };
   }
 
   /** Ends the abandoned-INVITE registry and every transaction (their usages' timers with them). Idempotent. */

@@ -41,6 +41,8 @@ export interface SipTransportStats {
   /** Connections that never carried a message, closed to make room for a newcomer. */
   tcpEvicted: number;
   sent: number;
+  /** Of `sent`, the messages sent again (the transaction layer's retransmissions: Timers A, E and G, a re-sent last response or ACK). */
+  retransmitted: number;
   sendErrors: number;
 }
 
@@ -70,7 +72,9 @@ export class SipTransport extends EventEmitter<{
   private nextConnectionId = 1;
   private readonly localAddressCache = new Map<string, string>();
   private closed = false;
-  readonly stats: SipTransportStats = { udpReceived: 0, tcpReceived: 0, malformed: 0, tcpConnections: 0, tcpDropped: 0, tcpRefused: 0, tcpEvicted: 0, sent: 0, sendErrors: 0 };
+  readonly stats: SipTransportStats = { udpReceived: 0, tcpReceived: 0, malformed: 0, tcpConnections: 0, tcpDropped: 0, tcpRefused: 0, tcpEvicted: 0, sent: 0, retransmitted: 0, sendErrors: 0 };
+  /** Messages sent once: a retransmission is the same message object sent again (the transactions keep and re-send it). */
+  private readonly sentOnce = new WeakSet<SipMessage>();
   private boundPort = 0;
 
   constructor(
@@ -309,6 +313,8 @@ export class SipTransport extends EventEmitter<{
     if (this.closed) return;
     const bytes = serializeSipMessage(msg);
     this.stats.sent++;
+    if (this.sentOnce.has(msg)) this.stats.retransmitted++;
+    else this.sentOnce.add(msg);
     if (flow.transport === 'udp') {
       this.udp?.send(bytes, flow.remotePort, flow.remoteHost, (err) => {
         if (err) this.stats.sendErrors++;

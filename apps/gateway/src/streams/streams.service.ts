@@ -71,6 +71,8 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
   /** Single-port mode's shared receiver (RTP_SINGLE_PORT). */
   private mux?: RtpPortMux;
   private readonly signalling: SipStreamSignalling;
+  /** Told of each session as it is created, before it starts (metrics: first-frame time, RTP totals). Must not throw. */
+  onSessionCreated?: (s: StreamSession) => void;
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly cfg: GatewayConfig,
@@ -209,6 +211,7 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
     session.endTime = o.endTime;
     this.streams.set(streamId, session);
     session.on('closed', (reason) => this.onClosed(session, reason));
+    this.onSessionCreated?.(session);
     await session.start();
     return session;
   }
