@@ -46,3 +46,7 @@ export { AlertRepository, MAX_ALERTS_LISTED, type AlertPatch, type AlertRow, typ
 export { WatchEntity } from './entities/watch.entity';
 export { Watches1795996800000 } from './migrations/1795996800000-watches';
 export { WatchRepository, type WatchRow } from './repositories/watch.repository';
+export { NodeEntity } from './entities/node.entity';
+export { Nodes1796083200000 } from './migrations/1796083200000-nodes';
+export { NodeRepository, type NodeHeartbeat, type NodeRow } from './repositories/node.repository';
+export type { DeviceClaim } from './repositories/device.repository';

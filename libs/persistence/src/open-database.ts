@@ -20,9 +20,12 @@ import { AlertRepository } from './repositories/alert.repository';
 import { WatchEntity } from './entities/watch.entity';
 import { Watches1795996800000 } from './migrations/1795996800000-watches';
 import { WatchRepository } from './repositories/watch.repository';
+import { NodeEntity } from './entities/node.entity';
+import { Nodes1796083200000 } from './migrations/1796083200000-nodes';
+import { NodeRepository } from './repositories/node.repository';
 
-export const ENTITIES = [DeviceEntity, ChannelEntity, DeviceSettingsEntity, AppSecretEntity, RoiEntity, CongestionSampleEntity, AlertEntity, WatchEntity];
-export const MIGRATIONS = [InitialSchema1795824000000, Congestion1795910400000, Watches1795996800000];
+export const ENTITIES = [DeviceEntity, ChannelEntity, DeviceSettingsEntity, AppSecretEntity, RoiEntity, CongestionSampleEntity, AlertEntity, WatchEntity, NodeEntity];
+export const MIGRATIONS = [InitialSchema1795824000000, Congestion1795910400000, Watches1795996800000, Nodes1796083200000];
 
 /** Pool sizes when the caller gives none. Embedded queries run one at a time anyway. */
 export const DEFAULT_POOL_SIZE = { postgres: 10, embedded: 4 } as const;
@@ -52,6 +55,7 @@ export interface Database {
   congestion: CongestionRepository;
   alerts: AlertRepository;
   watches: WatchRepository;
+  nodes: NodeRepository;
   /** Idempotent: closes the pool, then (embedded) the socket server, PGlite and the data-dir lock. */
   close(): Promise<void>;
 }
@@ -113,6 +117,7 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
     congestion: new CongestionRepository(dataSource),
     alerts: new AlertRepository(dataSource),
     watches: new WatchRepository(dataSource),
+    nodes: new NodeRepository(dataSource),
     close() {
       closing ??= (async () => {
         try {

@@ -50,10 +50,10 @@ export function describeRepositoryContract(backend: string, h: BackendHandle): v
         `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
       )) as Array<{ table_name: string }>;
       expect(rows.map((r) => r.table_name)).toEqual([
-        'alerts', 'app_secrets', 'channels', 'congestion_samples', 'device_settings', 'devices', 'migrations', 'rois', 'watches',
+        'alerts', 'app_secrets', 'channels', 'congestion_samples', 'device_settings', 'devices', 'migrations', 'nodes', 'rois', 'watches',
       ]);
       const applied = (await h.db().dataSource.query(`SELECT name FROM migrations ORDER BY id`)) as Array<{ name: string }>;
-      expect(applied.map((r) => r.name)).toEqual(['InitialSchema1795824000000', 'Congestion1795910400000', 'Watches1795996800000']);
+      expect(applied.map((r) => r.name)).toEqual(['InitialSchema1795824000000', 'Congestion1795910400000', 'Watches1795996800000', 'Nodes1796083200000']);
     });
 
     it('the hand-written migration and the entity decorators describe the same schema (no pending change)', async () => {
@@ -365,6 +365,93 @@ export function describeRepositoryContract(backend: string, h: BackendHandle): v
       expect(make).toHaveBeenCalledTimes(1);
       await secrets.set('jwt_secret', 'rotated');
       expect(await secrets.get('jwt_secret')).toBe('rotated');
+    });
+  });
+
+  describe(`${backend}: several nodes (nodes, device owners, watch leases, alert nodes)`, () => {
+    const A = 'node-a';
+    const B = 'node-b';
+    const hb = (nodeId: string) => ({ nodeId, publicUrl: `http://${nodeId}:8080`, sipAddress: '10.0.0.1:5060', mediaIp: null, devices: 1, streams: 2, cpu: 0.5 });
+
+    it('nodes: start and heartbeat upsert one row; list() judges alive by the database clock', async () => {
+      const { nodes, dataSource } = h.db();
+      await nodes.start(hb(A));
+      await nodes.heartbeat({ ...hb(A), devices: 7 });
+      await nodes.start(hb(B));
+      await dataSource.query(`UPDATE nodes SET heartbeat_at = now() - interval '1 hour' WHERE node_id = $1`, [B]);
+      const list = await nodes.list(10_000);
+      expect(list.map((n) => [n.nodeId, n.alive, n.devices])).toEqual([[A, true, 7], [B, false, 1]]);
+      expect(list[0]).toMatchObject({ publicUrl: 'http://node-a:8080', streams: 2, cpu: 0.5 });
+    });
+
+    it('claim() takes devices whoever held them and reports the previous owner; unknown ids are skipped', async () => {
+      const { devices } = h.db();
+      const d1 = gbId('132', 8_100_001);
+      const d2 = gbId('132', 8_100_002);
+      await devices.upsertMany([registration(d1, { ownerNode: A }), registration(d2, { ownerNode: null })]);
+      const claims = await devices.claim([d1, d2, gbId('132', 8_100_999)], B);
+      expect(claims.sort((x, y) => x.deviceId.localeCompare(y.deviceId))).toEqual([{ deviceId: d1, previousOwner: A }, { deviceId: d2, previousOwner: null }]);
+      expect((await devices.findOwnedBy(B)).map((d) => d.deviceId)).toEqual([d1, d2]);
+    });
+
+    it('a write-behind from the old owner changes nothing once another node claimed the device', async () => {
+      const { devices } = h.db();
+      const d1 = gbId('132', 8_100_001);
+      // Node A still thinks it owns d1: its whole-row upsert and its liveness flush are both refused.
+      await devices.upsertMany([registration(d1, { ownerNode: A, online: false, remoteHost: '10.6.6.6' })]);
+      await devices.flushLiveness([{ deviceId: d1, lastKeepaliveAt: new Date(), online: false }], A);
+      expect(await devices.findById(d1)).toMatchObject({ ownerNode: B, online: true, remoteHost: '192.168.1.64' });
+      // The owner's writes land, lease included.
+      const lease = new Date('2026-12-01T00:03:00.000Z');
+      await devices.flushLiveness([{ deviceId: d1, lastKeepaliveAt: new Date('2026-12-01T00:00:00.000Z'), online: true, leaseUntil: lease }], B);
+      expect((await devices.findById(d1))?.leaseUntil?.toISOString()).toBe(lease.toISOString());
+    });
+
+    it('adoptOrphans() takes devices of dead or unknown nodes (offline) and leaves those of live nodes', async () => {
+      const { devices, nodes, dataSource } = h.db();
+      const live = gbId('132', 8_200_001);
+      const dead = gbId('132', 8_200_002);
+      const ghost = gbId('132', 8_200_003);
+      await nodes.heartbeat(hb(A));
+      await devices.upsertMany([registration(live, { ownerNode: A }), registration(dead, { ownerNode: B }), registration(ghost, { ownerNode: 'never-seen' })]);
+      const taken = await devices.adoptOrphans('node-c', 10_000);
+      const mine = taken.map((d) => d.deviceId);
+      expect(mine).toEqual(expect.arrayContaining([dead, ghost]));
+      expect(mine).not.toContain(live);
+      expect(taken.every((d) => d.ownerNode === 'node-c' && !d.online)).toBe(true);
+      expect(await devices.ownedElsewhere([live, dead, gbId('132', 8_299_999)], 'node-c')).toEqual(new Map([[live, A], [gbId('132', 8_299_999), null]]));
+      await dataSource.query(`DELETE FROM devices WHERE device_id = ANY($1::varchar[])`, [[live, dead, ghost]]);
+    });
+
+    it('watches: claimForOwner() takes free and expired watches of owned devices only, renews its own; release() frees them', async () => {
+      const { devices, watches, dataSource } = h.db();
+      const mine = gbId('132', 8_300_001);
+      const theirs = gbId('132', 8_300_002);
+      await devices.upsertMany([registration(mine, { ownerNode: A }), registration(theirs, { ownerNode: B })]);
+      await watches.add('ch-mine-1', mine);
+      await watches.add('ch-mine-2', mine, new Date(), { node: B, leaseMs: 60_000 });
+      await watches.add('ch-theirs', theirs);
+      expect((await watches.claimForOwner(A, 5000, 10)).map((w) => w.channelId)).toEqual(['ch-mine-1']);
+      // B's lease on ch-mine-2 runs out: A takes it over; A's own lease is renewed.
+      await dataSource.query(`UPDATE watches SET lease_until = now() - interval '1 second' WHERE channel_id = 'ch-mine-2'`);
+      const again = await watches.claimForOwner(A, 5000, 10);
+      expect(again.map((w) => [w.channelId, w.nodeId]).sort()).toEqual([['ch-mine-1', A], ['ch-mine-2', A]]);
+      expect(await watches.claimForOwner(A, 5000, 1)).toHaveLength(1);
+      await watches.release(A, ['ch-mine-1']);
+      expect((await watches.list()).find((w) => w.channelId === 'ch-mine-1')).toMatchObject({ nodeId: null, leaseUntil: null });
+      for (const c of ['ch-mine-1', 'ch-mine-2', 'ch-theirs']) await watches.remove(c);
+    });
+
+    it('alerts: listActive(node) returns that node\'s active alerts and those without a node', async () => {
+      const { alerts } = h.db();
+      const base = { channelId: 'ch-x', deviceId: DEV, roiId: 'frame', level: 'heavy', peakIndex: 70, raisedAt: new Date(), snapshotFile: null };
+      const a = await alerts.create({ ...base, nodeId: A });
+      const b = await alerts.create({ ...base, nodeId: B });
+      const legacy = await alerts.create(base);
+      const ids = (await alerts.listActive(A)).map((r) => r.id);
+      expect(ids).toEqual(expect.arrayContaining([a.id, legacy.id]));
+      expect(ids).not.toContain(b.id);
+      for (const r of [a, b, legacy]) await alerts.update(r.id, { state: 'cleared', clearedAt: new Date() });
     });
   });
 

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { z } from 'zod';
 
 /**
@@ -50,6 +51,12 @@ export const configSchema = z.object({
   METRICS_ENABLED: z.enum(['true', 'false']).default('true').transform((v) => v === 'true').describe('Serve Prometheus metrics at http://METRICS_HOST:METRICS_PORT/metrics (false = no metrics listener)'),
   METRICS_HOST: z.string().default('127.0.0.1').describe('Address the metrics listener binds to. Loopback by default: /metrics has no login, so binding it to a reachable address exposes it to that network (put a firewall or an authenticating proxy in front before you do)'),
   METRICS_PORT: port.default(9464).describe('Port of the metrics listener, separate from HTTP_PORT (0 = any free port)'),
+  NODE_ID: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, - and _ only (1-64)').optional().describe("This node's name in a cluster (nodes table, device owner, NATS subjects); default: host name + HTTP port (host name + process id when HTTP_PORT is 0). Keep it stable across restarts: a node that comes back under its name finds its devices"),
+  PUBLIC_URL: z.string().url().optional().describe('Base URL browsers and other nodes use to reach this node (http://host:port); media URLs the API returns point at it. Unset: relative URLs (one node, or every node behind one address)'),
+  NODE_HEARTBEAT_MS: positiveInt.default(5000).describe('How often this node writes its heartbeat and load to the nodes table, renews its watch leases and checks for dead nodes'),
+  NODE_DEAD_AFTER_MS: positiveInt.default(20000).describe('A node whose heartbeat is older than this is dead: the other nodes adopt its devices (offline until they register again) and its watched channels'),
+  CLUSTER_REQUEST_TIMEOUT_MS: positiveInt.default(20000).describe('How long a request forwarded to the node that owns a device may take (over NATS) before NODE_UNAVAILABLE; covers INVITE_TIMEOUT_MS and the first frame'),
+  CLUSTER_NATS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/).default('gb').describe('Subject prefix of the node-to-node NATS subjects (<prefix>.cluster.*); every node of one cluster uses the same'),
   DATABASE_URL: z.string().optional().describe('postgres://… URL; unset = embedded PostgreSQL (PGlite) under DATA_DIR'),
   DATA_DIR: z.string().default('./data').describe('Directory for the embedded database, recordings and secrets'),
   ADMIN_USER: z.string().min(1).default('admin').describe('Dashboard/API user name'),
@@ -83,7 +90,8 @@ export const configSchema = z.object({
   LOG_FORMAT: z.enum(['pretty', 'json', 'auto']).default('auto').describe('Log lines: pretty = readable lines for a terminal; json = one JSON object per line (pino: level, time, context, msg, and deviceId/channelId/streamId where known); auto = pretty when stdout is a terminal, else json'),
 });
 
-export type GatewayConfig = z.infer<typeof configSchema>;
+/** NODE_ID is always set once loadConfig() has run (a default is derived from the host name). */
+export type GatewayConfig = Omit<z.infer<typeof configSchema>, 'NODE_ID'> & { NODE_ID: string };
 
 export const SECRET_KEYS: ReadonlySet<keyof GatewayConfig> = new Set(['SIP_PASSWORD', 'ADMIN_PASSWORD', 'JWT_SECRET', 'DATABASE_URL', 'NATS_URL']);
 
@@ -104,7 +112,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!parsed.success) {
     throw new ConfigValidationError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
-  return parsed.data;
+  return { ...parsed.data, NODE_ID: parsed.data.NODE_ID ?? defaultNodeId(parsed.data.HTTP_PORT) };
+}
+
+/** Host name + HTTP port, reduced to the NODE_ID alphabet; host name + process id when the port is chosen at bind time. */
+export function defaultNodeId(httpPort: number, host = hostname(), pid = process.pid): string {
+  const h = host.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 48) || 'node';
+  return `${h}-${httpPort > 0 ? httpPort : `p${pid}`}`;
 }
 
 /** Config with secrets masked, for logs. */

@@ -42,4 +42,8 @@ export class AlertEntity {
   /** File name of the JPEG snapshot under <DATA_DIR>/alerts, null when none could be taken. */
   @Column({ name: 'snapshot_file', type: 'varchar', length: 128, nullable: true })
   snapshotFile!: string | null;
+
+  /** The node that raised it (and keeps its snapshot file); null for alerts from before nodes existed. */
+  @Column({ name: 'node_id', type: 'varchar', length: 64, nullable: true })
+  nodeId!: string | null;
 }

@@ -1,4 +1,4 @@
-import { Check, Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 
 export type DeviceTransport = 'udp' | 'tcp';
 
@@ -67,6 +67,15 @@ export class DeviceEntity {
 
   @Column({ name: 'catalog_synced_at', type: 'timestamptz', nullable: true })
   catalogSyncedAt!: Date | null;
+
+  /** The gateway node that owns the device (it registered there last); null before the first cluster-aware write. */
+  @Index('idx_devices_owner_node')
+  @Column({ name: 'owner_node', type: 'varchar', length: 64, nullable: true })
+  ownerNode!: string | null;
+
+  /** Until when the owner's claim holds without another keepalive (its liveness deadline), written with the keepalives. */
+  @Column({ name: 'lease_until', type: 'timestamptz', nullable: true })
+  leaseUntil!: Date | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;

@@ -14,4 +14,12 @@ export class WatchEntity {
 
   @Column({ name: 'since', type: 'timestamp with time zone' })
   since!: Date;
+
+  /** The node scoring the channel (the owner of its device), null while nobody holds it. */
+  @Column({ name: 'node_id', type: 'varchar', length: 64, nullable: true })
+  nodeId!: string | null;
+
+  /** The holder renews this every heartbeat; past it any owner of the device may take the channel over. */
+  @Column({ name: 'lease_until', type: 'timestamp with time zone', nullable: true })
+  leaseUntil!: Date | null;
 }

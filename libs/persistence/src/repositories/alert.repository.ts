@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { DataSource, FindOptionsWhere, Repository } from 'typeorm';
+import { IsNull, type DataSource, type FindOptionsWhere, type Repository } from 'typeorm';
 import { AlertEntity } from '../entities/alert.entity';
 
 export type AlertRow = AlertEntity;
-export type NewAlert = Omit<AlertRow, 'id' | 'clearedAt' | 'ackedAt' | 'ackedBy' | 'state'> & { id?: string };
+export type NewAlert = Omit<AlertRow, 'id' | 'clearedAt' | 'ackedAt' | 'ackedBy' | 'state' | 'nodeId'> & { id?: string; nodeId?: string | null };
 export type AlertPatch = Partial<Pick<AlertRow, 'state' | 'level' | 'peakIndex' | 'clearedAt' | 'ackedAt' | 'ackedBy' | 'snapshotFile'>>;
 
 /** Most alerts one list returns. */
@@ -18,7 +18,7 @@ export class AlertRepository {
   }
 
   async create(a: NewAlert): Promise<AlertRow> {
-    const row: AlertRow = { ...a, id: a.id ?? randomUUID(), state: 'active', clearedAt: null, ackedAt: null, ackedBy: null };
+    const row: AlertRow = { ...a, id: a.id ?? randomUUID(), nodeId: a.nodeId ?? null, state: 'active', clearedAt: null, ackedAt: null, ackedBy: null };
     await this.repo.insert(row);
     return { ...row };
   }
@@ -43,7 +43,8 @@ export class AlertRepository {
   }
 
   /** Alerts left active by a previous run (the gateway clears them at start: their state machine is gone). */
-  async listActive(): Promise<AlertRow[]> {
-    return (await this.repo.findBy({ state: 'active' })).map((r) => ({ ...r }));
+  async listActive(node?: string): Promise<AlertRow[]> {
+    const rows = node === undefined ? await this.repo.findBy({ state: 'active' }) : await this.repo.find({ where: [{ state: 'active', nodeId: node }, { state: 'active', nodeId: IsNull() }] });
+    return rows.map((r) => ({ ...r }));
   }
 }

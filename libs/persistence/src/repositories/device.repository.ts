@@ -30,6 +30,14 @@ export interface LivenessRow {
   remoteHost?: string;
   remotePort?: number;
   transport?: DeviceTransport | string;
+  /** The owner's claim on the device holds until then (its liveness deadline). */
+  leaseUntil?: Date | null;
+}
+
+/** A device taken by a node: who held it before (null: nobody). */
+export interface DeviceClaim {
+  deviceId: string;
+  previousOwner: string | null;
 }
 
 /** PostgreSQL element type of an entity column type, for `$n::type[]` casts. */
@@ -115,9 +123,11 @@ export class DeviceRepository {
       return { prop: p, arrayType: `${sqlBaseType(String(c.type))}[]`, fallback };
     });
     const updates = [...columns.slice(1).map((c) => `${c} = EXCLUDED.${c}`), '"updated_at" = now()'];
+    // Rows that name their owner never overwrite a device another node has claimed since (see claim()).
+    const ownerGuard = props.includes('ownerNode') ? ` WHERE "devices"."owner_node" IS NULL OR "devices"."owner_node" = EXCLUDED."owner_node"` : '';
     const sql =
       `INSERT INTO "devices" (${columns.join(', ')}) SELECT * FROM unnest($1::varchar[], ${meta.map((m, i) => `$${i + 2}::${m.arrayType}`).join(', ')}) ` +
-      `ON CONFLICT ("device_id") DO UPDATE SET ${updates.join(', ')}`;
+      `ON CONFLICT ("device_id") DO UPDATE SET ${updates.join(', ')}${ownerGuard}`;
     for (const part of chunk(unique, UPSERT_CHUNK_ROWS)) {
       const params: unknown[] = [part.map((r) => r.deviceId)];
       for (const m of meta) params.push(part.map((r) => (r as Record<string, unknown>)[m.prop] ?? m.fallback));
@@ -142,7 +152,7 @@ export class DeviceRepository {
    * Writes a batch of keepalive results: one `UPDATE … FROM unnest(…)` per LIVENESS_CHUNK_ROWS rows.
    * Unknown device ids are ignored; for a device listed twice the last row wins.
    */
-  async flushLiveness(rows: readonly LivenessRow[]): Promise<void> {
+  async flushLiveness(rows: readonly LivenessRow[], owner?: string): Promise<void> {
     const unique = lastPerKey(rows, (r) => r.deviceId);
     for (const part of chunk(unique, LIVENESS_CHUNK_ROWS)) {
       await this.dataSource.query(
@@ -152,10 +162,11 @@ export class DeviceRepository {
            "remote_host" = COALESCE(v.host, d."remote_host"),
            "remote_port" = COALESCE(v.port, d."remote_port"),
            "transport" = COALESCE(v.transport, d."transport"),
+           "lease_until" = COALESCE(v.lease, d."lease_until"),
            "updated_at" = now()
-         FROM unnest($1::varchar[], $2::timestamptz[], $3::boolean[], $4::varchar[], $5::int[], $6::varchar[])
-           AS v(id, ts, online, host, port, transport)
-         WHERE d."device_id" = v.id`,
+         FROM unnest($1::varchar[], $2::timestamptz[], $3::boolean[], $4::varchar[], $5::int[], $6::varchar[], $7::timestamptz[])
+           AS v(id, ts, online, host, port, transport, lease)
+         WHERE d."device_id" = v.id AND ($8::varchar IS NULL OR d."owner_node" IS NULL OR d."owner_node" = $8::varchar)`,
         [
           part.map((r) => r.deviceId),
           part.map((r) => r.lastKeepaliveAt),
@@ -163,9 +174,69 @@ export class DeviceRepository {
           part.map((r) => r.remoteHost ?? null),
           part.map((r) => r.remotePort ?? null),
           part.map((r) => r.transport ?? null),
+          part.map((r) => r.leaseUntil ?? null),
+          owner ?? null,
         ],
       );
     }
+  }
+
+  /**
+   * `node` takes the devices (a REGISTER reached it): one UPDATE for the batch, whoever owned them before.
+   * Unknown ids are skipped (their first row is inserted by upsertMany). Returns each claimed device with its
+   * previous owner, so a device that moved can be announced to the node it left.
+   */
+  async claim(deviceIds: readonly string[], node: string): Promise<DeviceClaim[]> {
+    if (deviceIds.length === 0) return [];
+    const rows = (await this.dataSource.query(
+      `UPDATE "devices" AS d SET "owner_node" = $2, "updated_at" = now()
+       FROM (SELECT "device_id", "owner_node" AS previous FROM "devices" WHERE "device_id" = ANY($1::varchar[]) FOR UPDATE) AS o
+       WHERE d."device_id" = o."device_id"
+       RETURNING d."device_id" AS device_id, o.previous AS previous`,
+      [[...new Set(deviceIds)], node],
+    )) as [Array<{ device_id: string; previous: string | null }>, number];
+    return rows[0].map((r) => ({ deviceId: r.device_id, previousOwner: r.previous }));
+  }
+
+  /**
+   * Devices `node` may take at boot or when a node dies: those without an owner and those whose owner has
+   * no heartbeat newer than `deadAfterMs` (or no nodes row at all). Taken ones are set offline (they are
+   * online again when they register with some node). Returns the taken rows.
+   */
+  async adoptOrphans(node: string, deadAfterMs: number): Promise<DeviceEntity[]> {
+    const [rows] = (await this.dataSource.query(
+      `UPDATE "devices" SET "owner_node" = $1, "online" = false, "updated_at" = now()
+       WHERE "owner_node" IS NULL
+          OR ("owner_node" <> $1 AND "owner_node" NOT IN (
+                SELECT "node_id" FROM "nodes" WHERE "heartbeat_at" >= now() - make_interval(secs => $2::double precision / 1000)))
+       RETURNING "device_id"`,
+      [node, deadAfterMs],
+    )) as [Array<{ device_id: string }>, number];
+    if (rows.length === 0) return [];
+    return this.repo.find({ where: rows.map((r) => ({ deviceId: r.device_id })), order: { deviceId: 'ASC' } });
+  }
+
+  /** One node with the database to itself (embedded): every device is its own, online state kept. */
+  async adoptAll(node: string): Promise<void> {
+    await this.dataSource.query(`UPDATE "devices" SET "owner_node" = $1 WHERE "owner_node" IS DISTINCT FROM $1`, [node]);
+  }
+
+  findOwnedBy(node: string): Promise<DeviceEntity[]> {
+    return this.repo.find({ where: { ownerNode: node }, order: { deviceId: 'ASC' } });
+  }
+
+  /** Of the given devices, those now owned by another node (or deleted): id -> owner (null when the row is gone). */
+  async ownedElsewhere(deviceIds: readonly string[], node: string): Promise<Map<string, string | null>> {
+    const out = new Map<string, string | null>();
+    if (deviceIds.length === 0) return out;
+    const rows = (await this.dataSource.query(
+      `SELECT v.id AS device_id, d."owner_node" AS owner FROM unnest($1::varchar[]) AS v(id)
+       LEFT JOIN "devices" d ON d."device_id" = v.id
+       WHERE d."device_id" IS NULL OR d."owner_node" IS DISTINCT FROM $2`,
+      [deviceIds, node],
+    )) as Array<{ device_id: string; owner: string | null }>;
+    for (const r of rows) out.set(r.device_id, r.owner);
+    return out;
   }
 
   /** Deletes the device; its channels and settings go with it (ON DELETE CASCADE). */
