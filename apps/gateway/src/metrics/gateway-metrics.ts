@@ -1,5 +1,5 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { RegistrationFailureTotals, SipTransport as DeviceTransport, StreamState } from '@gb/contracts';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RegistrationFailureTotals, SipTransport as DeviceTransport, StreamKind, StreamState, StreamTransport } from '@gb/contracts';
 import type { SipTransactionStats } from '@gb/gb28181';
 import type { PortPoolStats } from '../media/port-pool';
 import type { SipTransportStats, TcpDropCode } from '../sip/sip-transport';
@@ -12,9 +12,20 @@ export interface MetricsSources {
   streams(): Pick<StreamDto, 'state' | 'remuxRestarts'>[];
   streamResources(): Record<StreamResourceKind, number>;
   rtpPorts(): PortPoolStats;
-  sipTransactions(): SipTransactionStats & { abandonedInvites: number; strayResponses: number };
+  sipTransactions(): SipTransactionStats & { abandonedInvites: number; strayResponses: number; retransmittedRequests: number };
   sipTransport(): SipTransportStats & { openTcpConnections: number };
   signalling(): { totals: RegistrationFailureTotals; activeBans: number };
+  /** REGISTERs accepted with Expires > 0, since start. */
+  registrations(): number;
+  /** Keepalive MESSAGEs accepted, since start. */
+  keepalives(): number;
+  /** RTP accepted for streams (and packets lost), since start. */
+  rtp(): { packets: number; bytes: number; lost: number };
+  viewers(): { flv: number; hls: number };
+  /** ffmpeg children running now. */
+  ffmpegChildren(): number;
+  /** Congestion alerts raised by this gateway and not cleared. */
+  activeAlerts(): number;
 }
 
 export type StreamResourceKind = 'sessions' | 'dialogs' | 'ports' | 'ssrcs' | 'invites';
@@ -27,6 +38,8 @@ const TCP_LIMIT_CODES: Readonly<Record<TcpRefusalCode | TcpDropCode, true>> = {
   SIP_TCP_FIRST_MESSAGE_TIMEOUT: true, SIP_TCP_MESSAGE_TIMEOUT: true, SIP_TCP_IDLE_TIMEOUT: true, SIP_TCP_EVICTED: true,
 };
 const NO_DEVICES: Readonly<Record<DeviceTransport, number>> = { udp: 0, tcp: 0 };
+/** Seconds; a camera's first keyframe comes within its GOP (1-4 s typical), STREAM_NO_RTP_TIMEOUT_MS bounds the wait. */
+const FIRST_FRAME_BUCKETS = [0.25, 0.5, 1, 1.5, 2, 3, 4, 6, 8, 10, 15, 20, 30];
 
 /**
  * A counter whose value is a running total kept elsewhere (the SIP transaction layer, the signalling guard): read at
@@ -61,11 +74,13 @@ function gauge<L extends string>(registry: Registry, name: string, help: string,
 /**
  * One Prometheus registry per gateway (tests run several gateways in one process, so not prom-client's global one):
  * the process metrics of prom-client (CPU, RSS, heap, event-loop lag, handles) and the gateway's own `gb_*` metrics,
- * read from `src` at each scrape. Event-driven counts (`countTcpLimit`) are the only ones incremented as they happen.
+ * read from `src` at each scrape. Only event-driven figures are recorded as they happen: `countTcpLimit` and
+ * `observeFirstFrame` (a histogram cannot be read from state).
  */
 export class GatewayMetrics {
   readonly registry = new Registry();
   private readonly tcpLimits: Counter<'code'>;
+  private readonly firstFrame: Histogram<'kind' | 'transport'>;
 
   constructor(src: MetricsSources) {
     const r = this.registry;
@@ -76,6 +91,8 @@ export class GatewayMetrics {
       for (const d of src.devices()) if (d.online) n[d.transport]++;
       return Object.entries(n).map(([transport, v]) => [{ transport }, v]);
     });
+    totalCounter(r, 'gb_registrations_total', 'REGISTERs accepted with Expires > 0 (new registrations and refreshes); failures are gb_signalling_failures_total and gb_signalling_dropped_total', [], () => [[{}, src.registrations()]]);
+    totalCounter(r, 'gb_keepalives_total', 'Keepalive MESSAGEs accepted from registered devices (GB/T 28181 §9.6)', [], () => [[{}, src.keepalives()]]);
     gauge(r, 'gb_devices_total', 'Devices known to the gateway (registered at least once and not deleted), online or not', [], () => [[{}, [...src.devices()].length]]);
 
     gauge(r, 'gb_streams', 'Streams by state: open ones, and failed ones while they stay listed (a minute)', ['state'], () => {
@@ -89,6 +106,22 @@ export class GatewayMetrics {
     gauge(r, 'gb_stream_remux_restarts', 'ffmpeg remuxer restarts summed over the streams listed now (falls when a stream that restarted ends)', [], () => [
       [{}, src.streams().reduce((sum, s) => sum + s.remuxRestarts, 0)],
     ]);
+    totalCounter(r, 'gb_rtp_packets_total', 'RTP packets accepted for streams (their SSRC, from their source), open and closed, since start', [], () => [[{}, src.rtp().packets]]);
+    totalCounter(r, 'gb_rtp_bytes_total', 'Bytes of the RTP packets accepted for streams (RTP header included), since start', [], () => [[{}, src.rtp().bytes]]);
+    totalCounter(r, 'gb_rtp_packets_lost_total', 'RTP packets missing from the sequence numbers of streams (RFC 3550 §6.4.1 extended sequence), since start', [], () => [[{}, src.rtp().lost]]);
+    gauge(r, 'gb_viewers', 'Viewers now: flv = open HTTP-FLV/WebSocket-FLV connections; hls = playing streams without an FLV viewer fetched over HLS (or play-requested) in the last 10 s, one each (HLS has no connection to count)', ['protocol'], () => {
+      const v = src.viewers();
+      return [[{ protocol: 'flv' }, v.flv], [{ protocol: 'hls' }, v.hls]];
+    });
+    this.firstFrame = new Histogram({
+      name: 'gb_stream_first_frame_seconds',
+      help: 'Time from a play request to the stream\'s first keyframe, when viewers can get a picture (state playing), by stream kind and media transport',
+      labelNames: ['kind', 'transport'],
+      buckets: FIRST_FRAME_BUCKETS,
+      registers: [r],
+    });
+    gauge(r, 'gb_ffmpeg_children', 'ffmpeg remuxer child processes running in this process (live HLS over ffmpeg, MP4 downloads; short-lived snapshot encoders are not counted)', [], () => [[{}, src.ffmpegChildren()]]);
+    gauge(r, 'gb_alerts_active', 'Congestion alerts raised by this gateway and not cleared yet (acknowledged ones included)', [], () => [[{}, src.activeAlerts()]]);
     gauge(r, 'gb_rtp_ports', 'RTP port pool (RTP_PORT_MIN..RTP_PORT_MAX, even ports): in use, quarantined after a failed bind, free', ['state'], () => {
       const p = src.rtpPorts();
       return [[{ state: 'in_use' }, p.inUse], [{ state: 'quarantined' }, p.quarantined], [{ state: 'free' }, p.free]];
@@ -109,6 +142,10 @@ export class GatewayMetrics {
     });
     totalCounter(r, 'gb_sip_malformed_total', 'SIP input that did not parse (dropped; a TCP connection that sent it is closed)', [], () => [[{}, src.sipTransport().malformed]]);
     totalCounter(r, 'gb_sip_sent_total', 'SIP messages sent', [], () => [[{}, src.sipTransport().sent]]);
+    totalCounter(r, 'gb_sip_retransmissions_total', 'SIP retransmissions: sent = messages we sent again (Timers A, E, G; a re-sent response or ACK), also counted in gb_sip_sent_total; received = request retransmissions absorbed by a live server transaction', ['direction'], () => [
+      [{ direction: 'sent' }, src.sipTransport().retransmitted],
+      [{ direction: 'received' }, src.sipTransactions().retransmittedRequests],
+    ]);
     totalCounter(r, 'gb_sip_send_errors_total', 'SIP messages whose send failed', [], () => [[{}, src.sipTransport().sendErrors]]);
     gauge(r, 'gb_sip_tcp_connections', 'SIP TCP connections open now (inbound and outbound)', [], () => [[{}, src.sipTransport().openTcpConnections]]);
     this.tcpLimits = new Counter({
@@ -134,6 +171,11 @@ export class GatewayMetrics {
       const t = totals();
       return [[{ outcome: 'logged' }, t.warningsLogged], [{ outcome: 'suppressed' }, t.warningsSuppressed]];
     });
+  }
+
+  /** A stream reached `playing` this long after its play request. */
+  observeFirstFrame(kind: StreamKind, transport: StreamTransport, seconds: number): void {
+    this.firstFrame.observe({ kind, transport }, seconds);
   }
 
   /** A SIP TCP connection refused or closed at a limit (the transport's 'tcpLimit' event). */
