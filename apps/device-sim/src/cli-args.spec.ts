@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { CliUsageError, parseCliArgs } from './cli-args';
+import { CliUsageError, HELP, parseCliArgs } from './cli-args';
 
 describe('parseCliArgs()', () => {
   it('with no arguments yields the documented defaults', () => {
@@ -9,6 +9,8 @@ describe('parseCliArgs()', () => {
       transport: 'udp', count: 1, firstDeviceId: '34020000001320000001', channelsPerDevice: 4, keepaliveSeconds: 60,
       expires: 3600, charset: 'GB2312', catalogPerMessage: 2, localHost: '127.0.0.1', ratePerSecond: 50,
     });
+    expect(o.fleet.fallbackServers).toBeUndefined();
+    expect(o.fleet.serverTimeoutMs).toBeUndefined();
     expect(o.durationSeconds).toBeUndefined();
     expect(o.unregisterOnExit).toBe(false);
     expect(o.help).toBe(false);
@@ -28,7 +30,23 @@ describe('parseCliArgs()', () => {
     expect(o).toMatchObject({ durationSeconds: 90, unregisterOnExit: true, quiet: true });
   });
 
+  it('--fallback-server may be repeated and keeps its order; --server-timeout bounds REGISTER and keepalive waits', () => {
+    const o = parseCliArgs(['--server', '10.0.0.1:5060', '--fallback-server', '10.0.0.2:5060', '--fallback-server', '[::1]:5070', '--server-timeout', '2000']);
+    expect(o.fleet).toMatchObject({
+      serverHost: '10.0.0.1', serverPort: 5060, serverTimeoutMs: 2000,
+      fallbackServers: [{ host: '10.0.0.2', port: 5060 }, { host: '::1', port: 5070 }],
+    });
+  });
+
+  it('the help text documents --fallback-server and --server-timeout', () => {
+    expect(HELP).toMatch(/--fallback-server host:port[\s\S]*repeat/);
+    expect(HELP).toContain('--server-timeout MS');
+  });
+
   it.each([
+    [['--fallback-server', 'nohost'], /--fallback-server must be host:port/],
+    [['--fallback-server', '1.2.3.4:0'], /--fallback-server must be host:port/],
+    [['--server-timeout', '0'], /--server-timeout/],
     [['--server', 'nohost'], /--server/],
     [['--server', 'h:70000'], /--server/],
     [['--transport', 'sctp'], /--transport/],

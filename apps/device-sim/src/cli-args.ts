@@ -24,6 +24,11 @@ export const HELP = `gb-device-sim: simulates GB/T 28181 devices that register w
 Usage: npm run device-sim -- [options]
 
   --server host:port         platform SIP address                  (127.0.0.1:5060)
+  --fallback-server host:port
+                             backup platform address; repeat for more (none). A device whose server stops
+                             answering (3 keepalives or a REGISTER unanswered; over TCP, a lost connection)
+                             registers with the next of --server, --fallback-server... in turn
+  --server-timeout MS        how long a REGISTER or keepalive waits for an answer  (Timer F = 64 x T1)
   --server-id ID             platform 20-digit ID                  (${DEFAULT_SERVER_ID})
   --domain D                 SIP domain / digest realm             (first 10 digits of --server-id)
   --password P               digest password                       (12345678)
@@ -64,15 +69,22 @@ function int(name: string, v: string | undefined, def: number, min: number, max:
   return Number(v);
 }
 
+/** `host:port` or `[v6]:port`; the error names the option. */
+function hostPort(name: string, v: string): { host: string; port: number } {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:]+):(\d{1,5})$/.exec(v);
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new CliUsageError(`--${name} must be host:port, got "${v}"`);
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+}
+
 /** Parses argv (without node and script) into fleet options; throws CliUsageError naming the bad option. */
 export function parseCliArgs(argv: string[]): CliOptions {
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({
       args: argv,
       strict: true,
       options: {
-        server: { type: 'string' }, 'server-id': { type: 'string' }, domain: { type: 'string' }, password: { type: 'string' },
+        server: { type: 'string' }, 'fallback-server': { type: 'string', multiple: true }, 'server-timeout': { type: 'string' }, 'server-id': { type: 'string' }, domain: { type: 'string' }, password: { type: 'string' },
         transport: { type: 'string' }, count: { type: 'string' }, 'first-id': { type: 'string' }, channels: { type: 'string' },
         'civil-code': { type: 'string' }, keepalive: { type: 'string' }, expires: { type: 'string' }, charset: { type: 'string' },
         'catalog-per-message': { type: 'string' }, 'local-host': { type: 'string' }, rate: { type: 'string' }, duration: { type: 'string' },
@@ -85,9 +97,9 @@ export function parseCliArgs(argv: string[]): CliOptions {
     throw new CliUsageError((e as Error).message);
   }
   const s = (k: string) => values[k] as string | undefined;
-  const server = s('server') ?? '127.0.0.1:5060';
-  const m = /^(\[[0-9a-fA-F:.]+\]|[^:]+):(\d{1,5})$/.exec(server);
-  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new CliUsageError(`--server must be host:port, got "${server}"`);
+  const primary = hostPort('server', s('server') ?? '127.0.0.1:5060');
+  const fallbackServers = ((values['fallback-server'] as string[] | undefined) ?? []).map((v) => hostPort('fallback-server', v));
+  const serverTimeoutText = s('server-timeout');
   const serverId = s('server-id') ?? DEFAULT_SERVER_ID;
   if (!/^\d{20}$/.test(serverId)) throw new CliUsageError(`--server-id must be 20 digits, got "${serverId}"`);
   const firstId = s('first-id') ?? DEFAULT_FIRST_DEVICE_ID;
@@ -117,8 +129,10 @@ export function parseCliArgs(argv: string[]): CliOptions {
       firstDeviceId: firstId,
       channelsPerDevice: int('channels', s('channels'), 4, 0, 10_000),
       civilCode: s('civil-code') ?? DEFAULT_CIVIL_CODE,
-      serverHost: m[1]!.replace(/^\[|\]$/g, ''),
-      serverPort: Number(m[2]),
+      serverHost: primary.host,
+      serverPort: primary.port,
+      ...(fallbackServers.length > 0 ? { fallbackServers } : {}),
+      ...(serverTimeoutText !== undefined ? { serverTimeoutMs: int('server-timeout', serverTimeoutText, 0, 1, 600_000) } : {}),
       serverId,
       domain: s('domain') ?? serverId.slice(0, 10),
       password: s('password') ?? '12345678',
@@ -156,7 +170,7 @@ function parseStartPts(v: string): number {
   return n;
 }
 
-function parseMediaOptions(s: (k: string) => string | undefined, values: Record<string, string | boolean | undefined>): DeviceMediaOptions {
+function parseMediaOptions(s: (k: string) => string | undefined, values: Record<string, string | boolean | string[] | undefined>): DeviceMediaOptions {
   const o: DeviceMediaOptions = {};
   const codec = s('codec');
   if (codec !== undefined) {

@@ -50,10 +50,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (!i.ok) say(`${d.deviceId} keepalive SN ${i.sn} not answered${i.status ? ` (${i.status})` : ''}`);
   });
   fleet.on('query', (d, q) => say(`${d.deviceId} ${q.cmdType} query SN ${q.sn}: ${q.packetsSent} answer message(s)${q.ok ? '' : ' (incomplete)'}`));
+  fleet.on('server-changed', (d, i) => say(`${d.deviceId} server gone: registering with ${i.host}:${i.port}`));
   fleet.on('error', (d, e) => say(`${d.deviceId} error: ${e.message}`));
 
   io.out(
-    `device-sim: ${f.count} device(s) ${f.firstDeviceId}.. x ${f.channelsPerDevice} channels -> ${f.transport.toUpperCase()} ${f.serverHost}:${f.serverPort} ` +
+    `device-sim: ${f.count} device(s) ${f.firstDeviceId}.. x ${f.channelsPerDevice} channels -> ${f.transport.toUpperCase()} ${f.serverHost}:${f.serverPort}` +
+      `${f.fallbackServers?.length ? ` (fallback ${f.fallbackServers.map((a) => `${a.host}:${a.port}`).join(', ')})` : ''} ` +
       `(server ${f.serverId}, domain ${f.domain}, ${f.charset}, ${f.ratePerSecond}/s)`,
   );
   let reason: 'interrupted' | 'duration' = 'interrupted';

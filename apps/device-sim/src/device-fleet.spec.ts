@@ -56,6 +56,15 @@ describe('DeviceFleet', () => {
     expect(fleet.stats().online).toBe(0);
   });
 
+  it('passes fallbackServers and serverTimeoutMs to every device, which starts on the primary', async () => {
+    const { fleet } = await fleetAgainstFake({ count: 2, fallbackServers: [{ host: '127.0.0.2', port: 5070 }], serverTimeoutMs: 1500 });
+    for (const d of fleet.devices) {
+      expect(d.options).toMatchObject({ fallbackServers: [{ host: '127.0.0.2', port: 5070 }], serverTimeoutMs: 1500 });
+      expect(d.currentServer).toEqual({ host: '127.0.0.1', port: fleet.options.serverPort });
+    }
+    expect(fleet.stats()).toMatchObject({ serverChanges: 0, invitesReceived: 0, ptzCommands: 0 });
+  });
+
   it('a wrong password is counted as forbidden for every device, and a throwing listener does not break the fleet', async () => {
     const { fleet } = await fleetAgainstFake({ count: 2, password: 'nope', ratePerSecond: 0 });
     fleet.on('forbidden', () => {

@@ -3,6 +3,7 @@ import { SimulatedDevice, type RegistrationOutcome, type SimulatedDeviceEvents, 
 import { deviceOptionsAt, type FleetDeviceTemplate } from './sim-options';
 import type { InviteHook } from './media/invite-hook';
 
+/** Shared settings (fallbackServers and serverTimeoutMs included: every device gets the same backup addresses). */
 export interface DeviceFleetOptions extends FleetDeviceTemplate {
   count: number;
   /** Registrations started per second (ramp); 0 or Infinity = all at once. Default 50. */
@@ -24,6 +25,10 @@ export interface FleetStats {
   queries: number;
   catalogPackets: number;
   retransmissions: number;
+  invitesReceived: number;
+  ptzCommands: number;
+  /** Moves to another platform address, over all devices (fallbackServers). */
+  serverChanges: number;
   /** Registration time (first REGISTER to 200, ms) over the devices that registered. */
   registerMs: { p50: number; p95: number; max: number } | null;
 }
@@ -86,7 +91,8 @@ export class DeviceFleet extends EventEmitter<DeviceFleetEvents> {
   stats(): FleetStats {
     const s: FleetStats = {
       devices: this.devices.length, started: 0, registered: 0, online: 0, unauthorized: 0, forbidden: 0, errors: this.errors,
-      keepalivesSent: 0, keepalivesAnswered: 0, queries: 0, catalogPackets: 0, retransmissions: 0, registerMs: null,
+      keepalivesSent: 0, keepalivesAnswered: 0, queries: 0, catalogPackets: 0, retransmissions: 0,
+      invitesReceived: 0, ptzCommands: 0, serverChanges: 0, registerMs: null,
     };
     const times: number[] = [];
     for (const d of this.devices) {
@@ -101,6 +107,9 @@ export class DeviceFleet extends EventEmitter<DeviceFleetEvents> {
       s.queries += ds.queries;
       s.catalogPackets += ds.catalogPackets;
       s.retransmissions += ds.retransmissions;
+      s.invitesReceived += ds.invitesReceived;
+      s.ptzCommands += ds.ptzCommands;
+      s.serverChanges += ds.serverChanges;
       if (ds.lastRegisterMs !== null) times.push(ds.lastRegisterMs);
     }
     if (times.length > 0) {
@@ -112,7 +121,9 @@ export class DeviceFleet extends EventEmitter<DeviceFleetEvents> {
   }
 
   private forward(d: SimulatedDevice): void {
-    const names: (keyof SimulatedDeviceEvents)[] = ['registered', 'unauthorized', 'forbidden', 'unregistered', 'keepalive', 'query', 'error'];
+    const names: (keyof SimulatedDeviceEvents)[] = [
+      'registered', 'unauthorized', 'forbidden', 'unregistered', 'keepalive', 'query', 'invite', 'ptz', 'server-changed', 'error',
+    ];
     for (const name of names) {
       d.on(name, (...args: unknown[]) => {
         if (name === 'error') {

@@ -29,6 +29,13 @@ export interface QueryEvent {
   ptzCmd?: string;
 }
 
+export interface InviteReceivedEvent {
+  deviceId: string;
+  /** The Request-URI user: the channel asked for. */
+  channelId: string;
+  callId: string;
+}
+
 /** What the responder needs from its device. */
 export interface ResponderPort {
   send(m: SipMessage): void;
@@ -36,6 +43,8 @@ export interface ResponderPort {
   newMessage(body: Buffer): SipRequest;
   contact(): string;
   onQuery(q: QueryEvent): void;
+  /** Every new INVITE (not its retransmissions), before it is answered. */
+  onInviteReceived?(i: InviteReceivedEvent): void;
   onError(e: Error): void;
   onInvite?: InviteHook;
   /** The device's next MANSCDP SN (for MESSAGEs the media side sends, e.g. MediaStatus). */
@@ -62,6 +71,8 @@ export const SIM_RECORDS_PER_QUERY = 3;
 export class DeviceResponder {
   private readonly answered = new Map<string, { at: number; res: SipResponse }>();
   private readonly dialogs = new Map<string, InviteAnswer>();
+  /** INVITEs whose answer the media hook is still preparing (a retransmission gets 100 again, not a second hook call). */
+  private readonly inviting = new Set<string>();
   private closed = false;
 
   constructor(
@@ -101,6 +112,7 @@ export class DeviceResponder {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.inviting.clear();
     for (const d of this.dialogs.values()) safeCall(d.onBye);
     this.dialogs.clear();
     this.answered.clear();
@@ -192,23 +204,28 @@ export class DeviceResponder {
   }
 
   private async onInvite(req: SipRequest, key: string): Promise<void> {
+    if (this.inviting.has(key)) return this.port.send(createResponse(req, 100));
+    const callId = req.headers.get('Call-ID') ?? '';
+    const channelId = /^sips?:([^@;]+)@/i.exec(req.uri)?.[1] ?? this.o.deviceId;
+    this.port.onInviteReceived?.({ deviceId: this.o.deviceId, channelId, callId });
     const hook = this.port.onInvite;
     if (!hook) return this.respond(req, key, 501);
     if (this.dialogs.size >= MAX_DIALOGS) return this.respond(req, key, 486);
     this.port.send(createResponse(req, 100));
-    const callId = req.headers.get('Call-ID') ?? '';
     let answer: InviteAnswer;
+    this.inviting.add(key);
     try {
-      const channelId = /^sips?:([^@;]+)@/i.exec(req.uri)?.[1] ?? this.o.deviceId;
       answer = await hook({
         req, deviceId: this.o.deviceId, channelId, offer: req.body.toString('utf8'), localHost: this.o.localHost,
         sendMessage: async (body) => (await this.port.request(this.port.newMessage(body))).status,
         nextSn: this.port.nextSn,
       });
     } catch (e) {
+      this.inviting.delete(key);
       this.port.onError(e as Error);
       return this.respond(req, key, 500);
     }
+    this.inviting.delete(key);
     if (this.closed) return safeCall(answer.onBye);
     const ok = answer.status >= 200 && answer.status < 300;
     if (ok) this.dialogs.set(callId, answer);

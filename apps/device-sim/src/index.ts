@@ -4,12 +4,12 @@ export type { DeviceState, RegistrationOutcome, SimulatedDeviceStats, SimulatedD
 export { DeviceFleet } from './device-fleet';
 export type { DeviceFleetOptions, DeviceFleetEvents, FleetStats } from './device-fleet';
 export { DeviceResponder, SIM_RECORDS_PER_QUERY, simRecords } from './device-responder';
-export type { QueryEvent } from './device-responder';
+export type { QueryEvent, InviteReceivedEvent } from './device-responder';
 export {
   buildChannels, channelId, channelName, chineseOrdinal, deviceOptionsAt, offsetGbId,
   DEFAULT_SERVER_ID, DEFAULT_FIRST_DEVICE_ID, DEFAULT_CIVIL_CODE,
 } from './sim-options';
-export type { SimulatedDeviceOptions, FleetDeviceTemplate, SimTransport } from './sim-options';
+export type { SimulatedDeviceOptions, FleetDeviceTemplate, SimTransport, SimServerAddress } from './sim-options';
 export { parseCliArgs, HELP } from './cli-args';
 export type { CliOptions } from './cli-args';
 export type { InviteHook, InviteContext, InviteAnswer } from './media/invite-hook';

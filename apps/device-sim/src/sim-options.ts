@@ -37,8 +37,34 @@ export interface SimulatedDeviceOptions {
   name: string;
   /** RFC 3261 T1 (UDP retransmit base), ms. Default 500. Timer F = 64 × T1. */
   t1Ms?: number;
-  /** Pause after a failed registration before trying again, ms. Default 5000; 0 = do not retry. */
+  /**
+   * Pause after a failed registration before trying again, ms. Default 5000; 0 = do not retry. With
+   * `fallbackServers`, the pause comes after a whole round of addresses gave no answer (moving to the next
+   * address after one did not answer is immediate).
+   */
   retryDelayMs?: number;
+  /**
+   * Backup platform addresses, tried in order after the primary (serverHost:serverPort), round-robin, as
+   * cameras with a primary and a backup SIP server do (Hikvision, Dahua). The device moves to the next
+   * address when it judges its server gone: MAX_MISSED_KEEPALIVES keepalives in a row without any answer,
+   * a REGISTER without a final answer (serverTimeoutMs), or, over TCP, a lost or refused connection. It then
+   * registers there afresh (new Call-ID, CSeq from 1, digest as usual) from the same UDP socket, or over a
+   * new TCP connection, and emits `server-changed`. Non-2xx answers (a 404 to a keepalive, a 403) prove the
+   * server alive: the device re-registers with it as without fallbacks. Default none.
+   */
+  fallbackServers?: SimServerAddress[];
+  /**
+   * How long a REGISTER or keepalive waits for a final answer before it counts as unanswered, ms.
+   * Default Timer F (64 × T1). A keepalive also counts as missed when the next one is due and it is still
+   * unanswered (the platform's own offline rule, §9.6, seen from the device).
+   */
+  serverTimeoutMs?: number;
+}
+
+/** One platform SIP address. */
+export interface SimServerAddress {
+  host: string;
+  port: number;
 }
 
 export const DEFAULT_SERVER_ID = '34020000002000000001';

@@ -29,10 +29,29 @@ export class SimSipTransport extends EventEmitter<{
   private framer?: SipTcpFramer;
   private closed = false;
   private boundPort = 0;
+  private serverHost: string;
+  private serverPort: number;
   malformedCount = 0;
 
   constructor(private readonly opts: SimTransportOptions) {
     super();
+    this.serverHost = opts.serverHost;
+    this.serverPort = opts.serverPort;
+  }
+
+  /** Where requests and answers go. */
+  get server(): { host: string; port: number } {
+    return { host: this.serverHost, port: this.serverPort };
+  }
+
+  /**
+   * UDP only: later messages go to another platform address; the socket (and so the local port in Via
+   * and Contact) stays. A TCP flow is one connection to one address: open another transport instead.
+   */
+  retarget(host: string, port: number): void {
+    if (this.opts.transport !== 'udp') throw new Error('retarget() is for UDP; a TCP device opens a new connection');
+    this.serverHost = host;
+    this.serverPort = port;
   }
 
   get transport(): SimTransport {
@@ -133,7 +152,7 @@ export class SimSipTransport extends EventEmitter<{
     if (this.closed) return;
     const bytes = serializeSipMessage(msg);
     if (this.udp) {
-      this.udp.send(bytes, this.opts.serverPort, this.opts.serverHost, (err) => {
+      this.udp.send(bytes, this.serverPort, this.serverHost, (err) => {
         if (err && !this.closed) this.emit('error', err);
       });
     } else if (this.tcp && !this.tcp.destroyed) {

@@ -1,16 +1,17 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import * as iconv from 'iconv-lite';
-import type { SipRequest } from '@gb/gb28181';
+import { encodeControl, encodePtzCmd, type SipRequest } from '@gb/gb28181';
 import { FakePlatform, SERVER_ID, DOMAIN, DEVICE_ID, PASSWORD, NONCE, digestOk, digestParams } from '../test/fake-platform';
 import { SimulatedDevice } from './simulated-device';
-import { buildChannels, channelName, type SimulatedDeviceOptions, type SimTransport } from './sim-options';
+import { buildChannels, channelId, channelName, type SimulatedDeviceOptions, type SimTransport } from './sim-options';
+import type { InviteHook } from './media/invite-hook';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setup(over: Partial<SimulatedDeviceOptions> = {}, transport: SimTransport = 'udp', tweak?: (p: FakePlatform) => void) {
+async function setup(over: Partial<SimulatedDeviceOptions> = {}, transport: SimTransport = 'udp', tweak?: (p: FakePlatform) => void, onInvite?: InviteHook) {
   const platform = new FakePlatform(transport);
   tweak?.(platform);
   await platform.listen();
@@ -20,7 +21,7 @@ async function setup(over: Partial<SimulatedDeviceOptions> = {}, transport: SimT
     transport, localHost: '127.0.0.1', expires: 3600, keepaliveSeconds: 60, charset: 'GB2312', catalogPerMessage: 2,
     channels: buildChannels(DEVICE_ID, 0, 5), manufacturer: 'GBSIM', model: 'SIM', firmware: '1.0', name: '模拟设备1',
     t1Ms: 50, retryDelayMs: 0, ...over,
-  });
+  }, { onInvite });
   device.on('error', () => undefined);
   cleanups.push(() => device.stop({ unregister: false, timeoutMs: 500 }));
   return { platform, device };
@@ -190,6 +191,61 @@ describe('SimulatedDevice over UDP', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(platform.received.length).toBe(before);
     expect(platform.responses.filter((r) => r.headers.get('CSeq')?.endsWith('OPTIONS'))).toHaveLength(0);
+  });
+});
+
+describe('SimulatedDevice counts what the platform asks of it', () => {
+  const status = (p: FakePlatform, callId: string) => p.responses.filter((r) => r.headers.get('Call-ID') === callId).map((r) => r.status);
+
+  it('an INVITE without a media hook is counted with an invite event naming the channel, and its retransmission is not', async () => {
+    const { platform, device } = await setup();
+    await device.start();
+    const invites: { channelId: string; callId: string }[] = [];
+    device.on('invite', (i) => invites.push({ channelId: i.channelId, callId: i.callId }));
+    const ch = channelId(DEVICE_ID, 1);
+    platform.sendRequest('INVITE', undefined, 'inv-1@127.0.0.1', 1, `sip:${ch}@${DOMAIN}`);
+    await platform.until('501', () => status(platform, 'inv-1@127.0.0.1').length === 1);
+    platform.sendRequest('INVITE', undefined, 'inv-1@127.0.0.1', 1, `sip:${ch}@${DOMAIN}`);
+    await platform.until('501 again', () => status(platform, 'inv-1@127.0.0.1').length === 2);
+    expect(status(platform, 'inv-1@127.0.0.1')).toEqual([501, 501]);
+    expect(invites).toEqual([{ channelId: ch, callId: 'inv-1@127.0.0.1' }]);
+    expect(device.stats.invitesReceived).toBe(1);
+  });
+
+  it('an INVITE retransmitted while the media hook prepares its answer gets 100 again and reaches the hook once', async () => {
+    let calls = 0;
+    const hook: InviteHook = async () => {
+      calls++;
+      await new Promise((r) => setTimeout(r, 300));
+      return { status: 488, reason: 'Not Acceptable Here' };
+    };
+    const { platform, device } = await setup({}, 'udp', undefined, hook);
+    await device.start();
+    platform.sendRequest('INVITE', undefined, 'inv-2@127.0.0.1', 1);
+    await new Promise((r) => setTimeout(r, 100));
+    platform.sendRequest('INVITE', undefined, 'inv-2@127.0.0.1', 1);
+    await platform.until('final answer', () => status(platform, 'inv-2@127.0.0.1').includes(488));
+    expect(status(platform, 'inv-2@127.0.0.1')).toEqual([100, 100, 488]);
+    expect(calls).toBe(1);
+    expect(device.stats.invitesReceived).toBe(1);
+  });
+
+  it('a DeviceControl PTZCmd to a channel gets 200, is counted in ptzCommands and emitted as a ptz event', async () => {
+    const { platform, device } = await setup();
+    await device.start();
+    const ptz: { channelId: string; ptzCmd: string; sn: number }[] = [];
+    device.on('ptz', (p) => ptz.push({ channelId: p.channelId, ptzCmd: p.ptzCmd, sn: p.sn }));
+    const ch = channelId(DEVICE_ID, 1);
+    const cmd = encodePtzCmd({ kind: 'move', pan: 1, tilt: 0, zoom: 0, speed: 0x80, zoomSpeed: 0 });
+    const q = platform.sendRequest('MESSAGE', encodeControl('DeviceControl', 55, ch, { PTZCmd: cmd }), 'ptz-1@127.0.0.1', 1, `sip:${ch}@${DOMAIN}`);
+    await platform.until('ptz event', () => ptz.length === 1);
+    expect(status(platform, q.headers.get('Call-ID')!)).toEqual([200]);
+    expect(ptz).toEqual([{ channelId: ch, ptzCmd: cmd, sn: 55 }]);
+    expect(device.stats.ptzCommands).toBe(1);
+    // A DeviceControl without PTZCmd (e.g. TeleBoot) is a query, not a PTZ command.
+    platform.sendRequest('MESSAGE', encodeControl('DeviceControl', 56, DEVICE_ID, { TeleBoot: 'Boot' }));
+    await platform.until('2 queries', () => device.stats.queries === 2);
+    expect(device.stats.ptzCommands).toBe(1);
   });
 });
 

@@ -16,9 +16,9 @@ import {
   type SipResponse,
 } from '@gb/gb28181';
 import { SimSipTransport } from './sim-transport';
-import { T1_MS, UacTransactions } from './uac-transactions';
-import { DeviceResponder, type QueryEvent } from './device-responder';
-import type { SimulatedDeviceOptions } from './sim-options';
+import { T1_MS, TransactionAbortedError, TransactionTimeoutError, UacTransactions } from './uac-transactions';
+import { DeviceResponder, type InviteReceivedEvent, type QueryEvent } from './device-responder';
+import type { SimServerAddress, SimulatedDeviceOptions } from './sim-options';
 import type { InviteHook } from './media/invite-hook';
 
 export type DeviceState = 'idle' | 'registering' | 'registered' | 'failed' | 'stopping' | 'stopped';
@@ -35,6 +35,12 @@ export interface SimulatedDeviceStats {
   catalogPackets: number;
   retransmissions: number;
   malformed: number;
+  /** INVITEs received (retransmissions not counted), answered or not. */
+  invitesReceived: number;
+  /** DeviceControl MESSAGEs carrying a PTZCmd. */
+  ptzCommands: number;
+  /** Moves to another platform address (fallbackServers). */
+  serverChanges: number;
   /** Time from the first REGISTER of the last successful registration to its 200, ms. */
   lastRegisterMs: number | null;
 }
@@ -47,6 +53,12 @@ export interface SimulatedDeviceEvents {
   unregistered: [info: { deviceId: string }];
   keepalive: [info: { deviceId: string; sn: number; ok: boolean; status?: number }];
   query: [info: QueryEvent];
+  /** A new INVITE arrived (before it is answered; 501 without a media hook). */
+  invite: [info: InviteReceivedEvent];
+  /** A DeviceControl with a PTZCmd (A.3 of GB/T 28181-2016), after its 200. */
+  ptz: [info: { deviceId: string; channelId: string; ptzCmd: string; sn: number }];
+  /** The device judged its server gone and now registers with this address (fallbackServers). */
+  'server-changed': [info: { deviceId: string; host: string; port: number }];
   error: [err: Error];
 }
 
@@ -61,7 +73,10 @@ export { MANSCDP_CONTENT_TYPE };
 export const USER_AGENT = 'gb-device-sim';
 /** Re-register when this fraction of Expires has passed. */
 export const REFRESH_FRACTION = 0.8;
-/** Consecutive keepalives without an answer before the device registers again (the platform's offline rule, §9.6). */
+/**
+ * Consecutive keepalives without an answer before the device registers again (the platform's offline rule, §9.6);
+ * with fallbackServers, when none of them got any answer, it registers with the next address instead.
+ */
 export const MAX_MISSED_KEEPALIVES = 3;
 /** Challenges answered in a row before giving up (a platform that keeps sending 401 rejects the password). */
 const MAX_AUTH_ROUNDS = 2;
@@ -73,13 +88,19 @@ const MAX_AUTH_ROUNDS = 2;
 export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
   readonly stats: SimulatedDeviceStats = {
     registerSent: 0, registered: 0, unauthorized: 0, forbidden: 0, keepalivesSent: 0, keepalivesAnswered: 0,
-    queries: 0, catalogPackets: 0, retransmissions: 0, malformed: 0, lastRegisterMs: null,
+    queries: 0, catalogPackets: 0, retransmissions: 0, malformed: 0, invitesReceived: 0, ptzCommands: 0, serverChanges: 0,
+    lastRegisterMs: null,
   };
   private stateValue: DeviceState = 'idle';
   private transport?: SimSipTransport;
   private tx?: UacTransactions;
   private responder?: DeviceResponder;
-  private readonly registerCallId: string;
+  /** [primary, ...fallbackServers]; `serverIndex` is the one in use. */
+  private readonly servers: SimServerAddress[];
+  private serverIndex = 0;
+  /** Addresses judged gone since the last registration; after a whole round the next try waits retryDelayMs. */
+  private serversGone = 0;
+  private registerCallId: string;
   private readonly registerFromTag = newTag();
   private registerCseq = 0;
   private messageCseq = 0;
@@ -91,6 +112,13 @@ export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
   private keepaliveTimer?: NodeJS.Timeout;
   private retryTimer?: NodeJS.Timeout;
   private missedKeepalives = 0;
+  /** One of the missed keepalives got a (non-2xx) answer: the server is alive, re-register with it. */
+  private keepaliveRejected = false;
+  /** Bumped whenever the keepalive count restarts; answers to keepalives of an older epoch count for nothing. */
+  private keepaliveEpoch = 0;
+  private keepaliveSeq = 0;
+  /** Keepalives of this epoch still waiting for an answer; `counted` once they were counted as missed. */
+  private readonly outstandingKeepalives = new Map<number, { counted: boolean }>();
   private stopPromise?: Promise<void>;
   private registering?: Promise<RegistrationOutcome>;
 
@@ -100,6 +128,13 @@ export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
   ) {
     super();
     this.registerCallId = newCallId(options.localHost);
+    this.servers = [{ host: options.serverHost, port: options.serverPort }, ...(options.fallbackServers ?? []).map((a) => ({ host: a.host, port: a.port }))];
+  }
+
+  /** The platform address the device registers with now. */
+  get currentServer(): SimServerAddress {
+    const s = this.servers[this.serverIndex]!;
+    return { host: s.host, port: s.port };
   }
 
   get deviceId(): string {
@@ -124,7 +159,8 @@ export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
     } catch (e) {
       this.stateValue = 'failed';
       this.safeEmit('error', e as Error);
-      this.scheduleRetry();
+      if (this.tcpFailover) this.serverGone();
+      else this.scheduleRetry();
       return 'failed';
     }
     return this.register();
@@ -169,12 +205,23 @@ export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
     return this.stateValue === 'stopping' || this.stateValue === 'stopped';
   }
 
+  /** Over TCP with fallbacks, a refused or lost connection means the server is gone. */
+  private get tcpFailover(): boolean {
+    return this.options.transport === 'tcp' && this.servers.length > 1;
+  }
+
   private async openTransport(): Promise<void> {
     const o = this.options;
+    const { host, port } = this.currentServer;
     const transport = new SimSipTransport({
-      transport: o.transport, serverHost: o.serverHost, serverPort: o.serverPort, localHost: o.localHost, localPort: o.localPort,
+      transport: o.transport, serverHost: host, serverPort: port, localHost: o.localHost, localPort: o.localPort,
     });
     await transport.open();
+    if (this.stopping) {
+      // stop() ran while connecting: it did not see this transport.
+      await transport.close();
+      throw new Error(`device ${this.deviceId} stopping`);
+    }
     const tx = new UacTransactions(transport, o.t1Ms ?? T1_MS, () => this.stats.retransmissions++);
     this.transport = transport;
     this.tx = tx;
@@ -186,7 +233,15 @@ export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
       onQuery: (q) => {
         this.stats.queries++;
         this.stats.catalogPackets += q.kind === 'CatalogQuery' ? q.packetsSent : 0;
+        if (q.cmdType === 'DeviceControl' && q.ptzCmd !== undefined) {
+          this.stats.ptzCommands++;
+          this.safeEmit('ptz', { deviceId: this.deviceId, channelId: q.targetId || this.deviceId, ptzCmd: q.ptzCmd, sn: q.sn });
+        }
         this.safeEmit('query', q);
+      },
+      onInviteReceived: (i) => {
+        this.stats.invitesReceived++;
+        this.safeEmit('invite', i);
       },
       onError: (e) => this.safeEmit('error', e),
       onInvite: this.hooks.onInvite,
@@ -214,29 +269,94 @@ export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
     this.tx?.abortAll('connection closed');
     this.responder?.close();
     this.stateValue = 'failed';
-    this.scheduleRetry(true);
+    this.serverGone();
   }
 
-  private scheduleRetry(reopen = false): void {
+  /**
+   * After retryDelayMs: registers again (reopening a closed transport), or with `next`, moves to the next
+   * address first.
+   */
+  private scheduleRetry(next = false): void {
     const delay = this.options.retryDelayMs ?? 5000;
     if (delay <= 0 || this.stopping) return;
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => {
       void (async () => {
         if (this.stopping) return;
-        if (reopen || !this.transport || this.transport.isClosed) {
+        if (next) return this.failOver();
+        if (!this.transport || this.transport.isClosed) {
           await this.transport?.close();
           try {
             await this.openTransport();
           } catch (e) {
+            if (this.stopping) return;
             this.safeEmit('error', e as Error);
-            this.scheduleRetry(true);
+            if (this.tcpFailover) this.serverGone();
+            else this.scheduleRetry();
             return;
           }
         }
         await this.register();
       })();
     }, delay);
+  }
+
+  /**
+   * The current server gave no answer (keepalives, REGISTER, TCP connection). With fallbackServers the
+   * device moves to the next address at once; once every address failed in a row it waits retryDelayMs
+   * before the next round. Without them: retryDelayMs, then the same server again.
+   */
+  private serverGone(): void {
+    if (this.stopping) return;
+    this.stateValue = 'failed';
+    this.clearTimers();
+    this.serversGone++;
+    if (this.serversGone < this.servers.length) {
+      void this.failOver();
+      return;
+    }
+    this.serversGone = 0;
+    this.scheduleRetry(this.servers.length > 1);
+  }
+
+  private async failOver(): Promise<void> {
+    try {
+      await this.moveToNextServer();
+    } catch (e) {
+      if (this.stopping) return;
+      this.safeEmit('error', e as Error);
+      this.serverGone();
+      return;
+    }
+    if (!this.stopping) await this.register();
+  }
+
+  /** Round-robin to the next address: the UDP socket is kept and retargeted; a TCP device connects anew. */
+  private async moveToNextServer(): Promise<void> {
+    this.serverIndex = (this.serverIndex + 1) % this.servers.length;
+    const { host, port } = this.currentServer;
+    this.stats.serverChanges++;
+    this.resetKeepalives();
+    // Whatever is in flight went to the old server (its retransmissions would reach the new one).
+    this.tx?.abortAll('server changed');
+    // Another registrar: a fresh registration (new Call-ID, CSeq from 1, RFC 3261 §10.2.1) and no cached challenge.
+    this.registerCallId = newCallId(this.options.localHost);
+    this.registerCseq = 0;
+    this.challenge = undefined;
+    this.nc = 0;
+    this.safeEmit('server-changed', { deviceId: this.deviceId, host, port });
+    if (this.options.transport === 'udp' && this.transport && !this.transport.isClosed) {
+      this.transport.retarget(host, port);
+      return;
+    }
+    const old = this.transport;
+    this.responder?.close();
+    this.transport = undefined;
+    this.tx = undefined;
+    this.responder = undefined;
+    await old?.close();
+    if (this.stopping) return;
+    await this.openTransport();
   }
 
   /** REGISTER -> 401 -> REGISTER with Authorization -> 200 (§9.1). */
@@ -277,6 +397,7 @@ export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
         return this.failed('failed');
       }
       const granted = this.grantedExpires(res) ?? expires;
+      this.serversGone = 0;
       this.stats.registered++;
       this.stats.lastRegisterMs = Date.now() - started;
       this.stateValue = 'registered';
@@ -286,14 +407,22 @@ export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
       return 'registered';
     } catch (e) {
       if (this.stopping) return 'stopped';
+      // Aborted by a lost connection or a server change: whoever aborted decides what comes next.
+      if (e instanceof TransactionAbortedError) return 'failed';
       this.safeEmit('error', e as Error);
+      if (e instanceof TransactionTimeoutError) {
+        this.serverGone();
+        return 'failed';
+      }
       return this.failed('failed');
     }
   }
 
+  /** A final answer that is not a registration: the server is alive; retryDelayMs, then the same server. */
   private failed(outcome: RegistrationOutcome): RegistrationOutcome {
     if (this.stopping) return 'stopped';
     this.stateValue = 'failed';
+    this.serversGone = 0;
     this.clearTimers();
     this.scheduleRetry();
     return outcome;
@@ -340,7 +469,7 @@ export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
       headers,
     });
     this.stats.registerSent++;
-    return this.requireTx().request(req);
+    return this.requireTx().request(req, this.options.serverTimeoutMs);
   }
 
   private scheduleRefresh(expires: number): void {
@@ -354,34 +483,78 @@ export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
   private startKeepalive(refresh: boolean): void {
     if (refresh && this.keepaliveTimer) return;
     clearInterval(this.keepaliveTimer);
-    this.missedKeepalives = 0;
-    this.keepaliveTimer = setInterval(() => void this.sendKeepalive(), this.options.keepaliveSeconds * 1000);
+    this.resetKeepalives();
+    this.keepaliveTimer = setInterval(() => this.keepaliveDue(), this.options.keepaliveSeconds * 1000);
   }
 
-  /** Keepalive MESSAGE (§9.6); SN increments per message sent by this device. */
+  private resetKeepalives(): void {
+    this.keepaliveEpoch++;
+    this.missedKeepalives = 0;
+    this.keepaliveRejected = false;
+    this.outstandingKeepalives.clear();
+  }
+
+  /**
+   * Interval tick. A keepalive still unanswered when the next one is due counts as missed now, not at its
+   * Timer F (the platform's offline rule, §9.6, counts intervals the same way): so MAX_MISSED_KEEPALIVES
+   * unanswered ones are noticed MAX_MISSED_KEEPALIVES intervals after the server went, however long Timer F is.
+   */
+  private keepaliveDue(): void {
+    const epoch = this.keepaliveEpoch;
+    for (const k of [...this.outstandingKeepalives.values()]) {
+      if (this.keepaliveEpoch !== epoch) break; // the count just restarted (re-register or next server)
+      if (k.counted) continue;
+      k.counted = true;
+      this.keepaliveMissed(false);
+    }
+    void this.sendKeepalive();
+  }
+
+  /** Keepalive MESSAGE (§9.6); SN increments per message sent by this device. Resolves true when it got a 2xx. */
   async sendKeepalive(): Promise<boolean> {
     if (this.stateValue !== 'registered') return false;
+    const epoch = this.keepaliveEpoch;
+    const seq = ++this.keepaliveSeq;
+    const entry = { counted: false };
+    this.outstandingKeepalives.set(seq, entry);
     const sn = this.nextSn();
     const req = this.newMessage(encodeKeepalive(sn, this.deviceId, this.options.charset));
     this.stats.keepalivesSent++;
+    let status: number | undefined;
     try {
-      const res = await this.requireTx().request(req);
-      const ok = res.status >= 200 && res.status < 300;
-      if (ok) {
-        this.stats.keepalivesAnswered++;
-        this.missedKeepalives = 0;
-      } else this.missedKeepalives++;
-      this.safeEmit('keepalive', { deviceId: this.deviceId, sn, ok, status: res.status });
+      status = (await this.requireTx().request(req, this.options.serverTimeoutMs)).status;
     } catch {
       if (this.stopping) return false;
-      this.missedKeepalives++;
-      this.safeEmit('keepalive', { deviceId: this.deviceId, sn, ok: false });
     }
-    if (this.missedKeepalives >= MAX_MISSED_KEEPALIVES && !this.stopping) {
+    const ok = status !== undefined && status >= 200 && status < 300;
+    if (ok) this.stats.keepalivesAnswered++;
+    this.safeEmit('keepalive', { deviceId: this.deviceId, sn, ok, ...(status !== undefined ? { status } : {}) });
+    // The device re-registered or moved since it sent this one: it says nothing about the server now.
+    if (epoch !== this.keepaliveEpoch || this.stopping) return ok;
+    this.outstandingKeepalives.delete(seq);
+    if (ok) {
+      // An answer ends the run: the keepalives before it are no longer "in a row".
+      for (const [s, k] of this.outstandingKeepalives) if (s < seq) k.counted = true;
       this.missedKeepalives = 0;
-      void this.register();
-    }
-    return this.missedKeepalives === 0;
+      this.keepaliveRejected = false;
+    } else if (!entry.counted) this.keepaliveMissed(status !== undefined);
+    else if (status !== undefined) this.keepaliveRejected = true;
+    return ok;
+  }
+
+  /**
+   * One more keepalive without a 2xx. At MAX_MISSED_KEEPALIVES: when none of them got any answer and there
+   * are fallbacks, the server is gone (next address); otherwise register again with the same server.
+   */
+  private keepaliveMissed(answered: boolean): void {
+    this.missedKeepalives++;
+    if (answered) this.keepaliveRejected = true;
+    // A refresh in flight decides by itself (its timeout also means the server is gone).
+    if (this.missedKeepalives < MAX_MISSED_KEEPALIVES || this.stateValue !== 'registered' || this.registering) return;
+    const gone = !this.keepaliveRejected;
+    this.resetKeepalives();
+    if (gone && this.servers.length > 1) this.serverGone();
+    else void this.register();
   }
 
   /**

@@ -45,11 +45,17 @@ export class UacTransactions {
     return this.pending.size;
   }
 
-  request(req: SipRequest): Promise<SipResponse> {
+  /** Timer F of these transactions, ms (64 × T1). */
+  get timerF(): number {
+    return 64 * this.t1;
+  }
+
+  /** Sends `req`; rejects with TransactionTimeoutError after `timeoutMs` (default Timer F) without a final response. */
+  request(req: SipRequest, timeoutMs = this.timerF): Promise<SipResponse> {
     const key = this.keyOf(req.headers.getAll('Via')[0], req.method);
     if (key === undefined) return Promise.reject(new Error('request without a Via branch'));
     return new Promise<SipResponse>((resolve, reject) => {
-      const timerF = 64 * this.t1;
+      const timerF = timeoutMs;
       const p: Pending = {
         method: req.method,
         resolve,

@@ -50,6 +50,10 @@ export class FakePlatform {
   dropRegisters = 0;
   /** Delay before answering a device's MESSAGE, ms. */
   messageDelayMs = 0;
+  /** Final status for a device's MESSAGE (keepalives, answers). */
+  messageStatus = 200;
+  /** Records requests but answers none (a platform that hangs, or a dead one whose port is still bound). */
+  silent = false;
   qop = true;
   private udp?: dgram.Socket;
   private tcp?: net.Server;
@@ -102,6 +106,7 @@ export class FakePlatform {
   }
 
   private handle(req: SipRequest, reply: (b: Buffer) => void): void {
+    if (this.silent) return;
     if (req.method === 'REGISTER') {
       if (this.dropRegisters > 0) {
         this.dropRegisters--;
@@ -119,17 +124,17 @@ export class FakePlatform {
       return;
     }
     if (req.method === 'MESSAGE') {
-      const answer = () => reply(serializeSipMessage(createResponse(req, 200)));
+      const answer = () => reply(serializeSipMessage(createResponse(req, this.messageStatus)));
       if (this.messageDelayMs > 0) setTimeout(answer, this.messageDelayMs);
       else answer();
     }
   }
 
   /** Sends a request to the device (out of dialog) and returns it. */
-  sendRequest(method: string, body?: Buffer, callId = `q${Math.random().toString(36).slice(2)}@127.0.0.1`, cseq = 20): SipRequest {
+  sendRequest(method: string, body?: Buffer, callId = `q${Math.random().toString(36).slice(2)}@127.0.0.1`, cseq = 20, uri = `sip:${DEVICE_ID}@${DOMAIN}`): SipRequest {
     const req = createRequest({
       method,
-      uri: `sip:${DEVICE_ID}@${DOMAIN}`,
+      uri,
       via: { transport: this.transport, host: '127.0.0.1', port: this.port, branch: `z9hG4bK${callId.slice(0, 10)}${cseq}` },
       from: { uri: `sip:${SERVER_ID}@${DOMAIN}`, tag: 'plat1' },
       to: { uri: `sip:${DEVICE_ID}@${DOMAIN}` },
@@ -162,10 +167,14 @@ export class FakePlatform {
     }
   }
 
+  /** Idempotent: a test may kill the platform early and the cleanup close it again. */
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
-    if (this.udp) await new Promise<void>((r) => this.udp!.close(() => r()));
+    const udp = this.udp;
+    const tcp = this.tcp;
+    if (udp) await new Promise<void>((r) => udp.close(() => r()));
     this.tcpConn?.destroy();
-    if (this.tcp) await new Promise<void>((r) => this.tcp!.close(() => r()));
+    if (tcp) await new Promise<void>((r) => tcp.close(() => r()));
   }
 }
