@@ -18,6 +18,7 @@ import {
 import { SimSipTransport } from './sim-transport';
 import { T1_MS, TransactionAbortedError, TransactionTimeoutError, UacTransactions } from './uac-transactions';
 import { DeviceResponder, type InviteReceivedEvent, type QueryEvent } from './device-responder';
+import { MissedKeepalives, type KeepaliveVerdict } from './missed-keepalives';
 import type { SimServerAddress, SimulatedDeviceOptions } from './sim-options';
 import type { InviteHook } from './media/invite-hook';
 
@@ -111,14 +112,7 @@ export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
   private refreshTimer?: NodeJS.Timeout;
   private keepaliveTimer?: NodeJS.Timeout;
   private retryTimer?: NodeJS.Timeout;
-  private missedKeepalives = 0;
-  /** One of the missed keepalives got a (non-2xx) answer: the server is alive, re-register with it. */
-  private keepaliveRejected = false;
-  /** Bumped whenever the keepalive count restarts; answers to keepalives of an older epoch count for nothing. */
-  private keepaliveEpoch = 0;
-  private keepaliveSeq = 0;
-  /** Keepalives of this epoch still waiting for an answer; `counted` once they were counted as missed. */
-  private readonly outstandingKeepalives = new Map<number, { counted: boolean }>();
+  private readonly missedKeepalives = new MissedKeepalives(MAX_MISSED_KEEPALIVES);
   private stopPromise?: Promise<void>;
   private registering?: Promise<RegistrationOutcome>;
 
@@ -336,7 +330,7 @@ export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
     this.serverIndex = (this.serverIndex + 1) % this.servers.length;
     const { host, port } = this.currentServer;
     this.stats.serverChanges++;
-    this.resetKeepalives();
+    this.missedKeepalives.reset();
     // Whatever is in flight went to the old server (its retransmissions would reach the new one).
     this.tx?.abortAll('server changed');
     // Another registrar: a fresh registration (new Call-ID, CSeq from 1, RFC 3261 §10.2.1) and no cached challenge.
@@ -483,40 +477,20 @@ export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
   private startKeepalive(refresh: boolean): void {
     if (refresh && this.keepaliveTimer) return;
     clearInterval(this.keepaliveTimer);
-    this.resetKeepalives();
+    this.missedKeepalives.reset();
     this.keepaliveTimer = setInterval(() => this.keepaliveDue(), this.options.keepaliveSeconds * 1000);
   }
 
-  private resetKeepalives(): void {
-    this.keepaliveEpoch++;
-    this.missedKeepalives = 0;
-    this.keepaliveRejected = false;
-    this.outstandingKeepalives.clear();
-  }
-
-  /**
-   * Interval tick. A keepalive still unanswered when the next one is due counts as missed now, not at its
-   * Timer F (the platform's offline rule, §9.6, counts intervals the same way): so MAX_MISSED_KEEPALIVES
-   * unanswered ones are noticed MAX_MISSED_KEEPALIVES intervals after the server went, however long Timer F is.
-   */
+  /** Interval tick: first what the keepalives still unanswered mean (see MissedKeepalives), then the next one. */
   private keepaliveDue(): void {
-    const epoch = this.keepaliveEpoch;
-    for (const k of [...this.outstandingKeepalives.values()]) {
-      if (this.keepaliveEpoch !== epoch) break; // the count just restarted (re-register or next server)
-      if (k.counted) continue;
-      k.counted = true;
-      this.keepaliveMissed(false);
-    }
+    this.onKeepaliveVerdict(this.missedKeepalives.due());
     void this.sendKeepalive();
   }
 
   /** Keepalive MESSAGE (§9.6); SN increments per message sent by this device. Resolves true when it got a 2xx. */
   async sendKeepalive(): Promise<boolean> {
     if (this.stateValue !== 'registered') return false;
-    const epoch = this.keepaliveEpoch;
-    const seq = ++this.keepaliveSeq;
-    const entry = { counted: false };
-    this.outstandingKeepalives.set(seq, entry);
+    const ticket = this.missedKeepalives.sent();
     const sn = this.nextSn();
     const req = this.newMessage(encodeKeepalive(sn, this.deviceId, this.options.charset));
     this.stats.keepalivesSent++;
@@ -529,31 +503,18 @@ export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
     const ok = status !== undefined && status >= 200 && status < 300;
     if (ok) this.stats.keepalivesAnswered++;
     this.safeEmit('keepalive', { deviceId: this.deviceId, sn, ok, ...(status !== undefined ? { status } : {}) });
-    // The device re-registered or moved since it sent this one: it says nothing about the server now.
-    if (epoch !== this.keepaliveEpoch || this.stopping) return ok;
-    this.outstandingKeepalives.delete(seq);
-    if (ok) {
-      // An answer ends the run: the keepalives before it are no longer "in a row".
-      for (const [s, k] of this.outstandingKeepalives) if (s < seq) k.counted = true;
-      this.missedKeepalives = 0;
-      this.keepaliveRejected = false;
-    } else if (!entry.counted) this.keepaliveMissed(status !== undefined);
-    else if (status !== undefined) this.keepaliveRejected = true;
+    if (!this.stopping) this.onKeepaliveVerdict(this.missedKeepalives.settled(ticket, status));
     return ok;
   }
 
   /**
-   * One more keepalive without a 2xx. At MAX_MISSED_KEEPALIVES: when none of them got any answer and there
-   * are fallbacks, the server is gone (next address); otherwise register again with the same server.
+   * MAX_MISSED_KEEPALIVES in a row without a 2xx: with fallbacks and no answer at all, the server is gone
+   * (next address); otherwise register again with the same server (as without fallbacks).
    */
-  private keepaliveMissed(answered: boolean): void {
-    this.missedKeepalives++;
-    if (answered) this.keepaliveRejected = true;
+  private onKeepaliveVerdict(verdict: KeepaliveVerdict | undefined): void {
     // A refresh in flight decides by itself (its timeout also means the server is gone).
-    if (this.missedKeepalives < MAX_MISSED_KEEPALIVES || this.stateValue !== 'registered' || this.registering) return;
-    const gone = !this.keepaliveRejected;
-    this.resetKeepalives();
-    if (gone && this.servers.length > 1) this.serverGone();
+    if (!verdict || this.stateValue !== 'registered' || this.registering) return;
+    if (verdict === 'server-gone' && this.servers.length > 1) this.serverGone();
     else void this.register();
   }
 
