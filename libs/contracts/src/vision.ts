@@ -108,16 +108,26 @@ export interface VisionWatchMessage {
   rois: Roi[];
   /** Frames scored per second. */
   fps: number;
+  /**
+   * Gateway node that owns the channel (VISION_NODE_ID_PATTERN). The worker answers on that node's subjects and
+   * heeds unwatches only from it; a later watch from another node moves the channel there. Absent: the shared
+   * subjects (embedded mode, gateways before nodes).
+   */
+  node?: string;
 }
 export interface VisionUnwatchMessage {
   type: 'unwatch';
   channelId: string;
+  /** The sending gateway node: the worker drops the channel only when it belongs to that node (or to none). */
+  node?: string;
 }
 /** Gateway -> worker: send the channel's last frame as a JPEG with its boxes and ROIs drawn. */
 export interface VisionSnapshotRequest {
   type: 'snapshot-request';
   channelId: string;
   requestId: string;
+  /** The asking gateway node; the snapshot is published on its subjects. */
+  node?: string;
 }
 export type GatewayToWorkerMessage = VisionWatchMessage | VisionUnwatchMessage | VisionSnapshotRequest;
 
@@ -127,6 +137,8 @@ export interface VisionScoreMessage {
   /** Wall-clock time of the frame, ms since the epoch. */
   t: number;
   scores: CongestionScore[];
+  /** The channel's gateway node; the NATS worker transport publishes on that node's subjects. */
+  node?: string;
 }
 export interface VisionSnapshotMessage {
   type: 'snapshot';
@@ -135,6 +147,8 @@ export interface VisionSnapshotMessage {
   /** null when the channel has no frame yet. */
   jpegBase64: string | null;
   error?: string;
+  /** The node that asked for the snapshot. */
+  node?: string;
 }
 export type VisionChannelState = 'starting' | 'running' | 'error' | 'stopped';
 export interface VisionStatusMessage {
@@ -144,6 +158,8 @@ export interface VisionStatusMessage {
   /** `CODE: message` when state is 'error'. */
   error?: string;
   workerId?: string;
+  /** The channel's gateway node. */
+  node?: string;
 }
 export interface VisionHeartbeatMessage {
   type: 'heartbeat';
@@ -151,6 +167,8 @@ export interface VisionHeartbeatMessage {
   channels: string[];
   /** Model load problem (e.g. VISION_MODEL_UNREADABLE: …), null when the model is loaded or not yet needed. */
   modelError: string | null;
+  /** Absent: the shared heartbeat, listing the channels without a node. Set: only that node's channels. */
+  node?: string;
 }
 export type WorkerToGatewayMessage = VisionScoreMessage | VisionSnapshotMessage | VisionStatusMessage | VisionHeartbeatMessage;
 
@@ -198,14 +216,27 @@ export interface AlertDto {
   ackedBy: string | null;
   /** `/api/alerts/<id>/snapshot` when a snapshot was stored. */
   snapshotUrl: string | null;
+  /** NODE_ID of the gateway node that raised it (and keeps its snapshot); null for alerts from before nodes existed. */
+  node: string | null;
 }
 
 /** Queue group of the distributed workers: each watch assignment reaches exactly one of them. */
 export const VISION_QUEUE_GROUP = 'vision-workers';
 
 /**
+ * A gateway node ID as it travels in vision messages and NATS subjects: one subject token (no `.`, `*`, `>`
+ * or spaces), at most 64 characters.
+ */
+export const VISION_NODE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
  * NATS subjects of the distributed mode under a prefix (default `gb`). The worker keeps an identical
  * copy (apps/vision-worker/src/live/vision-subjects.ts); a spec checks they agree.
+ *
+ * Several gateway nodes share one pool of workers: watch (queue group) and the per-worker control subject are
+ * shared; what concerns one node's channels travels under `<prefix>.vision.node.<node>.…`, so a node hears only
+ * its own channels and its unwatches reach only them. The subjects without a node serve channels watched
+ * without one (gateways before nodes).
  */
 export function visionSubjects(prefix: string) {
   return {
@@ -216,5 +247,13 @@ export function visionSubjects(prefix: string) {
     score: (channelId: string) => `${prefix}.vision.score.${channelId}`,
     status: (channelId: string) => `${prefix}.vision.status.${channelId}`,
     snapshot: (channelId: string) => `${prefix}.vision.snapshot.${channelId}`,
+    /** One gateway node's subjects (`node` matches VISION_NODE_ID_PATTERN, or `*` to subscribe to all nodes). */
+    node: (node: string) => ({
+      unwatch: `${prefix}.vision.node.${node}.unwatch`,
+      heartbeat: (workerId: string) => `${prefix}.vision.node.${node}.heartbeat.${workerId}`,
+      score: (channelId: string) => `${prefix}.vision.node.${node}.score.${channelId}`,
+      status: (channelId: string) => `${prefix}.vision.node.${node}.status.${channelId}`,
+      snapshot: (channelId: string) => `${prefix}.vision.node.${node}.snapshot.${channelId}`,
+    }),
   };
 }

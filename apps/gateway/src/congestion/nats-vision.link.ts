@@ -1,10 +1,15 @@
 import { connect, type NatsConnection, type Subscription } from 'nats';
-import { visionSubjects, type VisionWatchMessage, type WorkerToGatewayMessage } from '@gb/contracts';
+import { VISION_NODE_ID_PATTERN, visionSubjects, type VisionWatchMessage, type WorkerToGatewayMessage } from '@gb/contracts';
 import { MAX_WORKER_MESSAGE_BYTES, parseWorkerMessage, type VisionLink } from './vision-link';
 
 export interface NatsLinkOptions {
   url: string;
   prefix: string;
+  /**
+   * This gateway node's ID (VISION_NODE_ID_PATTERN). Nodes share the workers' queue group; each hears and
+   * unwatches only its own channels, on `<prefix>.vision.node.<node>.…`.
+   */
+  node: string;
   /** Workers' heartbeat period; a worker silent for heartbeatMs × missedHeartbeats is dead. */
   heartbeatMs: number;
   missedHeartbeats: number;
@@ -26,6 +31,11 @@ interface Assignment {
  * lists; every heartbeat period the link re-assigns the channels of a worker silent for
  * `missedHeartbeats` periods (or that no longer lists a channel it was given), and tells a worker to
  * drop a channel it holds but should not (e.g. after a re-assignment raced with a slow heartbeat).
+ *
+ * Several gateway nodes may share the workers: every message to a worker names this link's `node`, and the
+ * link listens only to `<prefix>.vision.node.<node>.{heartbeat,score,status,snapshot}.*`, where workers send
+ * what concerns this node's channels (a worker's heartbeat there lists only them). So a channel another node
+ * watches is never seen here, and never unwatched from here.
  */
 export class NatsVisionLink implements VisionLink {
   readonly mode = 'nats' as const;
@@ -35,21 +45,25 @@ export class NatsVisionLink implements VisionLink {
   private readonly assignments = new Map<string, Assignment>();
   private readonly workers = new Map<string, { lastSeen: number; channels: Set<string> }>();
   private readonly subjects: ReturnType<typeof visionSubjects>;
+  /** This node's subjects: what workers send about its channels, and its unwatch broadcast. */
+  private readonly nodeSubjects: ReturnType<ReturnType<typeof visionSubjects>['node']>;
   private onMessage: (m: WorkerToGatewayMessage) => void = () => undefined;
   private tick?: NodeJS.Timeout;
   private closed = false;
   private readonly now: () => number;
 
   constructor(private readonly opts: NatsLinkOptions) {
+    if (!VISION_NODE_ID_PATTERN.test(opts.node)) throw new Error(`vision link node "${opts.node}" is not a NATS subject token (${VISION_NODE_ID_PATTERN.source})`);
     this.subjects = visionSubjects(opts.prefix);
+    this.nodeSubjects = this.subjects.node(opts.node);
     this.now = opts.now ?? Date.now;
   }
 
   async start(onMessage: (m: WorkerToGatewayMessage) => void): Promise<void> {
     this.onMessage = onMessage;
-    const nc = await connect({ servers: this.opts.url, name: 'gb-gateway', maxReconnectAttempts: -1, reconnectTimeWait: 500, waitOnFirstConnect: true });
+    const nc = await connect({ servers: this.opts.url, name: `gb-gateway-${this.opts.node}`, maxReconnectAttempts: -1, reconnectTimeWait: 500, waitOnFirstConnect: true });
     this.nc = nc;
-    const p = this.opts.prefix;
+    const s = this.nodeSubjects;
     const on = (subject: string) =>
       nc.subscribe(subject, {
         callback: (err, msg) => {
@@ -63,7 +77,7 @@ export class NatsVisionLink implements VisionLink {
           if (m) this.receive(m);
         },
       });
-    this.subs.push(on(`${p}.vision.heartbeat.*`), on(`${p}.vision.score.*`), on(`${p}.vision.status.*`), on(`${p}.vision.snapshot.*`));
+    this.subs.push(on(s.heartbeat('*')), on(s.score('*')), on(s.status('*')), on(s.snapshot('*')));
     await nc.flush();
     this.tick = setInterval(() => this.check(), this.opts.heartbeatMs);
   }
@@ -73,7 +87,7 @@ export class NatsVisionLink implements VisionLink {
       this.workers.set(m.workerId, { lastSeen: this.now(), channels: new Set(m.channels) });
       for (const ch of m.channels) {
         const a = this.assignments.get(ch);
-        if (!a || (a.workerId !== null && a.workerId !== m.workerId)) this.publish(this.subjects.control(m.workerId), { type: 'unwatch', channelId: ch });
+        if (!a || (a.workerId !== null && a.workerId !== m.workerId)) this.publish(this.subjects.control(m.workerId), { type: 'unwatch', channelId: ch, node: this.opts.node });
       }
     } else if (m.type === 'score' || m.type === 'status') {
       const a = this.assignments.get(m.channelId);
@@ -91,12 +105,15 @@ export class NatsVisionLink implements VisionLink {
     for (const [id, w] of this.workers) {
       if (now - w.lastSeen <= deadline) continue;
       this.workers.delete(id);
-      this.opts.log?.(`vision worker ${id} missed ${this.opts.missedHeartbeats} heartbeats; moving its channels`);
+      // A worker that no longer holds channels of this node stops heartbeating to it: not worth a line.
+      if (w.channels.size > 0) this.opts.log?.(`vision worker ${id} missed ${this.opts.missedHeartbeats} heartbeats; moving its channels`);
     }
     for (const [ch, a] of this.assignments) {
       if (a.inFlight) continue;
       const w = a.workerId ? this.workers.get(a.workerId) : undefined;
-      const lost = a.workerId !== null && (!w || (w.lastSeen - a.at > 2 * this.opts.heartbeatMs && !w.channels.has(ch)));
+      // A worker heartbeats to this node only while it holds (or just held) channels of it: one not heard since the
+      // assignment is lost only after the same deadline as a silent one.
+      const lost = a.workerId !== null && (w ? w.lastSeen - a.at > 2 * this.opts.heartbeatMs && !w.channels.has(ch) : now - a.at > deadline);
       if (a.workerId === null || lost) {
         if (lost) this.onMessage({ type: 'status', channelId: ch, state: 'starting', error: `worker ${a.workerId} lost; re-assigning` });
         this.assign(ch);
@@ -130,7 +147,8 @@ export class NatsVisionLink implements VisionLink {
     );
   }
 
-  watch(m: VisionWatchMessage): void {
+  watch(watch: VisionWatchMessage): void {
+    const m: VisionWatchMessage = { ...watch, node: this.opts.node };
     this.watches.set(m.channelId, m);
     const a = this.assignments.get(m.channelId);
     if (a?.workerId) this.publish(this.subjects.control(a.workerId), m);
@@ -140,12 +158,12 @@ export class NatsVisionLink implements VisionLink {
   unwatch(channelId: string): void {
     this.watches.delete(channelId);
     this.assignments.delete(channelId);
-    this.publish(this.subjects.unwatch, { type: 'unwatch', channelId });
+    this.publish(this.nodeSubjects.unwatch, { type: 'unwatch', channelId, node: this.opts.node });
   }
 
   requestSnapshot(channelId: string, requestId: string): void {
     const id = this.assignments.get(channelId)?.workerId;
-    if (id) this.publish(this.subjects.control(id), { type: 'snapshot-request', channelId, requestId });
+    if (id) this.publish(this.subjects.control(id), { type: 'snapshot-request', channelId, requestId, node: this.opts.node });
   }
 
   workerOf(channelId: string): string | null {
@@ -163,7 +181,7 @@ export class NatsVisionLink implements VisionLink {
     clearInterval(this.tick);
     const nc = this.nc;
     if (!nc || nc.isClosed()) return;
-    for (const ch of this.watches.keys()) this.publish(this.subjects.unwatch, { type: 'unwatch', channelId: ch });
+    for (const ch of this.watches.keys()) this.publish(this.nodeSubjects.unwatch, { type: 'unwatch', channelId: ch, node: this.opts.node });
     await nc.drain().catch(() => nc.close());
   }
 }

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { visionSubjects, VISION_QUEUE_GROUP, type GatewayToWorkerMessage, type WorkerToGatewayMessage } from '@gb/contracts';
+import { visionSubjects, VISION_NODE_ID_PATTERN, VISION_QUEUE_GROUP, type GatewayToWorkerMessage, type WorkerToGatewayMessage } from '@gb/contracts';
 import type { RgbFrame } from '../frames/rgb-frame';
 import { VisionError } from '../vision-error';
 import { DetectorHolder, type ClosableDetector } from './detector-holder';
 import type { LiveFrameSource } from './live-frame-source';
 import { PpmStreamParser } from './ppm-stream.parser';
-import { VisionWorker } from './vision-worker';
-import { workerSubjects, WORKER_QUEUE_GROUP } from './vision-subjects';
+import { NODE_LINGER_HEARTBEATS, VisionWorker } from './vision-worker';
+import { NODE_ID_PATTERN, workerSubjects, WORKER_QUEUE_GROUP } from './vision-subjects';
 import type { WorkerTransport } from './worker-transport';
 
 class MemoryTransport implements WorkerTransport {
@@ -25,6 +25,10 @@ class MemoryTransport implements WorkerTransport {
   }
   scores(ch: string) {
     return this.out.filter((m) => m.type === 'score' && m.channelId === ch);
+  }
+  /** Heartbeats to one gateway node (undefined: the shared heartbeat), from the `from`-th message on. */
+  heartbeats(node: string | undefined, from = 0) {
+    return this.out.slice(from).filter((m): m is Extract<WorkerToGatewayMessage, { type: 'heartbeat' }> => m.type === 'heartbeat' && m.node === node);
   }
 }
 
@@ -128,10 +132,92 @@ describe('VisionWorker with a scripted frame source', () => {
 
   it('messages that are not protocol messages are ignored by the transports parser, never thrown', async () => {
     const { parseGatewayMessage } = await import('./worker-transport');
-    for (const junk of [null, 42, 'watch', {}, { type: 'watch', channelId: 'x' }, { type: 'nuke', channelId: 'x' }, { type: 'unwatch', channelId: 'x'.repeat(65) }]) {
+    const badNodes = ['', 'a.b', '*', '>', 'a b', 'n'.repeat(65), 5, null].map((node) => ({ type: 'unwatch', channelId: 'x', node }));
+    for (const junk of [null, 42, 'watch', {}, { type: 'watch', channelId: 'x' }, { type: 'nuke', channelId: 'x' }, { type: 'unwatch', channelId: 'x'.repeat(65) }, ...badNodes]) {
       expect(parseGatewayMessage(junk)).toBeNull();
     }
     expect(parseGatewayMessage({ type: 'watch', channelId: 'c', deviceId: 'd', sourceUrl: 'u', rois: [], fps: 1e9 })).toMatchObject({ fps: 1 });
+    expect(parseGatewayMessage({ type: 'snapshot-request', channelId: 'c', requestId: 'r', node: 'gw-1_A' })).toEqual({ type: 'snapshot-request', channelId: 'c', requestId: 'r', node: 'gw-1_A' });
+    expect(parseGatewayMessage({ type: 'unwatch', channelId: 'c' })).toEqual({ type: 'unwatch', channelId: 'c' });
+  });
+});
+
+describe('VisionWorker with channels of several gateway nodes', () => {
+  const HB = 20;
+  function nodeWorker() {
+    const transport = new MemoryTransport();
+    const worker = new VisionWorker({ workerId: 'w1', transport, detectors: new DetectorHolder(async () => stubDetector(), 50), openSource: () => scriptedSource([frame(), frame()], true), heartbeatMs: HB, retryMs: 30 });
+    return { worker, transport };
+  }
+  const watchFor = (channelId: string, node?: string): GatewayToWorkerMessage => ({ ...watch(channelId), ...(node ? { node } : {}) });
+  const lastBeat = (t: MemoryTransport, node: string | undefined) => t.heartbeats(node).at(-1)?.channels;
+
+  it('each node gets a heartbeat listing only its channels, the shared heartbeat lists the node-less ones, and scores carry their node', async () => {
+    const { worker, transport } = nodeWorker();
+    await worker.start();
+    transport.deliver(watchFor('c1', 'a'));
+    transport.deliver(watchFor('c2', 'b'));
+    transport.deliver(watchFor('c3'));
+    await until('scores of all three', () => ['c1', 'c2', 'c3'].every((ch) => transport.scores(ch).length > 0));
+    await until('a periodic heartbeat', () => transport.heartbeats('a').length >= 2);
+    expect([lastBeat(transport, 'a'), lastBeat(transport, 'b'), lastBeat(transport, undefined)]).toEqual([['c1'], ['c2'], ['c3']]);
+    expect(new Set(transport.scores('c1').map((m) => m.node))).toEqual(new Set(['a']));
+    expect(new Set(transport.statuses('c2').map((m) => m.node))).toEqual(new Set(['b']));
+    expect(transport.scores('c3').every((m) => !('node' in m))).toBe(true);
+    await worker.close();
+  });
+
+  it(`a node whose last channel left gets empty heartbeats: one at once and ${NODE_LINGER_HEARTBEATS} periodic, then none`, async () => {
+    const { worker, transport } = nodeWorker();
+    await worker.start();
+    transport.deliver(watchFor('c1', 'a'));
+    await until('scores', () => transport.scores('c1').length > 0);
+    const from = transport.out.length;
+    transport.deliver({ type: 'unwatch', channelId: 'c1', node: 'a' });
+    await until('stopped', () => transport.statuses('c1').at(-1)?.state === 'stopped');
+    expect(transport.statuses('c1').at(-1)!.node).toBe('a');
+    // The shared heartbeat goes out on every beat: once it has beaten well past the linger, so has node a.
+    await until('beats past the linger', () => transport.heartbeats(undefined, from).length >= NODE_LINGER_HEARTBEATS + 4);
+    expect(transport.heartbeats('a', from).map((h) => h.channels)).toEqual(Array<string[]>(NODE_LINGER_HEARTBEATS + 1).fill([]));
+    await worker.close();
+  });
+
+  it('an unwatch or snapshot request from another node leaves the channel alone; the unwatch of its own node stops it', async () => {
+    const { worker, transport } = nodeWorker();
+    await worker.start();
+    transport.deliver(watchFor('c1', 'a'));
+    await until('scores', () => transport.scores('c1').length > 0);
+    transport.deliver({ type: 'unwatch', channelId: 'c1', node: 'b' });
+    transport.deliver({ type: 'snapshot-request', channelId: 'c1', requestId: 'r1', node: 'b' });
+    await until('snapshot answer', () => transport.out.some((m) => m.type === 'snapshot'));
+    expect(transport.out.find((m) => m.type === 'snapshot')).toEqual({ type: 'snapshot', channelId: 'c1', requestId: 'r1', jpegBase64: null, error: 'channel c1 is not watched by w1 for node b', node: 'b' });
+    await until('a few heartbeats', () => transport.heartbeats('a').length >= 3);
+    expect(worker.channels).toEqual(['c1']);
+    expect(transport.statuses('c1').map((s) => s.state)).not.toContain('stopped');
+    transport.deliver({ type: 'unwatch', channelId: 'c1', node: 'a' });
+    await until('stopped', () => transport.statuses('c1').at(-1)?.state === 'stopped');
+    expect(worker.channels).toEqual([]);
+    await worker.close();
+  });
+
+  it('a watch from a second node moves the channel: scores and heartbeats go to the new node, the old one sees it gone and its unwatch is ignored', async () => {
+    const { worker, transport } = nodeWorker();
+    await worker.start();
+    transport.deliver(watchFor('c1', 'a'));
+    await until('scores to a', () => transport.scores('c1').some((m) => m.node === 'a'));
+    const from = transport.out.length;
+    transport.deliver(watchFor('c1', 'b'));
+    expect(worker.nodeOf('c1')).toBe('b');
+    await until('heartbeat to b', () => transport.heartbeats('b', from).length > 0);
+    expect([lastBeat(transport, 'a'), lastBeat(transport, 'b')]).toEqual([[], ['c1']]);
+    transport.deliver({ type: 'unwatch', channelId: 'c1', node: 'a' });
+    await until('a few heartbeats to b', () => transport.heartbeats('b', from).length >= 3);
+    expect(worker.channels).toEqual(['c1']);
+    transport.deliver({ type: 'unwatch', channelId: 'c1', node: 'b' });
+    await until('stopped', () => transport.statuses('c1').at(-1)?.state === 'stopped');
+    expect(transport.statuses('c1').at(-1)!.node).toBe('b');
+    expect(transport.out.slice(from).filter((m) => m.type !== 'heartbeat' && m.node === 'a')).toEqual([]);
+    await worker.close();
   });
 });
 
@@ -180,5 +266,9 @@ describe('NATS subjects', () => {
     expect([w.watch, w.unwatch, w.control('a'), w.heartbeat('a'), w.score('c'), w.status('c'), w.snapshot('c')]).toEqual([
       g.watch, g.unwatch, g.control('a'), g.heartbeat('a'), g.score('c'), g.status('c'), g.snapshot('c'),
     ]);
+    const [wn, gn] = [w.node('n1'), g.node('n1')];
+    expect([wn.unwatch, wn.heartbeat('a'), wn.score('c'), wn.status('c'), wn.snapshot('c')]).toEqual([gn.unwatch, gn.heartbeat('a'), gn.score('c'), gn.status('c'), gn.snapshot('c')]);
+    expect([wn.unwatch, wn.heartbeat('a'), wn.score('c')]).toEqual(['pfx.vision.node.n1.unwatch', 'pfx.vision.node.n1.heartbeat.a', 'pfx.vision.node.n1.score.c']);
+    expect(NODE_ID_PATTERN.source).toBe(VISION_NODE_ID_PATTERN.source);
   });
 });
