@@ -3,6 +3,7 @@ import type { RgbFrame } from '../frames/rgb-frame';
 import type { Detection } from '../model/detection';
 import { FramePipeline, type FrameDetector } from '../pipeline/frame-pipeline';
 import { isVisionError, VisionError } from '../vision-error';
+import { workerMetrics, type WorkerMetrics } from '../metrics/worker-metrics';
 import type { LiveFrameSourceFactory, LiveFrameSource } from './live-frame-source';
 import { redact } from './live-frame-source';
 import { renderSnapshot } from './snapshot-renderer';
@@ -18,6 +19,8 @@ export interface ChannelRunnerDeps {
   now(): number;
   /** Detector passes per frame: 1 = whole frame; 2 or 3 = also tiles (distant cameras). */
   tiles?: 1 | 2 | 3;
+  /** Where frames, inference times and source errors are recorded; default the process's `workerMetrics`. */
+  metrics?: WorkerMetrics;
 }
 
 /** Frames that failed detection in a row before the channel reports an error (it keeps trying). */
@@ -37,6 +40,10 @@ export class ChannelRunner {
   private state: VisionChannelState | null = null;
   private error: string | null = null;
   private pending: RgbFrame | null = null;
+  /** performance.now() when `pending` arrived from the source (its wait for the detector is a metric). */
+  private pendingAt = 0;
+  private readonly metrics: WorkerMetrics;
+  private counted = false;
   private busy = false;
   private frameErrors = 0;
   private startedAt: number;
@@ -55,6 +62,7 @@ export class ChannelRunner {
     this.watch = watch;
     this.pipeline = new FramePipeline(lazyDetector(deps), { rois: watch.rois, videoTiles: deps.tiles ?? 1 });
     this.startedAt = deps.now();
+    this.metrics = deps.metrics ?? workerMetrics;
   }
 
   get channelId(): string {
@@ -66,6 +74,8 @@ export class ChannelRunner {
   }
 
   start(): void {
+    if (!this.counted) this.metrics.channelStarted();
+    this.counted = true;
     this.setStatus('starting');
     this.loopDone = this.loop();
   }
@@ -84,6 +94,7 @@ export class ChannelRunner {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    if (this.counted) this.metrics.channelStopped();
     this.source?.close();
     this.wake?.();
     await this.loopDone;
@@ -99,9 +110,12 @@ export class ChannelRunner {
 
   private async loop(): Promise<void> {
     while (!this.stopped) {
+      // Past the model: a failure from here on is the source's (open, read, or end).
+      let sourceOpened = false;
       try {
         await this.deps.detector();
         if (this.stopped) break;
+        sourceOpened = true;
         const src = this.deps.openSource(this.watch.sourceUrl, this.watch.fps);
         this.source = src;
         this.pipeline.reset();
@@ -111,6 +125,7 @@ export class ChannelRunner {
         throw new VisionError('VISION_SOURCE_ENDED', `source ${redact(this.watch.sourceUrl)} ended`);
       } catch (e) {
         if (this.stopped) break;
+        if (sourceOpened) this.metrics.sourceFailed();
         this.setStatus('error', describe(e));
       } finally {
         this.source = null;
@@ -121,8 +136,12 @@ export class ChannelRunner {
 
   private offer(frame: RgbFrame): void {
     if (this.stopped) return;
-    if (this.pending) this.dropped++;
+    if (this.pending) {
+      this.dropped++;
+      this.metrics.frameDropped();
+    }
     this.pending = frame;
+    this.pendingAt = performance.now();
     if (!this.busy) void this.drain();
   }
 
@@ -137,15 +156,19 @@ export class ChannelRunner {
         const t = Math.max((now - this.startedAt) / 1000, this.lastT + 1e-3);
         this.lastT = t;
         const pipeline = this.pipeline;
+        const scoringFrom = performance.now();
+        const waitedS = (scoringFrom - this.pendingAt) / 1000;
         try {
           const r = await pipeline.processVideoFrame(frame, t);
           if (this.stopped) return;
+          this.metrics.frameScored(waitedS, (performance.now() - scoringFrom) / 1000);
           this.frameErrors = 0;
           this.last = { frame, detections: r.detections };
           this.scored++;
           this.deps.emit({ type: 'score', channelId: this.watch.channelId, t: now, scores: r.scores });
           this.setStatus('running');
         } catch (e) {
+          this.metrics.frameFailed();
           this.frameErrors++;
           if (this.frameErrors >= MAX_CONSECUTIVE_FRAME_ERRORS) this.setStatus('error', describe(e));
         }

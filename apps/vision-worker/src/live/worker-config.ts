@@ -20,7 +20,16 @@ export interface WorkerConfig {
   maxChannels: number;
   /** VISION_TILES: detector passes per frame (1, 2 or 3; anything else = 1). */
   tiles: 1 | 2 | 3;
+  /** METRICS_ENABLED: anything but 'false' serves Prometheus metrics on METRICS_HOST:METRICS_PORT. */
+  metricsEnabled: boolean;
+  /** METRICS_HOST, default 127.0.0.1 (no login on the listener: loopback unless a firewall or proxy guards it). */
+  metricsHost: string;
+  /** METRICS_PORT, default 9465 (the gateway's is 9464); 0 = any free port. */
+  metricsPort: number;
 }
+
+/** The worker's default metrics port, next to the gateway's 9464. */
+export const DEFAULT_METRICS_PORT = 9465;
 
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   const int = (key: string, dflt: number): number => {
@@ -36,7 +45,18 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     retryMs: int('VISION_RETRY_MS', DEFAULT_RETRY_MS),
     maxChannels: int('VISION_MAX_CHANNELS', DEFAULT_MAX_CHANNELS),
     tiles: env.VISION_TILES === '2' ? 2 : env.VISION_TILES === '3' ? 3 : 1,
+    metricsEnabled: env.METRICS_ENABLED !== 'false',
+    metricsHost: env.METRICS_HOST || '127.0.0.1',
+    metricsPort: metricsPortOf(env.METRICS_PORT),
   };
+}
+
+/** METRICS_PORT: unset or empty = DEFAULT_METRICS_PORT; otherwise 0-65535, or the worker does not start. */
+function metricsPortOf(v: string | undefined): number {
+  if (v === undefined || v === '') return DEFAULT_METRICS_PORT;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n > 65535) throw new Error(`METRICS_PORT must be a port number 0-65535 (0 = any free port), got ${JSON.stringify(v)}`);
+  return n;
 }
 
 /** Builds the worker for a config: NATS when a URL is given, else IPC to the parent process. */
