@@ -21,6 +21,10 @@ import { RecordsModule } from './records/records.module';
 import { WebModule } from './web/web.module';
 import { DeviceAlarmsModule } from './devices/device-alarms.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { NodesService } from './cluster/nodes.service';
+import { ClusterBus } from './cluster/cluster-bus';
+import { ClusterForwarder } from './cluster/cluster-forwarder';
+import { ClusterModule } from './cluster/cluster.module';
 
 /** Config, database, events and the device use-cases, shared by every module. */
 @Global()
@@ -36,6 +40,9 @@ export class CoreModule {
         DatabaseLifecycle,
         { provide: SecretStore, useClass: DatabaseSecretStore },
         SipService,
+        NodesService,
+        ClusterBus,
+        ClusterForwarder,
         DevicesService,
         CatalogSyncService,
         DeviceQueriesService,
@@ -45,7 +52,7 @@ export class CoreModule {
         DeviceAlarmsService,
         { provide: DeviceDirectory, useClass: DevicesDirectoryService },
       ],
-      exports: [GATEWAY_CONFIG, EventBus, DATABASE, SecretStore, SipService, DevicesService, DeviceQueriesService, CatalogSyncService, DeviceMessagesService, DeviceAlarmsService, SignallingAuthService, DeviceDirectory],
+      exports: [GATEWAY_CONFIG, EventBus, DATABASE, SecretStore, SipService, NodesService, ClusterBus, ClusterForwarder, DevicesService, DeviceQueriesService, CatalogSyncService, DeviceMessagesService, DeviceAlarmsService, SignallingAuthService, DeviceDirectory],
     };
   }
 }
@@ -53,6 +60,6 @@ export class CoreModule {
 @Module({})
 export class AppModule {
   static forRoot(cfg: GatewayConfig): DynamicModule {
-    return { module: AppModule, imports: [CoreModule.forRoot(cfg), ApiModule, DeviceAlarmsModule, RegistrationFailuresModule, StreamsModule, CongestionModule, RecordsModule, WebModule, MetricsModule] };
+    return { module: AppModule, imports: [CoreModule.forRoot(cfg), ApiModule, DeviceAlarmsModule, RegistrationFailuresModule, StreamsModule, CongestionModule, RecordsModule, WebModule, MetricsModule, ClusterModule] };
   }
 }

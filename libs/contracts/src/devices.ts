@@ -20,6 +20,8 @@ export interface DeviceDto {
   streamTransport: StreamTransport;
   hasPassword: boolean;
   catalogSyncedAt: string | null;
+  /** NODE_ID of the gateway node that owns the device (it registered there last); null when no node holds it. */
+  node: string | null;
 }
 
 export interface ChannelDto {

@@ -9,6 +9,15 @@ import { findAppVersion } from './app-version';
 import { createBodyParsers } from './body-parsers';
 import { EventStreamServer } from './event-stream.server';
 import { securityHeaders } from './security-headers';
+import { ClusterForwarder } from '../cluster/cluster-forwarder';
+
+function optional<T>(get: () => T): T | undefined {
+  try {
+    return get();
+  } catch {
+    return undefined;
+  }
+}
 
 export const API_PREFIX = 'api';
 export const OPENAPI_UI_PATH = 'api/docs';
@@ -55,6 +64,12 @@ export function configureHttpApp(app: INestApplication, options: HttpAppOptions 
   applyResponseHeaders(app);
   app.setGlobalPrefix(API_PREFIX, options.prefixExclude?.length ? { exclude: options.prefixExclude } : undefined);
   for (const parser of createBodyParsers()) app.use(parser);
+  // Requests about another node's device go to that node (only with NATS; absent in the API's own test modules).
+  const forwarder = optional(() => app.get(ClusterForwarder, { strict: false }));
+  if (forwarder) {
+    const auth = app.get(AuthService);
+    app.use(forwarder.middleware((header) => auth.verify(bearerTokenFromHeader(header))));
+  }
 
   setupOpenApi(app, options.apiDocs ?? app.get<GatewayConfig>(GATEWAY_CONFIG, { strict: false }).API_DOCS);
   app.get(EventStreamServer).attach(app.getHttpServer() as Server);

@@ -26,6 +26,7 @@ export class DeviceResponse implements DeviceDto {
   @ApiProperty({ type: Boolean, description: 'Whether a per-device SIP password is set (the password itself is never returned)' })
   hasPassword!: boolean;
   @ApiProperty({ type: String, nullable: true, format: 'date-time' }) catalogSyncedAt!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'NODE_ID of the gateway node that owns the device' }) node!: string | null;
 }
 
 export class ChannelResponse implements ChannelDto {

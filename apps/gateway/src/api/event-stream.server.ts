@@ -80,7 +80,7 @@ export class EventStreamServer implements OnModuleDestroy {
     if (this.server) throw new Error('EventStreamServer is already attached to another server');
     this.server = server;
     server.on('upgrade', this.onUpgrade);
-    this.unsubscribe = this.bus.subscribe((e) => this.broadcast(e));
+    this.unsubscribe = this.bus.subscribeAll((e) => this.broadcast(e));
     this.pingTimer = setInterval(() => this.pingAll(), this.options.pingIntervalMs);
     this.pingTimer.unref();
   }

@@ -73,12 +73,8 @@ export class AuthService {
     if (this.config.JWT_SECRET !== undefined) {
       this.jwtSecret = this.config.JWT_SECRET;
     } else {
-      let secret = await this.secrets.get(SECRET_KEY_JWT_SECRET);
-      if (!secret) {
-        secret = randomBytes(48).toString('base64url');
-        await this.secrets.set(SECRET_KEY_JWT_SECRET, secret);
-      }
-      this.jwtSecret = secret;
+      // getOrCreate: nodes starting together on one database all end up with the first secret stored.
+      this.jwtSecret = await this.secrets.getOrCreate(SECRET_KEY_JWT_SECRET, () => randomBytes(48).toString('base64url'));
     }
     return result;
   }

@@ -5,6 +5,13 @@
 export abstract class SecretStore {
   abstract get(key: string): Promise<string | null>;
   abstract set(key: string, value: string): Promise<void>;
+  /** The stored value, else `make()` stored; processes racing on one database all get the first value stored. */
+  async getOrCreate(key: string, make: () => string): Promise<string> {
+    const existing = await this.get(key);
+    if (existing !== null) return existing;
+    await this.set(key, make());
+    return (await this.get(key)) as string;
+  }
 }
 
 /** Keys this module reads and writes. */

@@ -25,6 +25,10 @@ export type GatewayErrorCode =
   /** A client over its budget (logins); `details.retryAfterS` becomes Retry-After. */
   | 'TOO_MANY_REQUESTS'
   | 'CONFLICT'
+  /** The node that owns the device did not answer a forwarded request (dead, partitioned, or over CLUSTER_REQUEST_TIMEOUT_MS). */
+  | 'NODE_UNAVAILABLE'
+  /** The owner's answer is larger than one NATS message may carry; fetch it from the owner's PUBLIC_URL. */
+  | 'NODE_REPLY_TOO_LARGE'
   | 'INTERNAL';
 
 export class GatewayError extends Error {
@@ -66,6 +70,8 @@ export const HTTP_STATUS_BY_CODE: Record<GatewayErrorCode, number> = {
   VALIDATION_FAILED: 400,
   UNAUTHORIZED: 401,
   TOO_MANY_REQUESTS: 429,
+  NODE_UNAVAILABLE: 503,
+  NODE_REPLY_TOO_LARGE: 502,
   INTERNAL: 500,
 };
 

@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import { Logger, Module } from '@nestjs/common';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config.schema';
 import { StreamsModule } from '../streams/streams.module';
@@ -8,20 +7,11 @@ import { EmbeddedVisionLink } from './embedded-vision.link';
 import { NatsVisionLink } from './nats-vision.link';
 import type { VisionLink } from './vision-link';
 
-/**
- * This gateway node's ID on the vision subjects: NODE_ID from the config, else `<hostname>-<pid>`, with every
- * character outside [A-Za-z0-9_-] replaced by `_` and cut to 64 (VISION_NODE_ID_PATTERN).
- */
-function visionNodeId(cfg: GatewayConfig): string {
-  const id = (cfg as { NODE_ID?: string }).NODE_ID ?? `${hostname()}-${process.pid}`;
-  return id.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64) || '_';
-}
-
 /** Chooses the worker link from the config: NATS when NATS_URL is set, else the embedded worker, else none. */
 export function createVisionLink(cfg: GatewayConfig): VisionLink | null {
   const log = new Logger('vision');
   if (cfg.NATS_URL) {
-    return new NatsVisionLink({ url: cfg.NATS_URL, prefix: cfg.VISION_NATS_PREFIX, node: visionNodeId(cfg), heartbeatMs: cfg.VISION_HEARTBEAT_MS, missedHeartbeats: cfg.VISION_HEARTBEAT_MISSED, log: (l) => log.warn(l) });
+    return new NatsVisionLink({ url: cfg.NATS_URL, prefix: cfg.VISION_NATS_PREFIX, node: cfg.NODE_ID, heartbeatMs: cfg.VISION_HEARTBEAT_MS, missedHeartbeats: cfg.VISION_HEARTBEAT_MISSED, log: (l) => log.warn(l) });
   }
   if (!cfg.VISION_EMBEDDED) return null;
   return new EmbeddedVisionLink({

@@ -9,6 +9,8 @@ import { DATABASE } from '../database/database.providers';
 import { EventBus } from '../events/event-bus';
 import { GatewayError } from '../common/gateway-error';
 import { StreamsService } from '../streams/streams.service';
+import { NodesService } from '../cluster/nodes.service';
+import { DevicesService } from '../devices/devices.service';
 import { AlertStateMachine, type AlertTransition } from './alert-state-machine';
 import { AlertSnapshots } from './alert-snapshots';
 import { downsampleHistory, SampleAccumulator, type SampleOut } from './congestion-history';
@@ -51,6 +53,10 @@ export class CongestionService implements OnModuleInit, OnModuleDestroy {
   private tick?: NodeJS.Timeout;
   private lastPrune = 0;
   private keeping = false;
+  /** Watches being written by watch(): a heartbeat's claim that ran before the row existed must not drop them. */
+  private readonly adding = new Set<string>();
+  private started = false;
+  private unsubscribeReleased?: () => void;
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly cfg: GatewayConfig,
@@ -59,6 +65,8 @@ export class CongestionService implements OnModuleInit, OnModuleDestroy {
     @Inject(StreamsService) private readonly streams: StreamsService,
     @Inject(HttpAdapterHost) private readonly http: HttpAdapterHost,
     @Inject(VISION_LINK) private readonly link: VisionLink | null,
+    @Inject(NodesService) private readonly nodes: NodesService,
+    @Inject(DevicesService) private readonly devices: DevicesService,
   ) {
     this.machine = new AlertStateMachine({ level: cfg.ALERT_LEVEL, holdMs: cfg.ALERT_HOLD_MS, clearLevel: cfg.ALERT_CLEAR_LEVEL, clearHoldMs: cfg.ALERT_CLEAR_HOLD_MS });
     this.samples = new SampleAccumulator(cfg.CONGESTION_SAMPLE_MS);
@@ -66,18 +74,54 @@ export class CongestionService implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleInit(): Promise<void> {
-    // Alerts left active by a previous run have lost their state machine: close them.
-    for (const a of await this.db.alerts.listActive()) await this.db.alerts.update(a.id, { state: 'cleared', clearedAt: new Date() });
+    // Alerts this node left active in a previous run have lost their state machine: close them. Other nodes' stay.
+    for (const a of await this.db.alerts.listActive(this.cfg.NODE_ID)) await this.db.alerts.update(a.id, { state: 'cleared', clearedAt: new Date() });
     // Channels watched before a restart resume: listed as starting now; the first keepAlive tick (after
     // the HTTP server listens, whose port the worker's source URL needs) plays them.
     if (this.link) {
-      for (const row of (await this.db.watches.list()).slice(0, MAX_WATCHED_CHANNELS)) {
-        this.watched.set(row.channelId, this.newWatched(row.channelId, row.deviceId, await this.loadRois(row.channelId)));
-      }
+      await this.claimWatches();
       if (this.watched.size) this.log.log(`resuming ${this.watched.size} watched channel(s)`);
       this.link.start((m) => this.onWorkerMessage(m)).catch((e: Error) => this.log.error(`vision link (${this.link!.mode}) failed to start: ${e.message}`));
+      // Each heartbeat: renew this node's watch leases and take the watches of devices it owns now (a dead node's).
+      this.nodes.onTick('watch leases', () => this.claimWatches());
+      // Devices that moved to another node take their watches along: let go here, at once.
+      this.unsubscribeReleased = this.devices.onReleased((ids) => void this.releaseDevices(new Set(ids)));
     }
     this.tick = setInterval(() => void this.keepAlive(), this.cfg.VISION_RETRY_MS);
+  }
+
+  /**
+   * The watches this node scores: those of devices it owns, claimed in the database with a lease (renewed here
+   * each heartbeat). Every watched channel is scored by exactly one node; one that lost its lease is let go.
+   */
+  private async claimWatches(): Promise<void> {
+    if (!this.link) return;
+    const rows = await this.db.watches.claimForOwner(this.cfg.NODE_ID, this.cfg.NODE_DEAD_AFTER_MS, MAX_WATCHED_CHANNELS);
+    const held = new Set(rows.map((r) => r.channelId));
+    let added = 0;
+    for (const row of rows) {
+      if (this.watched.has(row.channelId)) continue;
+      this.watched.set(row.channelId, this.newWatched(row.channelId, row.deviceId, await this.loadRois(row.channelId)));
+      added++;
+    }
+    if (added && this.started) this.log.log(`took over ${added} watched channel(s)`);
+    this.started = true;
+    for (const w of [...this.watched.values()]) if (!held.has(w.channelId) && !this.adding.has(w.channelId)) this.dropLocally(w);
+  }
+
+  private async releaseDevices(deviceIds: Set<string>): Promise<void> {
+    const gone = [...this.watched.values()].filter((w) => deviceIds.has(w.deviceId));
+    for (const w of gone) this.dropLocally(w);
+    await this.db.watches.release(this.cfg.NODE_ID, gone.map((w) => w.channelId)).catch((e: Error) => this.log.error(`watch release failed: ${e.message}`));
+  }
+
+  /** Stops scoring a channel here without forgetting the watch (another node scores it now). */
+  private dropLocally(w: Watched): void {
+    this.watched.delete(w.channelId);
+    this.link?.unwatch(w.channelId);
+    this.persist(this.samples.flush(w.channelId));
+    for (const roi of new Set([...w.rois.map((r) => r.id), ...w.scores.map((s) => s.roi), 'frame'])) this.machine.reset(`${w.channelId}/${roi}`);
+    this.log.log(`channel ${w.channelId} is scored by another node now`);
   }
 
   // ---------------------------------------------------------------- watch
@@ -91,11 +135,14 @@ export class CongestionService implements OnModuleInit, OnModuleDestroy {
     const rois = await this.loadRois(channelId);
     const w = this.newWatched(channelId, deviceId, rois);
     this.watched.set(channelId, w);
+    this.adding.add(channelId);
     try {
-      await this.db.watches.add(channelId, deviceId);
+      await this.db.watches.add(channelId, deviceId, new Date(), { node: this.cfg.NODE_ID, leaseMs: this.cfg.NODE_DEAD_AFTER_MS });
     } catch (e) {
       this.watched.delete(channelId);
       throw e;
+    } finally {
+      this.adding.delete(channelId);
     }
     await this.startStream(w);
     return this.toDto(w);
@@ -245,7 +292,7 @@ export class CongestionService implements OnModuleInit, OnModuleDestroy {
           const id = randomUUID();
           const jpeg = await this.takeSnapshot(w.channelId);
           const file = jpeg ? await this.snapshots.write(id, jpeg) : null;
-          const row = await this.db.alerts.create({ id, channelId: w.channelId, deviceId: w.deviceId, roiId: roi, level: tr.level, peakIndex: tr.peakIndex, raisedAt: new Date(tr.since), snapshotFile: file });
+          const row = await this.db.alerts.create({ id, channelId: w.channelId, deviceId: w.deviceId, roiId: roi, level: tr.level, peakIndex: tr.peakIndex, raisedAt: new Date(tr.since), snapshotFile: file, nodeId: this.cfg.NODE_ID });
           w.alertIds.set(roi, row.id);
           this.events.publish('alert.raised', toAlertDto(row));
         } else {
@@ -317,6 +364,7 @@ export class CongestionService implements OnModuleInit, OnModuleDestroy {
   /** Before any onApplicationShutdown: the database must still be open for the last samples and alerts. */
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.tick);
+    this.unsubscribeReleased?.();
     this.persist(this.samples.flush());
     await Promise.all([...this.watched.values()].map((w) => w.alerts));
     for (const done of this.snapshotWaiters.values()) done(null);
@@ -330,5 +378,6 @@ export function toAlertDto(a: AlertRow): AlertDto {
     id: a.id, channelId: a.channelId, deviceId: a.deviceId, roi: a.roiId, level: a.level as AlertDto['level'], peakIndex: a.peakIndex, state: a.state,
     raisedAt: a.raisedAt.toISOString(), clearedAt: a.clearedAt?.toISOString() ?? null, ackedAt: a.ackedAt?.toISOString() ?? null, ackedBy: a.ackedBy,
     snapshotUrl: a.snapshotFile ? `/api/alerts/${a.id}/snapshot` : null,
+    node: a.nodeId,
   };
 }

@@ -31,4 +31,7 @@ export class DatabaseSecretStore extends SecretStore {
   set(key: string, value: string): Promise<void> {
     return this.db.secrets.set(key, value);
   }
+  override getOrCreate(key: string, make: () => string): Promise<string> {
+    return this.db.secrets.getOrCreate(key, make);
+  }
 }

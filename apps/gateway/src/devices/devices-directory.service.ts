@@ -19,8 +19,8 @@ export class DevicesDirectoryService extends DeviceDirectory {
     return this.devices.list();
   }
 
-  async get(deviceId: string): Promise<DeviceDto> {
-    return this.devices.toDto(this.devices.require(deviceId));
+  get(deviceId: string): Promise<DeviceDto> {
+    return this.devices.getDto(deviceId);
   }
 
   listChannels(deviceId: string): Promise<ChannelDto[]> {

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Database } from '@gb/persistence';
 import { EventBus } from '../events/event-bus';
 import type { GatewayConfig } from '../config/config.schema';
+import { NodesService } from '../cluster/nodes.service';
+import { ClusterBus } from '../cluster/cluster-bus';
 import { DevicesService } from './devices.service';
 import { newDeviceSession } from './device-session';
 
@@ -18,11 +20,12 @@ function recordingDb() {
 }
 
 describe('DevicesService write-behind', () => {
-  const cfg = { KEEPALIVE_INTERVAL_S: 60, KEEPALIVE_MAX_MISSED: 3, LIVENESS_FLUSH_MS: 2000 } as GatewayConfig;
+  const cfg = { KEEPALIVE_INTERVAL_S: 60, KEEPALIVE_MAX_MISSED: 3, LIVENESS_FLUSH_MS: 2000, NODE_ID: 'node-test', CLUSTER_NATS_PREFIX: 'gb' } as GatewayConfig;
+  const singleNode = { shared: false } as NodesService;
 
   it('a keepalive-only device is written by one liveness UPDATE batch, a changed row by the whole-row upsert, never both', async () => {
     const { db, calls } = recordingDb();
-    const svc = new DevicesService(cfg, db, new EventBus());
+    const svc = new DevicesService(cfg, db, new EventBus(), singleNode, new ClusterBus(cfg, new EventBus()));
     const flow = { transport: 'udp' as const, remoteHost: '127.0.0.1', remotePort: 5070, localHost: '127.0.0.1', localPort: 5060 };
     const [a, b] = ['34020000001320000001', '34020000001320000002'].map((id) => ({ ...newDeviceSession(id, flow), online: true, lastKeepaliveAt: 1000 }));
     svc.registry.set(a);
@@ -46,7 +49,7 @@ describe('DevicesService write-behind', () => {
       if (fail) throw new Error('database away');
       return flushLiveness(rows);
     };
-    const svc = new DevicesService(cfg, db, new EventBus());
+    const svc = new DevicesService(cfg, db, new EventBus(), singleNode, new ClusterBus(cfg, new EventBus()));
     const s = { ...newDeviceSession('34020000001320000003', { transport: 'udp' as const, remoteHost: '127.0.0.1', remotePort: 5070, localHost: '127.0.0.1', localPort: 5060 }), online: true, lastKeepaliveAt: 1 };
     svc.registry.set(s);
     svc.touchLiveness(s);

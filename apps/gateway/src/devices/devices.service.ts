@@ -9,10 +9,25 @@ import { DeviceRegistry, type OfflineReason } from './device-registry';
 import { newDeviceSession, type DeviceSession } from './device-session';
 import type { DevicePatch } from './device-directory';
 import type { SipFlow } from '../sip/sip-flow';
+import { NodesService } from '../cluster/nodes.service';
+import { ClusterBus } from '../cluster/cluster-bus';
+
+type OwnershipListener = (deviceIds: string[], why: string) => void;
+/** How long the SIP flow of a device that moved to another node is kept for its streams' BYE (64 × T1). */
+export const RELEASED_FLOW_KEEP_MS = 32_000;
+/** Most such flows kept at once. */
+export const MAX_RELEASED_FLOWS = 10_000;
 
 /**
  * Device state: the in-memory registry, written behind to the database in batches, and the events that
  * announce changes. Registrar, keepalive and catalog handlers change devices only through here.
+ *
+ * Several nodes on one PostgreSQL: the registry holds the devices this node owns (`owner_node`), and only
+ * those are aged, marked offline, queried or INVITEd here. A REGISTER claims the device (one UPDATE per flush
+ * batch); the node it left is told over NATS and also finds out on its next heartbeat, then drops it and
+ * ends its streams with BYE. Write-behind rows carry the owner and never overwrite another node's claim.
+ * At boot, and on every heartbeat, a node adopts the devices of dead nodes (offline until they register).
+ * Lists read the database, so every node shows every device with its owner.
  */
 @Injectable()
 export class DevicesService implements OnModuleInit, BeforeApplicationShutdown {
@@ -21,20 +36,40 @@ export class DevicesService implements OnModuleInit, BeforeApplicationShutdown {
   private sweepTimer?: NodeJS.Timeout;
   private flushTimer?: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
+  /** Devices that registered here since the last flush: their rows are claimed for this node first. */
+  private claims = new Set<string>();
+  private readonly released = new Set<OwnershipListener>();
+  private readonly acquired = new Set<OwnershipListener>();
+  private readonly releasedFlows = new Map<string, { flow: SipFlow; at: number }>();
+  readonly nodeId: string;
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly cfg: GatewayConfig,
     @Inject(DATABASE) private readonly db: Database,
     private readonly events: EventBus,
+    @Inject(NodesService) private readonly nodes: NodesService,
+    @Inject(ClusterBus) private readonly bus: ClusterBus,
   ) {
     this.registry = new DeviceRegistry({ keepaliveIntervalMs: cfg.KEEPALIVE_INTERVAL_S * 1000, maxMissed: cfg.KEEPALIVE_MAX_MISSED });
+    this.nodeId = cfg.NODE_ID;
+  }
+
+  /** Other nodes may share the database (PostgreSQL); embedded storage is this node's alone. */
+  get shared(): boolean {
+    return this.nodes.shared;
   }
 
   async onModuleInit(): Promise<void> {
-    const [rows, settings] = await Promise.all([this.db.devices.findAll(), this.db.settings.getMany()]);
+    let adopted = 0;
+    if (this.shared) adopted = (await this.db.devices.adoptOrphans(this.nodeId, this.cfg.NODE_DEAD_AFTER_MS)).length;
+    else await this.db.devices.adoptAll(this.nodeId);
+    const [rows, settings] = await Promise.all([this.shared ? this.db.devices.findOwnedBy(this.nodeId) : this.db.devices.findAll(), this.db.settings.getMany()]);
     const byId = new Map(settings.map((s) => [s.deviceId, s]));
     for (const row of rows) this.registry.set(sessionFromRow(row, byId.get(row.deviceId)));
-    this.log.log(`loaded ${rows.length} devices`);
+    this.log.log(`loaded ${rows.length} devices${adopted ? ` (${adopted} adopted from dead nodes, offline until they register)` : ''}`);
+    this.nodes.reportLoad('devices', () => this.onlineCount());
+    this.nodes.onTick('device ownership', () => this.checkOwnership());
+    this.bus.onRelease((ids, by) => this.release(ids, `registered with node ${by}`));
     // Devices whose deadline passed while we were down go offline now; the rest wait for their next keepalive.
     this.sweep();
     const sweepMs = Math.max(200, Math.min(1000, this.cfg.KEEPALIVE_INTERVAL_S * 250));
@@ -54,6 +89,95 @@ export class DevicesService implements OnModuleInit, BeforeApplicationShutdown {
   announceOnline(s: DeviceSession): void {
     this.log.log(`device ${s.deviceId} online from ${s.flow.transport}:${s.flow.remoteHost}:${s.flow.remotePort}`);
     this.events.publish('device.online', { deviceId: s.deviceId, remoteAddress: `${s.flow.remoteHost}:${s.flow.remotePort}` });
+  }
+
+  onlineCount(): number {
+    let n = 0;
+    for (const s of this.registry.all()) if (s.online) n++;
+    return n;
+  }
+
+  /**
+   * Where to send the BYE of a stream whose device just moved to another node: the flow it had here
+   * (kept RELEASED_FLOW_KEEP_MS after the release).
+   */
+  releasedFlow(deviceId: string): SipFlow | undefined {
+    return this.releasedFlows.get(deviceId)?.flow;
+  }
+
+  /** Listeners for devices this node stopped owning (moved to another node, or deleted there). */
+  onReleased(l: OwnershipListener): () => void {
+    this.released.add(l);
+    return () => this.released.delete(l);
+  }
+
+  /** Listeners for devices this node took over from a dead node. */
+  onAcquired(l: OwnershipListener): () => void {
+    this.acquired.add(l);
+    return () => this.acquired.delete(l);
+  }
+
+  /** A REGISTER reached this node: the device is ours from the next flush on. */
+  claim(s: DeviceSession): void {
+    this.claims.add(s.deviceId);
+    this.registry.markDirty(s);
+  }
+
+  /** Drops devices another node owns now: no offline event (they are online there), their streams end with BYE. */
+  release(deviceIds: readonly string[], why: string): void {
+    const gone: string[] = [];
+    const now = Date.now();
+    for (const [id, f] of this.releasedFlows) if (now - f.at > RELEASED_FLOW_KEEP_MS) this.releasedFlows.delete(id);
+    for (const id of deviceIds) {
+      if (this.claims.has(id)) continue; // it registered here again meanwhile: our claim is the newer one
+      const s = this.registry.get(id);
+      if (!s || !this.registry.delete(id)) continue;
+      if (this.releasedFlows.size < MAX_RELEASED_FLOWS) this.releasedFlows.set(id, { flow: s.flow, at: now });
+      gone.push(id);
+    }
+    if (gone.length === 0) return;
+    this.log.log(`${gone.length} device(s) no longer owned here (${why}): ${gone.slice(0, 5).join(', ')}${gone.length > 5 ? ', …' : ''}`);
+    for (const l of this.released) call(l, gone, why);
+  }
+
+  /**
+   * Each heartbeat (shared database only): adopt the devices of dead nodes, and drop those another node
+   * claimed (a missed NATS notice, or no NATS at all).
+   */
+  async checkOwnership(): Promise<void> {
+    if (!this.shared) return;
+    const adopted = await this.db.devices.adoptOrphans(this.nodeId, this.cfg.NODE_DEAD_AFTER_MS);
+    if (adopted.length) {
+      const settings = new Map((await this.db.settings.getMany(adopted.map((r) => r.deviceId))).map((s) => [s.deviceId, s]));
+      const ids: string[] = [];
+      for (const row of adopted) {
+        if (this.registry.get(row.deviceId)) continue;
+        this.registry.set(sessionFromRow(row, settings.get(row.deviceId)));
+        ids.push(row.deviceId);
+      }
+      this.log.log(`adopted ${ids.length} device(s) of dead nodes (offline until they register here)`);
+      for (const l of this.acquired) call(l, ids, 'adopted from a dead node');
+    }
+    // Ids first, then the flush: every one of them has its row (and our claim) written before we ask who owns it.
+    const ids = [...this.registry.all()].map((s) => s.deviceId);
+    await this.flush();
+    const elsewhere = await this.db.devices.ownedElsewhere(ids, this.nodeId);
+    if (elsewhere.size) this.release([...elsewhere.keys()], 'claimed by another node');
+  }
+
+  /**
+   * A device registering here that this node does not hold: its row (name, catalog count) and settings
+   * (password, charset) from the shared database, as an offline session. Unknown devices: nothing.
+   */
+  async loadForRegistration(deviceId: string): Promise<DeviceSession | undefined> {
+    const existing = this.registry.get(deviceId);
+    if (existing) return existing;
+    const [row, settings] = await Promise.all([this.db.devices.findById(deviceId), this.db.settings.getMany([deviceId])]);
+    if (!row || this.registry.get(deviceId)) return this.registry.get(deviceId);
+    const s = sessionFromRow(row, settings[0]);
+    s.online = false;
+    this.registry.set(s);
+    return s;
   }
 
   /** Writes changed sessions in one batch. Serialized: one flush at a time. */
@@ -76,10 +200,26 @@ export class DevicesService implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   private async writeDirty(): Promise<void> {
+    const claims = [...this.claims];
+    this.claims = new Set();
     const dirty = this.registry.takeDirty();
     const live = this.registry.takeLive();
+    if (claims.length > 0 && this.shared) {
+      try {
+        const taken = await this.db.devices.claim(claims, this.nodeId);
+        const byOwner = new Map<string, string[]>();
+        for (const c of taken) if (c.previousOwner && c.previousOwner !== this.nodeId) byOwner.set(c.previousOwner, [...(byOwner.get(c.previousOwner) ?? []), c.deviceId]);
+        for (const [owner, ids] of byOwner) {
+          this.log.log(`${ids.length} device(s) moved here from node ${owner}`);
+          this.bus.notifyReleased(owner, ids);
+        }
+      } catch (e) {
+        this.log.error(`claim of ${claims.length} devices failed: ${(e as Error).message}`);
+        for (const id of claims) this.claims.add(id);
+      }
+    }
     try {
-      if (dirty.length > 0) await this.db.devices.upsertMany(dirty.map(rowFromSession));
+      if (dirty.length > 0) await this.db.devices.upsertMany(dirty.map((s) => rowFromSession(s, this.nodeId, this.registry.deadline(s))));
     } catch (e) {
       this.log.error(`device flush of ${dirty.length} rows failed: ${(e as Error).message}`);
       for (const s of dirty) if (this.registry.get(s.deviceId) === s) this.registry.markDirty(s);
@@ -88,7 +228,8 @@ export class DevicesService implements OnModuleInit, BeforeApplicationShutdown {
       // Keepalives: one UPDATE … FROM unnest of the liveness columns, not a whole-row upsert per device.
       if (live.length > 0) {
         await this.db.devices.flushLiveness(
-          live.map((s) => ({ deviceId: s.deviceId, lastKeepaliveAt: new Date(s.lastKeepaliveAt ?? Date.now()), online: s.online, remoteHost: s.flow.remoteHost, remotePort: s.flow.remotePort, transport: s.flow.transport })),
+          live.map((s) => ({ deviceId: s.deviceId, lastKeepaliveAt: new Date(s.lastKeepaliveAt ?? Date.now()), online: s.online, remoteHost: s.flow.remoteHost, remotePort: s.flow.remotePort, transport: s.flow.transport, leaseUntil: new Date(this.registry.deadline(s)) })),
+          this.nodeId,
         );
       }
     } catch (e) {
@@ -167,15 +308,41 @@ export class DevicesService implements OnModuleInit, BeforeApplicationShutdown {
       streamTransport: s.streamTransport,
       hasPassword: !!s.password,
       catalogSyncedAt: iso(s.catalogSyncedAt),
+      node: this.nodeId,
     };
   }
 
-  list(): DeviceDto[] {
-    return [...this.registry.all()].map((s) => this.toDto(s)).sort((a, b) => a.deviceId.localeCompare(b.deviceId));
+  /** Every device of the database (every node's), this node's own from memory (fresher than the write-behind). */
+  async list(): Promise<DeviceDto[]> {
+    const [rows, settings] = await Promise.all([this.db.devices.findAll(), this.db.settings.getMany()]);
+    const byId = new Map(settings.map((s) => [s.deviceId, s]));
+    const out = new Map<string, DeviceDto>();
+    for (const row of rows) out.set(row.deviceId, this.dtoFromRow(row, byId.get(row.deviceId)));
+    for (const s of this.registry.all()) out.set(s.deviceId, this.toDto(s));
+    return [...out.values()].sort((a, b) => a.deviceId.localeCompare(b.deviceId));
+  }
+
+  /** One device: this node's own from memory, another node's from the database. */
+  async getDto(deviceId: string): Promise<DeviceDto> {
+    const s = this.registry.get(deviceId);
+    if (s) return this.toDto(s);
+    const [row, settings] = await Promise.all([this.db.devices.findById(deviceId), this.db.settings.getMany([deviceId])]);
+    if (!row) throw new GatewayError('DEVICE_NOT_FOUND', `device ${deviceId} not found`, { deviceId });
+    return this.dtoFromRow(row, settings[0]);
+  }
+
+  /** The node that owns the device: this one, another (from the database), or null when unknown or unowned. */
+  async ownerOf(deviceId: string): Promise<string | null> {
+    if (this.registry.get(deviceId)) return this.nodeId;
+    return (await this.db.devices.findById(deviceId))?.ownerNode ?? null;
+  }
+
+  private dtoFromRow(row: DeviceEntity, settings?: { password: string | null; charset: string; streamTransport: string }): DeviceDto {
+    return { ...this.toDto(sessionFromRow(row, settings)), node: row.ownerNode ?? null };
   }
 
   async listChannels(deviceId: string): Promise<ChannelDto[]> {
-    this.require(deviceId);
+    if (!this.registry.get(deviceId)) await this.getDto(deviceId);
     const rows = await this.db.channels.listByDevice(deviceId);
     return rows.map((c) => ({
       channelId: c.channelId,
@@ -261,10 +428,12 @@ function sessionFromRow(row: DeviceEntity, settings?: { password: string | null;
   };
 }
 
-function rowFromSession(s: DeviceSession): Partial<DeviceEntity> & { deviceId: string } {
+function rowFromSession(s: DeviceSession, owner: string, leaseUntil: number): Partial<DeviceEntity> & { deviceId: string } {
   const d = (v: number | null) => (v === null ? null : new Date(v));
   return {
     deviceId: s.deviceId,
+    ownerNode: owner,
+    leaseUntil: new Date(leaseUntil),
     name: s.name,
     transport: s.flow.transport,
     remoteHost: s.flow.remoteHost,
@@ -283,4 +452,12 @@ function rowFromSession(s: DeviceSession): Partial<DeviceEntity> & { deviceId: s
     channelCount: s.channelCount,
     catalogSyncedAt: d(s.catalogSyncedAt),
   } as Partial<DeviceEntity> & { deviceId: string };
+}
+
+function call(l: OwnershipListener, ids: string[], why: string): void {
+  try {
+    l(ids, why);
+  } catch {
+    /* a listener's failure is its own */
+  }
 }

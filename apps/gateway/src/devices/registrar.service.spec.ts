@@ -29,6 +29,8 @@ function harness() {
     newSession: newDeviceSession,
     registry: { set: (s: DeviceSession) => sessions.set(s.deviceId, s) },
     touch: () => undefined,
+    claim: () => undefined,
+    shared: false,
     announceOnline: () => undefined,
     announceOffline: () => undefined,
   } as unknown as DevicesService;

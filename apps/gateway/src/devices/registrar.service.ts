@@ -33,7 +33,8 @@ export class RegistrarService implements OnModuleInit {
     this.sip.on('REGISTER', (r) => this.onRegister(r));
   }
 
-  onRegister(r: IncomingRequest): void {
+  /** `loaded`: the device's row was already looked up in the shared database (see below). */
+  onRegister(r: IncomingRequest, loaded = false): void {
     const { req, flow, respond } = r;
     const now = Date.now();
     let fromUser = '';
@@ -68,6 +69,13 @@ export class RegistrarService implements OnModuleInit {
     if (parseError !== undefined) return badRequest(parseError);
     if (deviceId === null) return badRequest('Bad Request (device id)');
     if (expires === undefined || !Number.isFinite(expires)) return badRequest('Missing Expires');
+    // A device this node does not hold may be another node's (several nodes on one database): read its row and
+    // settings first, so its own password is checked and a move keeps its name, catalog and settings.
+    if (!known && !loaded && this.devices.shared) {
+      const again = () => this.onRegister(r, true);
+      void this.devices.loadForRegistration(deviceId).then(again, again);
+      return;
+    }
 
     const password = this.auth.passwordFor(known);
     if (password) {
@@ -100,7 +108,8 @@ export class RegistrarService implements OnModuleInit {
     s.lastKeepaliveAt = now;
     s.online = true;
     if (!known) this.devices.registry.set(s);
-    this.devices.touch(s);
+    // This node owns the device from now on (the previous owner, if another node, is told and lets go).
+    this.devices.claim(s);
     this.stats.registrations++;
     respond(200, 'OK', {
       headers: [dateHeader, ['Expires', String(expires)], ...(contact ? ([['Contact', `<${contact}>;expires=${expires}`]] as [string, string][]) : [])],

@@ -34,6 +34,8 @@ export class MediaHttpController {
   @Get('live/:streamId/:file')
   async hls(@Param('streamId') streamId: string, @Param('file') file: string, @Query('token') token: string | undefined, @Res() res: Response): Promise<void> {
     this.check(streamId, token);
+    // The URL may be another node's than the dashboard's (PUBLIC_URL): a token-signed media URL may be read cross-origin.
+    res.setHeader('access-control-allow-origin', '*');
     if (!HLS_FILE.test(file)) throw new GatewayError('CHANNEL_NOT_FOUND', `no such HLS file ${file}`);
     const s = this.streams.get(streamId);
     if (!s) throw new GatewayError('CHANNEL_NOT_FOUND', `stream ${streamId} is not running; start it with POST /api/devices/:deviceId/channels/:channelId/play`);

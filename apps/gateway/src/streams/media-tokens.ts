@@ -1,16 +1,29 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config.schema';
+import { SecretStore } from '../auth/secret-store';
+
+/** SecretStore key of the media token key, shared by every node of a cluster. */
+export const SECRET_KEY_MEDIA_TOKENS = 'media.tokenKey';
 
 /**
  * Signed media URL tokens: `<expiry unix s>.<hmac(streamId.expiry)>`, so a URL can be handed to a player
- * without the API token. Keyed per process start (URLs are short-lived anyway).
+ * without the API token. The key is generated once and kept in the database, so every node of a cluster
+ * (and a restarted node) accepts the URLs any node signed.
  */
 @Injectable()
-export class MediaTokens {
-  private readonly key = randomBytes(32);
+export class MediaTokens implements OnModuleInit {
+  private key = randomBytes(32);
 
-  constructor(@Inject(GATEWAY_CONFIG) private readonly cfg: GatewayConfig) {}
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly cfg: GatewayConfig,
+    @Optional() @Inject(SecretStore) private readonly secrets?: SecretStore,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    if (!this.secrets) return;
+    this.key = Buffer.from(await this.secrets.getOrCreate(SECRET_KEY_MEDIA_TOKENS, () => randomBytes(32).toString('base64')), 'base64');
+  }
 
   sign(streamId: string, now = Date.now()): string {
     const exp = Math.floor(now / 1000) + this.cfg.MEDIA_TOKEN_TTL_S;

@@ -4,6 +4,7 @@ import { buildGbOffer, buildSsrc, buildMansrtsp, ssrcToNumber, type MansrtspComm
 import type { StreamKind, StreamTransport } from '@gb/contracts';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config.schema';
 import { GatewayError } from '../common/gateway-error';
+import { NodesService } from '../cluster/nodes.service';
 import { DevicesService } from '../devices/devices.service';
 import { SipService } from '../sip/sip.service';
 import type { IncomingRequest } from '../sip/sip-endpoint';
@@ -81,11 +82,12 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
     private readonly tokens: MediaTokens,
     private readonly messages: DeviceMessagesService,
     private readonly events: EventBus,
+    @Inject(NodesService) private readonly nodes: NodesService,
   ) {
     this.ports = new PortPool(cfg.RTP_PORT_MIN, cfg.RTP_PORT_MAX);
     this.ffmpegPath = resolveFfmpeg({ ...process.env, FFMPEG_PATH: cfg.FFMPEG_PATH });
     this.hlsRoot = resolve(cfg.DATA_DIR, 'hls');
-    this.signalling = new SipStreamSignalling(sip, cfg, (deviceId) => this.devices.get(deviceId)?.flow);
+    this.signalling = new SipStreamSignalling(sip, cfg, (deviceId) => this.devices.get(deviceId)?.flow ?? this.devices.releasedFlow(deviceId));
   }
 
   async onModuleInit(): Promise<void> {
@@ -99,9 +101,18 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
       if (m.kind === 'MediaStatusNotify') this.onMediaStatus(deviceId, m.notifyType);
     });
     // The close cascade: a device that is deleted, unregisters, expires or goes offline takes its streams with it.
-    this.unsubscribe = this.events.subscribe((e) => {
+    const unsubscribeEvents = this.events.subscribe((e) => {
       if (e.type === 'device.offline') void this.closeDevice(e.data.deviceId, e.data.reason);
     });
+    // A device that registered with another node is that node's now: its streams here end with BYE.
+    const unsubscribeReleased = this.devices.onReleased((ids, why) => {
+      for (const id of ids) void this.closeDevice(id, `moved: ${why}`);
+    });
+    this.unsubscribe = () => {
+      unsubscribeEvents();
+      unsubscribeReleased();
+    };
+    this.nodes.reportLoad('streams', () => this.streams.size);
     this.sweeper = setInterval(() => this.sweepIdle(), 1000);
   }
 
@@ -306,6 +317,8 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
     const i = media?.info();
     const token = this.tokens.sign(s.streamId);
     const q = `token=${encodeURIComponent(token)}`;
+    // Absolute when PUBLIC_URL is set: the URL must reach this node even when another node answered the API call.
+    const base = this.cfg.PUBLIC_URL ? this.cfg.PUBLIC_URL.replace(/\/+$/, '') : '';
     const recentViewers = Date.now() - s.lastViewAt < 10_000 ? 1 : 0;
     return {
       streamId: s.streamId, deviceId: s.deviceId, channelId: s.channelId, kind: s.kind, transport: s.transport, state: s.state,
@@ -317,10 +330,10 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
       since: new Date(s.createdAt).toISOString(), error: s.error, errorCode: s.errorCode, ...(s.sipStatus !== undefined ? { sipStatus: s.sipStatus } : {}),
       paused: s.paused, scale: s.scale, ended: s.ended,
       urls: {
-        hls: `/live/${s.streamId}/index.m3u8?${q}`,
-        flv: `/flv/${s.streamId}.flv?${q}`,
-        wsFlv: `/flv/${s.streamId}.flv?${q}`,
-        player: `/play/${s.streamId}?${q}`,
+        hls: `${base}/live/${s.streamId}/index.m3u8?${q}`,
+        flv: `${base}/flv/${s.streamId}.flv?${q}`,
+        wsFlv: `${base}/flv/${s.streamId}.flv?${q}`,
+        player: `${base}/play/${s.streamId}?${q}`,
       },
     };
   }

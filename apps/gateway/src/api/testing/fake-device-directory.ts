@@ -28,6 +28,7 @@ export class FakeDeviceDirectory extends DeviceDirectory {
       charset: 'auto',
       streamTransport: 'udp',
       hasPassword: false,
+      node: 'node-test',
       catalogSyncedAt: null,
       ...overrides,
     };
