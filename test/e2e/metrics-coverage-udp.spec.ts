@@ -4,6 +4,7 @@ import { startTestGateway, waitFor, type TestGateway } from '../support/gateway-
 import { startSimDevice } from '../support/sim-device';
 import { MEDIA_PASSWORD, requireTool, rtpRangeEnv } from '../support/media-probe';
 import { parseExposition, sample, type Family } from '../support/prometheus-text';
+import { buildSipRequest, statusOf, udpExchange } from '../support/raw-sip';
 import { DeviceMediaSimulator, channelId, type SimulatedDevice } from '../../apps/device-sim/src';
 
 const DEVICE_ID = '34020000001320000911';
@@ -63,6 +64,20 @@ describe('GET /metrics covers devices, SIP, streams and media (a simulated camer
     expect(value(f, 'gb_sip_retransmissions_total', { direction: 'sent' })).toBe(0);
     expect(value(f, 'gb_alerts_active')).toBe(0);
     expect(value(f, 'gb_ffmpeg_children')).toBeGreaterThanOrEqual(0);
+  });
+
+  it('a request sent twice (same branch) moves gb_sip_retransmissions_total: received once, and our answer sent again once', async () => {
+    const before = await scrape();
+    const req = buildSipRequest({ method: 'FOO', fromUser: '34020000001320000999' });
+    // No handler for FOO: a 405 from a server transaction, which absorbs the retransmission and re-sends its 405.
+    expect(statusOf(await udpExchange(gw.sipPort, req))).toBe(405);
+    await udpExchange(gw.sipPort, req, { timeoutMs: 200 });
+    const after = await waitFor('the retransmission counted', async () => {
+      const f = await scrape();
+      return value(f, 'gb_sip_retransmissions_total', { direction: 'received' }) > value(before, 'gb_sip_retransmissions_total', { direction: 'received' }) ? f : undefined;
+    }, 3000);
+    expect(value(after, 'gb_sip_retransmissions_total', { direction: 'received' }) - value(before, 'gb_sip_retransmissions_total', { direction: 'received' })).toBe(1);
+    expect(value(after, 'gb_sip_retransmissions_total', { direction: 'sent' }) - value(before, 'gb_sip_retransmissions_total', { direction: 'sent' })).toBe(1);
   });
 
   it('a device that registers and sends keepalives moves gb_registrations_total, gb_keepalives_total and SIP in/out', async () => {
