@@ -325,6 +325,18 @@ export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
     if (!this.stopping) await this.register();
   }
 
+  /**
+   * What an operator does when re-pointing a camera at another platform address: the device moves to the next
+   * address of [primary, ...fallbackServers] now and registers there (the old server is not told).
+   */
+  async switchServer(): Promise<RegistrationOutcome> {
+    if (this.servers.length < 2) throw new Error('switchServer needs fallbackServers');
+    this.clearTimers();
+    this.stateValue = 'failed';
+    await this.moveToNextServer();
+    return this.register();
+  }
+
   /** Round-robin to the next address: the UDP socket is kept and retargeted; a TCP device connects anew. */
   private async moveToNextServer(): Promise<void> {
     this.serverIndex = (this.serverIndex + 1) % this.servers.length;

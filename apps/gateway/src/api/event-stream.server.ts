@@ -5,7 +5,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import type { GatewayEvent } from '@gb/contracts';
 import { AuthService } from '../auth/auth.service';
 import { bearerTokenFromUpgrade } from '../auth/bearer-token';
-import { EventBus } from '../events/event-bus';
+import { EventBus, type NodeEvent } from '../events/event-bus';
 
 export const EVENT_STREAM_PATH = '/api/events';
 
@@ -162,9 +162,10 @@ export class EventStreamServer implements OnModuleDestroy {
     // Inbound frames are ignored: this stream is server-to-client only.
   }
 
-  private broadcast(event: GatewayEvent): void {
+  private broadcast(event: NodeEvent): void {
     if (this.clients.size === 0) return;
-    const frame = JSON.stringify({ type: event.type, at: event.at, data: event.data });
+    // Events relayed from another node of a cluster say which node (`node`); this node's own do not.
+    const frame = JSON.stringify({ type: event.type, at: event.at, data: event.data, ...(event.node ? { node: event.node } : {}) });
     for (const ws of this.clients.keys()) {
       if (ws.readyState !== WebSocket.OPEN) continue;
       ws.send(frame);

@@ -20,6 +20,8 @@ export function createVisionLink(cfg: GatewayConfig): VisionLink | null {
       VISION_MODEL: cfg.VISION_MODEL ?? '',
       VISION_HEARTBEAT_MS: String(cfg.VISION_HEARTBEAT_MS),
       VISION_RETRY_MS: String(cfg.VISION_RETRY_MS),
+      // The gateway's METRICS_PORT is not the child's: an embedded worker serves no metrics listener of its own.
+      METRICS_ENABLED: 'false',
       ...(cfg.FFMPEG_PATH ? { FFMPEG_PATH: cfg.FFMPEG_PATH } : {}),
     },
     restartMs: cfg.VISION_RETRY_MS,

@@ -171,7 +171,8 @@ export class CongestionService implements OnModuleInit, OnModuleDestroy {
     try {
       const dto = await this.streams.play(w.deviceId, w.channelId);
       if (!this.watched.has(w.channelId)) return;
-      w.sourceUrl = `${this.sourceBase()}${dto.urls.flv}`;
+      // The worker pulls from this node (or VISION_SOURCE_BASE_URL), whatever origin PUBLIC_URL put in the URL.
+      w.sourceUrl = `${this.sourceBase()}${dto.urls.flv.replace(/^https?:\/\/[^/]+/, '')}`;
       this.link!.watch({ type: 'watch', channelId: w.channelId, deviceId: w.deviceId, sourceUrl: w.sourceUrl, rois: w.rois, fps: this.cfg.VISION_FPS });
     } catch (e) {
       this.setStatus(w, 'error', `STREAM_FAILED: ${(e as Error).message}`);
