@@ -65,9 +65,10 @@ export class AuthService {
         this.passwordHash = stored;
       } else {
         const password = generatePassword();
-        this.passwordHash = await hashPassword(password);
-        await this.secrets.set(SECRET_KEY_ADMIN_PASSWORD_HASH, this.passwordHash);
-        result.generatedPassword = password;
+        const mine = await hashPassword(password);
+        // Nodes starting together on one database: the first hash stored wins, and only its node shows the password.
+        this.passwordHash = await this.secrets.getOrCreate(SECRET_KEY_ADMIN_PASSWORD_HASH, () => mine);
+        if (this.passwordHash === mine) result.generatedPassword = password;
       }
     }
     if (this.config.JWT_SECRET !== undefined) {

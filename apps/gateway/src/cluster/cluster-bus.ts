@@ -104,8 +104,8 @@ export class ClusterBus implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  /** Serves requests other nodes forward to this one. */
-  serve(handler: (r: ForwardedRequest) => Promise<ForwardedReply>): void {
+  /** Serves requests other nodes forward to this one; resolves once the server has the subscription. */
+  async serve(handler: (r: ForwardedRequest) => Promise<ForwardedReply>): Promise<void> {
     const nc = this.nc;
     if (!nc) return;
     this.subs.push(
@@ -124,6 +124,7 @@ export class ClusterBus implements OnModuleInit, OnApplicationShutdown {
         },
       }),
     );
+    await nc.flush();
   }
 
   /** Forwards a request to `node`; a dead or silent node becomes a NODE_UNAVAILABLE reply (never a throw). */

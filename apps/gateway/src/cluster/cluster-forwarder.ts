@@ -40,8 +40,8 @@ export class ClusterForwarder implements OnApplicationBootstrap {
     @Inject(HttpAdapterHost) private readonly http: HttpAdapterHost,
   ) {}
 
-  onApplicationBootstrap(): void {
-    this.bus.serve((r) => this.runLocally(r));
+  async onApplicationBootstrap(): Promise<void> {
+    await this.bus.serve((r) => this.runLocally(r));
   }
 
   /** The middleware; `verify` checks the bearer token first (a request without a valid one is left to the guard's 401). */
