@@ -40,7 +40,8 @@ export function mountDevices(root: HTMLElement, ctx: AppContext): () => void {
       h('td', { class: 'mono' }, h('a', { href: `#/devices/${d.deviceId}` }, d.deviceId)),
       h('td', {}, d.name ?? ''),
       h('td', {}, h('span', { class: 'tag' }, d.transport.toUpperCase()), ' ', h('span', { class: 'tag muted', title: 'media transport' }, d.streamTransport)),
-      h('td', { class: 'mono' }, d.remoteAddress ?? ''),
+      // With several gateway nodes, the one the device registered with (it serves its video and answers for it).
+      h('td', { class: 'mono' }, d.remoteAddress ?? '', d.node ? h('span', { class: 'tag muted', title: 'gateway node that owns the device', 'data-field': 'node' }, ` ${d.node}`) : null),
       h('td', {}, [d.manufacturer, d.model].filter(Boolean).join(' / ')),
       h('td', { class: 'num' }, h('a', { href: `#/devices/${d.deviceId}`, 'data-field': 'channels' }, String(d.channelCount)), bar),
       h('td', { title: localTime(d.lastKeepaliveAt), 'data-ago': d.lastKeepaliveAt ?? '' }, ago(d.lastKeepaliveAt, Date.now())),
