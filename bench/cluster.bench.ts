@@ -5,7 +5,7 @@ import { cpus } from 'node:os';
 import { DeviceFleet, DeviceMediaSimulator, SimulatedDevice, buildChannels, channelId } from '../apps/device-sim/src';
 import type { StreamDto } from '@gb/contracts';
 import type { BenchResult } from './bench-result';
-import { loadAverage } from './support/proc-stats';
+import { CLOCK_TICKS_PER_S, cpuTicks, loadAverage } from './support/proc-stats';
 import { createTestDatabase, makeLogDir, requireServices, startGatewayNode, type GatewayNode } from '../test/support/cluster-harness';
 
 /**
@@ -28,7 +28,7 @@ const GROUP = 'cluster';
 const PASSWORD = 'bench-cluster-password';
 const STEP_S = Number(process.env.BENCH_CLUSTER_STEP_S ?? 3);
 const MAX_RATE = Number(process.env.BENCH_CLUSTER_MAX_RATE ?? 3200);
-const STEPS = [100, 200, 400, 800, 1600, 3200].filter((r) => r <= MAX_RATE);
+const STEPS = [100, 150, 200, 300, 400, 600, 800, 1200, 1600, 2400, 3200].filter((r) => r <= MAX_RATE);
 /** Serials stay below 10,000 within one ID space (the simulator's channel IDs are serial × 100 + index). */
 const MAX_DEVICES = 9_900;
 const PLAYS = Number(process.env.BENCH_CLUSTER_PLAYS ?? 20);
@@ -57,6 +57,8 @@ interface StepResult {
   p95: number;
   retransmissions: number;
   failed: number;
+  /** CPU share over the step, % of one core: this process (the simulator) and each node. */
+  cpu: string;
 }
 
 export async function run(): Promise<BenchResult[]> {
@@ -75,8 +77,8 @@ export async function run(): Promise<BenchResult[]> {
 
     // Warm-up, not counted (JIT, pools, first inserts), on both nodes, so the baseline run first is not the cold one.
     await warmUp([a!, b!]);
-    const oneNode = await ramp([a!], ONE_NODE_FIRST);
-    const twoNodes = await ramp([a!, b!], TWO_NODES_FIRST);
+    const oneNode = await ramp([a!], ONE_NODE_FIRST, [a!, b!]);
+    const twoNodes = await ramp([a!, b!], TWO_NODES_FIRST, [a!, b!]);
 
     camera = new SimulatedDevice(
       {
@@ -105,7 +107,7 @@ export async function run(): Promise<BenchResult[]> {
 }
 
 /** Steps the offered rate up against `targets` (split evenly) until a step has retransmissions or failures. */
-async function ramp(targets: GatewayNode[], firstDeviceId: string): Promise<StepResult[]> {
+async function ramp(targets: GatewayNode[], firstDeviceId: string, all: GatewayNode[]): Promise<StepResult[]> {
   const out: StepResult[] = [];
   let used = 0;
   for (const offered of STEPS) {
@@ -116,13 +118,18 @@ async function ramp(targets: GatewayNode[], firstDeviceId: string): Promise<Step
     used += per * targets.length;
     try {
       const t0 = performance.now();
+      const sim0 = process.cpuUsage();
+      const ticks0 = all.map((n) => cpuTicks(n.child.pid!) ?? 0);
       const outcomes = (await Promise.all(fleets.map((f) => f.start()))).flat();
       const wallS = (performance.now() - t0) / 1000;
+      const simUs = process.cpuUsage(sim0);
+      const pct = (cpuS: number) => `${Math.round((100 * cpuS) / wallS)}%`;
+      const cpu = [`simulator ${pct((simUs.user + simUs.system) / 1e6)}`, ...all.map((n, i) => `${n.nodeId} ${pct(((cpuTicks(n.child.pid!) ?? 0) - ticks0[i]!) / CLOCK_TICKS_PER_S)}`)].join(', ');
       const s = merge(fleets);
       const registered = outcomes.filter((o) => o === 'registered').length;
       out.push({
         offered, devices: per * targets.length, registered, achieved: registered / wallS,
-        p50: s.registerMs?.p50 ?? NaN, p95: s.registerMs?.p95 ?? NaN, retransmissions: s.retransmissions, failed: outcomes.length - registered,
+        p50: s.registerMs?.p50 ?? NaN, p95: s.registerMs?.p95 ?? NaN, retransmissions: s.retransmissions, failed: outcomes.length - registered, cpu,
       });
       await sleep(SETTLE_MS);
     } finally {
@@ -206,7 +213,7 @@ async function playLatencies(a: GatewayNode, b: GatewayNode, media: DeviceMediaS
 
 function registrationResults(one: StepResult[], two: StepResult[], where: string): BenchResult[] {
   const out: BenchResult[] = [];
-  const stepNote = (s: StepResult) => `${s.registered}/${s.devices} registered, register ms p50 ${Math.round(s.p50)} p95 ${Math.round(s.p95)}, ${s.retransmissions} retransmissions${s.failed ? `, ${s.failed} failed` : ''}`;
+  const stepNote = (s: StepResult) => `${s.registered}/${s.devices} registered, register ms p50 ${Math.round(s.p50)} p95 ${Math.round(s.p95)}, ${s.retransmissions} retransmissions${s.failed ? `, ${s.failed} failed` : ''}; CPU ${s.cpu}`;
   for (let i = 0; i < Math.max(one.length, two.length); i++) {
     const t = two[i];
     const o = one[i];
