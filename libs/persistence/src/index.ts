@@ -49,4 +49,11 @@ export { WatchRepository, type WatchRow } from './repositories/watch.repository'
 export { NodeEntity } from './entities/node.entity';
 export { Nodes1796083200000 } from './migrations/1796083200000-nodes';
 export { NodeRepository, type NodeHeartbeat, type NodeRow } from './repositories/node.repository';
+export { UserEntity } from './entities/user.entity';
+export { ApiKeyEntity } from './entities/api-key.entity';
+export { AuditEntryEntity } from './entities/audit-entry.entity';
+export { Users1796169600000 } from './migrations/1796169600000-users';
+export { MAX_USERS_LISTED, UserRepository, type NewUser, type UserPatch, type UserRow, type UserWriteGuard, type UserWriteResult } from './repositories/user.repository';
+export { ApiKeyRepository, MAX_API_KEYS_LISTED, type ApiKeyRow, type NewApiKey } from './repositories/api-key.repository';
+export { AUDIT_INSERT_CHUNK_ROWS, AuditRepository, MAX_AUDIT_LISTED, type AuditRow, type NewAuditEntry } from './repositories/audit.repository';
 export type { DeviceClaim } from './repositories/device.repository';

@@ -23,9 +23,16 @@ import { WatchRepository } from './repositories/watch.repository';
 import { NodeEntity } from './entities/node.entity';
 import { Nodes1796083200000 } from './migrations/1796083200000-nodes';
 import { NodeRepository } from './repositories/node.repository';
+import { UserEntity } from './entities/user.entity';
+import { ApiKeyEntity } from './entities/api-key.entity';
+import { AuditEntryEntity } from './entities/audit-entry.entity';
+import { Users1796169600000 } from './migrations/1796169600000-users';
+import { UserRepository } from './repositories/user.repository';
+import { ApiKeyRepository } from './repositories/api-key.repository';
+import { AuditRepository } from './repositories/audit.repository';
 
-export const ENTITIES = [DeviceEntity, ChannelEntity, DeviceSettingsEntity, AppSecretEntity, RoiEntity, CongestionSampleEntity, AlertEntity, WatchEntity, NodeEntity];
-export const MIGRATIONS = [InitialSchema1795824000000, Congestion1795910400000, Watches1795996800000, Nodes1796083200000];
+export const ENTITIES = [DeviceEntity, ChannelEntity, DeviceSettingsEntity, AppSecretEntity, RoiEntity, CongestionSampleEntity, AlertEntity, WatchEntity, NodeEntity, UserEntity, ApiKeyEntity, AuditEntryEntity];
+export const MIGRATIONS = [InitialSchema1795824000000, Congestion1795910400000, Watches1795996800000, Nodes1796083200000, Users1796169600000];
 
 /** Pool sizes when the caller gives none. Embedded queries run one at a time anyway. */
 export const DEFAULT_POOL_SIZE = { postgres: 10, embedded: 4 } as const;
@@ -56,6 +63,9 @@ export interface Database {
   alerts: AlertRepository;
   watches: WatchRepository;
   nodes: NodeRepository;
+  users: UserRepository;
+  apiKeys: ApiKeyRepository;
+  audit: AuditRepository;
   /** Idempotent: closes the pool, then (embedded) the socket server, PGlite and the data-dir lock. */
   close(): Promise<void>;
 }
@@ -118,6 +128,9 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
     alerts: new AlertRepository(dataSource),
     watches: new WatchRepository(dataSource),
     nodes: new NodeRepository(dataSource),
+    users: new UserRepository(dataSource),
+    apiKeys: new ApiKeyRepository(dataSource),
+    audit: new AuditRepository(dataSource),
     close() {
       closing ??= (async () => {
         try {

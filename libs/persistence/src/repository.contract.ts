@@ -5,6 +5,7 @@
 import iconv from 'iconv-lite';
 import { describe, expect, it, vi } from 'vitest';
 import { MIGRATIONS, type Database } from './open-database';
+import { MAX_AUDIT_LISTED } from './repositories/audit.repository';
 import { type ChannelRow } from './repositories/channel.repository';
 import { LIVENESS_CHUNK_ROWS, UPSERT_CHUNK_ROWS, type DeviceRegistration } from './repositories/device.repository';
 
@@ -50,10 +51,10 @@ export function describeRepositoryContract(backend: string, h: BackendHandle): v
         `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
       )) as Array<{ table_name: string }>;
       expect(rows.map((r) => r.table_name)).toEqual([
-        'alerts', 'app_secrets', 'channels', 'congestion_samples', 'device_settings', 'devices', 'migrations', 'nodes', 'rois', 'watches',
+        'alerts', 'api_keys', 'app_secrets', 'audit_log', 'channels', 'congestion_samples', 'device_settings', 'devices', 'migrations', 'nodes', 'rois', 'users', 'watches',
       ]);
       const applied = (await h.db().dataSource.query(`SELECT name FROM migrations ORDER BY id`)) as Array<{ name: string }>;
-      expect(applied.map((r) => r.name)).toEqual(['InitialSchema1795824000000', 'Congestion1795910400000', 'Watches1795996800000', 'Nodes1796083200000']);
+      expect(applied.map((r) => r.name)).toEqual(['InitialSchema1795824000000', 'Congestion1795910400000', 'Watches1795996800000', 'Nodes1796083200000', 'Users1796169600000']);
     });
 
     it('the hand-written migration and the entity decorators describe the same schema (no pending change)', async () => {
@@ -452,6 +453,66 @@ export function describeRepositoryContract(backend: string, h: BackendHandle): v
       expect(ids).toEqual(expect.arrayContaining([a.id, legacy.id]));
       expect(ids).not.toContain(b.id);
       for (const r of [a, b, legacy]) await alerts.update(r.id, { state: 'cleared', clearedAt: new Date() });
+    });
+  });
+
+  describe(`${backend}: users, API keys, audit log`, () => {
+    const hash = 'scrypt$32768$8$1$c2FsdHNhbHRzYWx0$a2V5a2V5a2V5a2V5a2V5a2V5';
+
+    it('users: create() refuses a taken name; list() by name never drops the hash; put() overwrites hash and role', async () => {
+      const { users } = h.db();
+      expect(await users.create({ username: 'carol', passwordHash: hash, role: 'admin' })).toBe(true);
+      expect(await users.create({ username: 'carol', passwordHash: 'other', role: 'viewer' })).toBe(false);
+      expect(await users.create({ username: 'bob', passwordHash: hash, role: 'viewer' })).toBe(true);
+      expect((await users.list()).map((u) => [u.username, u.role])).toEqual([['bob', 'viewer'], ['carol', 'admin']]);
+      await users.put({ username: 'bob', passwordHash: 'scrypt$new', role: 'operator' });
+      expect(await users.get('bob')).toMatchObject({ passwordHash: 'scrypt$new', role: 'operator' });
+      expect(await users.count()).toBe(2);
+      await expect(users.create({ username: 'eve', passwordHash: hash, role: 'root' })).rejects.toThrow(/chk_users_role/);
+    });
+
+    it('users: the guarded update() and delete() refuse to demote or delete the last admin, and not another one', async () => {
+      const { users } = h.db();
+      const keep = { keepOneWithRole: 'admin' };
+      expect(await users.update('carol', { role: 'viewer' }, keep)).toBe('last-of-role');
+      expect(await users.delete('carol', keep)).toBe('last-of-role');
+      expect(await users.update('carol', { passwordHash: 'scrypt$x' }, keep)).toBe('ok');
+      expect(await users.update('nobody', { role: 'viewer' }, keep)).toBe('not-found');
+      expect(await users.delete('bob', keep)).toBe('ok');
+      expect(await users.delete('bob', keep)).toBe('not-found');
+      await users.create({ username: 'dave', passwordHash: hash, role: 'admin' });
+      // Two deletes of the two admins at once: the row locks let one through.
+      const both = await Promise.all([users.delete('carol', keep), users.delete('dave', keep)]);
+      expect(both.sort()).toEqual(['last-of-role', 'ok']);
+      expect(await users.count()).toBe(1);
+      await h.db().dataSource.query(`DELETE FROM users`);
+    });
+
+    it('api keys: findByHash() finds a key, list() newest first, delete() revokes once; the hash is unique', async () => {
+      const { apiKeys } = h.db();
+      const a = await apiKeys.create({ name: 'vms', role: 'viewer', keyHash: 'a'.repeat(64), keyPrefix: 'gbk_aaaa', createdBy: 'admin' });
+      await new Promise((r) => setTimeout(r, 5));
+      const b = await apiKeys.create({ name: 'ops', role: 'operator', keyHash: 'b'.repeat(64), keyPrefix: 'gbk_bbbb', createdBy: 'admin' });
+      expect(await apiKeys.findByHash('a'.repeat(64))).toMatchObject({ id: a.id, name: 'vms', role: 'viewer' });
+      expect((await apiKeys.list()).map((k) => k.id)).toEqual([b.id, a.id]);
+      await expect(apiKeys.create({ name: 'dup', role: 'viewer', keyHash: 'a'.repeat(64), keyPrefix: 'gbk_aaaa', createdBy: 'admin' })).rejects.toThrow();
+      expect((await apiKeys.delete(a.id))?.keyHash).toBe('a'.repeat(64));
+      expect(await apiKeys.delete(a.id)).toBeNull();
+      expect(await apiKeys.findByHash('a'.repeat(64))).toBeNull();
+      await apiKeys.delete(b.id);
+    });
+
+    it('audit: append() of 1200 entries in chunks, list() newest first and bounded, deleteOlderThan() prunes', async () => {
+      const { audit } = h.db();
+      const t0 = Date.parse('2026-12-01T00:00:00.000Z');
+      const entry = (i: number) => ({ at: new Date(t0 + i * 1000), actor: 'admin', role: 'admin', action: 'device.ptz', target: `d/${i}`, outcome: 'ok', detail: null, nodeId: 'node-a' });
+      await audit.append(Array.from({ length: 1200 }, (_, i) => entry(i)));
+      const newest = await audit.list(3);
+      expect(newest.map((e) => e.target)).toEqual(['d/1199', 'd/1198', 'd/1197']);
+      expect(await audit.list(5000)).toHaveLength(MAX_AUDIT_LISTED);
+      expect(await audit.deleteOlderThan(new Date(t0 + 1000 * 1000))).toBe(1000);
+      expect(await audit.list(1000)).toHaveLength(200);
+      await audit.deleteOlderThan(new Date(t0 + 1e9));
     });
   });
 
