@@ -1,4 +1,5 @@
 import { errorMessage } from './format';
+import { getLocale, hasKey, t } from './i18n';
 
 /** An API call that did not answer 2xx: `message` is the gateway's plain message. */
 export class ApiError extends Error {
@@ -48,7 +49,7 @@ async function send(method: string, path: string, body?: unknown, signal?: Abort
     res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
   } catch (e) {
     if ((e as Error).name === 'AbortError') throw e;
-    throw new ApiError(0, 'NETWORK', 'The gateway cannot be reached (network error)');
+    throw new ApiError(0, 'NETWORK', t('api.network'));
   }
   if (res.ok) return res;
   let parsed: unknown = null;
@@ -77,10 +78,23 @@ export async function apiBlob(path: string, signal?: AbortSignal): Promise<Blob>
 
 const CATALOGUE_CODE = /^(DEVICE|MEDIA|PORTS|STREAM|CHANNEL|FEATURE)_[A-Z_]+$/;
 
+/**
+ * The explanation of an API error code in the chosen language, or null when the catalogue has none. English shows
+ * the gateway's own message instead (it says more); other languages show this, with the code beside it.
+ */
+export function explainCode(code: string): string | null {
+  const key = `error.${code}`;
+  return hasKey(key) ? t(key) : null;
+}
+
 /** The message to show for any thrown value. */
 export function messageOf(e: unknown): string {
   // Stream and device failures carry a code from the gateway's catalogue (DEVICE_REFUSED, MEDIA_NO_RTP, …): show it.
-  if (e instanceof ApiError) return CATALOGUE_CODE.test(e.code) ? `${e.message} [${e.code}]` : e.message;
+  if (e instanceof ApiError) {
+    const translated = getLocale() === 'en' ? null : explainCode(e.code);
+    if (translated) return t('error.withCode', { message: translated, code: e.code });
+    return CATALOGUE_CODE.test(e.code) ? t('error.withCode', { message: e.message, code: e.code }) : e.message;
+  }
   if (e instanceof Error) return e.message;
   return String(e);
 }

@@ -1,29 +1,31 @@
-/** Display helpers, free of the DOM (unit-tested in test/e2e/dashboard-logic.spec.ts). */
+/** Display helpers, free of the DOM (unit-tested in test/e2e/dashboard-logic.spec.ts); words and numbers in the chosen locale (i18n.ts). */
+import { formatDateTime, formatNumber, t } from './i18n';
 
-/** "12 s ago", "5 min ago", "3 h ago", "2 d ago"; "never" for null. */
+/** "12 s ago", "5 min ago", "3 h ago", "2 d ago" ("12 秒前" … in Chinese); "never" for null. */
 export function ago(iso: string | null, now: number): string {
-  if (!iso) return 'never';
-  const t = Date.parse(iso);
-  if (Number.isNaN(t)) return 'never';
-  const s = Math.max(0, Math.round((now - t) / 1000));
-  if (s < 60) return `${s} s ago`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
-  if (s < 86_400) return `${Math.floor(s / 3600)} h ago`;
-  return `${Math.floor(s / 86_400)} d ago`;
+  if (!iso) return t('time.never');
+  const at = Date.parse(iso);
+  if (Number.isNaN(at)) return t('time.never');
+  const s = Math.max(0, Math.round((now - at) / 1000));
+  if (s < 60) return t('time.secondsAgo', { n: s });
+  if (s < 3600) return t('time.minutesAgo', { n: Math.floor(s / 60) });
+  if (s < 86_400) return t('time.hoursAgo', { n: Math.floor(s / 3600) });
+  return t('time.daysAgo', { n: Math.floor(s / 86_400) });
 }
 
-/** Local "YYYY-MM-DD HH:MM:SS". */
+/** Local date and time to the second in the chosen locale (Intl: "2024/05/01 20:00:00" in zh-CN); empty for null. */
 export function localTime(iso: string | number | null): string {
   if (iso === null) return '';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '';
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+  return formatDateTime(d);
 }
 
-/** The value of an `<input type="datetime-local">` for a time (local, minutes). */
+/** The value of an `<input type="datetime-local">` for a time (local "YYYY-MM-DDTHH:MM", whatever the locale). */
 export function toDatetimeLocal(ms: number): string {
-  return localTime(ms).slice(0, 16).replace(' ', 'T');
+  const d = new Date(ms);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
 }
 
 /** "1:02:03" / "2:03" for a duration in seconds. */
@@ -45,7 +47,7 @@ export function bytes(n: number | null): string {
     v /= 1024;
     i++;
   }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+  return `${formatNumber(v, { useGrouping: false, minimumFractionDigits: i === 0 ? 0 : 1, maximumFractionDigits: i === 0 ? 0 : 1 })} ${units[i]}`;
 }
 
 /**
@@ -63,5 +65,5 @@ export function errorMessage(status: number, statusText: string, body: unknown):
       : [];
     if (msg) return fields.length && !fields.every((f) => msg.includes(f)) ? `${msg} (${fields.join('; ')})` : msg;
   }
-  return `Request failed: HTTP ${status}${statusText ? ` ${statusText}` : ''}`;
+  return t('api.requestFailed', { status: String(status), text: statusText ? ` ${statusText}` : '' });
 }

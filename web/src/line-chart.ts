@@ -1,5 +1,6 @@
 import { svg } from './dom';
 import { linePath, timeTicks } from './chart-scale';
+import { formatTime, t } from './i18n';
 
 export interface Series {
   name: string;
@@ -80,7 +81,7 @@ export class LineChart {
       if (pts.length === 1) parts.push(svg('circle', { cx: pts[0]!.x, cy: pts[0]!.y, r: 3, fill: s.color }));
     }
     if (!this.series.some((s) => s.points.length)) {
-      parts.push(svg('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle', class: 'empty' }, 'no scores in this range yet'));
+      parts.push(svg('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle', class: 'empty' }, t('congestion.chartEmpty')));
     }
     this.el.replaceChildren(...parts, this.tip);
   }
@@ -103,7 +104,7 @@ export class LineChart {
     }
     if (at === null) return;
     const d = new Date(at);
-    const head = d.toLocaleTimeString();
+    const head = formatTime(d);
     const x = this.x(at);
     const text = svg('text', { x: x + (x > W / 2 ? -6 : 6), y: PAD.t + 12, 'text-anchor': x > W / 2 ? 'end' : 'start', class: 'tiptext' });
     [head, ...lines].forEach((l, i) => text.append(svg('tspan', { x: x + (x > W / 2 ? -6 : 6), dy: i ? 14 : 0 }, l)));

@@ -9,6 +9,8 @@ import { mountDevices } from './pages/devices.page';
 import { mountLogin } from './pages/login.page';
 import { mountStreams } from './pages/streams.page';
 import { toast } from './dom';
+import { getLocale, onLocaleChange, t, type MessageKey } from './i18n';
+import { languageSwitch } from './language-switch';
 
 /** Hash routes: #/login, #/devices, #/devices/<id>, #/streams, #/congestion, #/alerts. */
 const ROUTES: { re: RegExp; page: Page; nav: string }[] = [
@@ -22,6 +24,17 @@ const ROUTES: { re: RegExp; page: Page; nav: string }[] = [
 const app = document.getElementById('app')!;
 const top = document.getElementById('top')!;
 const live = document.getElementById('live')!;
+const langSlot = document.getElementById('lang-slot')!;
+let liveUp = false;
+
+/** The static header (index.html) in the chosen language: `data-i18n` names each element's catalogue key. */
+function translateShell(): void {
+  document.documentElement.lang = getLocale();
+  document.title = t('app.title');
+  for (const el of document.querySelectorAll<HTMLElement>('[data-i18n]')) el.textContent = t(el.dataset.i18n as MessageKey);
+  live.title = liveUp ? t('header.liveUp') : t('header.liveDown');
+  langSlot.replaceChildren(languageSwitch());
+}
 
 const logout = (why?: string) => {
   clearToken();
@@ -33,20 +46,24 @@ const logout = (why?: string) => {
   else render();
 };
 
-const events = new EventStream(() => logout('Your session expired: log in again'));
+const events = new EventStream(() => logout(t('session.expired')));
 const ctx: AppContext = { events };
 let cleanup: (() => void) | null = null;
 let stopAlertCount: (() => void) | null = null;
 
-setUnauthorizedHandler(() => logout('Your session expired: log in again'));
+setUnauthorizedHandler(() => logout(t('session.expired')));
 events.onState((up) => {
+  liveUp = up;
   live.classList.toggle('up', up);
-  live.title = up ? 'Live updates connected' : 'Live updates disconnected (reconnecting)';
+  live.title = up ? t('header.liveUp') : t('header.liveDown');
 });
 document.getElementById('logout')!.addEventListener('click', () => logout());
 // Device alarms (motion, video loss, faults) are announced wherever the operator is.
 events.on((e) => {
-  if (e.type === 'device.alarm') toast(`Device alarm on ${e.data.channelId}: ${e.data.description ?? `method ${e.data.method ?? '?'}`} (priority ${e.data.priority ?? '?'})`, 'error');
+  if (e.type === 'device.alarm') {
+    const what = e.data.description ?? t('alarm.method', { method: String(e.data.method ?? '?') });
+    toast(t('alarm.toast', { channel: e.data.channelId, what, priority: String(e.data.priority ?? '?') }), 'error');
+  }
 });
 
 function render(): void {
@@ -79,4 +96,10 @@ function render(): void {
 }
 
 window.addEventListener('hashchange', render);
+// Switching language redraws the header and the current page (its state is refetched, as on navigation).
+onLocaleChange(() => {
+  translateShell();
+  render();
+});
+translateShell();
 render();

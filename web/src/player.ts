@@ -1,5 +1,6 @@
 import { h } from './dom';
 import type { StreamDto } from './api-types';
+import { t } from './i18n';
 
 /** Minimal shapes of the two player libraries the gateway serves at /vendor/ (loaded on demand, not bundled). */
 interface HlsInstance {
@@ -43,7 +44,7 @@ function loadScript(src: string): Promise<void> {
       s.onload = () => resolve();
       s.onerror = () => {
         loaded.delete(src);
-        reject(new Error(`could not load ${src}`));
+        reject(new Error(t('player.loadFailed', { src })));
       };
       document.head.append(s);
     });
@@ -61,7 +62,7 @@ async function waitForPlaylist(url: string, signal: AbortSignal, timeoutMs = 20_
       const r = await fetch(url, { signal, cache: 'no-store' });
       const text = await r.text();
       if (r.ok && text.includes('#EXTINF')) return;
-      if (r.status === 401 || r.status === 403) throw new Error('the media token was refused');
+      if (r.status === 401 || r.status === 403) throw new Error(t('player.tokenRefused'));
       try {
         last = (JSON.parse(text) as { message?: string }).message ?? `HTTP ${r.status}`;
       } catch {
@@ -69,9 +70,9 @@ async function waitForPlaylist(url: string, signal: AbortSignal, timeoutMs = 20_
       }
     } catch (e) {
       if (signal.aborted) break;
-      if ((e as Error).message.includes('token')) throw e;
+      if ((e as Error).message === t('player.tokenRefused')) throw e;
     }
-    if (Date.now() > until) throw new Error(`no HLS segment after ${timeoutMs / 1000} s (${last})`);
+    if (Date.now() > until) throw new Error(t('player.noSegment', { s: timeoutMs / 1000, last }));
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new DOMException('stopped', 'AbortError');
@@ -83,7 +84,7 @@ async function waitForPlaylist(url: string, signal: AbortSignal, timeoutMs = 20_
  */
 export class InlinePlayer {
   readonly video = h('video', { muted: true, autoplay: true, playsinline: true, controls: true, class: 'video' });
-  readonly status = h('div', { class: 'player-status', 'data-field': 'player-status' }, 'starting…');
+  readonly status = h('div', { class: 'player-status', 'data-field': 'player-status' }, t('player.starting'));
   private hls: HlsInstance | null = null;
   private flv: MpegtsPlayer | null = null;
   private readonly abort = new AbortController();
@@ -93,10 +94,10 @@ export class InlinePlayer {
     readonly mode: PlayMode,
   ) {
     this.video.muted = true;
-    this.video.addEventListener('playing', () => this.say(`playing ${mode.toUpperCase()}${this.describe()}`));
-    this.video.addEventListener('waiting', () => this.say('buffering…'));
+    this.video.addEventListener('playing', () => this.say(t('player.playing', { mode: mode.toUpperCase(), info: this.describe() })));
+    this.video.addEventListener('waiting', () => this.say(t('player.buffering')));
     void this.start().catch((e: Error) => {
-      if (e.name !== 'AbortError') this.say(`${mode.toUpperCase()} error: ${e.message}`, true);
+      if (e.name !== 'AbortError') this.say(t('player.error', { mode: mode.toUpperCase(), message: e.message }), true);
     });
   }
 
@@ -116,34 +117,34 @@ export class InlinePlayer {
     if (this.mode === 'hls') {
       await loadScript('/vendor/hls.min.js');
       const Hls = window.Hls;
-      this.say('waiting for the first HLS segment…');
+      this.say(t('player.waitingSegment'));
       await waitForPlaylist(urls.hls, this.abort.signal);
       if (Hls?.isSupported()) {
         const hls = new Hls({ lowLatencyMode: true, liveSyncDurationCount: 2 });
         this.hls = hls;
         hls.on(Hls.Events.ERROR, (_e, d) => {
-          if (d.fatal) this.say(`HLS error: ${d.type ?? ''} ${d.details ?? ''}`, true);
+          if (d.fatal) this.say(t('player.hlsError', { type: d.type ?? '', details: d.details ?? '' }), true);
         });
         hls.loadSource(urls.hls);
         hls.attachMedia(this.video);
       } else if (this.video.canPlayType('application/vnd.apple.mpegurl')) {
         this.video.src = urls.hls;
       } else {
-        throw new Error('this browser cannot play HLS (no Media Source Extensions)');
+        throw new Error(t('player.noHls'));
       }
     } else {
       await loadScript('/vendor/mpegts.js');
       const mpegts = window.mpegts;
-      if (!mpegts?.isSupported()) throw new Error('this browser cannot play HTTP-FLV (no Media Source Extensions)');
+      if (!mpegts?.isSupported()) throw new Error(t('player.noFlv'));
       if (this.abort.signal.aborted) return;
       const p = mpegts.createPlayer({ type: 'flv', isLive: true, url: new URL(urls.flv, location.href).toString() }, { enableStashBuffer: false, liveBufferLatencyChasing: true });
       this.flv = p;
-      p.on(mpegts.Events.ERROR, (type, detail) => this.say(`FLV error: ${String(type)} ${String(detail)}`, true));
+      p.on(mpegts.Events.ERROR, (type, detail) => this.say(t('player.flvError', { type: String(type), detail: String(detail) }), true));
       p.attachMediaElement(this.video);
       p.load();
       void Promise.resolve(p.play()).catch(() => undefined);
     }
-    this.say(`loading ${this.mode.toUpperCase()}…`);
+    this.say(t('player.loading', { mode: this.mode.toUpperCase() }));
     void this.video.play().catch(() => undefined);
   }
 

@@ -4,6 +4,7 @@ import type { AppContext } from '../app-context';
 import { h, toast } from '../dom';
 import { localTime } from '../format';
 import { levelBadge } from './congestion.page';
+import { t } from '../i18n';
 
 /** The nav badge: active alerts not yet acknowledged, kept current from the event stream. */
 export function watchAlertCount(ctx: AppContext, badge: HTMLElement): () => void {
@@ -41,14 +42,14 @@ export function mountAlerts(root: HTMLElement, ctx: AppContext): () => void {
   const rows = new Map<string, HTMLTableRowElement>();
   const thumbs = new Map<string, string>();
   const tbody = h('tbody');
-  const stateSel = h('select', {}, h('option', { value: '' }, 'all'), h('option', { value: 'active' }, 'active'), h('option', { value: 'cleared' }, 'cleared'));
-  const empty = h('p', { class: 'muted empty-note' }, 'No alerts.');
+  const stateSel = h('select', {}, h('option', { value: '' }, t('alerts.all')), h('option', { value: 'active' }, t('alertState.active')), h('option', { value: 'cleared' }, t('alertState.cleared')));
+  const empty = h('p', { class: 'muted empty-note' }, t('alerts.empty'));
   const viewer = h('dialog', { class: 'card viewer' });
   const ctrl = new AbortController();
 
   const thumb = (a: AlertDto): HTMLElement => {
     if (!a.snapshotUrl) return h('span', { class: 'muted' }, '—');
-    const img = h('img', { class: 'thumb', alt: `snapshot of alert ${a.id}` });
+    const img = h('img', { class: 'thumb', alt: t('alerts.snapshotAlt', { id: a.id }) });
     const cached = thumbs.get(a.id);
     if (cached) img.src = cached;
     else
@@ -58,10 +59,10 @@ export function mountAlerts(root: HTMLElement, ctx: AppContext): () => void {
           thumbs.set(a.id, url);
           img.src = url;
         })
-        .catch(() => img.replaceWith(h('span', { class: 'muted' }, 'unavailable')));
+        .catch(() => img.replaceWith(h('span', { class: 'muted' }, t('alerts.unavailable'))));
     img.addEventListener('click', () => {
       if (!img.src) return;
-      viewer.replaceChildren(h('img', { src: img.src, alt: img.alt }), h('div', { class: 'buttons' }, h('button', { onclick: () => viewer.close() }, 'Close')));
+      viewer.replaceChildren(h('img', { src: img.src, alt: img.alt }), h('div', { class: 'buttons' }, h('button', { onclick: () => viewer.close() }, t('common.close'))));
       viewer.showModal();
     });
     return img;
@@ -81,9 +82,9 @@ export function mountAlerts(root: HTMLElement, ctx: AppContext): () => void {
       h('td', {}, h('a', { href: `#/devices/${a.deviceId}`, class: 'mono' }, a.channelId)),
       h('td', {}, a.roi),
       h('td', {}, levelBadge(a.level, a.peakIndex)),
-      h('td', {}, h('span', { class: `tag state ${a.state}` }, a.state), a.clearedAt ? h('div', { class: 'muted' }, localTime(a.clearedAt)) : null),
+      h('td', {}, h('span', { class: `tag state ${a.state}` }, t(`alertState.${a.state}`)), a.clearedAt ? h('div', { class: 'muted' }, localTime(a.clearedAt)) : null),
       h('td', {}, thumb(a)),
-      h('td', {}, a.ackedAt ? h('span', { class: 'muted' }, `acked by ${a.ackedBy ?? '?'} ${localTime(a.ackedAt)}`) : h('button', { class: 'primary', onclick: () => void ack(a) }, 'Ack')),
+      h('td', {}, a.ackedAt ? h('span', { class: 'muted' }, t('alerts.acked', { user: a.ackedBy ?? '?', time: localTime(a.ackedAt) })) : h('button', { class: 'primary', onclick: () => void ack(a) }, t('alerts.ack'))),
     );
 
   const upsert = (a: AlertDto, prepend = false) => {
@@ -124,8 +125,8 @@ export function mountAlerts(root: HTMLElement, ctx: AppContext): () => void {
   stateSel.addEventListener('change', () => void load());
   root.append(
     h('section', { class: 'page' },
-      h('div', { class: 'toolbar' }, h('h1', {}, 'Alerts'), h('span', { class: 'grow' }), h('label', {}, 'State ', stateSel), h('button', { onclick: () => void load() }, 'Refresh')),
-      h('table', { class: 'grid alerts' }, h('thead', {}, h('tr', {}, ['Raised', 'Channel', 'ROI', 'Peak', 'State', 'Snapshot', ''].map((t) => h('th', {}, t)))), tbody),
+      h('div', { class: 'toolbar' }, h('h1', {}, t('alerts.title')), h('span', { class: 'grow' }), h('label', {}, t('alerts.stateFilter'), ' ', stateSel), h('button', { onclick: () => void load() }, t('common.refresh'))),
+      h('table', { class: 'grid alerts' }, h('thead', {}, h('tr', {}, [t('alerts.colRaised'), t('common.channel'), t('alerts.colRoi'), t('alerts.colPeak'), t('common.state'), t('common.snapshot'), ''].map((c) => h('th', {}, c)))), tbody),
       empty,
       viewer,
     ),

@@ -5,15 +5,16 @@ import type { StreamDto } from '../api-types';
 import { buildChannelTree, type TreeNode } from '../channel-tree';
 import { h, toast } from '../dom';
 import { InlinePlayer, type PlayMode } from '../player';
+import { formatDateTime, t } from '../i18n';
 import { mountRecordsPanel } from './records.panel';
 
 /** One device's channels as a tree (ParentID), each with Play, Snapshot, Records and Watch congestion. */
 export function mountChannels(root: HTMLElement, ctx: AppContext, [deviceId]: string[]): () => void {
   const id = deviceId!;
-  const title = h('h1', {}, `Device ${id}`);
+  const title = h('h1', {}, t('channels.title', { id }));
   const meta = h('span', { class: 'muted' });
-  const treeEl = h('div', { class: 'tree', 'data-field': 'channel-tree' }, h('p', { class: 'muted' }, 'Loading channels…'));
-  const panel = h('div', { class: 'panel' }, h('p', { class: 'muted hint' }, 'Pick a channel: Play shows live video here, Records searches its recordings.'));
+  const treeEl = h('div', { class: 'tree', 'data-field': 'channel-tree' }, h('p', { class: 'muted' }, t('channels.loading')));
+  const panel = h('div', { class: 'panel' }, h('p', { class: 'muted hint' }, t('channels.hint')));
   const watched = new Set<string>();
   let channels: ChannelDto[] = [];
   let closePanel: (() => void) | null = null;
@@ -31,9 +32,9 @@ export function mountChannels(root: HTMLElement, ctx: AppContext, [deviceId]: st
   /** Pan/tilt/zoom buttons: move while pressed, stop on release; presets by number. Fixed cameras (PTZType 3) get none. */
   const ptzPad = (c: ChannelDto) => {
     const send = (body: Record<string, unknown>) =>
-      api('POST', `/api/devices/${id}/channels/${c.channelId}/ptz`, body).catch((e: unknown) => toast(`PTZ: ${messageOf(e)}`, 'error'));
-    const hold = (text: string, title: string, move: Record<string, number>) => {
-      const b = h('button', { class: 'ptz', title, 'data-ptz': title }, text);
+      api('POST', `/api/devices/${id}/channels/${c.channelId}/ptz`, body).catch((e: unknown) => toast(t('ptz.error', { message: messageOf(e) }), 'error'));
+    const hold = (text: string, dir: string, title: string, move: Record<string, number>) => {
+      const b = h('button', { class: 'ptz', title, 'aria-label': title, 'data-ptz': dir }, text);
       let moving = false;
       const stop = () => {
         if (!moving) return;
@@ -48,23 +49,23 @@ export function mountChannels(root: HTMLElement, ctx: AppContext, [deviceId]: st
       b.addEventListener('pointerleave', stop);
       return b;
     };
-    const preset = h('input', { type: 'number', min: '1', max: '255', value: '1', title: 'Preset number', class: 'ptz-preset' }) as HTMLInputElement;
+    const preset = h('input', { type: 'number', min: '1', max: '255', value: '1', title: t('ptz.preset'), 'aria-label': t('ptz.preset'), class: 'ptz-preset' }) as HTMLInputElement;
     return h('div', { class: 'toolbar ptz-pad', 'data-field': 'ptz' },
-      h('span', { class: 'muted' }, 'PTZ'),
-      hold('◀', 'left', { pan: -1 }), hold('▲', 'up', { tilt: 1 }), hold('▼', 'down', { tilt: -1 }), hold('▶', 'right', { pan: 1 }),
-      hold('+', 'zoom in', { zoom: 1 }), hold('−', 'zoom out', { zoom: -1 }),
+      h('span', { class: 'muted' }, t('ptz.label')),
+      hold('◀', 'left', t('ptz.left'), { pan: -1 }), hold('▲', 'up', t('ptz.up'), { tilt: 1 }), hold('▼', 'down', t('ptz.down'), { tilt: -1 }), hold('▶', 'right', t('ptz.right'), { pan: 1 }),
+      hold('+', 'zoom in', t('ptz.zoomIn'), { zoom: 1 }), hold('−', 'zoom out', t('ptz.zoomOut'), { zoom: -1 }),
       h('span', { class: 'grow' }),
       preset,
-      h('button', { onclick: () => void send({ action: 'preset', op: 'call', index: Number(preset.value) }) }, 'Go to preset'),
-      h('button', { onclick: () => void send({ action: 'preset', op: 'set', index: Number(preset.value) }) }, 'Save preset'),
+      h('button', { onclick: () => void send({ action: 'preset', op: 'call', index: Number(preset.value) }) }, t('ptz.goto')),
+      h('button', { onclick: () => void send({ action: 'preset', op: 'set', index: Number(preset.value) }) }, t('ptz.save')),
     );
   };
 
   const play = (c: ChannelDto, mode: PlayMode = preferredMode, transport?: StreamTransport) => {
     preferredMode = mode;
-    const modeSel = h('select', { 'data-field': 'player-mode', title: 'Player' }, h('option', { value: 'hls', selected: mode === 'hls' }, 'HLS (hls.js)'), h('option', { value: 'flv', selected: mode === 'flv' }, 'HTTP-FLV (mpegts.js)'));
-    const trSel = h('select', { title: 'Media transport asked of the device' }, h('option', { value: '' }, `device default (${device?.streamTransport ?? 'udp'})`), (['udp', 'tcp-passive', 'tcp-active'] as const).map((t) => h('option', { value: t, selected: t === transport }, t)));
-    const status = h('div', { class: 'player-status' }, 'asking the device to send video…');
+    const modeSel = h('select', { 'data-field': 'player-mode', title: t('live.player'), 'aria-label': t('live.player') }, h('option', { value: 'hls', selected: mode === 'hls' }, t('live.hls')), h('option', { value: 'flv', selected: mode === 'flv' }, t('live.flv')));
+    const trSel = h('select', { title: t('live.transportTitle'), 'aria-label': t('live.transportTitle') }, h('option', { value: '' }, t('live.deviceDefault', { transport: t(`transport.${device?.streamTransport ?? 'udp'}`) })), (['udp', 'tcp-passive', 'tcp-active'] as const).map((tr) => h('option', { value: tr, selected: tr === transport }, t(`transport.${tr}`))));
+    const status = h('div', { class: 'player-status' }, t('live.asking'));
     const body = h('div', { class: 'player' }, h('div', { class: 'video placeholder' }), status);
     const links = h('span', { class: 'links' });
     let player: InlinePlayer | null = null;
@@ -73,7 +74,7 @@ export function mountChannels(root: HTMLElement, ctx: AppContext, [deviceId]: st
     trSel.addEventListener('change', () => play(c, modeSel.value as PlayMode, (trSel.value || undefined) as StreamTransport | undefined));
     setPanel(
       h('div', { class: 'card' },
-        h('div', { class: 'toolbar' }, h('h2', {}, `Live · ${label(c)}`), h('span', { class: 'grow' }), modeSel, trSel, links, h('button', { onclick: () => setPanel(h('div')) }, 'Close')),
+        h('div', { class: 'toolbar' }, h('h2', {}, t('live.title', { name: label(c) })), h('span', { class: 'grow' }), modeSel, trSel, links, h('button', { onclick: () => setPanel(h('div')) }, t('common.close'))),
         body,
         c.ptzType === 3 ? h('div') : ptzPad(c),
       ),
@@ -87,7 +88,7 @@ export function mountChannels(root: HTMLElement, ctx: AppContext, [deviceId]: st
         if (cancelled) return;
         player = new InlinePlayer(s, mode);
         body.replaceChildren(player.video, player.status);
-        links.replaceChildren(h('a', { href: `${s.urls.player}${mode === 'flv' ? '&mode=flv' : ''}`, target: '_blank', rel: 'noopener' }, 'open player ↗'));
+        links.replaceChildren(h('a', { href: `${s.urls.player}${mode === 'flv' ? '&mode=flv' : ''}`, target: '_blank', rel: 'noopener' }, t('live.openPlayer')));
       })
       .catch((e: unknown) => {
         status.textContent = messageOf(e);
@@ -96,12 +97,12 @@ export function mountChannels(root: HTMLElement, ctx: AppContext, [deviceId]: st
   };
 
   const snapshot = (c: ChannelDto) => {
-    const status = h('div', { class: 'player-status' }, 'waiting for a keyframe (up to 10 s)…');
+    const status = h('div', { class: 'player-status' }, t('snapshot.waiting'));
     const body = h('div', { class: 'player' }, h('div', { class: 'video placeholder' }), status);
     let url: string | null = null;
     const ctrl = new AbortController();
     setPanel(
-      h('div', { class: 'card' }, h('div', { class: 'toolbar' }, h('h2', {}, `Snapshot · ${label(c)}`), h('span', { class: 'grow' }), h('button', { onclick: () => snapshot(c) }, 'Again'), h('button', { onclick: () => setPanel(h('div')) }, 'Close')), body),
+      h('div', { class: 'card' }, h('div', { class: 'toolbar' }, h('h2', {}, t('snapshot.title', { name: label(c) })), h('span', { class: 'grow' }), h('button', { onclick: () => snapshot(c) }, t('snapshot.again')), h('button', { onclick: () => setPanel(h('div')) }, t('common.close'))), body),
       () => {
         ctrl.abort();
         if (url) URL.revokeObjectURL(url);
@@ -110,7 +111,7 @@ export function mountChannels(root: HTMLElement, ctx: AppContext, [deviceId]: st
     apiBlob(`/api/devices/${id}/channels/${c.channelId}/snapshot`, ctrl.signal)
       .then((blob) => {
         url = URL.createObjectURL(blob);
-        body.replaceChildren(h('img', { src: url, class: 'video', alt: `snapshot of ${label(c)}` }), h('div', { class: 'player-status' }, new Date().toLocaleString()));
+        body.replaceChildren(h('img', { src: url, class: 'video', alt: t('snapshot.alt', { name: label(c) }) }), h('div', { class: 'player-status' }, formatDateTime(new Date())));
       })
       .catch((e: unknown) => {
         if ((e as Error).name === 'AbortError') return;
@@ -130,11 +131,11 @@ export function mountChannels(root: HTMLElement, ctx: AppContext, [deviceId]: st
       if (watched.has(c.channelId)) {
         await api('DELETE', `/api/channels/${c.channelId}/watch`);
         watched.delete(c.channelId);
-        toast(`Stopped congestion scoring of ${label(c)}`);
+        toast(t('channels.watchStopped', { name: label(c) }));
       } else {
         await api<ChannelCongestionDto>('POST', `/api/channels/${c.channelId}/watch`, { deviceId: id });
         watched.add(c.channelId);
-        toast(`Scoring congestion of ${label(c)}: see the Congestion page`);
+        toast(t('channels.watchStarted', { name: label(c) }));
       }
       renderTree();
     } catch (e) {
@@ -148,16 +149,16 @@ export function mountChannels(root: HTMLElement, ctx: AppContext, [deviceId]: st
     const row = h(
       'div',
       { class: 'node', 'data-channel-id': c.channelId },
-      h('span', { class: `dot ${on ? 'on' : 'off'}`, title: `status ${c.status}` }),
+      h('span', { class: `dot ${on ? 'on' : 'off'}`, title: t('channels.status', { status: on ? t('status.online') : c.status?.toUpperCase() === 'OFF' ? t('status.offline') : (c.status ?? '?') }) }),
       h('span', { class: 'name' }, label(c)),
       h('span', { class: 'mono muted' }, c.channelId),
-      watched.has(c.channelId) ? h('a', { class: 'tag watch', href: '#/congestion' }, 'watched') : null,
+      watched.has(c.channelId) ? h('a', { class: 'tag watch', href: '#/congestion' }, t('channels.watched')) : null,
       h('span', { class: 'grow' }),
       h('span', { class: 'actions' },
-        h('button', { onclick: () => play(c), 'data-action': 'play' }, 'Play'),
-        h('button', { onclick: () => snapshot(c), 'data-action': 'snapshot' }, 'Snapshot'),
-        h('button', { onclick: () => records(c), 'data-action': 'records' }, 'Records'),
-        h('button', { onclick: () => void toggleWatch(c), 'data-action': 'watch' }, watched.has(c.channelId) ? 'Unwatch' : 'Watch congestion'),
+        h('button', { onclick: () => play(c), 'data-action': 'play' }, t('common.play')),
+        h('button', { onclick: () => snapshot(c), 'data-action': 'snapshot' }, t('common.snapshot')),
+        h('button', { onclick: () => records(c), 'data-action': 'records' }, t('channels.records')),
+        h('button', { onclick: () => void toggleWatch(c), 'data-action': 'watch' }, watched.has(c.channelId) ? t('channels.unwatch') : t('channels.watch')),
       ),
     );
     if (!n.children.length) return h('li', {}, row);
@@ -167,7 +168,7 @@ export function mountChannels(root: HTMLElement, ctx: AppContext, [deviceId]: st
 
   const renderTree = () => {
     if (!channels.length) {
-      treeEl.replaceChildren(h('p', { class: 'muted' }, device?.online ? 'No channels yet: use Sync catalog.' : 'No channels known.'));
+      treeEl.replaceChildren(h('p', { class: 'muted' }, device?.online ? t('channels.emptyOnline') : t('channels.emptyOffline')));
       return;
     }
     treeEl.replaceChildren(h('ul', { class: 'root' }, buildChannelTree(channels).map(renderNode)));
@@ -185,7 +186,7 @@ export function mountChannels(root: HTMLElement, ctx: AppContext, [deviceId]: st
       watched.clear();
       for (const w of cong) if (w.deviceId === id) watched.add(w.channelId);
       title.replaceChildren(h('span', { class: `dot ${d.online ? 'on' : 'off'}`, 'data-field': 'online' }), d.name || d.deviceId);
-      meta.textContent = `${d.deviceId} · ${[d.manufacturer, d.model].filter(Boolean).join(' ')} · ${list.length} channel${list.length === 1 ? '' : 's'}`;
+      meta.textContent = t('channels.meta', { id: d.deviceId, vendor: [d.manufacturer, d.model].filter(Boolean).join(' '), n: list.length });
       renderTree();
     } catch (e) {
       treeEl.replaceChildren(h('p', { class: 'error' }, messageOf(e)));
@@ -195,7 +196,7 @@ export function mountChannels(root: HTMLElement, ctx: AppContext, [deviceId]: st
   const sync = async () => {
     try {
       await api('POST', `/api/devices/${id}/catalog`);
-      toast('Catalog query sent');
+      toast(t('channels.catalogSent'));
     } catch (e) {
       toast(messageOf(e), 'error');
     }
@@ -208,7 +209,7 @@ export function mountChannels(root: HTMLElement, ctx: AppContext, [deviceId]: st
 
   root.append(
     h('section', { class: 'page' },
-      h('div', { class: 'toolbar' }, h('a', { href: '#/devices', class: 'back' }, '← Devices'), title, meta, h('span', { class: 'grow' }), h('button', { onclick: () => void sync() }, 'Sync catalog')),
+      h('div', { class: 'toolbar' }, h('a', { href: '#/devices', class: 'back' }, t('channels.back')), title, meta, h('span', { class: 'grow' }), h('button', { onclick: () => void sync() }, t('devices.sync'))),
       h('div', { class: 'split' }, treeEl, panel),
     ),
   );

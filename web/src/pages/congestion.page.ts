@@ -5,6 +5,7 @@ import type { CongestionHistoryDto } from '../api-types';
 import { h, toast } from '../dom';
 import { ago } from '../format';
 import { LineChart, type Series } from '../line-chart';
+import { formatNumber, t, type MessageKey } from '../i18n';
 
 const PALETTE = ['#2563eb', '#db2777', '#0891b2', '#7c3aed', '#ea580c', '#16a34a'];
 /** Index bands of docs/congestion.md, drawn behind the lines. */
@@ -16,19 +17,19 @@ const BANDS = [
   { from: 80, to: 100, color: '#dc2626' },
 ];
 /** `fit`: the window starts at the first score (at most `ms` back, at least MIN_FIT_MS), so a newly watched channel's line is not a sliver. */
-const RANGES: { label: string; ms: number; stepS: number; fit?: boolean }[] = [
-  { label: 'since first score (≤ 1 h)', ms: 3_600_000, stepS: 5, fit: true },
-  { label: 'last 15 min', ms: 15 * 60_000, stepS: 10 },
-  { label: 'last 1 h', ms: 3_600_000, stepS: 30 },
-  { label: 'last 6 h', ms: 6 * 3_600_000, stepS: 180 },
-  { label: 'last 24 h', ms: 86_400_000, stepS: 600 },
+const RANGES: { label: MessageKey; ms: number; stepS: number; fit?: boolean }[] = [
+  { label: 'congestion.rangeFit', ms: 3_600_000, stepS: 5, fit: true },
+  { label: 'congestion.range15m', ms: 15 * 60_000, stepS: 10 },
+  { label: 'congestion.range1h', ms: 3_600_000, stepS: 30 },
+  { label: 'congestion.range6h', ms: 6 * 3_600_000, stepS: 180 },
+  { label: 'congestion.range24h', ms: 86_400_000, stepS: 600 },
 ];
 const MIN_FIT_MS = 60_000;
 /** Live points kept per ROI in memory (one per score, typically 1–5 per second). */
 const MAX_LIVE_POINTS = 5000;
 
 export function levelBadge(level: CongestionLevel, index: number): HTMLSpanElement {
-  return h('span', { class: `level ${level}`, 'data-level': level }, `${level} · ${Math.round(index)}`);
+  return h('span', { class: `level ${level}`, 'data-level': level }, t(`level.${level}`), ' · ', formatNumber(Math.round(index)));
 }
 
 interface Card {
@@ -47,16 +48,16 @@ interface Card {
 export function mountCongestion(root: HTMLElement, ctx: AppContext): () => void {
   const cards = new Map<string, Card>();
   const list = h('div', { class: 'cards' });
-  const empty = h('p', { class: 'muted empty-note' }, 'No channel is watched. Open a device’s channels and press “Watch congestion”.');
+  const empty = h('p', { class: 'muted empty-note' }, t('congestion.empty'));
   let disposed = false;
 
-  const stateText = (d: ChannelCongestionDto) => `${d.state}${d.error ? `: ${d.error}` : ''}${d.updatedAt ? ` · updated ${ago(d.updatedAt, Date.now())}` : ''}`;
+  const stateText = (d: ChannelCongestionDto) => `${t(`visionState.${d.state}`)}${d.error ? `: ${d.error}` : ''}${d.updatedAt ? t('congestion.updated', { ago: ago(d.updatedAt, Date.now()) }) : ''}`;
 
   const renderBadges = (card: Card, scores: CongestionScore[]) => {
     card.badges.replaceChildren(
       ...(scores.length
-        ? scores.map((s) => h('div', { class: 'roi-score', 'data-roi': s.roi }, h('span', { class: 'muted' }, s.roi), levelBadge(s.level, s.index), h('span', { class: 'muted' }, `${s.vehicles} vehicles${s.persons ? `, ${s.persons} persons` : ''}${s.meanSpeed !== null ? `, ${s.meanSpeed.toFixed(1)} ${s.speedUnit ?? ''}` : ''}`)))
-        : [h('span', { class: 'muted' }, 'no score yet')]),
+        ? scores.map((s) => h('div', { class: 'roi-score', 'data-roi': s.roi }, h('span', { class: 'muted' }, s.roi), levelBadge(s.level, s.index), h('span', { class: 'muted' }, `${t('congestion.vehicles', { n: s.vehicles })}${s.persons ? t('congestion.persons', { n: s.persons }) : ''}${s.meanSpeed !== null ? `, ${formatNumber(s.meanSpeed, { minimumFractionDigits: 1, maximumFractionDigits: 1 })} ${s.speedUnit ?? ''}` : ''}`)))
+        : [h('span', { class: 'muted' }, t('congestion.noScore'))]),
     );
   };
 
@@ -103,7 +104,7 @@ export function mountCongestion(root: HTMLElement, ctx: AppContext): () => void 
   const roiEditor = (channelId: string, deviceId: string) => {
     const area = h('textarea', { rows: 8, spellcheck: 'false', class: 'mono', 'data-field': 'roi-json' });
     const error = h('p', { class: 'error', role: 'alert' });
-    const details = h('details', { class: 'roi-editor' }, h('summary', {}, 'Regions of interest (JSON)'));
+    const details = h('details', { class: 'roi-editor' }, h('summary', {}, t('roi.summary')));
     let loaded = false;
     details.addEventListener('toggle', () => {
       if (!details.open || loaded) return;
@@ -118,20 +119,20 @@ export function mountCongestion(root: HTMLElement, ctx: AppContext): () => void 
       try {
         rois = JSON.parse(area.value);
       } catch (e) {
-        return void (error.textContent = `Not valid JSON: ${(e as Error).message}`);
+        return void (error.textContent = t('roi.invalid', { message: (e as Error).message }));
       }
       api<Roi[]>('PUT', `/api/channels/${channelId}/rois`, { deviceId, rois })
         .then((saved) => {
           area.value = JSON.stringify(saved, null, 2);
-          toast('ROIs saved; scoring restarts with them');
+          toast(t('roi.saved'));
         })
         .catch((e: unknown) => (error.textContent = messageOf(e)));
     };
     details.append(
-      h('p', { class: 'muted' }, 'A list of {"id", "polygon": [[x, y], …] (0–1, origin top-left, ≥ 3 points), "calibration"?: {metresPerPixel, roadLengthMetres, speedLimitKmh, areaSquareMetres}}. An empty list scores the whole frame.'),
+      h('p', { class: 'muted' }, t('roi.help')),
       area,
       error,
-      h('button', { class: 'primary', onclick: save }, 'Save ROIs'),
+      h('button', { class: 'primary', onclick: save }, t('roi.save')),
     );
     return details;
   };
@@ -140,7 +141,7 @@ export function mountCongestion(root: HTMLElement, ctx: AppContext): () => void 
     const state = h('span', { class: `tag state ${dto.state}` }, stateText(dto));
     const badges = h('div', { class: 'badges' });
     const chart = new LineChart({ from: Date.now() - MIN_FIT_MS, to: Date.now(), yMax: 100, bands: BANDS });
-    const rangeSel = h('select', { title: 'Time range of the chart' }, RANGES.map((r, i) => h('option', { value: i, selected: i === 0 }, r.label)));
+    const rangeSel = h('select', { title: t('congestion.rangeTitle'), 'aria-label': t('congestion.rangeTitle') }, RANGES.map((r, i) => h('option', { value: i, selected: i === 0 }, t(r.label))));
     const el = h('article', { class: 'card congestion', 'data-channel-id': dto.channelId });
     const card: Card = { dto, el, state, badges, chart, rangeIdx: 0, history: new Map(), live: new Map(), redrawPending: false };
     rangeSel.addEventListener('change', () => {
@@ -148,7 +149,7 @@ export function mountCongestion(root: HTMLElement, ctx: AppContext): () => void 
       void loadHistory(card);
     });
     const unwatch = async () => {
-      if (!confirm(`Stop scoring ${dto.channelId}?`)) return;
+      if (!confirm(t('congestion.confirmUnwatch', { id: dto.channelId }))) return;
       try {
         await api('DELETE', `/api/channels/${dto.channelId}/watch`);
         el.remove();
@@ -161,11 +162,11 @@ export function mountCongestion(root: HTMLElement, ctx: AppContext): () => void 
     el.append(
       h('div', { class: 'toolbar' },
         h('h2', { class: 'mono' }, dto.channelId),
-        h('a', { href: `#/devices/${dto.deviceId}`, class: 'muted' }, `device ${dto.deviceId}`),
+        h('a', { href: `#/devices/${dto.deviceId}`, class: 'muted' }, t('congestion.device', { id: dto.deviceId })),
         state,
         h('span', { class: 'grow' }),
         rangeSel,
-        h('button', { class: 'danger', onclick: () => void unwatch() }, 'Unwatch'),
+        h('button', { class: 'danger', onclick: () => void unwatch() }, t('channels.unwatch')),
       ),
       badges,
       chart.el,
@@ -222,7 +223,7 @@ export function mountCongestion(root: HTMLElement, ctx: AppContext): () => void 
     }
   };
 
-  root.append(h('section', { class: 'page' }, h('div', { class: 'toolbar' }, h('h1', {}, 'Congestion'), h('span', { class: 'grow' }), h('button', { onclick: () => void load() }, 'Refresh')), empty, list));
+  root.append(h('section', { class: 'page' }, h('div', { class: 'toolbar' }, h('h1', {}, t('congestion.title')), h('span', { class: 'grow' }), h('button', { onclick: () => void load() }, t('common.refresh'))), empty, list));
   void load();
   const off = ctx.events.on(onEvent);
   const offRe = ctx.events.onReconnect(() => void load());

@@ -3,6 +3,7 @@ import { api, messageOf } from '../api';
 import type { AppContext } from '../app-context';
 import { h, toast } from '../dom';
 import { ago, localTime } from '../format';
+import { t } from '../i18n';
 import { registrationFailuresPanel } from './registration-failures.panel';
 
 const CHARSETS: DeviceCharset[] = ['auto', 'GB2312', 'GBK', 'GB18030', 'UTF-8'];
@@ -17,8 +18,8 @@ export function mountDevices(root: HTMLElement, ctx: AppContext): () => void {
   const progress = new Map<string, CatalogProgressDto | { deviceId: string; received: number; sumNum: number; done: boolean; sn: number }>();
   const tbody = h('tbody');
   const summary = h('span', { class: 'muted', 'data-field': 'summary' });
-  const filter = h('input', { type: 'search', placeholder: 'Filter by id, name, address…', class: 'filter' });
-  const empty = h('p', { class: 'muted empty-note' }, 'No device has registered yet. Point a GB/T 28181 device at this gateway’s SIP address.');
+  const filter = h('input', { type: 'search', placeholder: t('devices.filter'), class: 'filter' });
+  const empty = h('p', { class: 'muted empty-note' }, t('devices.empty'));
   const dialog = h('dialog', { class: 'card' });
   const failures = registrationFailuresPanel();
 
@@ -31,26 +32,26 @@ export function mountDevices(root: HTMLElement, ctx: AppContext): () => void {
     const p = progress.get(d.deviceId);
     const pct = p && p.sumNum ? Math.min(100, Math.round((p.received / p.sumNum) * 100)) : 0;
     const bar = p
-      ? h('div', { class: 'progress', title: `${p.received} / ${p.sumNum || '?'} catalog items`, 'data-field': 'catalog-progress' }, h('div', { style: `width:${pct}%` }))
+      ? h('div', { class: 'progress', title: t('devices.catalogProgress', { received: p.received, sum: p.sumNum || '?' }), 'data-field': 'catalog-progress' }, h('div', { style: `width:${pct}%` }))
       : null;
     const tr = h(
       'tr',
       { 'data-device-id': d.deviceId, 'data-online': String(d.online), class: d.online ? '' : 'offline' },
-      h('td', {}, h('span', { class: `dot ${d.online ? 'on' : 'off'}`, 'data-field': 'online', title: d.online ? 'online' : 'offline' }), d.online ? 'online' : 'offline'),
+      h('td', {}, h('span', { class: `dot ${d.online ? 'on' : 'off'}`, 'data-field': 'online', title: d.online ? t('status.online') : t('status.offline') }), d.online ? t('status.online') : t('status.offline')),
       h('td', { class: 'mono' }, h('a', { href: `#/devices/${d.deviceId}` }, d.deviceId)),
       h('td', {}, d.name ?? ''),
-      h('td', {}, h('span', { class: 'tag' }, d.transport.toUpperCase()), ' ', h('span', { class: 'tag muted', title: 'media transport' }, d.streamTransport)),
+      h('td', {}, h('span', { class: 'tag' }, d.transport.toUpperCase()), ' ', h('span', { class: 'tag muted', title: t('devices.mediaTransport') }, t(`transport.${d.streamTransport}`))),
       // With several gateway nodes, the one the device registered with (it serves its video and answers for it).
-      h('td', { class: 'mono' }, d.remoteAddress ?? '', d.node ? h('span', { class: 'tag muted', title: 'gateway node that owns the device', 'data-field': 'node' }, ` ${d.node}`) : null),
+      h('td', { class: 'mono' }, d.remoteAddress ?? '', d.node ? h('span', { class: 'tag muted', title: t('devices.node'), 'data-field': 'node' }, ` ${d.node}`) : null),
       h('td', {}, [d.manufacturer, d.model].filter(Boolean).join(' / ')),
       h('td', { class: 'num' }, h('a', { href: `#/devices/${d.deviceId}`, 'data-field': 'channels' }, String(d.channelCount)), bar),
       h('td', { title: localTime(d.lastKeepaliveAt), 'data-ago': d.lastKeepaliveAt ?? '' }, ago(d.lastKeepaliveAt, Date.now())),
       h(
         'td',
         { class: 'actions' },
-        h('button', { onclick: () => void sync(d.deviceId), disabled: !d.online || (p ? !p.done : false), title: 'Query the Catalog again' }, 'Sync catalog'),
-        h('button', { onclick: () => edit(d) }, 'Edit'),
-        h('button', { class: 'danger', onclick: () => void remove(d) }, 'Delete'),
+        h('button', { onclick: () => void sync(d.deviceId), disabled: !d.online || (p ? !p.done : false), title: t('devices.syncTitle') }, t('devices.sync')),
+        h('button', { onclick: () => edit(d) }, t('common.edit')),
+        h('button', { class: 'danger', onclick: () => void remove(d) }, t('common.delete')),
       ),
     );
     tr.hidden = !matches(d);
@@ -69,7 +70,7 @@ export function mountDevices(root: HTMLElement, ctx: AppContext): () => void {
 
   const refreshSummary = () => {
     const all = [...devices.values()];
-    summary.textContent = `${all.filter((d) => d.online).length} online / ${all.length} devices`;
+    summary.textContent = t('devices.summary', { online: all.filter((d) => d.online).length, total: all.length });
     empty.hidden = all.length > 0;
   };
 
@@ -111,11 +112,11 @@ export function mountDevices(root: HTMLElement, ctx: AppContext): () => void {
   };
 
   const remove = async (d: DeviceDto) => {
-    if (!confirm(`Delete device ${d.deviceId}${d.name ? ` (${d.name})` : ''} and its channels? It reappears when it registers again.`)) return;
+    if (!confirm(t('devices.confirmDelete', { label: `${d.deviceId}${d.name ? ` (${d.name})` : ''}` }))) return;
     try {
       await api('DELETE', `/api/devices/${d.deviceId}`);
       drop(d.deviceId);
-      toast(`Deleted ${d.deviceId}`);
+      toast(t('devices.deleted', { id: d.deviceId }));
     } catch (e) {
       toast(messageOf(e), 'error');
     }
@@ -123,22 +124,22 @@ export function mountDevices(root: HTMLElement, ctx: AppContext): () => void {
 
   const edit = (d: DeviceDto) => {
     const name = h('input', { name: 'name', value: d.name ?? '', maxlength: 128 });
-    const password = h('input', { name: 'password', type: 'password', autocomplete: 'new-password', maxlength: 64, placeholder: d.hasPassword ? '(unchanged)' : '(gateway default)' });
+    const password = h('input', { name: 'password', type: 'password', autocomplete: 'new-password', maxlength: 64, placeholder: d.hasPassword ? t('devices.editUnchanged') : t('devices.editGatewayDefault') });
     const clearPw = h('input', { type: 'checkbox', name: 'clearPassword' });
-    const charset = h('select', { name: 'charset' }, CHARSETS.map((c) => h('option', { value: c, selected: c === d.charset }, c)));
-    const transport = h('select', { name: 'streamTransport' }, TRANSPORTS.map((t) => h('option', { value: t, selected: t === d.streamTransport }, t)));
+    const charset = h('select', { name: 'charset' }, CHARSETS.map((c) => h('option', { value: c, selected: c === d.charset }, c === 'auto' ? t('charset.auto') : c)));
+    const transport = h('select', { name: 'streamTransport' }, TRANSPORTS.map((tr) => h('option', { value: tr, selected: tr === d.streamTransport }, t(`transport.${tr}`))));
     const error = h('p', { class: 'error', role: 'alert' });
     const form = h(
       'form',
       { method: 'dialog' },
-      h('h2', {}, `Edit ${d.deviceId}`),
-      h('label', {}, 'Name', name),
-      h('label', {}, 'SIP password for this device', password),
-      d.hasPassword ? h('label', { class: 'inline' }, clearPw, ' use the gateway default password instead') : null,
-      h('label', {}, 'MANSCDP charset', charset),
-      h('label', {}, 'Media transport', transport),
+      h('h2', {}, t('devices.editTitle', { id: d.deviceId })),
+      h('label', {}, t('common.name'), name),
+      h('label', {}, t('devices.editPassword'), password),
+      d.hasPassword ? h('label', { class: 'inline' }, clearPw, ' ', t('devices.editClearPassword')) : null,
+      h('label', {}, t('devices.editCharset'), charset),
+      h('label', {}, t('devices.editTransport'), transport),
       error,
-      h('div', { class: 'buttons' }, h('button', { type: 'button', onclick: () => dialog.close() }, 'Cancel'), h('button', { type: 'submit', class: 'primary' }, 'Save')),
+      h('div', { class: 'buttons' }, h('button', { type: 'button', onclick: () => dialog.close() }, t('common.cancel')), h('button', { type: 'submit', class: 'primary' }, t('common.save'))),
     );
     form.addEventListener('submit', (e) => {
       e.preventDefault();
@@ -153,7 +154,7 @@ export function mountDevices(root: HTMLElement, ctx: AppContext): () => void {
         .then((updated) => {
           upsert(updated);
           dialog.close();
-          toast(`Saved ${d.deviceId}`);
+          toast(t('devices.saved', { id: d.deviceId }));
         })
         .catch((err: unknown) => (error.textContent = messageOf(err)));
     });
@@ -181,7 +182,7 @@ export function mountDevices(root: HTMLElement, ctx: AppContext): () => void {
           progress.delete(e.data.deviceId);
           patch(e.data.deviceId, {});
         }, 1500);
-        if (!e.data.complete) toast(`Catalog of ${e.data.deviceId} is incomplete (some items did not arrive)`, 'error');
+        if (!e.data.complete) toast(t('devices.catalogIncomplete', { id: e.data.deviceId }), 'error');
         return;
       }
       default:
@@ -195,9 +196,9 @@ export function mountDevices(root: HTMLElement, ctx: AppContext): () => void {
 
   root.append(
     h('section', { class: 'page' },
-      h('div', { class: 'toolbar' }, h('h1', {}, 'Devices'), summary, h('span', { class: 'grow' }), filter, h('button', { onclick: () => void load() }, 'Refresh')),
+      h('div', { class: 'toolbar' }, h('h1', {}, t('devices.title')), summary, h('span', { class: 'grow' }), filter, h('button', { onclick: () => void load() }, t('common.refresh'))),
       h('table', { class: 'grid devices' },
-        h('thead', {}, h('tr', {}, ['State', 'Device ID', 'Name', 'Transport', 'Address', 'Vendor / model', 'Channels', 'Last keepalive', ''].map((t) => h('th', {}, t)))),
+        h('thead', {}, h('tr', {}, [t('common.state'), t('common.deviceId'), t('common.name'), t('common.transport'), t('devices.colAddress'), t('devices.colVendor'), t('devices.colChannels'), t('devices.colKeepalive'), ''].map((c) => h('th', {}, c)))),
         tbody,
       ),
       empty,

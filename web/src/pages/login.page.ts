@@ -2,19 +2,21 @@ import { api, messageOf, setToken } from '../api';
 import type { AppContext } from '../app-context';
 import type { LoginResponse } from '../api-types';
 import { h } from '../dom';
+import { t } from '../i18n';
+import { languageSwitch } from '../language-switch';
 
 /** POST /api/auth/login; the token goes to sessionStorage. Errors show the API's own message. */
 export function mountLogin(root: HTMLElement, _ctx: AppContext, _params: string[], onDone: () => void): () => void {
   const user = h('input', { name: 'username', autocomplete: 'username', value: 'admin', required: true });
   const pass = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true, autofocus: true });
   const error = h('p', { class: 'error', role: 'alert', 'data-field': 'login-error' });
-  const button = h('button', { type: 'submit', class: 'primary' }, 'Log in');
+  const button = h('button', { type: 'submit', class: 'primary' }, t('login.submit'));
   const form = h(
     'form',
     { class: 'card login' },
-    h('h1', {}, 'GB28181 Gateway'),
-    h('label', {}, 'User name', user),
-    h('label', {}, 'Password', pass),
+    h('div', { class: 'login-head' }, h('h1', {}, t('app.title')), languageSwitch()),
+    h('label', {}, t('login.user'), user),
+    h('label', {}, t('login.password'), pass),
     error,
     button,
   );

@@ -5,13 +5,20 @@ import type { DownloadDto, RecordDto, RecordListDto, StreamDto } from '../api-ty
 import { h, toast } from '../dom';
 import { bytes, duration, localTime, toDatetimeLocal } from '../format';
 import { InlinePlayer } from '../player';
+import { hasKey, t } from '../i18n';
+
+/** A RecordInfo Type (time, alarm, manual, all) in words; another value as the device sent it. */
+function recordType(type: string | null | undefined): string {
+  const key = `recordType.${type ?? ''}`;
+  return hasKey(key) ? t(key) : (type ?? '');
+}
 
 /** Recordings of one channel: date range -> RecordInfo list -> play back (s=Playback) or download (s=Download, MP4). */
 export function mountRecordsPanel(card: HTMLElement, ctx: AppContext, deviceId: string, c: ChannelDto, label: string, close: () => void): () => void {
   const now = Date.now();
   const from = h('input', { type: 'datetime-local', value: toDatetimeLocal(now - 86_400_000), 'data-field': 'records-from' });
   const to = h('input', { type: 'datetime-local', value: toDatetimeLocal(now), 'data-field': 'records-to' });
-  const speed = h('select', { title: 'Download speed asked of the device' }, [1, 2, 4, 8].map((s) => h('option', { value: s, selected: s === 4 }, `${s}×`)));
+  const speed = h('select', { title: t('records.speedTitle') }, [1, 2, 4, 8].map((s) => h('option', { value: s, selected: s === 4 }, `${s}×`)));
   const list = h('div', { class: 'records' });
   const downloadsEl = h('div', { class: 'downloads' });
   const playerBox = h('div');
@@ -24,8 +31,8 @@ export function mountRecordsPanel(card: HTMLElement, ctx: AppContext, deviceId: 
   const search = async () => {
     const start = unix(from);
     const end = unix(to);
-    if (!Number.isFinite(start) || !Number.isFinite(end)) return void (list.textContent = 'Pick a start and an end.');
-    list.replaceChildren(h('p', { class: 'muted' }, 'asking the device (RecordInfo)…'));
+    if (!Number.isFinite(start) || !Number.isFinite(end)) return void (list.textContent = t('records.pickRange'));
+    list.replaceChildren(h('p', { class: 'muted' }, t('records.asking')));
     try {
       const r = await api<RecordListDto>('GET', `/api/devices/${deviceId}/channels/${c.channelId}/records?start=${start}&end=${end}`);
       renderList(r);
@@ -35,20 +42,20 @@ export function mountRecordsPanel(card: HTMLElement, ctx: AppContext, deviceId: 
   };
 
   const renderList = (r: RecordListDto) => {
-    const note = `${r.records.length} recording${r.records.length === 1 ? '' : 's'}${r.complete ? '' : ' (incomplete: some packets did not arrive)'}${r.dropped ? `, ${r.dropped} unreadable left out` : ''}`;
+    const note = [t('records.count', { n: r.records.length }), r.complete ? '' : t('records.incomplete'), r.dropped ? t('records.dropped', { n: r.dropped }) : ''];
     list.replaceChildren(
-      h('p', { class: 'muted', 'data-field': 'records-count' }, note),
+      h('p', { class: 'muted', 'data-field': 'records-count' }, ...note.filter(Boolean)),
       r.records.length
         ? h('table', { class: 'grid' },
-            h('thead', {}, h('tr', {}, ['Start', 'End', 'Length', 'Type', 'Size', ''].map((t) => h('th', {}, t)))),
+            h('thead', {}, h('tr', {}, [t('records.colStart'), t('records.colEnd'), t('records.colLength'), t('records.colType'), t('records.colSize'), ''].map((c) => h('th', {}, c)))),
             h('tbody', {}, r.records.map((rec) =>
               h('tr', {},
                 h('td', {}, localTime(rec.startTime)),
                 h('td', {}, localTime(rec.endTime)),
                 h('td', { class: 'num' }, duration(rec.end - rec.start)),
-                h('td', {}, rec.type ?? ''),
+                h('td', {}, recordType(rec.type)),
                 h('td', { class: 'num' }, bytes(rec.fileSize)),
-                h('td', { class: 'actions' }, h('button', { onclick: () => void playback(rec) }, 'Play'), h('button', { onclick: () => void download(rec) }, 'Download')),
+                h('td', { class: 'actions' }, h('button', { onclick: () => void playback(rec) }, t('common.play')), h('button', { onclick: () => void download(rec) }, t('records.download'))),
               ),
             )),
           )
@@ -59,12 +66,12 @@ export function mountRecordsPanel(card: HTMLElement, ctx: AppContext, deviceId: 
   const playback = async (rec: RecordDto) => {
     player?.close();
     player = null;
-    const status = h('div', { class: 'player-status' }, 'asking the device to play back…');
+    const status = h('div', { class: 'player-status' }, t('records.playbackAsking'));
     playerBox.replaceChildren(status);
     try {
       const s = await api<StreamDto>('POST', `/api/devices/${deviceId}/channels/${c.channelId}/playback`, { start: rec.start, end: rec.end });
       player = new InlinePlayer(s, 'hls');
-      playerBox.replaceChildren(h('h3', {}, `Playback ${localTime(rec.startTime)} – ${localTime(rec.endTime)}`), player.video, player.status);
+      playerBox.replaceChildren(h('h3', {}, t('records.playbackTitle', { from: localTime(rec.startTime), to: localTime(rec.endTime) })), player.video, player.status);
     } catch (e) {
       status.textContent = messageOf(e);
       status.classList.add('error');
@@ -101,8 +108,8 @@ export function mountRecordsPanel(card: HTMLElement, ctx: AppContext, deviceId: 
         h('div', { class: 'download', 'data-download-id': d.id },
           h('span', {}, `${localTime(d.start * 1000)} – ${localTime(d.end * 1000)}`),
           h('div', { class: 'progress', title: `${Math.round(d.progress * 100)} %` }, h('div', { style: `width:${Math.round(d.progress * 100)}%` })),
-          h('span', { class: d.state === 'failed' ? 'error' : 'muted' }, d.state === 'failed' ? d.error ?? 'failed' : `${d.state} ${Math.round(d.progress * 100)} % · ${bytes(d.bytes)}`),
-          d.state === 'done' ? h('button', { class: 'primary', onclick: () => void save(d) }, 'Save MP4') : null,
+          h('span', { class: d.state === 'failed' ? 'error' : 'muted' }, d.state === 'failed' ? d.error ?? t('download.failed') : t('records.progress', { state: t(`download.${d.state}`), pct: Math.round(d.progress * 100), size: bytes(d.bytes) })),
+          d.state === 'done' ? h('button', { class: 'primary', onclick: () => void save(d) }, t('records.saveMp4')) : null,
         ),
       ),
     );
@@ -117,8 +124,8 @@ export function mountRecordsPanel(card: HTMLElement, ctx: AppContext, deviceId: 
   };
 
   card.append(
-    h('div', { class: 'toolbar' }, h('h2', {}, `Records · ${label}`), h('span', { class: 'grow' }), h('button', { onclick: close }, 'Close')),
-    h('form', { class: 'row', onsubmit: (e: Event) => (e.preventDefault(), void search()) }, h('label', {}, 'From ', from), h('label', {}, 'To ', to), h('label', {}, 'Download at ', speed), h('button', { type: 'submit', class: 'primary' }, 'Search')),
+    h('div', { class: 'toolbar' }, h('h2', {}, t('records.title', { name: label })), h('span', { class: 'grow' }), h('button', { onclick: close }, t('common.close'))),
+    h('form', { class: 'row', onsubmit: (e: Event) => (e.preventDefault(), void search()) }, h('label', {}, t('records.from'), ' ', from), h('label', {}, t('records.to'), ' ', to), h('label', {}, t('records.speed'), ' ', speed), h('button', { type: 'submit', class: 'primary' }, t('records.search'))),
     list,
     downloadsEl,
     playerBox,
