@@ -25,6 +25,7 @@ import { NodesService } from './cluster/nodes.service';
 import { ClusterBus } from './cluster/cluster-bus';
 import { ClusterForwarder } from './cluster/cluster-forwarder';
 import { ClusterModule } from './cluster/cluster.module';
+import { AccessModule } from './access/access.module';
 
 /** Config, database, events and the device use-cases, shared by every module. */
 @Global()
@@ -60,6 +61,6 @@ export class CoreModule {
 @Module({})
 export class AppModule {
   static forRoot(cfg: GatewayConfig): DynamicModule {
-    return { module: AppModule, imports: [CoreModule.forRoot(cfg), ApiModule, DeviceAlarmsModule, RegistrationFailuresModule, StreamsModule, CongestionModule, RecordsModule, WebModule, MetricsModule, ClusterModule] };
+    return { module: AppModule, imports: [CoreModule.forRoot(cfg), AccessModule, ApiModule, DeviceAlarmsModule, RegistrationFailuresModule, StreamsModule, CongestionModule, RecordsModule, WebModule, MetricsModule, ClusterModule] };
   }
 }

@@ -90,7 +90,8 @@ function setupOpenApi(app: INestApplication, mode: GatewayConfig['API_DOCS']): v
       .setTitle('GB/T 28181 gateway API')
       .setDescription(
         'Devices registered over GB/T 28181 SIP, their channels and catalog. Every route but health and login needs ' +
-          '`Authorization: Bearer <token>` from POST /api/auth/login. Events stream as JSON `{type, at, data}` on the ' +
+          '`Authorization: Bearer <token>` from POST /api/auth/login, or an API key (`gbk_…`, POST /api/api-keys), and a ' +
+          'role that may use it (admin, operator, viewer; else 403 FORBIDDEN). Events stream as JSON `{type, at, data}` on the ' +
           'WebSocket /api/events (token as `?access_token=` or the Authorization header).',
       )
       .setVersion(findAppVersion())

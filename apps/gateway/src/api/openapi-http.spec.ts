@@ -26,6 +26,7 @@ describe('OpenAPI document', () => {
       [
         'GET /api/health',
         'POST /api/auth/login',
+        'GET /api/auth/me',
         'GET /api/devices',
         'GET /api/devices/{deviceId}',
         'PATCH /api/devices/{deviceId}',

@@ -2,8 +2,10 @@ import { JwtService } from '@nestjs/jwt';
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../common/gateway-error';
 import { loadConfig } from '../config/config.schema';
+import { InMemoryAccountStore } from './account-store';
+import { generateApiKey, hashApiKey } from './api-key';
 import { AuthService } from './auth.service';
-import { verifyPassword } from './password-hash';
+import { hashPassword, verifyPassword } from './password-hash';
 import { InMemorySecretStore, SECRET_KEY_ADMIN_PASSWORD_HASH, SECRET_KEY_JWT_SECRET } from './secret-store';
 
 function service(env: Record<string, string>, store = new InMemorySecretStore()): AuthService {
@@ -99,5 +101,47 @@ describe('AuthService', () => {
     await expectUnauthorized(s.verify(none), 'Invalid token');
     const expired = await new JwtService({}).signAsync({ sub: 'admin', exp: Math.floor(Date.now() / 1000) - 10 }, { secret: 'k' });
     await expectUnauthorized(s.verify(expired), 'Token expired');
+  });
+});
+
+describe('AuthService with users and API keys', () => {
+  async function withUsers() {
+    const accounts = new InMemoryAccountStore();
+    const s = new AuthService(loadConfig({ HTTP_PORT: '0', ADMIN_PASSWORD: 'pw', JWT_SECRET: 'k' }), new InMemorySecretStore(), new JwtService({}), accounts);
+    await s.init();
+    await accounts.createUser({ username: 'vera', passwordHash: await hashPassword('viewer-pw'), role: 'viewer' });
+    return { s, accounts };
+  }
+
+  it('login() issues a JWT whose claims carry sub and role; verify() returns the role stored now', async () => {
+    const { s, accounts } = await withUsers();
+    const { accessToken } = await s.login('vera', 'viewer-pw');
+    expect(new JwtService({}).decode(accessToken)).toMatchObject({ sub: 'vera', role: 'viewer' });
+    expect(await s.verify(accessToken)).toMatchObject({ sub: 'vera', role: 'viewer', kind: 'user' });
+    accounts.users.get('vera')!.role = 'operator';
+    expect((await s.verify(accessToken)).role).toBe('operator');
+    accounts.users.delete('vera');
+    await expectUnauthorized(s.verify(accessToken), 'User no longer exists');
+  });
+
+  it('ADMIN_PASSWORD makes ADMIN_USER an admin with that password at every start, even after it was demoted', async () => {
+    const accounts = new InMemoryAccountStore();
+    const cfg = loadConfig({ HTTP_PORT: '0', ADMIN_PASSWORD: 'pw', JWT_SECRET: 'k' });
+    await new AuthService(cfg, new InMemorySecretStore(), new JwtService({}), accounts).init();
+    accounts.users.get('admin')!.role = 'viewer';
+    await new AuthService(cfg, new InMemorySecretStore(), new JwtService({}), accounts).init();
+    expect(accounts.users.get('admin')?.role).toBe('admin');
+  });
+
+  it('an API key verifies as `key:<name>` with its role; a revoked, made-up or malformed key is UNAUTHORIZED', async () => {
+    const { s, accounts } = await withUsers();
+    const key = generateApiKey();
+    expect(key).toMatch(/^gbk_[A-Za-z0-9_-]{43}$/);
+    accounts.apiKeys.set(hashApiKey(key), { id: 'k1', name: 'vms', role: 'viewer' });
+    expect(await s.verify(key)).toMatchObject({ sub: 'key:vms', role: 'viewer', kind: 'key' });
+    accounts.apiKeys.clear();
+    await expectUnauthorized(s.verify(key), 'Invalid or revoked API key');
+    await expectUnauthorized(s.verify(generateApiKey()), 'Invalid or revoked API key');
+    await expectUnauthorized(s.verify('gbk_short'), 'Invalid or revoked API key');
   });
 });

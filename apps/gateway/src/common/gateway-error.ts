@@ -22,6 +22,8 @@ export type GatewayErrorCode =
   | 'DEVICE_TIMEOUT'
   | 'VALIDATION_FAILED'
   | 'UNAUTHORIZED'
+  /** Authenticated, but the role may not use this route (auth/route-access.ts). */
+  | 'FORBIDDEN'
   /** A client over its budget (logins); `details.retryAfterS` becomes Retry-After. */
   | 'TOO_MANY_REQUESTS'
   | 'CONFLICT'
@@ -69,6 +71,7 @@ export const HTTP_STATUS_BY_CODE: Record<GatewayErrorCode, number> = {
   DEVICE_TIMEOUT: 504,
   VALIDATION_FAILED: 400,
   UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
   TOO_MANY_REQUESTS: 429,
   NODE_UNAVAILABLE: 503,
   NODE_REPLY_TOO_LARGE: 502,

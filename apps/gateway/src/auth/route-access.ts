@@ -1,0 +1,101 @@
+import { RequestMethod } from '@nestjs/common';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import type { Role } from './roles';
+
+/** Who may call a route, and the audit action it is recorded under (control actions only). */
+export interface RouteAccess {
+  roles: readonly Role[];
+  audit?: string;
+}
+
+const VIEW: readonly Role[] = ['admin', 'operator', 'viewer'];
+const OPERATE: readonly Role[] = ['admin', 'operator'];
+const ADMIN: readonly Role[] = ['admin'];
+
+/**
+ * Every API route (without the /api prefix) and its roles; @Public() routes (health, login, media, dashboard files)
+ * are not listed. One place for the whole policy: route-access.spec.ts walks every controller and fails for a route
+ * missing here (or listed here but gone). A route missing anyway is admin-only (ADMIN_ONLY below).
+ *
+ *   viewer:   read-only lists, live and playback (play, playback, pause/seek/speed), the event WebSocket
+ *   operator: + PTZ, catalog re-sync, alert ack, watches and ROIs, snapshots, downloads, stopping streams
+ *   admin:    + device edits and deletes, lifting SIP bans, users, API keys, the audit log
+ */
+export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
+  'GET /auth/me': { roles: VIEW },
+
+  'GET /devices': { roles: VIEW },
+  'GET /devices/:deviceId': { roles: VIEW },
+  'GET /devices/:deviceId/channels': { roles: VIEW },
+  'GET /devices/:deviceId/status': { roles: VIEW },
+  'POST /devices/:deviceId/catalog': { roles: OPERATE, audit: 'device.catalog' },
+  'PATCH /devices/:deviceId': { roles: ADMIN, audit: 'device.update' },
+  'DELETE /devices/:deviceId': { roles: ADMIN, audit: 'device.delete' },
+  'GET /nodes': { roles: VIEW },
+  'GET /device-alarms': { roles: VIEW },
+  'GET /registration-failures': { roles: VIEW },
+  'DELETE /registration-failures': { roles: ADMIN, audit: 'sip.bans.clear' },
+
+  'POST /devices/:deviceId/channels/:channelId/ptz': { roles: OPERATE, audit: 'device.ptz' },
+  'POST /devices/:deviceId/channels/:channelId/play': { roles: VIEW },
+  'POST /devices/:deviceId/channels/:channelId/playback': { roles: VIEW },
+  'POST /streams/:streamId/control': { roles: VIEW },
+  'GET /streams': { roles: VIEW },
+  // A stream is shared by every viewer of the channel: stopping it cuts them all. A viewer's stream ends by itself
+  // STREAM_IDLE_TIMEOUT_MS after its last viewer leaves.
+  'DELETE /streams/:streamId': { roles: OPERATE, audit: 'stream.stop' },
+
+  'GET /devices/:deviceId/channels/:channelId/records': { roles: VIEW },
+  'GET /devices/:deviceId/channels/:channelId/snapshot': { roles: OPERATE },
+  'POST /devices/:deviceId/channels/:channelId/downloads': { roles: OPERATE, audit: 'download.start' },
+  'GET /downloads': { roles: VIEW },
+  'GET /downloads/:id': { roles: VIEW },
+  'GET /downloads/:id/file': { roles: OPERATE },
+  'DELETE /downloads/:id': { roles: OPERATE, audit: 'download.delete' },
+
+  'GET /congestion': { roles: VIEW },
+  'GET /congestion/:channelId/history': { roles: VIEW },
+  'GET /channels/:channelId/rois': { roles: VIEW },
+  'PUT /channels/:channelId/rois': { roles: OPERATE, audit: 'congestion.rois' },
+  'POST /channels/:channelId/watch': { roles: OPERATE, audit: 'congestion.watch' },
+  'DELETE /channels/:channelId/watch': { roles: OPERATE, audit: 'congestion.unwatch' },
+  'GET /alerts': { roles: VIEW },
+  'POST /alerts/:id/ack': { roles: OPERATE, audit: 'alert.ack' },
+  'GET /alerts/:id/snapshot': { roles: VIEW },
+
+  'GET /users': { roles: ADMIN },
+  'POST /users': { roles: ADMIN, audit: 'user.create' },
+  'PATCH /users/:username': { roles: ADMIN, audit: 'user.update' },
+  'DELETE /users/:username': { roles: ADMIN, audit: 'user.delete' },
+  'GET /api-keys': { roles: ADMIN },
+  'POST /api-keys': { roles: ADMIN, audit: 'api-key.create' },
+  'DELETE /api-keys/:id': { roles: ADMIN, audit: 'api-key.revoke' },
+  'GET /audit': { roles: ADMIN },
+};
+
+/** For a route the table does not list: safe by default. */
+export const ADMIN_ONLY: RouteAccess = { roles: ADMIN };
+
+function pathsOf(target: object): string[] {
+  const p = Reflect.getMetadata(PATH_METADATA, target) as string | string[] | undefined;
+  return (Array.isArray(p) ? p : [p ?? '']).map((s) => s.replace(/^\/+|\/+$/g, ''));
+}
+
+/** `METHOD /controller/handler` of a controller method, as ROUTE_ACCESS keys it (first path when there are several). */
+export function routeKeyOf(controller: object, handler: object): string {
+  const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod] ?? 'GET';
+  const path = [pathsOf(controller)[0], pathsOf(handler)[0]].filter(Boolean).join('/');
+  return `${method} /${path}`;
+}
+
+const cache = new WeakMap<object, RouteAccess>();
+
+/** The access rule of a handler (cached per handler). */
+export function routeAccessOf(controller: object, handler: object): RouteAccess {
+  let a = cache.get(handler);
+  if (!a) {
+    a = ROUTE_ACCESS[routeKeyOf(controller, handler)] ?? ADMIN_ONLY;
+    cache.set(handler, a);
+  }
+  return a;
+}
