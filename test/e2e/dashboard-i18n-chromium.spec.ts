@@ -6,6 +6,8 @@ import type { ChannelDto, DeviceDto, StreamDto } from '@gb/contracts';
 import type { SimulatedDevice } from '../../apps/device-sim/src';
 import { en, type Message } from '../../web/src/locales/en';
 import { zhCN } from '../../web/src/locales/zh-cn';
+import { localeFor, setLocale, t } from '../../web/src/i18n';
+import { ago, localTime } from '../../web/src/format';
 import { buildDashboard, CHROMIUM_ARGS, CHROMIUM_PATH } from '../support/chromium';
 import { startTestGateway, waitFor, TEST_ADMIN_PASSWORD, type TestGateway } from '../support/gateway-harness';
 import { startSimDevice } from '../support/sim-device';
@@ -136,6 +138,22 @@ describe('the dashboard in Chinese and English', () => {
     const names = (m: Message) => [...new Set(texts(m).flatMap((s) => [...s.matchAll(/\{(\w+)\}/g)].map((x) => x[1])))].sort();
     const mismatched = (Object.keys(en) as (keyof typeof en)[]).filter((k) => names(en[k]).join() !== names(zhCN[k]).join());
     expect(mismatched).toEqual([]);
+  });
+
+  it('localeFor() takes the first browser language: zh* -> zh-CN, anything else (or none) -> en; t() fills {names} and picks one/other by n', () => {
+    expect([['zh-CN'], ['zh-TW', 'en'], ['zh'], ['en-US', 'zh-CN'], ['fr'], []].map(localeFor)).toEqual(['zh-CN', 'zh-CN', 'zh-CN', 'en', 'en', 'en']);
+    expect(t('devices.summary', { online: 1, total: 2 })).toBe('1 online / 2 devices');
+    expect(t('channels.meta', { id: 'x', vendor: 'v', n: 1 })).toBe('x · v · 1 channel');
+    const now = Date.parse('2024-05-01T12:00:00Z');
+    try {
+      setLocale('zh-CN');
+      expect(t('devices.summary', { online: 1, total: 2 })).toBe('在线 1 / 共 2 台');
+      expect(ago('2024-05-01T11:59:48Z', now)).toBe('12 秒前');
+      expect(localTime(now)).toMatch(/^2024\/05\/01 \d{2}:\d{2}:\d{2}$/);
+    } finally {
+      setLocale('en');
+    }
+    expect(ago('2024-05-01T11:59:48Z', now)).toBe('12 s ago');
   });
 
   it('with browser locale zh-CN, the login page is Chinese; after login every route shows only Chinese catalogue texts or data', async () => {

@@ -51,7 +51,9 @@ export function mountCongestion(root: HTMLElement, ctx: AppContext): () => void 
   const empty = h('p', { class: 'muted empty-note' }, t('congestion.empty'));
   let disposed = false;
 
-  const stateText = (d: ChannelCongestionDto) => `${t(`visionState.${d.state}`)}${d.error ? `: ${d.error}` : ''}${d.updatedAt ? t('congestion.updated', { ago: ago(d.updatedAt, Date.now()) }) : ''}`;
+  /** The watch state, the worker's error (its own words) and the last score's age, as separate text nodes. */
+  const stateText = (d: ChannelCongestionDto): string[] =>
+    [t(`visionState.${d.state}`), d.error ? `: ${d.error}` : '', d.updatedAt ? t('congestion.updated', { ago: ago(d.updatedAt, Date.now()) }) : ''].filter(Boolean);
 
   const renderBadges = (card: Card, scores: CongestionScore[]) => {
     card.badges.replaceChildren(
@@ -138,7 +140,7 @@ export function mountCongestion(root: HTMLElement, ctx: AppContext): () => void 
   };
 
   const addCard = (dto: ChannelCongestionDto) => {
-    const state = h('span', { class: `tag state ${dto.state}` }, stateText(dto));
+    const state = h('span', { class: `tag state ${dto.state}` }, ...stateText(dto));
     const badges = h('div', { class: 'badges' });
     const chart = new LineChart({ from: Date.now() - MIN_FIT_MS, to: Date.now(), yMax: 100, bands: BANDS });
     const rangeSel = h('select', { title: t('congestion.rangeTitle'), 'aria-label': t('congestion.rangeTitle') }, RANGES.map((r, i) => h('option', { value: i, selected: i === 0 }, t(r.label))));
@@ -188,7 +190,7 @@ export function mountCongestion(root: HTMLElement, ctx: AppContext): () => void 
         if (!card) addCard(d);
         else {
           card.dto = d;
-          card.state.textContent = stateText(d);
+          card.state.replaceChildren(...stateText(d));
           renderBadges(card, d.scores);
         }
       }
@@ -210,7 +212,7 @@ export function mountCongestion(root: HTMLElement, ctx: AppContext): () => void 
         card.live.set(s.roi, arr);
       }
       card.dto = { ...card.dto, scores: e.data.scores, updatedAt: e.data.t, state: 'running', error: null };
-      card.state.textContent = stateText(card.dto);
+      card.state.replaceChildren(...stateText(card.dto));
       card.state.className = 'tag state running';
       renderBadges(card, e.data.scores);
       redraw(card);
@@ -218,7 +220,7 @@ export function mountCongestion(root: HTMLElement, ctx: AppContext): () => void 
       const card = cards.get(e.data.channelId);
       if (!card) return void load();
       card.dto = { ...card.dto, state: e.data.state, error: e.data.error };
-      card.state.textContent = stateText(card.dto);
+      card.state.replaceChildren(...stateText(card.dto));
       card.state.className = `tag state ${e.data.state}`;
     }
   };
