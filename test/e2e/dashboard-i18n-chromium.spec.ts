@@ -101,6 +101,7 @@ const ROUTES = [
   { name: 'streams', hash: '#/streams', ready: 'table.streams' },
   { name: 'congestion', hash: '#/congestion', ready: 'section.page h1' },
   { name: 'alerts', hash: '#/alerts', ready: 'table.alerts' },
+  { name: 'wall', hash: '#/wall', ready: '[data-field=wall-picker] .wall-pick' },
 ];
 
 async function visit(p: Page, hash: string, ready: string): Promise<void> {

@@ -8,6 +8,7 @@ import { mountCongestion } from './pages/congestion.page';
 import { mountDevices } from './pages/devices.page';
 import { mountLogin } from './pages/login.page';
 import { mountStreams } from './pages/streams.page';
+import { mountWall } from './pages/wall.page';
 import { toast } from './dom';
 import { getLocale, onLocaleChange, t, type MessageKey } from './i18n';
 import { languageSwitch } from './language-switch';
@@ -19,6 +20,7 @@ const ROUTES: { re: RegExp; page: Page; nav: string }[] = [
   { re: /^#\/streams$/, page: mountStreams, nav: 'streams' },
   { re: /^#\/congestion$/, page: mountCongestion, nav: 'congestion' },
   { re: /^#\/alerts$/, page: mountAlerts, nav: 'alerts' },
+  { re: /^#\/wall$/, page: mountWall, nav: 'wall' },
 ];
 
 const app = document.getElementById('app')!;

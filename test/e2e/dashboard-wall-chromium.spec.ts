@@ -1,0 +1,142 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { buildDashboard, launchChromium, type TestBrowser } from '../support/chromium';
+import { waitFor, TEST_ADMIN_PASSWORD } from '../support/gateway-harness';
+import { requireTool, startMediaRig, type MediaRig, type SimCamera, type StreamDto } from '../support/media-probe';
+
+/**
+ * The dashboard's video wall (#/wall, issue #10 item 1) in real Chromium against a real gateway with four simulated
+ * cameras that stream H.264 and one that answers the INVITE but sends no RTP.
+ */
+
+const SHOTS = process.env.DASHBOARD_SCREENSHOT_DIR ?? resolve(__dirname, '../../test-artifacts/screenshots');
+const MEDIA = { codec: 'h264' as const, width: 320, height: 180, fps: 15 };
+/** Far above the spec's bounds: a stream that goes away went because the wall released it, not because it idled. */
+const IDLE_TIMEOUT_MS = '120000';
+const RELEASE_BOUND_MS = 5000;
+
+let rig: MediaRig;
+let browser: TestBrowser;
+let page: Page;
+let cams: SimCamera[] = [];
+let silent: SimCamera;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  requireTool('ffmpeg');
+  [rig, browser] = await Promise.all([
+    startMediaRig(MEDIA, { STREAM_NO_RTP_TIMEOUT_MS: '2000', STREAM_IDLE_TIMEOUT_MS: IDLE_TIMEOUT_MS, VISION_EMBEDDED: 'false' }),
+    launchChromium(),
+    buildDashboard(),
+  ]);
+  const more = await Promise.all([rig.addCamera(MEDIA), rig.addCamera(MEDIA), rig.addCamera(MEDIA)]);
+  cams = [rig, ...more];
+  silent = await rig.addCamera({ noRtp: true });
+  mkdirSync(SHOTS, { recursive: true });
+  page = await browser.context.newPage();
+  await page.setViewportSize({ width: 1440, height: 900 });
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await rig?.close();
+});
+
+/** Polls an expression in the page (page.evaluate: the dashboard's CSP forbids waitForFunction's eval). */
+function pagePoll(what: string, expr: string, timeoutMs: number): Promise<unknown> {
+  return waitFor(what, () => page.evaluate(expr), timeoutMs, 200);
+}
+
+const tile = (i: number) => page.locator(`[data-field=wall-grid] [data-tile="${i}"]`);
+const liveId = (c: SimCamera) => `${c.deviceId}_${c.channelId}`;
+/** The camera's live stream at the gateway, unless it is gone or over. */
+const running = (list: StreamDto[], c: SimCamera) => list.find((s) => s.streamId === liveId(c) && s.state !== 'closed' && s.state !== 'failed');
+
+describe('the dashboard’s video wall', () => {
+  it('a 2×2 wall (three channels picked then placed by click, one dragged) plays four cameras at once: every <video> advances', async () => {
+    await page.goto(rig.gw.httpUrl + '/');
+    await page.fill('input[name=username]', 'admin');
+    await page.fill('input[name=password]', TEST_ADMIN_PASSWORD);
+    await page.click('button[type=submit]');
+    await page.waitForURL(/#\/devices$/);
+    await page.click('a[data-nav=wall]');
+    await page.waitForURL(/#\/wall$/);
+    await page.click('button[data-layout="4"]');
+    for (const [i, c] of cams.slice(0, 3).entries()) {
+      await page.click(`[data-field=wall-picker] [data-channel-id="${c.channelId}"]`);
+      await tile(i).click();
+    }
+    await page.locator(`[data-field=wall-picker] [data-channel-id="${cams[3]!.channelId}"]`).dragTo(tile(3));
+    expect(await page.locator('[data-field=wall-grid] [data-tile]').count()).toBe(4);
+
+    const t0 = Date.now();
+    await pagePoll('four tiles playing past 1 s', `[0, 1, 2, 3].every((i) => {
+      const v = document.querySelector('[data-field=wall-grid] [data-tile="' + i + '"] video');
+      return v && v.currentTime > 1;
+    })`, 40_000).catch(async (e: Error) => {
+      const states = await page.locator('[data-field=wall-grid] [data-tile]').evaluateAll((els) => els.map((el) => el.textContent));
+      throw new Error(`${e.message}; tiles: ${JSON.stringify(states)}`);
+    });
+    const times1 = (await page.evaluate(`[...document.querySelectorAll('[data-field=wall-grid] video')].map((v) => v.currentTime)`)) as number[];
+    await new Promise((r) => setTimeout(r, 1500));
+    const times2 = (await page.evaluate(`[...document.querySelectorAll('[data-field=wall-grid] video')].map((v) => v.currentTime)`)) as number[];
+    console.info(`[wall] four tiles past 1 s after ${Date.now() - t0} ms; currentTime ${times1.map((x) => x.toFixed(1)).join(', ')} -> ${times2.map((x) => x.toFixed(1)).join(', ')}`);
+    expect(times2).toHaveLength(4);
+    times2.forEach((t, i) => expect(t, `tile ${i} advances`).toBeGreaterThan(times1[i]!));
+    for (const [i, c] of cams.entries()) {
+      expect(await tile(i).getAttribute('data-state')).toBe('live');
+      expect(await tile(i).locator('[data-field=tile-name]').getAttribute('title')).toBe(c.channelId);
+    }
+    // The bitrate from GET /api/streams joins the state line.
+    await waitFor('a bitrate on every tile', async () => (await page.locator('[data-field=wall-grid] [data-field=tile-state]').allTextContents()).every((s) => /live · [\d,.]+ kb\/s/.test(s)), 10_000);
+    const streams = await rig.streams();
+    for (const c of cams) expect(running(streams, c)?.state).toBe('playing');
+    await page.screenshot({ path: `${SHOTS}/dashboard-wall-2x2.png` });
+
+    // Kept per user (the JWT's sub): layout and tiles.
+    const saved = JSON.parse((await page.evaluate(`localStorage.getItem('gbgw.wall.admin')`)) as string) as { layout: string; tiles: ({ channelId: string } | null)[] };
+    expect(saved.layout).toBe('4');
+    expect(saved.tiles.slice(0, 4).map((x) => x?.channelId)).toEqual(cams.map((c) => c.channelId));
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+
+  it('a tile whose camera sends no RTP shows MEDIA_NO_RTP and the cause; the playing tiles keep playing', async () => {
+    await page.click('button[data-layout="9"]');
+    expect(await page.locator('[data-field=wall-grid] [data-tile]').count()).toBe(9);
+    await page.click(`[data-field=wall-picker] [data-channel-id="${silent.channelId}"]`);
+    await tile(4).click();
+    await waitFor('the failed tile', async () => (await tile(4).getAttribute('data-state')) === 'failed', 10_000);
+    expect(await tile(4).locator('[data-field=tile-error-code]').textContent()).toBe('MEDIA_NO_RTP');
+    expect(await tile(4).locator('[data-field=tile-error-cause]').textContent()).toMatch(/no packet at all arrived at 127\.0\.0\.1:\d+/);
+    for (const i of [0, 1, 2, 3]) expect(await tile(i).getAttribute('data-state')).toBe('live');
+    await page.screenshot({ path: `${SHOTS}/dashboard-wall-3x3-failed.png` });
+  }, 20_000);
+
+  it('shrinking the wall to one tile stops the streams of the hidden tiles (DELETE) well before the idle timeout', async () => {
+    const t0 = Date.now();
+    await page.click('button[data-layout="1"]');
+    expect(await page.locator('[data-field=wall-grid] [data-tile]').count()).toBe(1);
+    await waitFor('the hidden tiles’ streams gone', async () => {
+      const list = await rig.streams();
+      return cams.slice(1).every((c) => !running(list, c)) && !!running(list, cams[0]!);
+    }, RELEASE_BOUND_MS);
+    console.info(`[wall] three streams released ${Date.now() - t0} ms after the layout shrank`);
+    expect(await tile(0).getAttribute('data-state')).toBe('live');
+  }, 15_000);
+
+  it('leaving the wall for another page stops its last stream', async () => {
+    const t0 = Date.now();
+    await page.click('a[data-nav=streams]');
+    await page.waitForURL(/#\/streams$/);
+    await waitFor('the last stream gone', async () => !running(await rig.streams(), cams[0]!), RELEASE_BOUND_MS);
+    console.info(`[wall] last stream released ${Date.now() - t0} ms after leaving the wall`);
+    // Coming back restores the saved wall (one tile) and plays it again.
+    await page.click('a[data-nav=wall]');
+    await waitFor('the wall again, playing', async () => (await tile(0).getAttribute('data-state')) === 'live', 20_000);
+    expect(await page.locator('[data-field=wall-grid] [data-tile]').count()).toBe(1);
+    expect(pageErrors).toEqual([]);
+  }, 30_000);
+});

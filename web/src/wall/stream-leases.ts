@@ -1,0 +1,35 @@
+import { api, ApiError } from '../api';
+
+/**
+ * Which tiles hold which stream: a live stream (one per channel) can show on several tiles. The last tile to let go
+ * stops it (DELETE /api/streams/:streamId), so the device, the port and ffmpeg are freed at once rather than after
+ * the gateway's STREAM_IDLE_TIMEOUT_MS.
+ */
+export class StreamLeases {
+  private readonly holders = new Map<string, number>();
+
+  constructor(private readonly stop: (streamId: string) => Promise<unknown> = (id) => api('DELETE', `/api/streams/${encodeURIComponent(id)}`)) {}
+
+  acquire(streamId: string): void {
+    this.holders.set(streamId, (this.holders.get(streamId) ?? 0) + 1);
+  }
+
+  /** Resolves once the stream is stopped (or still held by another tile). A stream already gone is not an error. */
+  async release(streamId: string): Promise<void> {
+    const n = (this.holders.get(streamId) ?? 0) - 1;
+    if (n > 0) {
+      this.holders.set(streamId, n);
+      return;
+    }
+    this.holders.delete(streamId);
+    try {
+      await this.stop(streamId);
+    } catch (e) {
+      if (!(e instanceof ApiError && e.code === 'STREAM_NOT_FOUND')) console.warn(`release ${streamId}:`, e);
+    }
+  }
+
+  held(streamId: string): number {
+    return this.holders.get(streamId) ?? 0;
+  }
+}

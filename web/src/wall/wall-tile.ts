@@ -1,0 +1,220 @@
+import type { CongestionLevel, Roi, StreamDto } from '@gb/contracts';
+import { api, ApiError, explainCode } from '../api';
+import { h, svg } from '../dom';
+import { formatNumber, getLocale, t } from '../i18n';
+import { levelBadge } from '../pages/congestion.page';
+import { InlinePlayer, type PlayMode } from '../player';
+import type { StreamLeases } from './stream-leases';
+import type { WallChannel } from './wall-store';
+
+export type TileState = 'empty' | 'connecting' | 'live' | 'failed' | 'released';
+
+/** A player that has not started playing this long after the FLV connection opened is given up for HLS. */
+const FLV_START_TIMEOUT_MS = 12_000;
+
+/**
+ * One tile of the video wall: a channel's name and state, its <video> (HTTP-FLV first, HLS when FLV fails), and for
+ * a watched channel its congestion level (frame colour and badge) and ROI polygons drawn over the picture.
+ * `release()` stops the player and lets go of the stream; `show()` or `resume()` plays again.
+ */
+export class WallTile {
+  readonly el: HTMLElement;
+  channel: WallChannel | null = null;
+  state: TileState = 'empty';
+  private readonly nameEl = h('span', { class: 'wall-name', 'data-field': 'tile-name' });
+  private readonly stateEl = h('span', { class: 'wall-state', 'data-field': 'tile-state' });
+  private readonly levelEl = h('span', { class: 'wall-level', 'data-field': 'tile-level' });
+  private readonly screen = h('div', { class: 'wall-screen' });
+  private readonly overlay = svg('svg', { class: 'wall-rois', 'data-field': 'tile-rois', viewBox: '0 0 16 9', preserveAspectRatio: 'xMidYMid meet' });
+  private player: InlinePlayer | null = null;
+  private streamId: string | null = null;
+  private generation = 0;
+  private bitrateKbps = 0;
+  private rois: Roi[] = [];
+  private flvTimer: number | undefined;
+
+  constructor(
+    readonly index: number,
+    private readonly leases: StreamLeases,
+    handlers: { onClick(tile: WallTile): void; onDrop(tile: WallTile, data: string): void; onClear(tile: WallTile): void },
+  ) {
+    const full = h('button', { class: 'link', 'data-action': 'tile-fullscreen', title: t('wall.tileFullscreen'), 'aria-label': t('wall.tileFullscreen'), onclick: (e) => {
+      e.stopPropagation();
+      void this.el.requestFullscreen?.().catch(() => undefined);
+    } }, '⛶');
+    const clear = h('button', { class: 'link', 'data-action': 'tile-clear', title: t('wall.tileClear'), 'aria-label': t('wall.tileClear'), onclick: (e) => {
+      e.stopPropagation();
+      handlers.onClear(this);
+    } }, '×');
+    this.el = h('div', { class: 'wall-tile', 'data-tile': index, 'data-state': 'empty' },
+      this.screen, this.overlay,
+      h('div', { class: 'wall-bar' }, this.nameEl, this.stateEl, h('span', { class: 'grow' }), this.levelEl, full, clear));
+    this.el.addEventListener('click', () => handlers.onClick(this));
+    this.el.addEventListener('dblclick', () => void this.el.requestFullscreen?.().catch(() => undefined));
+    this.el.addEventListener('dragover', (e) => {
+      e.preventDefault();
+      this.el.classList.add('drop');
+    });
+    this.el.addEventListener('dragleave', () => this.el.classList.remove('drop'));
+    this.el.addEventListener('drop', (e) => {
+      e.preventDefault();
+      this.el.classList.remove('drop');
+      const data = e.dataTransfer?.getData('application/x-gb-channel') || e.dataTransfer?.getData('text/plain');
+      if (data) handlers.onDrop(this, data);
+    });
+    this.renderEmpty();
+  }
+
+  /** Plays `channel` here (or empties the tile); the same channel already playing is left alone. */
+  show(channel: WallChannel | null): void {
+    const same = channel && this.channel && channel.deviceId === this.channel.deviceId && channel.channelId === this.channel.channelId;
+    if (same && this.state !== 'released') return;
+    this.release();
+    this.channel = channel;
+    this.rois = [];
+    this.drawRois();
+    this.setLevel(null);
+    if (channel) void this.start(channel);
+    else this.renderEmpty();
+  }
+
+  /** Plays again after release() (layout grown, page shown again). */
+  resume(): void {
+    if (this.channel && this.state === 'released') void this.start(this.channel);
+  }
+
+  /** Stops the player and lets go of the stream (the last holder stops it at the gateway). Safe to call twice. */
+  release(): void {
+    this.generation++;
+    window.clearTimeout(this.flvTimer);
+    this.player?.close();
+    this.player = null;
+    if (this.streamId) void this.leases.release(this.streamId);
+    this.streamId = null;
+    this.bitrateKbps = 0;
+    if (this.channel) this.setState('released', t('wall.state.released'));
+  }
+
+  /** The gateway's view of this tile's stream (GET /api/streams): bitrate, or the failure that ended it. */
+  updateStream(s: StreamDto | undefined): void {
+    if (!s || s.streamId !== this.streamId) return;
+    if (s.state === 'failed' && s.errorCode) return this.fail(s.errorCode, s.error);
+    this.bitrateKbps = s.bitrateKbps;
+    if (this.state === 'live') this.setState('live', this.liveText());
+  }
+
+  /** The channel's worst ROI level (frame colour and badge), or null when it is not watched. */
+  setLevel(worst: { level: CongestionLevel; index: number } | null): void {
+    for (const c of [...this.el.classList]) if (c.startsWith('lvl-')) this.el.classList.remove(c);
+    if (!worst) {
+      this.levelEl.replaceChildren();
+      delete this.el.dataset.level;
+      return;
+    }
+    this.el.classList.add(`lvl-${worst.level}`);
+    this.el.dataset.level = worst.level;
+    this.levelEl.replaceChildren(levelBadge(worst.level, worst.index));
+  }
+
+  setRois(rois: Roi[]): void {
+    this.rois = rois;
+    this.drawRois();
+  }
+
+  get currentStreamId(): string | null {
+    return this.streamId;
+  }
+
+  private async start(channel: WallChannel): Promise<void> {
+    const gen = ++this.generation;
+    this.nameEl.textContent = channel.name;
+    this.nameEl.title = channel.channelId;
+    this.setState('connecting', t('wall.state.connecting'));
+    this.screen.replaceChildren(h('div', { class: 'wall-placeholder' }));
+    let s: StreamDto;
+    try {
+      s = await api<StreamDto>('POST', `/api/devices/${encodeURIComponent(channel.deviceId)}/channels/${encodeURIComponent(channel.channelId)}/play`, {});
+    } catch (e) {
+      if (gen !== this.generation) return;
+      if (e instanceof ApiError) return this.fail(e.code, e.message);
+      return this.fail('', (e as Error).message);
+    }
+    this.leases.acquire(s.streamId);
+    if (gen !== this.generation) return void this.leases.release(s.streamId);
+    this.streamId = s.streamId;
+    if (s.state === 'failed') return this.fail(s.errorCode ?? '', s.error);
+    this.bitrateKbps = s.bitrateKbps;
+    this.attach(s, 'flv', gen);
+  }
+
+  /** HTTP-FLV first (lowest latency); on a player error or no picture in FLV_START_TIMEOUT_MS, HLS once. */
+  private attach(s: StreamDto, mode: PlayMode, gen: number): void {
+    this.player?.close();
+    const p = new InlinePlayer(s, mode);
+    this.player = p;
+    p.video.controls = false;
+    p.video.addEventListener('loadedmetadata', () => {
+      if (p.video.videoWidth && p.video.videoHeight) this.overlay.setAttribute('viewBox', `0 0 ${p.video.videoWidth} ${p.video.videoHeight}`);
+      this.drawRois();
+    });
+    p.video.addEventListener('playing', () => {
+      if (gen !== this.generation) return;
+      window.clearTimeout(this.flvTimer);
+      this.el.dataset.mode = mode;
+      this.setState('live', this.liveText());
+    });
+    const fallback = () => {
+      if (gen !== this.generation || this.player !== p || this.state === 'live') return;
+      if (mode === 'flv') return this.attach(s, 'hls', gen);
+      this.fail('', p.status.textContent);
+    };
+    new MutationObserver(() => {
+      if (p.status.classList.contains('error')) fallback();
+    }).observe(p.status, { attributes: true, attributeFilter: ['class'] });
+    window.clearTimeout(this.flvTimer);
+    if (mode === 'flv') this.flvTimer = window.setTimeout(fallback, FLV_START_TIMEOUT_MS);
+    this.screen.replaceChildren(p.video);
+  }
+
+  private fail(code: string, cause: string | null): void {
+    window.clearTimeout(this.flvTimer);
+    this.player?.close();
+    this.player = null;
+    // English shows the gateway's own words (addresses, figures); other languages the code's explanation.
+    const explained = code ? explainCode(code) : null;
+    const text = (getLocale() === 'en' ? cause : (explained ?? cause)) ?? '';
+    this.setState('failed', t('wall.state.failed'));
+    this.screen.replaceChildren(
+      h('div', { class: 'wall-failure', role: 'alert', 'data-field': 'tile-failure' },
+        code ? h('code', { 'data-field': 'tile-error-code' }, code) : null,
+        h('span', { 'data-field': 'tile-error-cause' }, text)),
+    );
+  }
+
+  private liveText(): string {
+    return this.bitrateKbps > 0 ? t('wall.state.liveBitrate', { n: formatNumber(this.bitrateKbps) }) : t('wall.state.live');
+  }
+
+  private setState(state: TileState, text: string): void {
+    this.state = state;
+    this.el.dataset.state = state;
+    this.stateEl.textContent = text;
+  }
+
+  private renderEmpty(): void {
+    this.state = 'empty';
+    this.el.dataset.state = 'empty';
+    this.nameEl.textContent = '';
+    this.stateEl.textContent = '';
+    this.screen.replaceChildren(h('div', { class: 'wall-placeholder' }, h('span', { class: 'muted' }, t('wall.emptyTile'))));
+  }
+
+  private drawRois(): void {
+    const [, , w = 16, hgt = 9] = (this.overlay.getAttribute('viewBox') ?? '').split(' ').map(Number);
+    this.overlay.replaceChildren(
+      ...this.rois.map((r) =>
+        svg('polygon', { class: 'wall-roi', 'data-roi': r.id, points: r.polygon.map((p) => `${p[0] * w},${p[1] * hgt}`).join(' ') }),
+      ),
+    );
+  }
+}
