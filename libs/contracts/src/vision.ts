@@ -214,6 +214,8 @@ export interface AlertDto {
   clearedAt: string | null;
   ackedAt: string | null;
   ackedBy: string | null;
+  /** The operator's comment on acknowledging, null when none. */
+  ackComment: string | null;
   /** `/api/alerts/<id>/snapshot` when a snapshot was stored. */
   snapshotUrl: string | null;
   /** NODE_ID of the gateway node that raised it (and keeps its snapshot); null for alerts from before nodes existed. */

@@ -27,12 +27,13 @@ import { UserEntity } from './entities/user.entity';
 import { ApiKeyEntity } from './entities/api-key.entity';
 import { AuditEntryEntity } from './entities/audit-entry.entity';
 import { Users1796169600000 } from './migrations/1796169600000-users';
+import { AlertAckComment1796256000000 } from './migrations/1796256000000-alert-ack-comment';
 import { UserRepository } from './repositories/user.repository';
 import { ApiKeyRepository } from './repositories/api-key.repository';
 import { AuditRepository } from './repositories/audit.repository';
 
 export const ENTITIES = [DeviceEntity, ChannelEntity, DeviceSettingsEntity, AppSecretEntity, RoiEntity, CongestionSampleEntity, AlertEntity, WatchEntity, NodeEntity, UserEntity, ApiKeyEntity, AuditEntryEntity];
-export const MIGRATIONS = [InitialSchema1795824000000, Congestion1795910400000, Watches1795996800000, Nodes1796083200000, Users1796169600000];
+export const MIGRATIONS = [InitialSchema1795824000000, Congestion1795910400000, Watches1795996800000, Nodes1796083200000, Users1796169600000, AlertAckComment1796256000000];
 
 /** Pool sizes when the caller gives none. Embedded queries run one at a time anyway. */
 export const DEFAULT_POOL_SIZE = { postgres: 10, embedded: 4 } as const;

@@ -1,11 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { openApiSchemaOf } from '../api/openapi-schema';
 import type { Response } from 'express';
 import type { AlertDto, ChannelCongestionDto, Roi } from '@gb/contracts';
 import type { AuthenticatedRequest } from '../auth/jwt-auth.guard';
 import { ZodValidationPipe } from '../api/zod-validation.pipe';
 import { CongestionService } from './congestion.service';
-import { alertIdSchema, alertsQuerySchema, channelIdSchema, historyQuerySchema, putRoisSchema, watchSchema, type PutRoisDto, type WatchDto } from './congestion.dto';
+import { ackSchema, alertIdSchema, alertsQuerySchema, channelIdSchema, historyQuerySchema, putRoisDocSchema, putRoisSchema, watchSchema, type AckDto, type PutRoisDto, type WatchDto } from './congestion.dto';
 
 const channelIdPipe = new ZodValidationPipe(channelIdSchema, 'channelId');
 const alertIdPipe = new ZodValidationPipe(alertIdSchema, 'id');
@@ -36,7 +37,8 @@ export class CongestionController {
   }
 
   @Put('channels/:channelId/rois')
-  @ApiOperation({ summary: 'Replace the ROIs of a channel (normalised 0–1 polygons); a watched channel rescores with them at once' })
+  @ApiOperation({ summary: 'Replace the ROIs of a channel (normalised 0–1 polygons); a watched channel rescores with them at once. Body: `{deviceId?, rois}` or the eval command\'s ROI file (a JSON array of ROIs)' })
+  @ApiBody({ schema: openApiSchemaOf(putRoisDocSchema) })
   putRois(@Param('channelId', channelIdPipe) channelId: string, @Body(new ZodValidationPipe(putRoisSchema)) body: PutRoisDto): Promise<Roi[]> {
     return this.congestion.setRois(channelId, body.rois as Roi[], body.deviceId);
   }
@@ -63,9 +65,10 @@ export class CongestionController {
 
   @Post('alerts/:id/ack')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Acknowledge an alert (idempotent)' })
-  ack(@Param('id', alertIdPipe) id: string, @Req() req: AuthenticatedRequest): Promise<AlertDto> {
-    return this.congestion.ack(id, req.user?.sub ?? 'unknown');
+  @ApiOperation({ summary: 'Acknowledge an alert with an optional comment (idempotent: a second ack keeps the first)' })
+  @ApiBody({ required: false, schema: openApiSchemaOf(ackSchema) })
+  ack(@Param('id', alertIdPipe) id: string, @Req() req: AuthenticatedRequest, @Body(new ZodValidationPipe(ackSchema)) body: AckDto): Promise<AlertDto> {
+    return this.congestion.ack(id, req.user?.sub ?? 'unknown', body.comment);
   }
 
   @Get('alerts/:id/snapshot')

@@ -25,11 +25,31 @@ export const roiSchema = z
   })
   .strict();
 
-export const putRoisSchema = z
-  .object({ deviceId: deviceIdSchema.optional(), rois: z.array(roiSchema).max(MAX_ROIS_PER_CHANNEL) })
-  .strict()
-  .refine((b) => new Set(b.rois.map((r) => r.id)).size === b.rois.length, { message: 'ROI ids must be unique', path: ['rois'] });
+const roiListSchema = z
+  .array(roiSchema)
+  .max(MAX_ROIS_PER_CHANNEL)
+  .refine((rois) => new Set(rois.map((r) => r.id)).size === rois.length, { message: 'ROI ids must be unique' });
+
+const putRoisObjectSchema = z.object({ deviceId: deviceIdSchema.optional(), rois: roiListSchema }).strict();
+
+/**
+ * The body of PUT /api/channels/:c/rois, in either shape: the eval command's ROI file as it is (a JSON array of ROIs,
+ * apps/vision-worker/src/eval/roi-file.ts), or `{deviceId?, rois}`. An array is read as `{rois: array}` before
+ * validation, so a refusal names the field in both shapes (`rois.0.polygon.1.0`), which a plain union would not.
+ */
+export const putRoisSchema = z.preprocess((body) => (Array.isArray(body) ? { rois: body } : body), putRoisObjectSchema);
+/** The same two shapes for the OpenAPI document (a preprocess step has no input schema of its own). */
+export const putRoisDocSchema = z.union([putRoisObjectSchema, roiListSchema]);
 export type PutRoisDto = z.output<typeof putRoisSchema>;
+
+/** Longest comment an operator may attach when acknowledging an alert. */
+export const MAX_ACK_COMMENT_CHARS = 500;
+export const ackSchema = z
+  .object({ comment: z.string().trim().max(MAX_ACK_COMMENT_CHARS, `at most ${MAX_ACK_COMMENT_CHARS} characters`).optional() })
+  .strict()
+  .optional()
+  .default({});
+export type AckDto = z.output<typeof ackSchema>;
 
 export const watchSchema = z.object({ deviceId: deviceIdSchema.optional() }).strict().optional().default({});
 export type WatchDto = z.output<typeof watchSchema>;

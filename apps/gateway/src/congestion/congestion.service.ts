@@ -331,11 +331,12 @@ export class CongestionService implements OnModuleInit, OnModuleDestroy {
     return (await this.db.alerts.list(filter)).map(toAlertDto);
   }
 
-  async ack(id: string, user: string): Promise<AlertDto> {
+  /** Idempotent: a second ack keeps the first one's user, time and comment. */
+  async ack(id: string, user: string, comment?: string): Promise<AlertDto> {
     const a = await this.db.alerts.get(id);
     if (!a) throw new GatewayError('ALERT_NOT_FOUND', `no alert ${id}`);
     if (a.ackedAt) return toAlertDto(a);
-    const row = (await this.db.alerts.update(id, { ackedAt: new Date(), ackedBy: user }))!;
+    const row = (await this.db.alerts.update(id, { ackedAt: new Date(), ackedBy: user, ackComment: comment || null }))!;
     const dto = toAlertDto(row);
     this.events.publish('alert.acked', dto);
     return dto;
@@ -377,7 +378,7 @@ export class CongestionService implements OnModuleInit, OnModuleDestroy {
 export function toAlertDto(a: AlertRow): AlertDto {
   return {
     id: a.id, channelId: a.channelId, deviceId: a.deviceId, roi: a.roiId, level: a.level as AlertDto['level'], peakIndex: a.peakIndex, state: a.state,
-    raisedAt: a.raisedAt.toISOString(), clearedAt: a.clearedAt?.toISOString() ?? null, ackedAt: a.ackedAt?.toISOString() ?? null, ackedBy: a.ackedBy,
+    raisedAt: a.raisedAt.toISOString(), clearedAt: a.clearedAt?.toISOString() ?? null, ackedAt: a.ackedAt?.toISOString() ?? null, ackedBy: a.ackedBy, ackComment: a.ackComment ?? null,
     snapshotUrl: a.snapshotFile ? `/api/alerts/${a.id}/snapshot` : null,
     node: a.nodeId,
   };

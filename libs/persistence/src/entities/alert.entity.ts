@@ -39,6 +39,10 @@ export class AlertEntity {
   @Column({ name: 'acked_by', type: 'varchar', length: 128, nullable: true })
   ackedBy!: string | null;
 
+  /** The operator's comment when acknowledging (bounded by the API: 500 characters). */
+  @Column({ name: 'ack_comment', type: 'varchar', length: 500, nullable: true })
+  ackComment!: string | null;
+
   /** File name of the JPEG snapshot under <DATA_DIR>/alerts, null when none could be taken. */
   @Column({ name: 'snapshot_file', type: 'varchar', length: 128, nullable: true })
   snapshotFile!: string | null;

@@ -3,8 +3,8 @@ import { IsNull, type DataSource, type FindOptionsWhere, type Repository } from 
 import { AlertEntity } from '../entities/alert.entity';
 
 export type AlertRow = AlertEntity;
-export type NewAlert = Omit<AlertRow, 'id' | 'clearedAt' | 'ackedAt' | 'ackedBy' | 'state' | 'nodeId'> & { id?: string; nodeId?: string | null };
-export type AlertPatch = Partial<Pick<AlertRow, 'state' | 'level' | 'peakIndex' | 'clearedAt' | 'ackedAt' | 'ackedBy' | 'snapshotFile'>>;
+export type NewAlert = Omit<AlertRow, 'id' | 'clearedAt' | 'ackedAt' | 'ackedBy' | 'ackComment' | 'state' | 'nodeId'> & { id?: string; nodeId?: string | null };
+export type AlertPatch = Partial<Pick<AlertRow, 'state' | 'level' | 'peakIndex' | 'clearedAt' | 'ackedAt' | 'ackedBy' | 'ackComment' | 'snapshotFile'>>;
 
 /** Most alerts one list returns. */
 export const MAX_ALERTS_LISTED = 1000;
@@ -18,7 +18,7 @@ export class AlertRepository {
   }
 
   async create(a: NewAlert): Promise<AlertRow> {
-    const row: AlertRow = { ...a, id: a.id ?? randomUUID(), nodeId: a.nodeId ?? null, state: 'active', clearedAt: null, ackedAt: null, ackedBy: null };
+    const row: AlertRow = { ...a, id: a.id ?? randomUUID(), nodeId: a.nodeId ?? null, state: 'active', clearedAt: null, ackedAt: null, ackedBy: null, ackComment: null };
     await this.repo.insert(row);
     return { ...row };
   }
