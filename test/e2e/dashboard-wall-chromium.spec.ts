@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import type { ChannelCongestionDto, CongestionScore } from '@gb/contracts';
 import { buildDashboard, launchChromium, type TestBrowser } from '../support/chromium';
 import { waitFor, TEST_ADMIN_PASSWORD } from '../support/gateway-harness';
 import { requireTool, startMediaRig, type MediaRig, type SimCamera, type StreamDto } from '../support/media-probe';
@@ -16,6 +17,16 @@ const MEDIA = { codec: 'h264' as const, width: 320, height: 180, fps: 15 };
 /** Far above the spec's bounds: a stream that goes away went because the wall released it, not because it idled. */
 const IDLE_TIMEOUT_MS = '120000';
 const RELEASE_BOUND_MS = 5000;
+
+const ROIS = [
+  { id: 'lane-1', polygon: [[0.05, 0.5], [0.45, 0.5], [0.45, 0.95], [0.05, 0.95]] },
+  { id: 'lane-2', polygon: [[0.55, 0.5], [0.95, 0.5], [0.95, 0.95], [0.55, 0.95]] },
+];
+
+function watchedHeavy(c: SimCamera): ChannelCongestionDto {
+  const score = { roi: 'lane-1', t: 1, index: 72, level: 'heavy', vehicles: 14, persons: 0, occupancy: 0.6, spacing: 1.2, stationaryShare: 0.7, meanSpeed: null, speedUnit: null };
+  return { channelId: c.channelId, deviceId: c.deviceId, state: 'running', error: null, workerId: 'embedded', updatedAt: new Date().toISOString(), scores: [score as unknown as CongestionScore] };
+}
 
 let rig: MediaRig;
 let browser: TestBrowser;
@@ -35,9 +46,16 @@ beforeAll(async () => {
   cams = [rig, ...more];
   silent = await rig.addCamera({ noRtp: true });
   mkdirSync(SHOTS, { recursive: true });
+  // Real ROIs at the gateway for the first camera's channel.
+  const put = await rig.gw.api(`/api/channels/${rig.channelId}/rois`, { method: 'PUT', body: JSON.stringify({ deviceId: rig.deviceId, rois: ROIS }) });
+  expect(put.status).toBe(200);
   page = await browser.context.newPage();
   await page.setViewportSize({ width: 1440, height: 900 });
   page.on('pageerror', (e) => pageErrors.push(e.message));
+  // The congestion list is the one answer made up in the browser: no vision worker runs here (four live streams and
+  // Chromium already fill a small machine), so the first camera is reported watched with a heavy score.
+  await page.route('**/api/congestion', (route) =>
+    route.fulfill({ contentType: 'application/json', body: JSON.stringify([watchedHeavy(rig)]) }));
 }, 60_000);
 
 afterAll(async () => {
@@ -94,6 +112,14 @@ describe('the dashboard’s video wall', () => {
     await waitFor('a bitrate on every tile', async () => (await page.locator('[data-field=wall-grid] [data-field=tile-state]').allTextContents()).every((s) => /live · [\d,.]+ kb\/s/.test(s)), 10_000);
     const streams = await rig.streams();
     for (const c of cams) expect(running(streams, c)?.state).toBe('playing');
+    // The watched channel: frame and badge in its level, its ROIs over the picture (scaled to the 320×180 video).
+    expect(await tile(0).getAttribute('data-level')).toBe('heavy');
+    expect(await tile(0).locator('[data-field=tile-level]').textContent()).toBe('heavy · 72');
+    expect(await tile(0).locator('[data-field=tile-rois] polygon').evaluateAll((ps) => ps.map((p) => p.getAttribute('points')))).toEqual([
+      '16,90 144,90 144,171 16,171', '176,90 304,90 304,171 176,171',
+    ]);
+    expect(await tile(1).getAttribute('data-level')).toBeNull();
+    expect(await tile(1).locator('[data-field=tile-rois] polygon').count()).toBe(0);
     await page.screenshot({ path: `${SHOTS}/dashboard-wall-2x2.png` });
 
     // Kept per user (the JWT's sub): layout and tiles.
@@ -126,6 +152,31 @@ describe('the dashboard’s video wall', () => {
     console.info(`[wall] three streams released ${Date.now() - t0} ms after the layout shrank`);
     expect(await tile(0).getAttribute('data-state')).toBe('live');
   }, 15_000);
+
+  it('a hidden tab (visibilitychange) stops the stream; shown again, the tile plays again', async () => {
+    const setHidden = (hidden: boolean) =>
+      page.evaluate(`Object.defineProperty(document, 'hidden', { value: ${hidden}, configurable: true });
+        Object.defineProperty(document, 'visibilityState', { value: '${hidden ? 'hidden' : 'visible'}', configurable: true });
+        document.dispatchEvent(new Event('visibilitychange'))`);
+    await setHidden(true);
+    await waitFor('the stream gone while hidden', async () => !running(await rig.streams(), cams[0]!), RELEASE_BOUND_MS);
+    expect(await tile(0).getAttribute('data-state')).toBe('released');
+    await setHidden(false);
+    await waitFor('the tile live again', async () => (await tile(0).getAttribute('data-state')) === 'live', 20_000);
+    expect(running(await rig.streams(), cams[0]!)).toBeTruthy();
+  }, 30_000);
+
+  it('the tour pages one tile through the picked channels every N s and releases the channel it leaves', async () => {
+    await page.selectOption('[data-field=tour]', '5');
+    const t0 = Date.now();
+    await waitFor('the second channel on the tile', async () => (await tile(0).locator('[data-field=tile-name]').getAttribute('title')) === cams[1]!.channelId, 8000);
+    console.info(`[wall] the tour moved on after ${Date.now() - t0} ms`);
+    await waitFor('the first channel’s stream released', async () => !running(await rig.streams(), cams[0]!), RELEASE_BOUND_MS);
+    await page.selectOption('[data-field=tour]', '0');
+    await waitFor('the tile’s own channel back', async () => (await tile(0).locator('[data-field=tile-name]').getAttribute('title')) === cams[0]!.channelId, 2000);
+    await waitFor('the tile live again', async () => (await tile(0).getAttribute('data-state')) === 'live', 20_000);
+    await waitFor('the tour’s channel released', async () => !running(await rig.streams(), cams[1]!), RELEASE_BOUND_MS);
+  }, 40_000);
 
   it('leaving the wall for another page stops its last stream', async () => {
     const t0 = Date.now();

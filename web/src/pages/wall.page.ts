@@ -1,5 +1,5 @@
 import type { ChannelCongestionDto, ChannelDto, CongestionScore, DeviceDto, Roi, StreamDto } from '@gb/contracts';
-import { api, messageOf } from '../api';
+import { api, ApiError, messageOf } from '../api';
 import type { AppContext } from '../app-context';
 import { h } from '../dom';
 import { t } from '../i18n';
@@ -28,7 +28,11 @@ function worst(scores: CongestionScore[]): { level: CongestionScore['level']; in
  */
 export function mountWall(root: HTMLElement, ctx: AppContext): () => void {
   const state = loadWall();
-  const leases = new StreamLeases();
+  // A stream the gateway already ended (failed, idled out) is gone: nothing to stop.
+  const leases = new StreamLeases((id) =>
+    api('DELETE', `/api/streams/${encodeURIComponent(id)}`).catch((e: unknown) => {
+      if (!(e instanceof ApiError && e.code === 'STREAM_NOT_FOUND')) throw e;
+    }));
   const congestion = new Map<string, ChannelCongestionDto>();
   const rois = new Map<string, Promise<Roi[]>>();
   let selected: WallChannel | null = null;

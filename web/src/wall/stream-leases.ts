@@ -1,5 +1,3 @@
-import { api, ApiError } from '../api';
-
 /**
  * Which tiles hold which stream: a live stream (one per channel) can show on several tiles. The last tile to let go
  * stops it (DELETE /api/streams/:streamId), so the device, the port and ffmpeg are freed at once rather than after
@@ -8,13 +6,14 @@ import { api, ApiError } from '../api';
 export class StreamLeases {
   private readonly holders = new Map<string, number>();
 
-  constructor(private readonly stop: (streamId: string) => Promise<unknown> = (id) => api('DELETE', `/api/streams/${encodeURIComponent(id)}`)) {}
+  /** `stop` ends the stream at the gateway (DELETE /api/streams/:streamId); one that is already gone resolves. */
+  constructor(private readonly stop: (streamId: string) => Promise<unknown>) {}
 
   acquire(streamId: string): void {
     this.holders.set(streamId, (this.holders.get(streamId) ?? 0) + 1);
   }
 
-  /** Resolves once the stream is stopped (or still held by another tile). A stream already gone is not an error. */
+  /** Resolves once the stream is stopped (or still held by another tile); a failed stop is logged, never thrown. */
   async release(streamId: string): Promise<void> {
     const n = (this.holders.get(streamId) ?? 0) - 1;
     if (n > 0) {
@@ -25,7 +24,7 @@ export class StreamLeases {
     try {
       await this.stop(streamId);
     } catch (e) {
-      if (!(e instanceof ApiError && e.code === 'STREAM_NOT_FOUND')) console.warn(`release ${streamId}:`, e);
+      console.warn(`release ${streamId}:`, e);
     }
   }
 

@@ -1,4 +1,5 @@
 import { getToken } from '../api';
+import { tokenSubject } from './token-subject';
 import { MAX_TILES, layoutOf, type WallLayoutId } from './wall-layouts';
 
 /** A channel placed on a tile: enough to play it and to label it without another request. */
@@ -18,22 +19,9 @@ export interface WallState {
 
 const KEY_PREFIX = 'gbgw.wall.';
 
-/** The signed-in user's name: the access token's `sub` claim (RFC 7519 §4.1.2), or null when it has none. */
-export function tokenSubject(token: string | null = getToken()): string | null {
-  const payload = token?.split('.')[1];
-  if (!payload) return null;
-  try {
-    const json = atob(payload.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(payload.length / 4) * 4, '='));
-    const sub = (JSON.parse(json) as { sub?: unknown }).sub;
-    return typeof sub === 'string' && sub ? sub : null;
-  } catch {
-    return null;
-  }
-}
-
 /** localStorage key of this user's wall: one wall per user name on this browser. */
 export function wallKey(): string {
-  return `${KEY_PREFIX}${tokenSubject() ?? '_'}`;
+  return `${KEY_PREFIX}${tokenSubject(getToken()) ?? '_'}`;
 }
 
 function isChannel(v: unknown): v is WallChannel {

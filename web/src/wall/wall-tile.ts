@@ -12,6 +12,12 @@ export type TileState = 'empty' | 'connecting' | 'live' | 'failed' | 'released';
 /** A player that has not started playing this long after the FLV connection opened is given up for HLS. */
 const FLV_START_TIMEOUT_MS = 12_000;
 
+/** Four corners: the usual full-screen sign, drawn (the text glyph is missing from many fonts). */
+function fullscreenIcon(): SVGSVGElement {
+  return svg('svg', { viewBox: '0 0 16 16', width: 13, height: 13, 'aria-hidden': 'true' },
+    svg('path', { d: 'M1 5V1h4M11 1h4v4M15 11v4h-4M5 15H1v-4', fill: 'none', stroke: 'currentColor', 'stroke-width': 1.6 }));
+}
+
 /**
  * One tile of the video wall: a channel's name and state, its <video> (HTTP-FLV first, HLS when FLV fails), and for
  * a watched channel its congestion level (frame colour and badge) and ROI polygons drawn over the picture.
@@ -41,7 +47,7 @@ export class WallTile {
     const full = h('button', { class: 'link', 'data-action': 'tile-fullscreen', title: t('wall.tileFullscreen'), 'aria-label': t('wall.tileFullscreen'), onclick: (e) => {
       e.stopPropagation();
       void this.el.requestFullscreen?.().catch(() => undefined);
-    } }, '⛶');
+    } }, fullscreenIcon());
     const clear = h('button', { class: 'link', 'data-action': 'tile-clear', title: t('wall.tileClear'), 'aria-label': t('wall.tileClear'), onclick: (e) => {
       e.stopPropagation();
       handlers.onClear(this);
@@ -68,7 +74,8 @@ export class WallTile {
   /** Plays `channel` here (or empties the tile); the same channel already playing is left alone. */
   show(channel: WallChannel | null): void {
     const same = channel && this.channel && channel.deviceId === this.channel.deviceId && channel.channelId === this.channel.channelId;
-    if (same && this.state !== 'released') return;
+    // A failed tile tries again when shown again (picked anew, layout changed).
+    if (same && this.state !== 'released' && this.state !== 'failed') return;
     this.release();
     this.channel = channel;
     this.rois = [];
