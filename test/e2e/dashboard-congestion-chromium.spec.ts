@@ -1,10 +1,10 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
-import type { ChannelDto, DeviceDto } from '@gb/contracts';
+import type { AlertDto, ChannelCongestionDto, ChannelDto, DeviceDto, Roi } from '@gb/contracts';
 import { DeviceMediaSimulator, SimulatedDevice, buildChannels, channelId } from '../../apps/device-sim/src';
 import { buildDashboard, launchChromium, type TestBrowser } from '../support/chromium';
 import { startTestGateway, waitFor, TEST_ADMIN_PASSWORD, type TestGateway } from '../support/gateway-harness';
@@ -12,14 +12,17 @@ import { startTestGateway, waitFor, TEST_ADMIN_PASSWORD, type TestGateway } from
 /**
  * The dashboard's congestion and alert pages in Debian Chromium, driven like an operator: a simulated camera streams
  * a queued motorway (TRANCOS cam1, the clip test/e2e/congestion-live.spec.ts uses), the real gateway with its embedded
- * vision worker scores it. In the browser: Watch congestion on the channel, the congestion page shows a level badge
- * and a chart line from live scores, the alert appears on the alerts page with its snapshot thumbnail, Ack records it.
+ * vision worker scores it. In the browser: Watch congestion on the channel; on the congestion page the card is titled
+ * with the channel's catalog name, a ROI is drawn by clicks on the channel's snapshot (a point dragged, one deleted by
+ * right-click) and saved, the next scores carry that ROI's id, the card shows its level badge, sparkline and chart
+ * line; the alert appears on the alerts page with its snapshot thumbnail, Ack with a comment records both.
+ * Screenshots at 1440x900 go to test-artifacts/screenshots/ (gitignored).
  */
 
 const ROOT = resolve(__dirname, '../..');
 const JAM = resolve(ROOT, '../shared/media/traffic/trancos_jam_cam1_000042.jpg');
 const PASSWORD = '12345678';
-const SCREENSHOT_DIR = process.env.DASHBOARD_SCREENSHOT_DIR ?? '/tmp';
+const SCREENSHOT_DIR = process.env.DASHBOARD_SCREENSHOT_DIR ?? resolve(ROOT, 'test-artifacts/screenshots');
 
 /** Polls an expression in the page (page.evaluate is not subject to the dashboard's CSP, waitForFunction is). */
 function pagePoll(p: Page, what: string, expr: string, timeoutMs: number): Promise<unknown> {
@@ -67,7 +70,8 @@ describe('dashboard congestion and alerts in real Chromium (simulated camera -> 
     await waitFor('the device online', async () => (await gw.api<DeviceDto[]>('/api/devices')).body.some((d) => d.deviceId === deviceId && d.online), 10_000);
     await waitFor('the channel in the catalog', async () => (await gw.api<ChannelDto[]>(`/api/devices/${deviceId}/channels`)).body.some?.((c) => c.channelId === channel), 15_000);
     page = await browser.context.newPage();
-    await page.setViewportSize({ width: 1400, height: 900 });
+    await page.setViewportSize({ width: 1440, height: 900 });
+    mkdirSync(SCREENSHOT_DIR, { recursive: true });
     page.on('pageerror', (e) => pageErrors.push(e.message));
     await page.goto(`${gw.httpUrl}/`);
     await page.fill('input[name=password]', TEST_ADMIN_PASSWORD);
@@ -83,26 +87,64 @@ describe('dashboard congestion and alerts in real Chromium (simulated camera -> 
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  it('Watch congestion -> level badge and chart line on the congestion page; the alert shows its snapshot thumbnail; Ack marks it acked', async () => {
+  it('Watch congestion -> a ROI drawn by clicks on the snapshot is saved and scored; the card shows the channel name, badge, sparkline and chart line; the alert shows its snapshot; Ack with a comment records it', async () => {
+    const channelName = (await gw.api<ChannelDto[]>(`/api/devices/${deviceId}/channels`)).body.find((c) => c.channelId === channel)!.name!;
+    expect(channelName).toBeTruthy();
     await page.goto(`${gw.httpUrl}/#/devices/${deviceId}`);
     await page.click(`[data-channel-id="${channel}"] button[data-action=watch]`);
     await page.locator(`[data-channel-id="${channel}"] a.tag.watch`).waitFor({ timeout: 10_000 });
 
-    // ROI through the editor: the whole frame, named "road".
     await page.click('a[data-nav=congestion]');
     const card = page.locator(`article.card.congestion[data-channel-id="${channel}"]`);
     await card.waitFor({ timeout: 5000 });
+    // Titled by the catalog's channel name, not the 20-digit id.
+    await pagePoll(page, 'the card titled with the channel name', `document.querySelector('article.card.congestion h2')?.textContent === ${JSON.stringify(channelName)}`, 5000);
+
+    // The ROI editor: a snapshot of the channel, then a polygon by clicks.
     await card.locator('.roi-editor summary').click();
-    await pagePoll(page, 'the ROI editor loaded', `document.querySelector('[data-field=roi-json]').value.trim() === '[]'`, 5000);
-    await card.locator('[data-field=roi-json]').fill(JSON.stringify([{ id: 'road', polygon: [[0, 0], [1, 0], [1, 1], [0, 1]] }]));
-    await card.locator('.roi-editor button.primary').click();
+    await pagePoll(page, 'the snapshot in the ROI editor', `(document.querySelector('.roi-editor img.roi-snapshot')?.naturalWidth ?? 0) > 0 && document.querySelector('.roi-editor .roi-snapshot-note').hidden`, 20_000);
+    await card.locator('button[data-action=roi-add]').click();
+    await card.locator('input[data-field=roi-name]').fill('road');
+    const canvas = card.locator('[data-field=roi-canvas]');
+    const box = (await canvas.boundingBox())!;
+    const at = (x: number, y: number) => [box.x + x * box.width, box.y + y * box.height] as const;
+    for (const [x, y] of [[0.02, 0.02], [0.98, 0.02], [0.9, 0.9], [0.02, 0.98]] as const) await page.mouse.click(...at(x, y));
+    // Drag the third point to the corner; add a fifth and delete it by right-click.
+    await page.mouse.move(...at(0.9, 0.9));
+    await page.mouse.down();
+    await page.mouse.move(...at(0.95, 0.95), { steps: 4 });
+    await page.mouse.move(...at(0.98, 0.98), { steps: 4 });
+    await page.mouse.up();
+    await page.mouse.click(...at(0.5, 0.5));
+    await pagePoll(page, 'five handles', `document.querySelectorAll('.roi-overlay .roi-handle').length === 5`, 2000);
+    await page.mouse.click(...at(0.5, 0.5), { button: 'right' });
+    await pagePoll(page, 'four handles', `document.querySelectorAll('.roi-overlay .roi-handle').length === 4`, 2000);
+    await page.screenshot({ path: `${SCREENSHOT_DIR}/dashboard-roi-editor.png` });
+    await card.locator('button[data-action=roi-save]').click();
+
+    const saved = await waitFor('the drawn ROI stored', async () => {
+      const r = (await gw.api<Roi[]>(`/api/channels/${channel}/rois`)).body;
+      return r.length ? r : null;
+    }, 5000, 200);
+    expect(saved.map((r) => r.id)).toEqual(['road']);
+    const expected = [[0.02, 0.02], [0.98, 0.02], [0.98, 0.98], [0.02, 0.98]];
+    expect(saved[0]!.polygon).toHaveLength(4);
+    saved[0]!.polygon.forEach(([x, y], i) => {
+      expect(Math.abs(x - expected[i]![0]!)).toBeLessThan(0.01);
+      expect(Math.abs(y - expected[i]![1]!)).toBeLessThan(0.01);
+    });
+    // The next scores carry the drawn ROI's id.
+    await waitFor('a score for ROI road in GET /api/congestion', async () => (await gw.api<ChannelCongestionDto[]>('/api/congestion')).body.find((c) => c.channelId === channel)?.scores.some((s) => s.roi === 'road'), 60_000, 250);
 
     const badge = card.locator('.roi-score[data-roi=road] .level');
     await badge.waitFor({ timeout: 60_000 });
     await pagePoll(page, 'a road badge at moderate or above', `['moderate', 'heavy', 'severe'].includes(document.querySelector('.roi-score[data-roi=road] .level')?.dataset.level)`, 60_000);
     expect(await badge.textContent()).toMatch(/^(moderate|heavy|severe) · \d+$/);
     // A line, and a visible one: the default range fits the data, so a few seconds of scores span the chart.
+    await pagePoll(page, 'a sparkline for road', `!!document.querySelector('article.card.congestion svg[data-sparkline=road] path')`, 20_000);
     await pagePoll(page, 'a chart line at least 100 px wide', `(document.querySelector('article.card.congestion path[data-series=road]')?.getBoundingClientRect().width ?? 0) > 100`, 20_000);
+    await card.locator('.roi-editor summary').click();
+    await page.evaluate('window.scrollTo(0, 0)');
     await page.screenshot({ path: `${SCREENSHOT_DIR}/dashboard-congestion.png` });
 
     await page.click('a[data-nav=alerts]');
@@ -112,8 +154,12 @@ describe('dashboard congestion and alerts in real Chromium (simulated camera -> 
     await pagePoll(page, 'the snapshot thumbnail decoded', `(document.querySelector('table.alerts img.thumb')?.naturalWidth ?? 0) > 0`, 10_000);
     expect(await row.locator('.level').getAttribute('data-level')).toMatch(/^(moderate|heavy|severe)$/);
     await page.screenshot({ path: `${SCREENSHOT_DIR}/dashboard-alerts.png` });
+    await row.locator('input[data-field=ack-comment]').fill('queue at the toll gate, police informed');
     await row.locator('button', { hasText: 'Ack' }).click();
     await pagePoll(page, 'the row acked', `/acked by admin/.test(document.querySelector('table.alerts tbody tr').textContent)`, 5000);
+    expect(await page.locator('table.alerts tbody tr .ack-comment').first().textContent()).toBe('queue at the toll gate, police informed');
+    const acked = (await gw.api<AlertDto[]>(`/api/alerts?channelId=${channel}`)).body.find((a) => a.ackedAt);
+    expect(acked?.ackComment).toBe('queue at the toll gate, police informed');
     await pagePoll(page, 'the nav badge gone', `document.getElementById('alert-count').hidden`, 5000);
     expect(pageErrors).toEqual([]);
   }, 120_000);

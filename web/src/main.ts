@@ -12,6 +12,7 @@ import { mountWall } from './pages/wall.page';
 import { toast } from './dom';
 import { getLocale, onLocaleChange, t, type MessageKey } from './i18n';
 import { languageSwitch } from './language-switch';
+import { announceAlert } from './alert-notify';
 
 /** Hash routes: #/login, #/devices, #/devices/<id>, #/streams, #/congestion, #/alerts. */
 const ROUTES: { re: RegExp; page: Page; nav: string }[] = [
@@ -66,6 +67,11 @@ events.on((e) => {
     const what = e.data.description ?? t('alarm.method', { method: String(e.data.method ?? '?') });
     toast(t('alarm.toast', { channel: e.data.channelId, what, priority: String(e.data.priority ?? '?') }), 'error');
   }
+});
+
+// A new congestion alert: a beep and a browser notification, each only where the operator opted in (alert-notify.ts).
+events.on((e) => {
+  if (e.type === 'alert.raised') announceAlert(e.data);
 });
 
 function render(): void {

@@ -5,6 +5,10 @@ import { h, toast } from '../dom';
 import { localTime } from '../format';
 import { levelBadge } from './congestion.page';
 import { t } from '../i18n';
+import { alertOptIns } from '../alert-notify';
+
+/** The gateway's bound on an ack comment (apps/gateway/src/congestion/congestion.dto.ts MAX_ACK_COMMENT_CHARS). */
+const MAX_ACK_COMMENT_CHARS = 500;
 
 /** The nav badge: active alerts not yet acknowledged, kept current from the event stream. */
 export function watchAlertCount(ctx: AppContext, badge: HTMLElement): () => void {
@@ -62,18 +66,24 @@ export function mountAlerts(root: HTMLElement, ctx: AppContext): () => void {
         .catch(() => img.replaceWith(h('span', { class: 'muted' }, t('alerts.unavailable'))));
     img.addEventListener('click', () => {
       if (!img.src) return;
-      viewer.replaceChildren(h('img', { src: img.src, alt: img.alt }), h('div', { class: 'buttons' }, h('button', { onclick: () => viewer.close() }, t('common.close'))));
+      viewer.replaceChildren(h('img', { src: img.src, alt: img.alt }), h('p', { class: 'muted' }, t('alerts.snapshotLegend')), h('div', { class: 'buttons' }, h('button', { onclick: () => viewer.close() }, t('common.close'))));
       viewer.showModal();
     });
     return img;
   };
 
-  const ack = async (a: AlertDto) => {
+  const ack = async (a: AlertDto, comment: string) => {
     try {
-      upsert(await api<AlertDto>('POST', `/api/alerts/${a.id}/ack`));
+      upsert(await api<AlertDto>('POST', `/api/alerts/${a.id}/ack`, comment.trim() ? { comment: comment.trim() } : {}));
     } catch (e) {
       toast(messageOf(e), 'error');
     }
+  };
+
+  /** Ack with an optional comment (the gateway keeps up to MAX_ACK_COMMENT_CHARS). */
+  const ackForm = (a: AlertDto) => {
+    const comment = h('input', { type: 'text', maxlength: MAX_ACK_COMMENT_CHARS, placeholder: t('alerts.commentPlaceholder'), 'aria-label': t('alerts.comment'), 'data-field': 'ack-comment' });
+    return h('form', { class: 'ack-form', onsubmit: (e: Event) => { e.preventDefault(); void ack(a, comment.value); } }, comment, h('button', { class: 'primary', type: 'submit' }, t('alerts.ack')));
   };
 
   const renderRow = (a: AlertDto) =>
@@ -84,7 +94,7 @@ export function mountAlerts(root: HTMLElement, ctx: AppContext): () => void {
       h('td', {}, levelBadge(a.level, a.peakIndex)),
       h('td', {}, h('span', { class: `tag state ${a.state}` }, t(`alertState.${a.state}`)), a.clearedAt ? h('div', { class: 'muted' }, localTime(a.clearedAt)) : null),
       h('td', {}, thumb(a)),
-      h('td', {}, a.ackedAt ? h('span', { class: 'muted' }, t('alerts.acked', { user: a.ackedBy ?? '?', time: localTime(a.ackedAt) })) : h('button', { class: 'primary', onclick: () => void ack(a) }, t('alerts.ack'))),
+      h('td', {}, a.ackedAt ? [h('span', { class: 'muted' }, t('alerts.acked', { user: a.ackedBy ?? '?', time: localTime(a.ackedAt) })), a.ackComment ? h('div', { class: 'ack-comment' }, a.ackComment) : null] : ackForm(a)),
     );
 
   const upsert = (a: AlertDto, prepend = false) => {
@@ -125,7 +135,7 @@ export function mountAlerts(root: HTMLElement, ctx: AppContext): () => void {
   stateSel.addEventListener('change', () => void load());
   root.append(
     h('section', { class: 'page' },
-      h('div', { class: 'toolbar' }, h('h1', {}, t('alerts.title')), h('span', { class: 'grow' }), h('label', {}, t('alerts.stateFilter'), ' ', stateSel), h('button', { onclick: () => void load() }, t('common.refresh'))),
+      h('div', { class: 'toolbar' }, h('h1', {}, t('alerts.title')), h('span', { class: 'grow' }), alertOptIns(), h('label', {}, t('alerts.stateFilter'), ' ', stateSel), h('button', { onclick: () => void load() }, t('common.refresh'))),
       h('table', { class: 'grid alerts' }, h('thead', {}, h('tr', {}, [t('alerts.colRaised'), t('common.channel'), t('alerts.colRoi'), t('alerts.colPeak'), t('common.state'), t('common.snapshot'), ''].map((c) => h('th', {}, c)))), tbody),
       empty,
       viewer,

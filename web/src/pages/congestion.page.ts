@@ -1,5 +1,9 @@
-import type { ChannelCongestionDto, CongestionLevel, CongestionScore, GatewayEvent, Roi } from '@gb/contracts';
+import { CONGESTION_LEVELS, type ChannelCongestionDto, type ChannelDto, type CongestionLevel, type CongestionScore, type GatewayEvent } from '@gb/contracts';
 import { api, messageOf } from '../api';
+import { alertOptIns } from '../alert-notify';
+import { historyCsvExport } from '../history-csv';
+import { roiEditor } from '../roi-editor';
+import { sparkline } from '../sparkline';
 import type { AppContext } from '../app-context';
 import type { CongestionHistoryDto } from '../api-types';
 import { h, toast } from '../dom';
@@ -42,6 +46,16 @@ interface Card {
   history: Map<string, { t: number; v: number }[]>;
   live: Map<string, { t: number; v: number }[]>;
   redrawPending: boolean;
+  title: HTMLElement;
+  dispose: () => void;
+}
+
+/** Points per ROI sparkline on the board. */
+const SPARK_POINTS = 60;
+
+/** Worst first: the highest level among a channel's ROIs, then the highest index; unscored channels last. */
+export function severityOf(scores: readonly CongestionScore[]): number {
+  return scores.reduce((m, s) => Math.max(m, CONGESTION_LEVELS.indexOf(s.level) * 1000 + s.index), -1);
 }
 
 /** Watched channels: level badge + index per ROI, history chart with live points, ROI editor, unwatch. */
@@ -55,10 +69,50 @@ export function mountCongestion(root: HTMLElement, ctx: AppContext): () => void 
   const stateText = (d: ChannelCongestionDto): string[] =>
     [t(`visionState.${d.state}`), d.error ? `: ${d.error}` : '', d.updatedAt ? t('congestion.updated', { ago: ago(d.updatedAt, Date.now()) }) : ''].filter(Boolean);
 
+  /** Channel names from the catalogs (GET /api/devices/:d/channels), one request per device. */
+  const names = new Map<string, string>();
+  const namedDevices = new Set<string>();
+  const nameCards = async (deviceId: string) => {
+    if (namedDevices.has(deviceId)) return;
+    namedDevices.add(deviceId);
+    try {
+      for (const c of await api<ChannelDto[]>('GET', `/api/devices/${deviceId}/channels`)) if (c.name) names.set(c.channelId, c.name);
+    } catch {
+      namedDevices.delete(deviceId);
+      return;
+    }
+    for (const card of cards.values()) if (card.dto.deviceId === deviceId) setTitle(card);
+  };
+  const setTitle = (card: Card) => {
+    const name = names.get(card.dto.channelId);
+    card.title.replaceChildren(name ?? card.dto.channelId);
+    card.title.title = card.dto.channelId;
+    card.title.classList.toggle('mono', !name);
+  };
+
+  /** Cards in severity order, worst first; moves nodes only when the order changed. */
+  let sortPending = false;
+  const sortCards = () => {
+    if (sortPending) return;
+    sortPending = true;
+    window.setTimeout(() => {
+      sortPending = false;
+      const order = [...cards.values()].sort((a, b) => severityOf(b.dto.scores) - severityOf(a.dto.scores) || a.dto.channelId.localeCompare(b.dto.channelId));
+      if (order.some((c, i) => list.children[i] !== c.el)) list.append(...order.map((c) => c.el));
+    }, 200);
+  };
+
+  const sparkPoints = (card: Card, roi: string) => {
+    const hist = card.history.get(roi) ?? [];
+    const lastHist = hist.length ? hist[hist.length - 1]!.t : -Infinity;
+    return [...hist, ...(card.live.get(roi) ?? []).filter((p) => p.t > lastHist)].slice(-SPARK_POINTS);
+  };
+
   const renderBadges = (card: Card, scores: CongestionScore[]) => {
+    const rois = [...new Set([...card.history.keys(), ...card.live.keys()])].sort();
     card.badges.replaceChildren(
       ...(scores.length
-        ? scores.map((s) => h('div', { class: 'roi-score', 'data-roi': s.roi }, h('span', { class: 'muted' }, s.roi), levelBadge(s.level, s.index), h('span', { class: 'muted' }, `${t('congestion.vehicles', { n: s.vehicles })}${s.persons ? t('congestion.persons', { n: s.persons }) : ''}${s.meanSpeed !== null ? `, ${formatNumber(s.meanSpeed, { minimumFractionDigits: 1, maximumFractionDigits: 1 })} ${s.speedUnit ?? ''}` : ''}`)))
+        ? scores.map((s) => h('div', { class: 'roi-score', 'data-roi': s.roi }, h('span', { class: 'muted' }, s.roi), sparkline(sparkPoints(card, s.roi), PALETTE[Math.max(0, rois.indexOf(s.roi)) % PALETTE.length]!, s.roi), levelBadge(s.level, s.index), h('span', { class: 'muted' }, `${t('congestion.vehicles', { n: s.vehicles })}${s.persons ? t('congestion.persons', { n: s.persons }) : ''}${s.meanSpeed !== null ? `, ${formatNumber(s.meanSpeed, { minimumFractionDigits: 1, maximumFractionDigits: 1 })} ${s.speedUnit ?? ''}` : ''}`)))
         : [h('span', { class: 'muted' }, t('congestion.noScore'))]),
     );
   };
@@ -98,45 +152,10 @@ export function mountCongestion(root: HTMLElement, ctx: AppContext): () => void 
         card.history.set(p.roi, arr);
       }
       redraw(card);
+      renderBadges(card, card.dto.scores);
     } catch (e) {
       toast(messageOf(e), 'error');
     }
-  };
-
-  const roiEditor = (channelId: string, deviceId: string) => {
-    const area = h('textarea', { rows: 8, spellcheck: 'false', class: 'mono', 'data-field': 'roi-json' });
-    const error = h('p', { class: 'error', role: 'alert' });
-    const details = h('details', { class: 'roi-editor' }, h('summary', {}, t('roi.summary')));
-    let loaded = false;
-    details.addEventListener('toggle', () => {
-      if (!details.open || loaded) return;
-      loaded = true;
-      api<Roi[]>('GET', `/api/channels/${channelId}/rois`)
-        .then((rois) => (area.value = JSON.stringify(rois, null, 2)))
-        .catch((e: unknown) => (error.textContent = messageOf(e)));
-    });
-    const save = () => {
-      error.textContent = '';
-      let rois: unknown;
-      try {
-        rois = JSON.parse(area.value);
-      } catch (e) {
-        return void (error.textContent = t('roi.invalid', { message: (e as Error).message }));
-      }
-      api<Roi[]>('PUT', `/api/channels/${channelId}/rois`, { deviceId, rois })
-        .then((saved) => {
-          area.value = JSON.stringify(saved, null, 2);
-          toast(t('roi.saved'));
-        })
-        .catch((e: unknown) => (error.textContent = messageOf(e)));
-    };
-    details.append(
-      h('p', { class: 'muted' }, t('roi.help')),
-      area,
-      error,
-      h('button', { class: 'primary', onclick: save }, t('roi.save')),
-    );
-    return details;
   };
 
   const addCard = (dto: ChannelCongestionDto) => {
@@ -145,16 +164,20 @@ export function mountCongestion(root: HTMLElement, ctx: AppContext): () => void 
     const chart = new LineChart({ from: Date.now() - MIN_FIT_MS, to: Date.now(), yMax: 100, bands: BANDS });
     const rangeSel = h('select', { title: t('congestion.rangeTitle'), 'aria-label': t('congestion.rangeTitle') }, RANGES.map((r, i) => h('option', { value: i, selected: i === 0 }, t(r.label))));
     const el = h('article', { class: 'card congestion', 'data-channel-id': dto.channelId });
-    const card: Card = { dto, el, state, badges, chart, rangeIdx: 0, history: new Map(), live: new Map(), redrawPending: false };
+    const title = h('h2', { class: 'mono' }, dto.channelId);
+    const editor = roiEditor(dto.channelId, dto.deviceId);
+    const csv = historyCsvExport(dto.channelId, () => names.get(dto.channelId) ?? dto.channelId);
+    const card: Card = { dto, el, state, badges, chart, rangeIdx: 0, history: new Map(), live: new Map(), redrawPending: false, title, dispose: () => editor.dispose() };
     rangeSel.addEventListener('change', () => {
       card.rangeIdx = Number(rangeSel.value);
       void loadHistory(card);
     });
     const unwatch = async () => {
-      if (!confirm(t('congestion.confirmUnwatch', { id: dto.channelId }))) return;
+      if (!confirm(t('congestion.confirmUnwatch', { id: names.get(dto.channelId) ?? dto.channelId }))) return;
       try {
         await api('DELETE', `/api/channels/${dto.channelId}/watch`);
         el.remove();
+        card.dispose();
         cards.delete(dto.channelId);
         empty.hidden = cards.size > 0;
       } catch (e) {
@@ -163,20 +186,24 @@ export function mountCongestion(root: HTMLElement, ctx: AppContext): () => void 
     };
     el.append(
       h('div', { class: 'toolbar' },
-        h('h2', { class: 'mono' }, dto.channelId),
+        title,
         h('a', { href: `#/devices/${dto.deviceId}`, class: 'muted' }, t('congestion.device', { id: dto.deviceId })),
         state,
         h('span', { class: 'grow' }),
         rangeSel,
+        csv,
         h('button', { class: 'danger', onclick: () => void unwatch() }, t('channels.unwatch')),
       ),
       badges,
       chart.el,
-      roiEditor(dto.channelId, dto.deviceId),
+      editor.el,
     );
     renderBadges(card, dto.scores);
     cards.set(dto.channelId, card);
+    setTitle(card);
+    void nameCards(dto.deviceId);
     list.append(el);
+    sortCards();
     empty.hidden = true;
     void loadHistory(card);
   };
@@ -194,6 +221,7 @@ export function mountCongestion(root: HTMLElement, ctx: AppContext): () => void 
           renderBadges(card, d.scores);
         }
       }
+      sortCards();
       empty.hidden = cards.size > 0;
     } catch (e) {
       toast(messageOf(e), 'error');
@@ -215,6 +243,7 @@ export function mountCongestion(root: HTMLElement, ctx: AppContext): () => void 
       card.state.replaceChildren(...stateText(card.dto));
       card.state.className = 'tag state running';
       renderBadges(card, e.data.scores);
+      sortCards();
       redraw(card);
     } else if (e.type === 'congestion.status') {
       const card = cards.get(e.data.channelId);
@@ -225,7 +254,7 @@ export function mountCongestion(root: HTMLElement, ctx: AppContext): () => void 
     }
   };
 
-  root.append(h('section', { class: 'page' }, h('div', { class: 'toolbar' }, h('h1', {}, t('congestion.title')), h('span', { class: 'grow' }), h('button', { onclick: () => void load() }, t('common.refresh'))), empty, list));
+  root.append(h('section', { class: 'page' }, h('div', { class: 'toolbar' }, h('h1', {}, t('congestion.title')), h('span', { class: 'grow' }), alertOptIns(), h('button', { onclick: () => void load() }, t('common.refresh'))), empty, list));
   void load();
   const off = ctx.events.on(onEvent);
   const offRe = ctx.events.onReconnect(() => void load());
@@ -236,5 +265,6 @@ export function mountCongestion(root: HTMLElement, ctx: AppContext): () => void 
     off();
     offRe();
     window.clearInterval(slide);
+    for (const c of cards.values()) c.dispose();
   };
 }
