@@ -190,4 +190,13 @@ describe('the dashboard’s video wall', () => {
     expect(await page.locator('[data-field=wall-grid] [data-tile]').count()).toBe(1);
     expect(pageErrors).toEqual([]);
   }, 30_000);
+
+  it('a stream stopped elsewhere (DELETE by another client) turns its tile to failed with that cause', async () => {
+    expect(await tile(0).getAttribute('data-state')).toBe('live');
+    const r = await rig.gw.api(`/api/streams/${liveId(cams[0]!)}`, { method: 'DELETE' });
+    expect(r.status).toBe(204);
+    await waitFor('the tile failed', async () => (await tile(0).getAttribute('data-state')) === 'failed', 6000);
+    expect(await tile(0).locator('[data-field=tile-error-cause]').textContent()).toMatch(/ended at the gateway/);
+    expect(pageErrors).toEqual([]);
+  }, 15_000);
 });

@@ -196,14 +196,16 @@ export function mountWall(root: HTMLElement, ctx: AppContext): () => void {
       })
       .catch(() => undefined);
 
-  const pollStreams = () =>
-    api<StreamDto[]>('GET', '/api/streams')
+  const pollStreams = () => {
+    const askedAt = Date.now();
+    return api<StreamDto[]>('GET', '/api/streams')
       .then((list) => {
         if (disposed) return;
         const byId = new Map(list.map((s) => [s.streamId, s]));
-        for (const tile of tiles) if (tile.currentStreamId) tile.updateStream(byId.get(tile.currentStreamId));
+        for (const tile of tiles) if (tile.currentStreamId) tile.updateStream(byId.get(tile.currentStreamId), askedAt);
       })
       .catch(() => undefined);
+  };
 
   const offEvents = ctx.events.on((e) => {
     if (e.type !== 'congestion.score') return;

@@ -38,6 +38,7 @@ export class WallTile {
   private bitrateKbps = 0;
   private rois: Roi[] = [];
   private flvTimer: number | undefined;
+  private acquiredAt = Infinity;
 
   constructor(
     readonly index: number,
@@ -102,9 +103,14 @@ export class WallTile {
     if (this.channel) this.setState('released', t('wall.state.released'));
   }
 
-  /** The gateway's view of this tile's stream (GET /api/streams): bitrate, or the failure that ended it. */
-  updateStream(s: StreamDto | undefined): void {
-    if (!s || s.streamId !== this.streamId) return;
+  /**
+   * The gateway's view of this tile's stream (GET /api/streams, asked at `askedAt`): bitrate, or the failure that
+   * ended it; a stream missing from a list asked after this tile got it was ended elsewhere (stopped, idle).
+   */
+  updateStream(s: StreamDto | undefined, askedAt: number): void {
+    if (!this.streamId || askedAt < this.acquiredAt || this.state === 'failed') return;
+    if (!s) return this.fail('', t('wall.streamGone'));
+    if (s.streamId !== this.streamId) return;
     if (s.state === 'failed' && s.errorCode) return this.fail(s.errorCode, s.error);
     this.bitrateKbps = s.bitrateKbps;
     if (this.state === 'live') this.setState('live', this.liveText());
@@ -149,6 +155,7 @@ export class WallTile {
     this.leases.acquire(s.streamId);
     if (gen !== this.generation) return void this.leases.release(s.streamId);
     this.streamId = s.streamId;
+    this.acquiredAt = Date.now();
     if (s.state === 'failed') return this.fail(s.errorCode ?? '', s.error);
     this.bitrateKbps = s.bitrateKbps;
     this.attach(s, 'flv', gen);
