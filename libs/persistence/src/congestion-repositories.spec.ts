@@ -72,8 +72,8 @@ describe('WatchRepository', () => {
     await db.watches.add('34020000001320000001', dev, new Date('2026-11-29T00:00:01Z'));
     await db.watches.add('34020000001320000002', dev, new Date('2026-11-29T00:00:09Z'));
     expect(await db.watches.list()).toEqual([
-      { channelId: '34020000001320000001', deviceId: dev, since: new Date('2026-11-29T00:00:01Z') },
-      { channelId: '34020000001320000002', deviceId: dev, since: new Date('2026-11-29T00:00:02Z') },
+      { channelId: '34020000001320000001', deviceId: dev, since: new Date('2026-11-29T00:00:01Z'), nodeId: null, leaseUntil: null },
+      { channelId: '34020000001320000002', deviceId: dev, since: new Date('2026-11-29T00:00:02Z'), nodeId: null, leaseUntil: null },
     ]);
     await db.watches.remove('34020000001320000001');
     await db.watches.remove('34020000001320000009');
