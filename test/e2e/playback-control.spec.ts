@@ -60,6 +60,43 @@ describe('recorded video: playback (s=Playback) and MANSRTSP control', () => {
     await rig.gw.api(`/api/streams/${dto.streamId}`, { method: 'DELETE' });
   }, 30_000);
 
+  it('playback takes ISO 8601 times as records and downloads do: the INVITE carries the same t= range as for unix seconds', async () => {
+    const r = range(30);
+    const iso = (s: number) => new Date(s * 1000).toISOString();
+    const dto = await rig.playback({ start: iso(r.start), end: iso(r.end).replace('Z', '+00:00'), transport: 'udp' });
+    expect(dto.kind).toBe('playback');
+    expect(lastInvite().range).toEqual(r);
+    await rig.gw.api(`/api/streams/${dto.streamId}`, { method: 'DELETE' });
+  }, 20_000);
+
+  it('playback with hostile times (unreadable dates, reversed or over-24 h range, wrong types) is a 400 VALIDATION_FAILED naming the field, and no INVITE is sent', async () => {
+    const r = range(60);
+    const sent = invites.length;
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ start: 'yesterday', end: r.end }, /^start: must be unix seconds or an ISO 8601/],
+      [{ start: '2024-02-30T10:00:00Z', end: r.end }, /^start: must be unix seconds or an ISO 8601/],
+      [{ start: r.start, end: '2024-13-01T00:00:00' }, /^end: must be unix seconds or an ISO 8601/],
+      [{ start: r.end, end: r.start }, /^end: must be after start$/],
+      [{ start: r.start, end: r.start }, /^end: must be after start$/],
+      [{ start: r.end - 86_401, end: r.end }, /^end: the span from start may be at most 24 h$/],
+      [{ start: '1970-01-01T00:00:01Z', end: '2100-01-01T00:00:00Z' }, /^end: the span from start may be at most 24 h$/],
+      [{ start: true, end: r.end }, /^start: /],
+      [{ start: [r.start], end: r.end }, /^start: /],
+      [{ start: r.start + 0.5, end: r.end }, /^start: must be unix seconds/],
+      [{ start: -5, end: r.end }, /^start: must be unix seconds/],
+      [{ start: 'x'.repeat(5000), end: r.end }, /^start: /],
+      [{ end: r.end }, /^start: /],
+      [{ start: r.start, end: r.end, speed: 2 }, /^speed: unknown field$/],
+    ];
+    for (const [body, message] of cases) {
+      const res = await rig.gw.api<{ code: string; message: string }>(`/api/devices/${rig.deviceId}/channels/${rig.channelId}/playback`, { method: 'POST', body: JSON.stringify(body) });
+      expect(res.status, JSON.stringify(body).slice(0, 80)).toBe(400);
+      expect(res.body.code).toBe('VALIDATION_FAILED');
+      expect(res.body.message, JSON.stringify(body).slice(0, 80)).toMatch(message);
+    }
+    expect(invites.length).toBe(sent);
+  }, 15_000);
+
   it('pause, seek to 100 s and speed 2 reach the device as exactly PAUSE/PauseTime: now, PLAY/Range: npt=100-, PLAY/Scale: 2.0; the device honours them and its MediaStatus 121 at the end of the range ends the stream', async () => {
     const before = rig.media.stats.infos.length;
     const dto = await rig.playback({ ...range(110), transport: 'udp' });

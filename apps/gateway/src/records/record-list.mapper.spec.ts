@@ -42,7 +42,8 @@ describe('record times', () => {
     expect(parseApiTime('2023-11-14T22:13:20Z')).toBe(1_700_000_000);
     expect(parseApiTime('2023-11-15T06:13:20+08:00')).toBe(1_700_000_000);
     expect(parseApiTime('2023-11-14T22:13:20')).toBe(Math.floor(new Date(2023, 10, 14, 22, 13, 20).getTime() / 1000));
-    for (const bad of ['0', '-5', 'yesterday', '2023-11-14', '1.5', 1.5, -1, '2023-11-14T22:13:20Zjunk']) {
+    expect(parseApiTime('2024-02-29T10:00')).not.toBeNull();
+    for (const bad of ['0', '-5', 'yesterday', '2023-11-14', '1.5', 1.5, -1, '2023-11-14T22:13:20Zjunk', '2024-02-30T10:00:00Z', '2023-02-29T10:00:00', '2024-13-01T00:00:00', '2024-01-01T24:00:00', '2024-01-01T10:60:00']) {
       expect(parseApiTime(bad as string), String(bad)).toBeNull();
     }
   });

@@ -37,7 +37,14 @@ export function parseApiTime(value: string | number): number | null {
     const n = Number(v);
     return n > 0 ? n : null;
   }
-  if (!ISO_TIME.test(v)) return null;
+  if (!ISO_TIME.test(v) || !isRealDateTime(v)) return null;
   const ms = Date.parse(v);
   return Number.isFinite(ms) && ms > 0 ? Math.floor(ms / 1000) : null;
+}
+
+/** Date.parse rolls 2024-02-30 over to March 1st: a day past the month's end, hour 24+, minute or second 60+ is not a time. */
+function isRealDateTime(iso: string): boolean {
+  const [y, mo, d, h, mi, sec] = [iso.slice(0, 4), iso.slice(5, 7), iso.slice(8, 10), iso.slice(11, 13), iso.slice(14, 16), iso.slice(17, 19) || '0'].map(Number) as [number, number, number, number, number, number];
+  const daysInMonth = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+  return mo >= 1 && mo <= 12 && d >= 1 && d <= daysInMonth && h < 24 && mi < 60 && sec < 60;
 }

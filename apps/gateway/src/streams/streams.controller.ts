@@ -1,9 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { ZodValidationPipe } from '../api/zod-validation.pipe';
 import { STREAM_ID_RE, channelIdSchema, deviceIdSchema } from '../api/devices.dto';
+import { openApiSchemaOf } from '../api/openapi-schema';
 import { StreamsService } from './streams.service';
+import { playbackBodySchema } from './playback.dto';
 import type { StreamDto } from './stream.types';
 
 const playSchema = z
@@ -12,18 +14,12 @@ const playSchema = z
   .optional()
   .default({});
 const streamIdSchema = z.string().regex(STREAM_ID_RE, 'must be <deviceId>_<channelId>[_<id>]');
-const playbackSchema = z
-  .object({
-    start: z.coerce.number().int().positive().describe('unix seconds'),
-    end: z.coerce.number().int().positive().describe('unix seconds'),
-    transport: z.enum(['udp', 'tcp-passive', 'tcp-active']).optional(),
-  })
-  .strict();
 const controlSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('pause') }).strict(),
   z.object({ action: z.literal('resume') }).strict(),
   z.object({ action: z.literal('seek'), position: z.number().min(0).describe('seconds from the start of the recording') }).strict(),
-  z.object({ action: z.literal('speed'), scale: z.union([z.literal(0.25), z.literal(0.5), z.literal(1), z.literal(2), z.literal(4), z.literal(-1), z.literal(-2), z.literal(-4)]) }).strict(),
+  // 8 is beyond the 2016 list (Annex B) but GB/T 28181-2022 devices and the timeline's fastest speed use it.
+  z.object({ action: z.literal('speed'), scale: z.union([z.literal(0.25), z.literal(0.5), z.literal(1), z.literal(2), z.literal(4), z.literal(8), z.literal(-1), z.literal(-2), z.literal(-4)]) }).strict(),
 ]);
 
 @ApiTags('streams')
@@ -45,11 +41,12 @@ export class StreamsController {
 
   @Post('devices/:deviceId/channels/:channelId/playback')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Play recorded video (s=Playback) from start to end (unix seconds); returns signed URLs' })
+  @ApiOperation({ summary: 'Play recorded video (s=Playback) from start to end (unix seconds or ISO 8601, end after start, at most 24 h later); returns signed URLs' })
+  @ApiBody({ schema: openApiSchemaOf(playbackBodySchema) })
   playback(
     @Param('deviceId', new ZodValidationPipe(deviceIdSchema, 'deviceId')) deviceId: string,
     @Param('channelId', new ZodValidationPipe(channelIdSchema, 'channelId')) channelId: string,
-    @Body(new ZodValidationPipe(playbackSchema, 'body')) body: z.output<typeof playbackSchema>,
+    @Body(new ZodValidationPipe(playbackBodySchema, 'body')) body: z.output<typeof playbackBodySchema>,
   ): Promise<StreamDto> {
     return this.streams.playback(deviceId, channelId, body.start, body.end, body.transport);
   }
