@@ -342,6 +342,19 @@ export const en = {
   'alerts.comment': 'Comment',
   'alerts.commentPlaceholder': 'comment (optional)',
   'alerts.snapshotLegend': 'The frame the worker scored: ROIs yellow, vehicles green, persons blue.',
+  // playback timeline (web/src/timeline/)
+  'timeline.day': 'Day',
+  'timeline.zoomIn': 'Zoom in (or the mouse wheel)',
+  'timeline.zoomOut': 'Zoom out',
+  'timeline.wholeDay': 'Whole day',
+  'timeline.pause': 'Pause',
+  'timeline.resume': 'Resume',
+  'timeline.speed': 'Speed',
+  'timeline.speedTitle': 'Playback speed asked of the device',
+  'timeline.selectHint': 'Click the bar to play from that time; drag the playhead to seek; shift-drag to select a range to download.',
+  'timeline.selection': 'Selected {from} – {to}',
+  'timeline.downloadSelection': 'Download selection',
+  'timeline.clearSelection': 'Clear',
 } satisfies Record<string, Message>;
 
 /** A catalogue entry: text, or singular/plural forms chosen by the parameter `n`. */

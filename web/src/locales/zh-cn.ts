@@ -340,4 +340,17 @@ export const zhCN: Catalogue = {
   'alerts.comment': '备注',
   'alerts.commentPlaceholder': '备注（可选）',
   'alerts.snapshotLegend': '评分所用的画面：ROI 为黄色，车辆为绿色，行人为蓝色。',
+  // playback timeline (web/src/timeline/)
+  'timeline.day': '日期',
+  'timeline.zoomIn': '放大（或用鼠标滚轮）',
+  'timeline.zoomOut': '缩小',
+  'timeline.wholeDay': '整天',
+  'timeline.pause': '暂停',
+  'timeline.resume': '继续',
+  'timeline.speed': '倍速',
+  'timeline.speedTitle': '请求设备的回放速度',
+  'timeline.selectHint': '点击时间轴从该时刻回放；拖动播放头跳转；按住 Shift 拖动选择要下载的时段。',
+  'timeline.selection': '已选 {from} – {to}',
+  'timeline.downloadSelection': '下载所选时段',
+  'timeline.clearSelection': '清除',
 };

@@ -6,6 +6,7 @@ import { h, toast } from '../dom';
 import { bytes, duration, localTime, toDatetimeLocal } from '../format';
 import { InlinePlayer } from '../player';
 import { hasKey, t } from '../i18n';
+import { mountTimeline } from '../timeline/timeline.panel';
 
 /** A RecordInfo Type (time, alarm, manual, all) in words; another value as the device sent it. */
 function recordType(type: string | null | undefined): string {
@@ -78,7 +79,7 @@ export function mountRecordsPanel(card: HTMLElement, ctx: AppContext, deviceId: 
     }
   };
 
-  const download = async (rec: RecordDto) => {
+  const download = async (rec: { start: number; end: number }) => {
     try {
       const d = await api<DownloadDto>('POST', `/api/devices/${deviceId}/channels/${c.channelId}/downloads`, { start: rec.start, end: rec.end, speed: Number(speed.value) });
       downloads.set(d.id, d);
@@ -123,8 +124,10 @@ export function mountRecordsPanel(card: HTMLElement, ctx: AppContext, deviceId: 
     renderDownloads();
   };
 
+  const timeline = mountTimeline({ deviceId, channelId: c.channelId, download: (r) => void download({ start: r.from, end: r.to }) });
   card.append(
     h('div', { class: 'toolbar' }, h('h2', {}, t('records.title', { name: label })), h('span', { class: 'grow' }), h('button', { onclick: close }, t('common.close'))),
+    timeline.el,
     h('form', { class: 'row', onsubmit: (e: Event) => (e.preventDefault(), void search()) }, h('label', {}, t('records.from'), ' ', from), h('label', {}, t('records.to'), ' ', to), h('label', {}, t('records.speed'), ' ', speed), h('button', { type: 'submit', class: 'primary' }, t('records.search'))),
     list,
     downloadsEl,
@@ -133,6 +136,7 @@ export function mountRecordsPanel(card: HTMLElement, ctx: AppContext, deviceId: 
   const off = ctx.events.on(onEvent);
   return () => {
     off();
+    timeline.close();
     player?.close();
     for (const u of blobUrls) URL.revokeObjectURL(u);
   };
