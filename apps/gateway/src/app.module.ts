@@ -26,6 +26,7 @@ import { ClusterBus } from './cluster/cluster-bus';
 import { ClusterForwarder } from './cluster/cluster-forwarder';
 import { ClusterModule } from './cluster/cluster.module';
 import { AccessModule } from './access/access.module';
+import { MapModule } from './map/map.module';
 
 /** Config, database, events and the device use-cases, shared by every module. */
 @Global()
@@ -61,6 +62,6 @@ export class CoreModule {
 @Module({})
 export class AppModule {
   static forRoot(cfg: GatewayConfig): DynamicModule {
-    return { module: AppModule, imports: [CoreModule.forRoot(cfg), AccessModule, ApiModule, DeviceAlarmsModule, RegistrationFailuresModule, StreamsModule, CongestionModule, RecordsModule, WebModule, MetricsModule, ClusterModule] };
+    return { module: AppModule, imports: [CoreModule.forRoot(cfg), AccessModule, ApiModule, DeviceAlarmsModule, RegistrationFailuresModule, StreamsModule, CongestionModule, RecordsModule, WebModule, MetricsModule, ClusterModule, MapModule] };
   }
 }

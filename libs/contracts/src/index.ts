@@ -4,3 +4,4 @@ export * from './registration-failures';
 export * from './events';
 export * from './vision';
 export * from './media';
+export * from './map';

@@ -57,3 +57,8 @@ export { MAX_USERS_LISTED, UserRepository, type NewUser, type UserPatch, type Us
 export { ApiKeyRepository, MAX_API_KEYS_LISTED, type ApiKeyRow, type NewApiKey } from './repositories/api-key.repository';
 export { AUDIT_INSERT_CHUNK_ROWS, AuditRepository, MAX_AUDIT_LISTED, type AuditRow, type NewAuditEntry } from './repositories/audit.repository';
 export type { DeviceClaim } from './repositories/device.repository';
+export { MapPlanEntity } from './entities/map-plan.entity';
+export { MapSettingsEntity } from './entities/map-settings.entity';
+export { MapPositionEntity } from './entities/map-position.entity';
+export { Map1796342400000 } from './migrations/1796342400000-map';
+export { MAX_MAP_POSITIONS_LISTED, MapRepository, type MapPlanRow, type MapPositionRow, type MapSettingsRow } from './repositories/map.repository';

@@ -31,9 +31,14 @@ import { AlertAckComment1796256000000 } from './migrations/1796256000000-alert-a
 import { UserRepository } from './repositories/user.repository';
 import { ApiKeyRepository } from './repositories/api-key.repository';
 import { AuditRepository } from './repositories/audit.repository';
+import { MapPlanEntity } from './entities/map-plan.entity';
+import { MapSettingsEntity } from './entities/map-settings.entity';
+import { MapPositionEntity } from './entities/map-position.entity';
+import { Map1796342400000 } from './migrations/1796342400000-map';
+import { MapRepository } from './repositories/map.repository';
 
-export const ENTITIES = [DeviceEntity, ChannelEntity, DeviceSettingsEntity, AppSecretEntity, RoiEntity, CongestionSampleEntity, AlertEntity, WatchEntity, NodeEntity, UserEntity, ApiKeyEntity, AuditEntryEntity];
-export const MIGRATIONS = [InitialSchema1795824000000, Congestion1795910400000, Watches1795996800000, Nodes1796083200000, Users1796169600000, AlertAckComment1796256000000];
+export const ENTITIES = [DeviceEntity, ChannelEntity, DeviceSettingsEntity, AppSecretEntity, RoiEntity, CongestionSampleEntity, AlertEntity, WatchEntity, NodeEntity, UserEntity, ApiKeyEntity, AuditEntryEntity, MapPlanEntity, MapSettingsEntity, MapPositionEntity];
+export const MIGRATIONS = [InitialSchema1795824000000, Congestion1795910400000, Watches1795996800000, Nodes1796083200000, Users1796169600000, AlertAckComment1796256000000, Map1796342400000];
 
 /** Pool sizes when the caller gives none. Embedded queries run one at a time anyway. */
 export const DEFAULT_POOL_SIZE = { postgres: 10, embedded: 4 } as const;
@@ -67,6 +72,7 @@ export interface Database {
   users: UserRepository;
   apiKeys: ApiKeyRepository;
   audit: AuditRepository;
+  map: MapRepository;
   /** Idempotent: closes the pool, then (embedded) the socket server, PGlite and the data-dir lock. */
   close(): Promise<void>;
 }
@@ -132,6 +138,7 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
     users: new UserRepository(dataSource),
     apiKeys: new ApiKeyRepository(dataSource),
     audit: new AuditRepository(dataSource),
+    map: new MapRepository(dataSource),
     close() {
       closing ??= (async () => {
         try {

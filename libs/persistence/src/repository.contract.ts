@@ -51,10 +51,10 @@ export function describeRepositoryContract(backend: string, h: BackendHandle): v
         `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
       )) as Array<{ table_name: string }>;
       expect(rows.map((r) => r.table_name)).toEqual([
-        'alerts', 'api_keys', 'app_secrets', 'audit_log', 'channels', 'congestion_samples', 'device_settings', 'devices', 'migrations', 'nodes', 'rois', 'users', 'watches',
+        'alerts', 'api_keys', 'app_secrets', 'audit_log', 'channels', 'congestion_samples', 'device_settings', 'devices', 'map_plans', 'map_positions', 'map_settings', 'migrations', 'nodes', 'rois', 'users', 'watches',
       ]);
       const applied = (await h.db().dataSource.query(`SELECT name FROM migrations ORDER BY id`)) as Array<{ name: string }>;
-      expect(applied.map((r) => r.name)).toEqual(['InitialSchema1795824000000', 'Congestion1795910400000', 'Watches1795996800000', 'Nodes1796083200000', 'Users1796169600000', 'AlertAckComment1796256000000']);
+      expect(applied.map((r) => r.name)).toEqual(['InitialSchema1795824000000', 'Congestion1795910400000', 'Watches1795996800000', 'Nodes1796083200000', 'Users1796169600000', 'AlertAckComment1796256000000', 'Map1796342400000']);
     });
 
     it('the hand-written migration and the entity decorators describe the same schema (no pending change)', async () => {
@@ -513,6 +513,43 @@ export function describeRepositoryContract(backend: string, h: BackendHandle): v
       expect(await audit.deleteOlderThan(new Date(t0 + 1000 * 1000))).toBe(1000);
       expect(await audit.list(1000)).toHaveLength(200);
       await audit.deleteOlderThan(new Date(t0 + 1e9));
+    });
+  });
+
+  describe(`${backend}: MapRepository`, () => {
+    it('putPlan() stores the image bytes (bytea) and getPlan() returns them unchanged; a second put replaces the plan', async () => {
+      const { map } = h.db();
+      expect(await map.getPlan()).toBeNull();
+      const bytes = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff, 0x80, 0x7f]);
+      await map.putPlan({ contentType: 'image/png', width: 640, height: 480, data: bytes });
+      const got = await map.getPlan();
+      expect(got).toMatchObject({ contentType: 'image/png', width: 640, height: 480 });
+      expect(got!.data.equals(bytes)).toBe(true);
+      expect(await map.getPlanInfo()).toMatchObject({ bytes: bytes.length, width: 640 });
+      await map.putPlan({ contentType: 'image/jpeg', width: 2, height: 3, data: Buffer.from([0xff, 0xd8, 0xff]) });
+      expect(await map.getPlan()).toMatchObject({ contentType: 'image/jpeg', width: 2, height: 3 });
+    });
+
+    it('putSettings() stores the reference points as JSON and the tile URL; null clears them', async () => {
+      const { map } = h.db();
+      expect(await map.getSettings()).toBeNull();
+      const ref = [{ px: [10, 20], lonlat: [120.15, 30.28] }, { px: [300, 400], lonlat: [120.16, 30.27] }];
+      await map.putSettings({ planRef: ref, tileUrl: 'http://127.0.0.1:8081/{z}/{x}/{y}.png' });
+      expect(await map.getSettings()).toMatchObject({ planRef: ref, tileUrl: 'http://127.0.0.1:8081/{z}/{x}/{y}.png' });
+      await map.putSettings({ planRef: null, tileUrl: null });
+      expect(await map.getSettings()).toMatchObject({ planRef: null, tileUrl: null });
+    });
+
+    it('putPosition() upserts one row per channel, listPositions() orders by channel, deletePosition() reports whether it existed', async () => {
+      const { map } = h.db();
+      await map.putPosition('ch-b', 10.5, 20.25);
+      await map.putPosition('ch-a', 1, 2);
+      await map.putPosition('ch-b', 11, 21);
+      expect((await map.listPositions()).map((p) => [p.channelId, p.x, p.y])).toEqual([['ch-a', 1, 2], ['ch-b', 11, 21]]);
+      expect(await map.countPositions()).toBe(2);
+      expect(await map.deletePosition('ch-a')).toBe(true);
+      expect(await map.deletePosition('ch-a')).toBe(false);
+      await map.deletePosition('ch-b');
     });
   });
 

@@ -63,6 +63,17 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   'POST /alerts/:id/ack': { roles: OPERATE, audit: 'alert.ack' },
   'GET /alerts/:id/snapshot': { roles: VIEW },
 
+  // Map page: anyone may look; operators place the plan and channels; the tile server is admin's (the gateway fetches it).
+  'GET /map/plan': { roles: VIEW },
+  'GET /map/plan/info': { roles: VIEW },
+  'PUT /map/plan': { roles: OPERATE, audit: 'map.plan' },
+  'GET /map/settings': { roles: VIEW },
+  'PUT /map/settings': { roles: ADMIN, audit: 'map.settings' },
+  'GET /map/positions': { roles: VIEW },
+  'PUT /map/positions/:channelId': { roles: OPERATE, audit: 'map.position' },
+  'DELETE /map/positions/:channelId': { roles: OPERATE, audit: 'map.position.delete' },
+  'GET /map/tiles/:z/:x/:y': { roles: VIEW },
+
   'GET /users': { roles: ADMIN },
   'POST /users': { roles: ADMIN, audit: 'user.create' },
   'PATCH /users/:username': { roles: ADMIN, audit: 'user.update' },

@@ -31,6 +31,15 @@ export type GatewayErrorCode =
   | 'NODE_UNAVAILABLE'
   /** The owner's answer is larger than one NATS message may carry; fetch it from the owner's PUBLIC_URL. */
   | 'NODE_REPLY_TOO_LARGE'
+  /** Map plan upload (PUT /api/map/plan): not a PNG/JPEG by its bytes, over MAX_PLAN_BYTES, a content type other than image/png|jpeg. */
+  | 'MAP_PLAN_NOT_IMAGE'
+  | 'MAP_PLAN_TOO_LARGE'
+  | 'MAP_PLAN_UNSUPPORTED_TYPE'
+  | 'MAP_PLAN_NOT_FOUND'
+  /** Map settings whose two reference points coincide (in pixels or on earth): no transform follows from them. */
+  | 'MAP_REFERENCE_DEGENERATE'
+  /** More manual map positions than MAX_MAP_POSITIONS. */
+  | 'MAP_POSITIONS_FULL'
   | 'INTERNAL';
 
 export class GatewayError extends Error {
@@ -75,6 +84,12 @@ export const HTTP_STATUS_BY_CODE: Record<GatewayErrorCode, number> = {
   TOO_MANY_REQUESTS: 429,
   NODE_UNAVAILABLE: 503,
   NODE_REPLY_TOO_LARGE: 502,
+  MAP_PLAN_NOT_IMAGE: 400,
+  MAP_PLAN_TOO_LARGE: 413,
+  MAP_PLAN_UNSUPPORTED_TYPE: 415,
+  MAP_PLAN_NOT_FOUND: 404,
+  MAP_REFERENCE_DEGENERATE: 400,
+  MAP_POSITIONS_FULL: 409,
   INTERNAL: 500,
 };
 
