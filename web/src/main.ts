@@ -13,6 +13,8 @@ import { toast } from './dom';
 import { getLocale, onLocaleChange, t, type MessageKey } from './i18n';
 import { languageSwitch } from './language-switch';
 import { announceAlert } from './alert-notify';
+import { mountChannelTree } from './tree/channel-tree.page';
+import { currentUser, forgetMe, loadMe } from './session-role';
 
 /** Hash routes: #/login, #/devices, #/devices/<id>, #/streams, #/congestion, #/alerts. */
 const ROUTES: { re: RegExp; page: Page; nav: string }[] = [
@@ -22,6 +24,7 @@ const ROUTES: { re: RegExp; page: Page; nav: string }[] = [
   { re: /^#\/congestion$/, page: mountCongestion, nav: 'congestion' },
   { re: /^#\/alerts$/, page: mountAlerts, nav: 'alerts' },
   { re: /^#\/wall$/, page: mountWall, nav: 'wall' },
+  { re: /^#\/channels$/, page: mountChannelTree, nav: 'channels' },
 ];
 
 const app = document.getElementById('app')!;
@@ -37,10 +40,26 @@ function translateShell(): void {
   for (const el of document.querySelectorAll<HTMLElement>('[data-i18n]')) el.textContent = t(el.dataset.i18n as MessageKey);
   live.title = liveUp ? t('header.liveUp') : t('header.liveDown');
   langSlot.replaceChildren(languageSwitch());
+  showUser();
+}
+
+/** The signed-in user and role beside Log out (GET /api/auth/me, asked once per login: session-role.ts). */
+const who = document.createElement('span');
+who.className = 'who muted';
+who.dataset.field = 'user';
+document.getElementById('logout')!.before(who);
+let meAsked = false;
+function showUser(): void {
+  const me = currentUser();
+  who.textContent = me ? t('header.user', { user: me.username, role: t(`role.${me.role}`) }) : '';
+  document.body.dataset.role = me?.role ?? '';
 }
 
 const logout = (why?: string) => {
   clearToken();
+  forgetMe();
+  meAsked = false;
+  showUser();
   events.stop();
   stopAlertCount?.();
   stopAlertCount = null;
@@ -88,6 +107,17 @@ function render(): void {
   }
   if (hash === '#/login') {
     location.hash = '#/devices';
+    return;
+  }
+  // Pages hide what the role may not use: they need the role before they draw.
+  if (!meAsked) {
+    meAsked = true;
+    void loadMe()
+      .catch(() => null)
+      .then(() => {
+        showUser();
+        render();
+      });
     return;
   }
   top.hidden = false;

@@ -20,6 +20,7 @@ import { CongestionModule } from './congestion/congestion.module';
 import { RecordsModule } from './records/records.module';
 import { WebModule } from './web/web.module';
 import { DeviceAlarmsModule } from './devices/device-alarms.module';
+import { ChannelsListModule } from './devices/channels-list.controller';
 import { MetricsModule } from './metrics/metrics.module';
 import { NodesService } from './cluster/nodes.service';
 import { ClusterBus } from './cluster/cluster-bus';
@@ -62,6 +63,6 @@ export class CoreModule {
 @Module({})
 export class AppModule {
   static forRoot(cfg: GatewayConfig): DynamicModule {
-    return { module: AppModule, imports: [CoreModule.forRoot(cfg), AccessModule, ApiModule, DeviceAlarmsModule, RegistrationFailuresModule, StreamsModule, CongestionModule, RecordsModule, WebModule, MetricsModule, ClusterModule, MapModule] };
+    return { module: AppModule, imports: [CoreModule.forRoot(cfg), AccessModule, ApiModule, DeviceAlarmsModule, ChannelsListModule, RegistrationFailuresModule, StreamsModule, CongestionModule, RecordsModule, WebModule, MetricsModule, ClusterModule, MapModule] };
   }
 }

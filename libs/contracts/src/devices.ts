@@ -47,3 +47,9 @@ export interface CatalogProgressDto {
   sumNum: number;
   done: boolean;
 }
+
+/** GET /api/channels: one page of the channels of every device, and how many match in all. */
+export interface ChannelPageDto {
+  total: number;
+  items: ChannelDto[];
+}

@@ -355,6 +355,28 @@ export const en = {
   'timeline.selection': 'Selected {from} – {to}',
   'timeline.downloadSelection': 'Download selection',
   'timeline.clearSelection': 'Clear',
+  // Channel tree of every device (web/src/tree/), the signed-in user in the header (session-role.ts).
+  'nav.channels': 'Channel tree',
+  'tree.title': 'Channel tree',
+  'tree.summary': '{on} online / {total} channels · {devices} devices',
+  'tree.groupBy': 'Group by',
+  'tree.byDevice': 'Device and catalog groups',
+  'tree.byRegion': 'Administrative region (civil code)',
+  'tree.search': 'Search channels by name or ID',
+  'tree.matches': { one: '{n} match', other: '{n} matches' },
+  'tree.noMatch': 'No channel matches "{q}".',
+  'tree.loading': 'Loading channels…',
+  'tree.empty': 'No channels yet: they appear when a device has sent its catalog.',
+  'tree.truncated': 'Showing the first {n} channels only.',
+  'tree.counts': '{on} of {total} channels online',
+  'tree.expand': 'Expand',
+  'tree.collapse': 'Collapse',
+  'tree.unknownRegion': 'No civil code',
+  'tree.openDevice': 'Device page',
+  'header.user': '{user} ({role})',
+  'role.admin': 'admin',
+  'role.operator': 'operator',
+  'role.viewer': 'viewer',
 } satisfies Record<string, Message>;
 
 /** A catalogue entry: text, or singular/plural forms chosen by the parameter `n`. */

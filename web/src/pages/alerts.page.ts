@@ -6,6 +6,7 @@ import { localTime } from '../format';
 import { levelBadge } from './congestion.page';
 import { t } from '../i18n';
 import { alertOptIns } from '../alert-notify';
+import { can } from '../session-role';
 
 /** The gateway's bound on an ack comment (apps/gateway/src/congestion/congestion.dto.ts MAX_ACK_COMMENT_CHARS). */
 const MAX_ACK_COMMENT_CHARS = 500;
@@ -94,7 +95,7 @@ export function mountAlerts(root: HTMLElement, ctx: AppContext): () => void {
       h('td', {}, levelBadge(a.level, a.peakIndex)),
       h('td', {}, h('span', { class: `tag state ${a.state}` }, t(`alertState.${a.state}`)), a.clearedAt ? h('div', { class: 'muted' }, localTime(a.clearedAt)) : null),
       h('td', {}, thumb(a)),
-      h('td', {}, a.ackedAt ? [h('span', { class: 'muted' }, t('alerts.acked', { user: a.ackedBy ?? '?', time: localTime(a.ackedAt) })), a.ackComment ? h('div', { class: 'ack-comment' }, a.ackComment) : null] : ackForm(a)),
+      h('td', {}, a.ackedAt ? [h('span', { class: 'muted' }, t('alerts.acked', { user: a.ackedBy ?? '?', time: localTime(a.ackedAt) })), a.ackComment ? h('div', { class: 'ack-comment' }, a.ackComment) : null] : can('ack') ? ackForm(a) : null),
     );
 
   const upsert = (a: AlertDto, prepend = false) => {

@@ -1,12 +1,11 @@
-import type { ChannelCongestionDto, ChannelDto, DeviceDto, GatewayEvent, StreamTransport } from '@gb/contracts';
-import { api, apiBlob, messageOf } from '../api';
+import type { ChannelCongestionDto, ChannelDto, DeviceDto, GatewayEvent } from '@gb/contracts';
+import { api, messageOf } from '../api';
 import type { AppContext } from '../app-context';
-import type { StreamDto } from '../api-types';
 import { buildChannelTree, type TreeNode } from '../channel-tree';
 import { h, toast } from '../dom';
-import { InlinePlayer, type PlayMode } from '../player';
-import { formatDateTime, t } from '../i18n';
-import { mountRecordsPanel } from './records.panel';
+import { t } from '../i18n';
+import { can } from '../session-role';
+import { ChannelPanel, channelLabel } from '../tree/channel-panel';
 
 /** One device's channels as a tree (ParentID), each with Play, Snapshot, Records and Watch congestion. */
 export function mountChannels(root: HTMLElement, ctx: AppContext, [deviceId]: string[]): () => void {
@@ -14,117 +13,16 @@ export function mountChannels(root: HTMLElement, ctx: AppContext, [deviceId]: st
   const title = h('h1', {}, t('channels.title', { id }));
   const meta = h('span', { class: 'muted' });
   const treeEl = h('div', { class: 'tree', 'data-field': 'channel-tree' }, h('p', { class: 'muted' }, t('channels.loading')));
-  const panel = h('div', { class: 'panel' }, h('p', { class: 'muted hint' }, t('channels.hint')));
   const watched = new Set<string>();
   let channels: ChannelDto[] = [];
-  let closePanel: (() => void) | null = null;
-  let preferredMode: PlayMode = 'hls';
   let device: DeviceDto | null = null;
 
-  const setPanel = (content: HTMLElement, onClose?: () => void) => {
-    closePanel?.();
-    closePanel = onClose ?? null;
-    panel.replaceChildren(content);
-  };
-
-  const label = (c: ChannelDto) => c.name || c.channelId;
-
-  /** Pan/tilt/zoom buttons: move while pressed, stop on release; presets by number. Fixed cameras (PTZType 3) get none. */
-  const ptzPad = (c: ChannelDto) => {
-    const send = (body: Record<string, unknown>) =>
-      api('POST', `/api/devices/${id}/channels/${c.channelId}/ptz`, body).catch((e: unknown) => toast(t('ptz.error', { message: messageOf(e) }), 'error'));
-    const hold = (text: string, dir: string, title: string, move: Record<string, number>) => {
-      const b = h('button', { class: 'ptz', title, 'aria-label': title, 'data-ptz': dir }, text);
-      let moving = false;
-      const stop = () => {
-        if (!moving) return;
-        moving = false;
-        void send({ action: 'stop' });
-      };
-      b.addEventListener('pointerdown', () => {
-        moving = true;
-        void send({ action: 'move', ...move });
-      });
-      b.addEventListener('pointerup', stop);
-      b.addEventListener('pointerleave', stop);
-      return b;
-    };
-    const preset = h('input', { type: 'number', min: '1', max: '255', value: '1', title: t('ptz.preset'), 'aria-label': t('ptz.preset'), class: 'ptz-preset' }) as HTMLInputElement;
-    return h('div', { class: 'toolbar ptz-pad', 'data-field': 'ptz' },
-      h('span', { class: 'muted' }, t('ptz.label')),
-      hold('◀', 'left', t('ptz.left'), { pan: -1 }), hold('▲', 'up', t('ptz.up'), { tilt: 1 }), hold('▼', 'down', t('ptz.down'), { tilt: -1 }), hold('▶', 'right', t('ptz.right'), { pan: 1 }),
-      hold('+', 'zoom in', t('ptz.zoomIn'), { zoom: 1 }), hold('−', 'zoom out', t('ptz.zoomOut'), { zoom: -1 }),
-      h('span', { class: 'grow' }),
-      preset,
-      h('button', { onclick: () => void send({ action: 'preset', op: 'call', index: Number(preset.value) }) }, t('ptz.goto')),
-      h('button', { onclick: () => void send({ action: 'preset', op: 'set', index: Number(preset.value) }) }, t('ptz.save')),
-    );
-  };
-
-  const play = (c: ChannelDto, mode: PlayMode = preferredMode, transport?: StreamTransport) => {
-    preferredMode = mode;
-    const modeSel = h('select', { 'data-field': 'player-mode', title: t('live.player'), 'aria-label': t('live.player') }, h('option', { value: 'hls', selected: mode === 'hls' }, t('live.hls')), h('option', { value: 'flv', selected: mode === 'flv' }, t('live.flv')));
-    const trSel = h('select', { title: t('live.transportTitle'), 'aria-label': t('live.transportTitle') }, h('option', { value: '' }, t('live.deviceDefault', { transport: t(`transport.${device?.streamTransport ?? 'udp'}`) })), (['udp', 'tcp-passive', 'tcp-active'] as const).map((tr) => h('option', { value: tr, selected: tr === transport }, t(`transport.${tr}`))));
-    const status = h('div', { class: 'player-status' }, t('live.asking'));
-    const body = h('div', { class: 'player' }, h('div', { class: 'video placeholder' }), status);
-    const links = h('span', { class: 'links' });
-    let player: InlinePlayer | null = null;
-    let cancelled = false;
-    modeSel.addEventListener('change', () => play(c, modeSel.value as PlayMode, (trSel.value || undefined) as StreamTransport | undefined));
-    trSel.addEventListener('change', () => play(c, modeSel.value as PlayMode, (trSel.value || undefined) as StreamTransport | undefined));
-    setPanel(
-      h('div', { class: 'card' },
-        h('div', { class: 'toolbar' }, h('h2', {}, t('live.title', { name: label(c) })), h('span', { class: 'grow' }), modeSel, trSel, links, h('button', { onclick: () => setPanel(h('div')) }, t('common.close'))),
-        body,
-        c.ptzType === 3 ? h('div') : ptzPad(c),
-      ),
-      () => {
-        cancelled = true;
-        player?.close();
-      },
-    );
-    api<StreamDto>('POST', `/api/devices/${id}/channels/${c.channelId}/play`, transport ? { transport } : {})
-      .then((s) => {
-        if (cancelled) return;
-        player = new InlinePlayer(s, mode);
-        body.replaceChildren(player.video, player.status);
-        links.replaceChildren(h('a', { href: `${s.urls.player}${mode === 'flv' ? '&mode=flv' : ''}`, target: '_blank', rel: 'noopener' }, t('live.openPlayer')));
-      })
-      .catch((e: unknown) => {
-        status.textContent = messageOf(e);
-        status.classList.add('error');
-      });
-  };
-
-  const snapshot = (c: ChannelDto) => {
-    const status = h('div', { class: 'player-status' }, t('snapshot.waiting'));
-    const body = h('div', { class: 'player' }, h('div', { class: 'video placeholder' }), status);
-    let url: string | null = null;
-    const ctrl = new AbortController();
-    setPanel(
-      h('div', { class: 'card' }, h('div', { class: 'toolbar' }, h('h2', {}, t('snapshot.title', { name: label(c) })), h('span', { class: 'grow' }), h('button', { onclick: () => snapshot(c) }, t('snapshot.again')), h('button', { onclick: () => setPanel(h('div')) }, t('common.close'))), body),
-      () => {
-        ctrl.abort();
-        if (url) URL.revokeObjectURL(url);
-      },
-    );
-    apiBlob(`/api/devices/${id}/channels/${c.channelId}/snapshot`, ctrl.signal)
-      .then((blob) => {
-        url = URL.createObjectURL(blob);
-        body.replaceChildren(h('img', { src: url, class: 'video', alt: t('snapshot.alt', { name: label(c) }) }), h('div', { class: 'player-status' }, formatDateTime(new Date())));
-      })
-      .catch((e: unknown) => {
-        if ((e as Error).name === 'AbortError') return;
-        status.textContent = messageOf(e);
-        status.classList.add('error');
-      });
-  };
-
-  const records = (c: ChannelDto) => {
-    const card = h('div', { class: 'card' });
-    const stop = mountRecordsPanel(card, ctx, id, c, label(c), () => setPanel(h('div')));
-    setPanel(card, stop);
-  };
+  const channelPanel = new ChannelPanel(ctx, () => device);
+  const panel = channelPanel.el;
+  const play = (c: ChannelDto) => channelPanel.play(c);
+  const snapshot = (c: ChannelDto) => channelPanel.snapshot(c);
+  const records = (c: ChannelDto) => channelPanel.records(c);
+  const label = channelLabel;
 
   const toggleWatch = async (c: ChannelDto) => {
     try {
@@ -156,9 +54,9 @@ export function mountChannels(root: HTMLElement, ctx: AppContext, [deviceId]: st
       h('span', { class: 'grow' }),
       h('span', { class: 'actions' },
         h('button', { onclick: () => play(c), 'data-action': 'play' }, t('common.play')),
-        h('button', { onclick: () => snapshot(c), 'data-action': 'snapshot' }, t('common.snapshot')),
+        can('snapshot') ? h('button', { onclick: () => snapshot(c), 'data-action': 'snapshot' }, t('common.snapshot')) : null,
         h('button', { onclick: () => records(c), 'data-action': 'records' }, t('channels.records')),
-        h('button', { onclick: () => void toggleWatch(c), 'data-action': 'watch' }, watched.has(c.channelId) ? t('channels.unwatch') : t('channels.watch')),
+        can('watch') ? h('button', { onclick: () => void toggleWatch(c), 'data-action': 'watch' }, watched.has(c.channelId) ? t('channels.unwatch') : t('channels.watch')) : null,
       ),
     );
     if (!n.children.length) return h('li', {}, row);
@@ -209,7 +107,7 @@ export function mountChannels(root: HTMLElement, ctx: AppContext, [deviceId]: st
 
   root.append(
     h('section', { class: 'page' },
-      h('div', { class: 'toolbar' }, h('a', { href: '#/devices', class: 'back' }, t('channels.back')), title, meta, h('span', { class: 'grow' }), h('button', { onclick: () => void sync() }, t('devices.sync'))),
+      h('div', { class: 'toolbar' }, h('a', { href: '#/devices', class: 'back' }, t('channels.back')), title, meta, h('span', { class: 'grow' }), can('catalogSync') ? h('button', { onclick: () => void sync(), 'data-action': 'catalog-sync' }, t('devices.sync')) : null),
       h('div', { class: 'split' }, treeEl, panel),
     ),
   );
@@ -217,6 +115,6 @@ export function mountChannels(root: HTMLElement, ctx: AppContext, [deviceId]: st
   const off = ctx.events.on(onEvent);
   return () => {
     off();
-    closePanel?.();
+    channelPanel.close();
   };
 }

@@ -3,6 +3,7 @@ import { api, messageOf } from '../api';
 import { alertOptIns } from '../alert-notify';
 import { historyCsvExport } from '../history-csv';
 import { roiEditor } from '../roi-editor';
+import { can } from '../session-role';
 import { sparkline } from '../sparkline';
 import type { AppContext } from '../app-context';
 import type { CongestionHistoryDto } from '../api-types';
@@ -192,11 +193,11 @@ export function mountCongestion(root: HTMLElement, ctx: AppContext): () => void 
         h('span', { class: 'grow' }),
         rangeSel,
         csv,
-        h('button', { class: 'danger', onclick: () => void unwatch() }, t('channels.unwatch')),
+        can('watch') && h('button', { class: 'danger', onclick: () => void unwatch() }, t('channels.unwatch')),
       ),
       badges,
       chart.el,
-      editor.el,
+      ...(can('roiEdit') ? [editor.el] : []),
     );
     renderBadges(card, dto.scores);
     cards.set(dto.channelId, card);

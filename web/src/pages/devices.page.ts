@@ -4,6 +4,7 @@ import type { AppContext } from '../app-context';
 import { h, toast } from '../dom';
 import { ago, localTime } from '../format';
 import { t } from '../i18n';
+import { can } from '../session-role';
 import { registrationFailuresPanel } from './registration-failures.panel';
 
 const CHARSETS: DeviceCharset[] = ['auto', 'GB2312', 'GBK', 'GB18030', 'UTF-8'];
@@ -49,9 +50,9 @@ export function mountDevices(root: HTMLElement, ctx: AppContext): () => void {
       h(
         'td',
         { class: 'actions' },
-        h('button', { onclick: () => void sync(d.deviceId), disabled: !d.online || (p ? !p.done : false), title: t('devices.syncTitle') }, t('devices.sync')),
-        h('button', { onclick: () => edit(d) }, t('common.edit')),
-        h('button', { class: 'danger', onclick: () => void remove(d) }, t('common.delete')),
+        can('catalogSync') && h('button', { onclick: () => void sync(d.deviceId), disabled: !d.online || (p ? !p.done : false), title: t('devices.syncTitle') }, t('devices.sync')),
+        can('deviceEdit') && h('button', { onclick: () => edit(d) }, t('common.edit')),
+        can('deviceDelete') && h('button', { class: 'danger', onclick: () => void remove(d) }, t('common.delete')),
       ),
     );
     tr.hidden = !matches(d);

@@ -3,6 +3,7 @@ import { api, messageOf } from '../api';
 import { h, toast } from '../dom';
 import { ago, localTime } from '../format';
 import { t } from '../i18n';
+import { can } from '../session-role';
 
 /**
  * "Registration failures" on the devices page (issue #8 item 7): devices stuck in a 401 loop, refused with 403 or
@@ -55,7 +56,7 @@ export function registrationFailuresPanel(): { element: HTMLElement; load: () =>
   const element = h(
     'section',
     { class: 'page registration-failures' },
-    h('div', { class: 'toolbar' }, h('h2', {}, t('failures.title')), summary, h('span', { class: 'grow' }), h('button', { onclick: () => void clear() }, t('failures.liftBans'))),
+    h('div', { class: 'toolbar' }, h('h2', {}, t('failures.title')), summary, h('span', { class: 'grow' }), can('admin') && h('button', { onclick: () => void clear() }, t('failures.liftBans'))),
     h('table', { class: 'grid failures' },
       h('thead', {}, h('tr', {}, [t('common.deviceId'), t('failures.colSource'), '401', '403', '400', t('failures.colDropped'), t('failures.colLastAnswer'), t('failures.colWhen'), t('failures.colBan')].map((c) => h('th', {}, c)))),
       tbody,

@@ -28,6 +28,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   'GET /devices/:deviceId': { roles: VIEW },
   'GET /devices/:deviceId/channels': { roles: VIEW },
   'GET /devices/:deviceId/status': { roles: VIEW },
+  'GET /channels': { roles: VIEW },
   'POST /devices/:deviceId/catalog': { roles: OPERATE, audit: 'device.catalog' },
   'PATCH /devices/:deviceId': { roles: ADMIN, audit: 'device.update' },
   'DELETE /devices/:deviceId': { roles: ADMIN, audit: 'device.delete' },

@@ -104,6 +104,20 @@ export class ChannelRepository {
   }
 
   /**
+   * Channels of every device, ordered by device and channel ID, one page at a time, with the number of matches.
+   * `search` matches the name or the channel ID, case-insensitively, as a substring (LIKE wildcards are literal).
+   */
+  async search(q: { search?: string; limit: number; offset: number }): Promise<{ total: number; items: ChannelEntity[] }> {
+    const qb = this.repo.createQueryBuilder('c');
+    if (q.search) {
+      const like = `%${q.search.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+      qb.where('(c.name ILIKE :like OR c.channel_id ILIKE :like)', { like });
+    }
+    const [items, total] = await qb.orderBy('c.device_id', 'ASC').addOrderBy('c.channel_id', 'ASC').take(q.limit).skip(q.offset).getManyAndCount();
+    return { total, items };
+  }
+
+  /**
    * Writes a catalog in one transaction: upserts every item (CHANNEL_UPSERT_CHUNK_ROWS per statement);
    * with `complete` (every item of the SumNum arrived) also deletes the device's rows not in `items`.
    * An item listed twice: the last one wins. Returns the device's channel count afterwards.
