@@ -19,7 +19,7 @@ export function mountRecordsPanel(card: HTMLElement, ctx: AppContext, deviceId: 
   const now = Date.now();
   const from = h('input', { type: 'datetime-local', value: toDatetimeLocal(now - 86_400_000), 'data-field': 'records-from' });
   const to = h('input', { type: 'datetime-local', value: toDatetimeLocal(now), 'data-field': 'records-to' });
-  const speed = h('select', { title: t('records.speedTitle') }, [1, 2, 4, 8].map((s) => h('option', { value: s, selected: s === 4 }, `${s}×`)));
+  const speed = h('select', { title: t('records.speedTitle'), 'data-field': 'records-speed' }, [1, 2, 4, 8].map((s) => h('option', { value: s, selected: s === 4 }, `${s}×`)));
   const list = h('div', { class: 'records' });
   const downloadsEl = h('div', { class: 'downloads' });
   const playerBox = h('div');

@@ -97,7 +97,7 @@ export function mountTimeline(o: TimelineOptions): { el: HTMLElement; close(): v
       speed.value = '1';
       speed.disabled = pauseBtn.disabled = false;
       pauseBtn.textContent = t('timeline.pause');
-      playerBox.replaceChildren(h('h3', { 'data-field': 'timeline-playing' }, t('records.playbackTitle', { from: clock(time), to: clock(end) })), player.video, player.status);
+      playerBox.replaceChildren(h('h3', { 'data-field': 'timeline-playing', 'data-start': time, 'data-end': end }, t('records.playbackTitle', { from: clock(time), to: clock(end) })), player.video, player.status);
     } catch (e) {
       bar?.setPlayhead(null);
       say(messageOf(e), true);
