@@ -102,6 +102,7 @@ const ROUTES = [
   { name: 'congestion', hash: '#/congestion', ready: 'section.page h1' },
   { name: 'alerts', hash: '#/alerts', ready: 'table.alerts' },
   { name: 'wall', hash: '#/wall', ready: '[data-field=wall-picker] .wall-pick' },
+  { name: 'map', hash: '#/map', ready: '[data-field=map-unplaced] li' },
   { name: 'tree', hash: '#/channels', ready: '[data-field=channel-vtree] li.tree-row' },
 ];
 

@@ -26,6 +26,7 @@ const FLEET = [
   { id: '32010200001320000503', civil: '320102', name: '玄武区路口' },
 ];
 const VIEWER = { username: 'vera', password: 'vera-password-1', role: 'viewer' };
+const OPERATOR = { username: 'otto', password: 'otto-password-1', role: 'operator' };
 /** The most tree rows the DOM may hold at once: the view's rows plus the virtual list's overscan. */
 const MAX_ROWS_IN_DOM = 80;
 
@@ -68,8 +69,10 @@ beforeAll(async () => {
       devices.push(await startSimDevice(gw, { deviceId: f.id, password: SIP_PASSWORD, channels: CHANNELS, name: f.name, extra: { channels, catalogPerMessage: 10 } }));
     }),
   );
-  const r = await gw.api('/api/users', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(VIEWER) });
-  expect(r.status).toBe(201);
+  for (const u of [VIEWER, OPERATOR]) {
+    const r = await gw.api('/api/users', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(u) });
+    expect(r.status).toBe(201);
+  }
   browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
 }, 90_000);
 
@@ -114,6 +117,20 @@ describe('the channel tree of every device and the role-aware dashboard', () => 
     await visit(page, '#/congestion', 'section.page h1');
     expect(await page.locator('.roi-editor').count()).toBe(0);
     await shot(page, 'roles-viewer-tree');
+    await page.context().close();
+  }, 60_000);
+
+  it('an operator may sync catalogs, steer and watch, but sees no device edit or delete', async () => {
+    const page = await loginAs(OPERATOR.username, OPERATOR.password);
+    expect(await page.locator('header [data-field=user]').textContent()).toBe('otto (operator)');
+    await visit(page, '#/devices', `tr[data-device-id="${FLEET[0]!.id}"]`);
+    expect(await page.locator(`tr[data-device-id="${FLEET[0]!.id}"] td.actions button`).allTextContents()).toEqual([en['devices.sync']]);
+    const dome = buildChannels(FLEET[0]!.id, 0, 1, FLEET[0]!.civil)[0]!.deviceId!;
+    await visit(page, `#/devices/${FLEET[0]!.id}`, '[data-field=channel-tree] ul.root');
+    expect(await page.locator('button[data-action=catalog-sync]').count()).toBe(1);
+    expect(await page.locator(`[data-channel-id="${dome}"] button[data-action=watch]`).count()).toBe(1);
+    await page.click(`[data-channel-id="${dome}"] button[data-action=play]`);
+    await page.locator('.panel [data-field=ptz]').waitFor({ timeout: 5000 });
     await page.context().close();
   }, 60_000);
 

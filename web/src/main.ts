@@ -9,6 +9,7 @@ import { mountDevices } from './pages/devices.page';
 import { mountLogin } from './pages/login.page';
 import { mountStreams } from './pages/streams.page';
 import { mountWall } from './pages/wall.page';
+import { mountMap } from './pages/map.page';
 import { toast } from './dom';
 import { getLocale, onLocaleChange, t, type MessageKey } from './i18n';
 import { languageSwitch } from './language-switch';
@@ -24,6 +25,7 @@ const ROUTES: { re: RegExp; page: Page; nav: string }[] = [
   { re: /^#\/congestion$/, page: mountCongestion, nav: 'congestion' },
   { re: /^#\/alerts$/, page: mountAlerts, nav: 'alerts' },
   { re: /^#\/wall$/, page: mountWall, nav: 'wall' },
+  { re: /^#\/map$/, page: mountMap, nav: 'map' },
   { re: /^#\/channels$/, page: mountChannelTree, nav: 'channels' },
 ];
 
