@@ -1,4 +1,6 @@
 import { mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -42,6 +44,13 @@ function expectedPixel(lon: number, lat: number): [number, number] {
   const a = { re: (dq.re * dg.re + dq.im * dg.im) / n, im: (dq.im * dg.re - dq.re * dg.im) / n };
   const p = { re: (lon * Math.PI) / 180 - g1.re, im: merc(lat) - g1.im };
   return [a.re * p.re - a.im * p.im + q1.re, -(a.re * p.im + a.im * p.re + q1.im)];
+}
+
+/** Web Mercator world pixel at zoom z (256-pixel XYZ tiles), written out here. */
+function worldPixel(lon: number, lat: number, z: number): [number, number] {
+  const size = 256 * 2 ** z;
+  const r = (lat * Math.PI) / 180;
+  return [((lon + 180) / 360) * size, ((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2) * size];
 }
 
 /** A site plan: a few "buildings" and roads on grey, as an SVG rendered to PNG by sharp. */
@@ -164,4 +173,53 @@ describe('dashboard map page in real Chromium (simulated device with coordinates
     await page.screenshot({ path: resolve(SCREENSHOT_DIR, 'map-plan-1440x900.png') });
     expect(pageErrors).toEqual([]);
   }, 60_000);
+
+  it('with a tile URL the map draws tiles of a local tile server (through the gateway) and puts the channels at their Web Mercator pixels; the wheel zooms', async () => {
+    const tilePng = await sharp({ create: { width: 256, height: 256, channels: 3, background: '#dfe8d8' } }).png().toBuffer();
+    const asked: string[] = [];
+    const server: Server = createServer((req, res) => {
+      asked.push(req.url ?? '');
+      if (!/^\/\d+\/\d+\/\d+\.png$/.test(req.url ?? '')) return void res.writeHead(404).end();
+      res.writeHead(200, { 'content-type': 'image/png', 'content-length': tilePng.length }).end(tilePng);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const current = (await gw.api<MapSettingsDto>('/api/map/settings')).body;
+      expect((await gw.api('/api/map/settings', { method: 'PUT', body: JSON.stringify({ ...current, tileUrl: `http://127.0.0.1:${port}/{z}/{x}/{y}.png` }) })).status).toBe(200);
+      await page.click('[data-field=map-live] [data-action=tile-clear]');
+      await page.goto(`${gw.httpUrl}/#/devices`);
+      await page.goto(`${gw.httpUrl}/#/map`);
+      await waitFor('tiles drawn', () => page.evaluate(() => [...document.querySelectorAll<HTMLImageElement>('img.map-tile')].filter((i) => i.complete && i.naturalWidth === 256).length >= 4), 10_000, 200);
+      expect(asked.every((u) => u.startsWith('/17/'))).toBe(true);
+
+      const catalog = (await gw.api<ChannelDto[]>(`/api/devices/${deviceId}/channels`)).body;
+      const a = catalog.find((c) => c.channelId === channelId(deviceId, 1))!;
+      const b = catalog.find((c) => c.channelId === channelId(deviceId, 3))!;
+      const centre = async (id: string) => page.evaluate((sel) => {
+        const r = document.querySelector(sel)!.getBoundingClientRect();
+        return [r.left + r.width / 2, r.top + r.height / 2] as [number, number];
+      }, `.map-marker[data-channel-id="${id}"]`);
+      const check = async (z: number) => {
+        const [sa, sb] = [await centre(a.channelId), await centre(b.channelId)];
+        const [wa, wb] = [worldPixel(a.longitude!, a.latitude!, z), worldPixel(b.longitude!, b.latitude!, z)];
+        expect(Math.abs(sb[0] - sa[0] - (wb[0] - wa[0]))).toBeLessThan(1.5);
+        expect(Math.abs(sb[1] - sa[1] - (wb[1] - wa[1]))).toBeLessThan(1.5);
+      };
+      await page.locator(`.map-marker[data-channel-id="${a.channelId}"]`).waitFor({ timeout: 5000 });
+      await check(17);
+      // The hand-placed channel is drawn too, through the plan's reference points.
+      expect(await page.locator(`.map-marker[data-channel-id="${unplaced}"]`).isVisible()).toBe(true);
+      await page.screenshot({ path: resolve(SCREENSHOT_DIR, 'map-tiles-1440x900.png') });
+
+      const view = (await page.locator('[data-field=map-view]').boundingBox())!;
+      await page.mouse.move(view.x + view.width / 2, view.y + view.height / 2);
+      await page.mouse.wheel(0, -100);
+      await waitFor('zoom 18 tiles asked', () => asked.some((u) => u.startsWith('/18/')), 5000, 100);
+      await check(18);
+      expect(pageErrors).toEqual([]);
+    } finally {
+      server.close();
+    }
+  }, 40_000);
 });

@@ -173,16 +173,22 @@ export function mountMap(root: HTMLElement, ctx: AppContext): () => void {
     return null;
   }
 
-  function markerEl(c: MapChannel): HTMLElement {
+  /** Colour (level, online) and title of a marker, set in place so a score does not rebuild the map. */
+  function styleMarker(el: HTMLElement, c: MapChannel): void {
     const online = c.deviceOnline && c.dto.status !== 'OFF';
     const name = c.dto.name ?? c.dto.channelId;
     const stateText = online ? (c.level ? t(`level.${c.level}`) : t('map.online')) : t('map.offline');
-    return h('button', {
-      class: `map-marker ${online ? 'online' : 'offline'}${c.level ? ` lvl-${c.level}` : ''}`,
-      'data-channel-id': c.dto.channelId, 'data-level': c.level ?? '', 'data-online': String(online),
-      title: `${name} · ${stateText}`, 'aria-label': `${name} · ${stateText}`,
-      onclick: () => openLive(c),
-    }, h('span', { class: 'map-marker-label' }, name));
+    el.className = `map-marker ${online ? 'online' : 'offline'}${c.level ? ` lvl-${c.level}` : ''}`;
+    el.dataset.level = c.level ?? '';
+    el.dataset.online = String(online);
+    el.title = `${name} · ${stateText}`;
+    el.setAttribute('aria-label', el.title);
+  }
+
+  function markerEl(c: MapChannel): HTMLElement {
+    const el = h('button', { 'data-channel-id': c.dto.channelId, onclick: () => openLive(c) }, h('span', { class: 'map-marker-label' }, c.dto.name ?? c.dto.channelId));
+    styleMarker(el, c);
+    return el;
   }
 
   function draw(): void {
@@ -286,9 +292,12 @@ export function mountMap(root: HTMLElement, ctx: AppContext): () => void {
   const offEvents = ctx.events.on((e) => {
     if (e.type === 'congestion.score') {
       const c = channels.get(e.data.channelId);
-      if (c) {
-        c.level = worstLevel(e.data.scores);
-        draw();
+      const level = c ? worstLevel(e.data.scores) : null;
+      // Scores come several times a second: redraw one marker, and only when its level changed.
+      if (c && level !== c.level) {
+        c.level = level;
+        const el = view.el.querySelector<HTMLElement>(`.map-marker[data-channel-id="${CSS.escape(c.dto.channelId)}"]`);
+        if (el) styleMarker(el, c);
       }
     } else if (e.type === 'device.online' || e.type === 'device.offline') {
       let changed = false;
