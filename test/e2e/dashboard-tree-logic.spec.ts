@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ChannelDto, DeviceDto } from '@gb/contracts';
 import { civilLevels, flatten, forestByDevice, forestByRegion, isGroupItem } from '../../web/src/tree/channel-forest';
-import { roleMay } from '../../web/src/session-role';
+import { roleMay } from '../../web/src/role-policy';
 
 const ch = (deviceId: string, channelId: string, o: Partial<ChannelDto> = {}): ChannelDto => ({
   channelId, deviceId, name: null, status: 'ON', parentId: deviceId, civilCode: null, manufacturer: null, model: null, address: null, ipAddress: null, longitude: null, latitude: null, ptzType: null, ...o,

@@ -1,31 +1,13 @@
 import { api } from './api';
+import { roleMay, type Capability, type Role } from './role-policy';
 
-/** The gateway's roles (README "Users and roles"; apps/gateway/src/auth/route-access.ts is the policy). */
-export type Role = 'admin' | 'operator' | 'viewer';
+export { roleMay, type Capability, type Role };
 
 /** What GET /api/auth/me answers. */
 export interface Me {
   username: string;
   role: Role;
   kind: string;
-}
-
-/**
- * Controls the dashboard shows only to roles the gateway lets use them. Hiding is a courtesy: the gateway refuses
- * the call anyway (403 FORBIDDEN).
- */
-export type Capability = 'ptz' | 'ack' | 'catalogSync' | 'watch' | 'roiEdit' | 'snapshot' | 'deviceEdit' | 'deviceDelete' | 'admin';
-
-const OPERATE: readonly Capability[] = ['ptz', 'ack', 'catalogSync', 'watch', 'roiEdit', 'snapshot'];
-const GRANTS: Record<Role, readonly Capability[]> = {
-  viewer: [],
-  operator: OPERATE,
-  admin: [...OPERATE, 'deviceEdit', 'deviceDelete', 'admin'],
-};
-
-/** Pure: may `role` use `cap`? An unknown role may use nothing. */
-export function roleMay(role: string | null | undefined, cap: Capability): boolean {
-  return (GRANTS[role as Role] ?? []).includes(cap);
 }
 
 let me: Me | null = null;
