@@ -99,12 +99,13 @@ describe('dashboard map page in real Chromium (simulated device with coordinates
 
   /** Plan pixel under the centre of an element, from the plan image's on-screen box (scaled and shifted by the view). */
   async function planPixelOf(selector: string): Promise<[number, number]> {
-    return page.evaluate((sel) => {
-      const img = document.querySelector<HTMLImageElement>('img[data-field=map-plan]')!;
+    // A string, not a function: the Node tsconfig has no DOM types.
+    return page.evaluate(`(() => {
+      const img = document.querySelector('img[data-field=map-plan]');
       const r = img.getBoundingClientRect();
-      const m = document.querySelector(sel)!.getBoundingClientRect();
-      return [((m.left + m.width / 2 - r.left) * img.naturalWidth) / r.width, ((m.top + m.height / 2 - r.top) * img.naturalHeight) / r.height] as [number, number];
-    }, selector);
+      const m = document.querySelector(${JSON.stringify(selector)}).getBoundingClientRect();
+      return [((m.left + m.width / 2 - r.left) * img.naturalWidth) / r.width, ((m.top + m.height / 2 - r.top) * img.naturalHeight) / r.height];
+    })()`) as Promise<[number, number]>;
   }
 
   it('an uploaded plan with two reference points shows each channel at its coordinates on the image; a channel without them is dragged on and stored', async () => {
@@ -120,7 +121,7 @@ describe('dashboard map page in real Chromium (simulated device with coordinates
     await page.click('details[data-field=map-settings] summary');
     await page.setInputFiles('input[data-field=map-plan-file]', { name: 'plan.png', mimeType: 'image/png', buffer: planPng });
     await page.click('button[data-action=map-upload]');
-    await waitFor('the plan shown', () => page.evaluate(() => (document.querySelector<HTMLImageElement>('img[data-field=map-plan]')?.naturalWidth ?? 0) === 1000), 10_000, 200);
+    await waitFor('the plan shown', () => page.evaluate(`(document.querySelector('img[data-field=map-plan]')?.naturalWidth ?? 0) === 1000`), 10_000, 200);
 
     // The two reference points, typed in.
     for (const [i, p] of REF.entries()) {
@@ -145,7 +146,7 @@ describe('dashboard map page in real Chromium (simulated device with coordinates
     // Drag the channel without coordinates from the side list onto plan pixel (700, 500), with the settings folded and the
     // page scrolled back up (clicking Save scrolled down to the form).
     await page.click('details[data-field=map-settings] summary');
-    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.evaluate('window.scrollTo(0, 0)');
     const item = page.locator(`li.map-unplaced-item[data-channel-id="${unplaced}"]`);
     await expect(item.count()).resolves.toBe(1);
     const from = (await item.boundingBox())!;
@@ -190,16 +191,16 @@ describe('dashboard map page in real Chromium (simulated device with coordinates
       await page.click('[data-field=map-live] [data-action=tile-clear]');
       await page.goto(`${gw.httpUrl}/#/devices`);
       await page.goto(`${gw.httpUrl}/#/map`);
-      await waitFor('tiles drawn', () => page.evaluate(() => [...document.querySelectorAll<HTMLImageElement>('img.map-tile')].filter((i) => i.complete && i.naturalWidth === 256).length >= 4), 10_000, 200);
+      await waitFor('tiles drawn', () => page.evaluate(`[...document.querySelectorAll('img.map-tile')].filter((i) => i.complete && i.naturalWidth === 256).length >= 4`), 10_000, 200);
       expect(asked.every((u) => u.startsWith('/17/'))).toBe(true);
 
       const catalog = (await gw.api<ChannelDto[]>(`/api/devices/${deviceId}/channels`)).body;
       const a = catalog.find((c) => c.channelId === channelId(deviceId, 1))!;
       const b = catalog.find((c) => c.channelId === channelId(deviceId, 3))!;
-      const centre = async (id: string) => page.evaluate((sel) => {
-        const r = document.querySelector(sel)!.getBoundingClientRect();
-        return [r.left + r.width / 2, r.top + r.height / 2] as [number, number];
-      }, `.map-marker[data-channel-id="${id}"]`);
+      const centre = (id: string) => page.evaluate(`(() => {
+        const r = document.querySelector('.map-marker[data-channel-id="${id}"]').getBoundingClientRect();
+        return [r.left + r.width / 2, r.top + r.height / 2];
+      })()`) as Promise<[number, number]>;
       const check = async (z: number) => {
         const [sa, sb] = [await centre(a.channelId), await centre(b.channelId)];
         const [wa, wb] = [worldPixel(a.longitude!, a.latitude!, z), worldPixel(b.longitude!, b.latitude!, z)];
