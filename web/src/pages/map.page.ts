@@ -3,6 +3,7 @@ import { api, apiBlob, ApiError, getToken, messageOf } from '../api';
 import type { AppContext } from '../app-context';
 import { h, toast } from '../dom';
 import { t } from '../i18n';
+import { can } from '../session-role';
 import { hasCoordinates } from '../map/map-geometry';
 import { MapView, type MapMarker, type MarkerPlace } from '../map/map-view';
 import { StreamLeases } from '../wall/stream-leases';
@@ -43,6 +44,9 @@ export function mountMap(root: HTMLElement, ctx: AppContext): () => void {
   let plan: MapPlanInfoDto | null = null;
   let planUrl: string | null = null;
   let modeChoice: 'plan' | 'tiles' | null = null;
+  // As the gateway's route table has it: operators upload the plan and place channels, admins set the map settings.
+  const mayPlace = can('roiEdit');
+  const mayConfigure = can('admin');
 
   const view = new MapView((px) => pickAt(px));
   const side = h('ul', { class: 'map-unplaced', 'data-field': 'map-unplaced' });
@@ -219,12 +223,12 @@ export function mountMap(root: HTMLElement, ctx: AppContext): () => void {
     view.setMarkers(markers);
     side.replaceChildren(...unplaced.map((c) => h('li', { class: 'map-unplaced-item', 'data-channel-id': c.dto.channelId, title: t('map.dragHint'), onpointerdown: (e) => startDrag(e as PointerEvent, c) },
       h('span', { class: `map-dot ${c.deviceOnline ? 'online' : 'offline'}` }), c.dto.name ?? c.dto.channelId, h('span', { class: 'muted' }, ` ${c.dto.channelId}`))));
-    sideNote.textContent = unplaced.length ? (mode === 'plan' ? t('map.dragHint') : t('map.dragNeedsPlan')) : t('map.allPlaced');
+    sideNote.textContent = !unplaced.length ? t('map.allPlaced') : !mayPlace ? '' : mode === 'plan' ? t('map.dragHint') : t('map.dragNeedsPlan');
   }
 
   /** Drags a side-list channel onto the plan: a ghost follows the pointer; dropped on the plan, its pixel is stored. */
   function startDrag(e: PointerEvent, c: MapChannel): void {
-    if (e.button !== 0 || view.currentMode !== 'plan') return;
+    if (e.button !== 0 || view.currentMode !== 'plan' || !mayPlace) return;
     e.preventDefault();
     const ghost = h('div', { class: 'map-ghost' }, c.dto.name ?? c.dto.channelId);
     document.body.append(ghost);
@@ -320,11 +324,11 @@ export function mountMap(root: HTMLElement, ctx: AppContext): () => void {
     h('div', { class: 'map-layout' },
       h('aside', { class: 'map-side' }, h('h2', {}, t('map.unplaced')), sideNote, side),
       h('div', { class: 'map-main' }, view.el, live)),
-    h('details', { class: 'map-settings', 'data-field': 'map-settings' },
+    mayPlace ? h('details', { class: 'map-settings', 'data-field': 'map-settings' },
       h('summary', {}, t('map.settings')),
       h('h2', {}, t('map.planTitle')), uploadForm,
-      h('h2', {}, t('map.refTitle')), h('p', { class: 'muted' }, t('map.refHelp')), refForm,
-      h('h2', {}, t('map.tilesTitle')), h('p', { class: 'muted' }, t('map.tilesHelp')), tileForm)));
+      mayConfigure ? [h('h2', {}, t('map.refTitle')), h('p', { class: 'muted' }, t('map.refHelp')), refForm] : null,
+      mayConfigure ? [h('h2', {}, t('map.tilesTitle')), h('p', { class: 'muted' }, t('map.tilesHelp')), tileForm] : null) : null));
   void load();
 
   return () => {
