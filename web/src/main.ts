@@ -10,12 +10,13 @@ import { mountLogin } from './pages/login.page';
 import { mountStreams } from './pages/streams.page';
 import { mountWall } from './pages/wall.page';
 import { mountMap } from './pages/map.page';
+import { mountAdmin } from './pages/admin.page';
 import { toast } from './dom';
 import { getLocale, onLocaleChange, t, type MessageKey } from './i18n';
 import { languageSwitch } from './language-switch';
 import { announceAlert } from './alert-notify';
 import { mountChannelTree } from './tree/channel-tree.page';
-import { currentUser, forgetMe, loadMe } from './session-role';
+import { currentUser, forgetMe, loadMe, roleMay, type Capability } from './session-role';
 
 /** Hash routes: #/login, #/devices, #/devices/<id>, #/streams, #/congestion, #/alerts. */
 const ROUTES: { re: RegExp; page: Page; nav: string }[] = [
@@ -27,6 +28,7 @@ const ROUTES: { re: RegExp; page: Page; nav: string }[] = [
   { re: /^#\/wall$/, page: mountWall, nav: 'wall' },
   { re: /^#\/map$/, page: mountMap, nav: 'map' },
   { re: /^#\/channels$/, page: mountChannelTree, nav: 'channels' },
+  { re: /^#\/admin$/, page: mountAdmin, nav: 'admin' },
 ];
 
 const app = document.getElementById('app')!;
@@ -55,6 +57,8 @@ function showUser(): void {
   const me = currentUser();
   who.textContent = me ? t('header.user', { user: me.username, role: t(`role.${me.role}`) }) : '';
   document.body.dataset.role = me?.role ?? '';
+  // Nav links a role may not use (data-cap names the capability, role-policy.ts decides) are hidden.
+  for (const a of document.querySelectorAll<HTMLElement>('[data-cap]')) a.hidden = !roleMay(me?.role, a.dataset.cap as Capability);
 }
 
 const logout = (why?: string) => {
