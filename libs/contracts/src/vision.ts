@@ -88,7 +88,7 @@ export type Alert = CongestionAlert;
  * shapes of GET /api/congestion, /history and /api/alerts. docs/congestion.md, "Live scoring".
  * ---------------------------------------------------------------------------------------------- */
 
-/** A box drawn on a snapshot, normalised 0–1. */
+/** A detection box of a scored frame (drawn on snapshots, sent with scores), normalised 0–1. */
 export interface SnapshotBox {
   label: string;
   score: number;
@@ -137,6 +137,11 @@ export interface VisionScoreMessage {
   /** Wall-clock time of the frame, ms since the epoch. */
   t: number;
   scores: CongestionScore[];
+  /**
+   * The scored frame's detection boxes, highest score first, at most MAX_SCORE_BOXES (the gateway truncates beyond
+   * it). Absent from workers before boxes were sent.
+   */
+  boxes?: SnapshotBox[];
   /** The channel's gateway node; the NATS worker transport publishes on that node's subjects. */
   node?: string;
 }
@@ -170,6 +175,9 @@ export interface VisionHeartbeatMessage {
   /** Absent: the shared heartbeat, listing the channels without a node. Set: only that node's channels. */
   node?: string;
 }
+/** Most detection boxes one score message carries (a jammed 4-lane road at 640 px gives ~60). */
+export const MAX_SCORE_BOXES = 200;
+
 export type WorkerToGatewayMessage = VisionScoreMessage | VisionSnapshotMessage | VisionStatusMessage | VisionHeartbeatMessage;
 
 /** GET /api/congestion: the latest score of each watched channel and ROI. */
@@ -183,6 +191,8 @@ export interface ChannelCongestionDto {
   /** ISO time of the last score, null before the first. */
   updatedAt: string | null;
   scores: CongestionScore[];
+  /** Detection boxes of the last scored frame (normalised 0–1, at most MAX_SCORE_BOXES); empty before the first. */
+  boxes: SnapshotBox[];
 }
 
 /** One bucket of GET /api/congestion/:channelId/history. */

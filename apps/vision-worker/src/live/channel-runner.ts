@@ -7,6 +7,7 @@ import { workerMetrics, type WorkerMetrics } from '../metrics/worker-metrics';
 import type { LiveFrameSourceFactory, LiveFrameSource } from './live-frame-source';
 import { redact } from './live-frame-source';
 import { renderSnapshot } from './snapshot-renderer';
+import { scoreBoxes } from './score-boxes';
 
 export interface ChannelRunnerDeps {
   workerId: string;
@@ -27,7 +28,7 @@ export interface ChannelRunnerDeps {
 export const MAX_CONSECUTIVE_FRAME_ERRORS = 5;
 
 /**
- * Scores one channel: source -> detect -> track -> score -> `score` messages. Keeps only the newest
+ * Scores one channel: source -> detect -> track -> score -> `score` messages (with the frame's boxes). Keeps only the newest
  * undecoded frame when inference falls behind (a live camera is never worth queueing). A source that
  * ends or fails, or a model that cannot load, gives a `status` error and a retry after `retryMs`;
  * a bad frame is skipped. Nothing here throws to the worker.
@@ -165,7 +166,7 @@ export class ChannelRunner {
           this.frameErrors = 0;
           this.last = { frame, detections: r.detections };
           this.scored++;
-          this.deps.emit({ type: 'score', channelId: this.watch.channelId, t: now, scores: r.scores });
+          this.deps.emit({ type: 'score', channelId: this.watch.channelId, t: now, scores: r.scores, boxes: scoreBoxes(r.detections, frame.width, frame.height) });
           this.setStatus('running');
         } catch (e) {
           this.metrics.frameFailed();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { visionSubjects, VISION_NODE_ID_PATTERN, VISION_QUEUE_GROUP, type GatewayToWorkerMessage, type WorkerToGatewayMessage } from '@gb/contracts';
+import { MAX_SCORE_BOXES, visionSubjects, VISION_NODE_ID_PATTERN, VISION_QUEUE_GROUP, type GatewayToWorkerMessage, type WorkerToGatewayMessage } from '@gb/contracts';
 import type { RgbFrame } from '../frames/rgb-frame';
 import { VisionError } from '../vision-error';
 import { DetectorHolder, type ClosableDetector } from './detector-holder';
@@ -85,6 +85,39 @@ describe('VisionWorker with a scripted frame source', () => {
     expect(transport.statuses('c1').map((s) => s.state)).toEqual(['starting', 'running']);
     await worker.close();
     expect(transport.statuses('c1').at(-1)!.state).toBe('stopped');
+  });
+
+  it('a score carries the scored frame’s detection boxes, normalised 0–1 by the frame size', async () => {
+    const { worker, transport } = makeWorker(() => scriptedSource([frame()], true));
+    await worker.start();
+    transport.deliver(watch('b1'));
+    await until('a score', () => transport.scores('b1').length === 1);
+    const m = transport.scores('b1')[0] as Extract<WorkerToGatewayMessage, { type: 'score' }>;
+    // The stub's car at (2,2)–(12,10) px of a 32×24 frame.
+    expect(m.boxes).toEqual([{ label: 'car', score: 0.9, x1: 0.0625, y1: 0.0833, x2: 0.375, y2: 0.4167 }]);
+    await worker.close();
+  });
+
+  it('a frame with more than MAX_SCORE_BOXES detections sends the MAX_SCORE_BOXES best, highest score first, clamped to the frame', async () => {
+    const many: ClosableDetector = {
+      async detect() {
+        // 250 separate 1×1 px persons on a 25×10 grid (no merging), the last one spilling over the frame's left edge.
+        return Array.from({ length: MAX_SCORE_BOXES + 50 }, (_, i) => {
+          const x = i % 25, y = Math.floor(i / 25);
+          return { x1: i === 249 ? -4 : x, y1: y, x2: x + 1, y2: y + 1, score: 0.5 + i / 1000, classId: 0, label: 'person' as const };
+        });
+      },
+      async close() {},
+    };
+    const { worker, transport } = makeWorker(() => scriptedSource([frame()], true), async () => many);
+    await worker.start();
+    transport.deliver(watch('b2'));
+    await until('a score', () => transport.scores('b2').length === 1);
+    const boxes = (transport.scores('b2')[0] as Extract<WorkerToGatewayMessage, { type: 'score' }>).boxes!;
+    expect(boxes).toHaveLength(MAX_SCORE_BOXES);
+    expect(boxes[0]).toEqual({ label: 'person', score: 0.749, x1: 0, y1: 0.375, x2: 0.7813, y2: 0.4167 });
+    expect(boxes.at(-1)!.score).toBe(0.55);
+    await worker.close();
   });
 
   it('five corrupt frames in a row report VISION_FRAME_INVALID; the next good frame puts the channel back to running', async () => {
