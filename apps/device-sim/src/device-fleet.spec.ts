@@ -35,7 +35,8 @@ describe('DeviceFleet', () => {
     expect(firsts.map((r) => fromUser(r.req.headers.get('From')))).toEqual([
       '34020000001320000011', '34020000001320000012', '34020000001320000013', '34020000001320000014',
     ]);
-    expect(firsts[3]!.at - firsts[0]!.at).toBeGreaterThanOrEqual(100); // 150 ms planned, minus socket-bind jitter
+    // 150 ms planned; measured at the receiver, where a loaded machine can bunch the arrivals (the start-side bound above is exact).
+    expect(firsts[3]!.at - firsts[0]!.at).toBeGreaterThanOrEqual(50);
     expect(new Set(fleet.devices.map((d) => d.localPort)).size).toBe(4);
     const s = fleet.stats();
     expect(s).toMatchObject({ devices: 4, started: 4, registered: 4, online: 4, unauthorized: 0, forbidden: 0, errors: 0 });
