@@ -292,6 +292,8 @@ export const en = {
   'wall.fullscreen': 'Full screen',
   'wall.tileFullscreen': 'Full screen',
   'wall.tileClear': 'Remove the channel from this tile',
+  'wall.tileBoxes': 'Boxes',
+  'wall.tileBoxesTitle': 'Show or hide the detection boxes of the last scored frame (vehicles green, persons magenta)',
   'wall.emptyTile': 'Pick a channel, then click here, or drop it here',
   'wall.state.connecting': 'connecting…',
   'wall.state.live': 'live',

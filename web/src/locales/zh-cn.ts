@@ -290,6 +290,8 @@ export const zhCN: Catalogue = {
   'wall.fullscreen': '全屏',
   'wall.tileFullscreen': '全屏',
   'wall.tileClear': '从此画面格移除通道',
+  'wall.tileBoxes': '检测框',
+  'wall.tileBoxesTitle': '显示或隐藏最近评分帧的检测框（车辆绿色，行人品红）',
   'wall.emptyTile': '选择通道后点击此处，或把通道拖到此处',
   'wall.state.connecting': '正在连接…',
   'wall.state.live': '直播中',

@@ -77,6 +77,7 @@ export function mountWall(root: HTMLElement, ctx: AppContext): () => void {
     const c = tile.channel;
     const watched = c ? congestion.get(c.channelId) : undefined;
     tile.setLevel(watched ? worst(watched.scores) : null);
+    tile.setBoxes(watched ? (watched.boxes ?? []) : null);
     if (!c || !watched) return tile.setRois([]);
     let p = rois.get(c.channelId);
     if (!p) {
@@ -212,7 +213,12 @@ export function mountWall(root: HTMLElement, ctx: AppContext): () => void {
     const c = congestion.get(e.data.channelId);
     if (!c) return void loadCongestion();
     c.scores = e.data.scores;
-    for (const tile of tiles) if (tile.el.isConnected && tile.channel?.channelId === c.channelId) tile.setLevel(worst(c.scores));
+    c.boxes = e.data.boxes ?? [];
+    for (const tile of tiles) {
+      if (!tile.el.isConnected || tile.channel?.channelId !== c.channelId) continue;
+      tile.setLevel(worst(c.scores));
+      tile.setBoxes(c.boxes);
+    }
   });
   const offReconnect = ctx.events.onReconnect(() => void loadCongestion());
 

@@ -1,4 +1,4 @@
-import type { CongestionLevel, Roi, StreamDto } from '@gb/contracts';
+import type { CongestionLevel, Roi, SnapshotBox, StreamDto } from '@gb/contracts';
 import { api, ApiError, explainCode } from '../api';
 import { h, svg } from '../dom';
 import { formatNumber, getLocale, t } from '../i18n';
@@ -11,6 +11,12 @@ export type TileState = 'empty' | 'connecting' | 'live' | 'failed' | 'released';
 
 /** A player that has not started playing this long after the FLV connection opened is given up for HLS. */
 const FLV_START_TIMEOUT_MS = 12_000;
+
+/** Labels the detector reports for vehicles (apps/vision-worker/src/model/classes.ts); anything else but a person is 'other'. */
+const VEHICLE_LABELS = new Set(['car', 'truck', 'bus', 'motorcycle', 'bicycle', 'train']);
+/** Box stroke by kind: vehicles green, persons magenta (ROIs are blue). */
+const BOX_COLOURS = { vehicle: '#4ade80', person: '#e879f9', other: '#facc15' } as const;
+const boxKind = (label: string): keyof typeof BOX_COLOURS => (label === 'person' ? 'person' : VEHICLE_LABELS.has(label) ? 'vehicle' : 'other');
 
 /** Four corners: the usual full-screen sign, drawn (the text glyph is missing from many fonts). */
 function fullscreenIcon(): SVGSVGElement {
@@ -37,6 +43,9 @@ export class WallTile {
   private generation = 0;
   private bitrateKbps = 0;
   private rois: Roi[] = [];
+  private boxes: SnapshotBox[] = [];
+  private showBoxes = false;
+  private readonly boxesBtn: HTMLButtonElement;
   private flvTimer: number | undefined;
   private acquiredAt = Infinity;
 
@@ -53,9 +62,15 @@ export class WallTile {
       e.stopPropagation();
       handlers.onClear(this);
     } }, '×');
+    this.boxesBtn = h('button', { class: 'link', 'data-action': 'tile-boxes', hidden: true, 'aria-pressed': 'false', title: t('wall.tileBoxesTitle'), onclick: (e) => {
+      e.stopPropagation();
+      this.showBoxes = !this.showBoxes;
+      this.boxesBtn.setAttribute('aria-pressed', String(this.showBoxes));
+      this.drawRois();
+    } }, t('wall.tileBoxes'));
     this.el = h('div', { class: 'wall-tile', 'data-tile': index, 'data-state': 'empty' },
       this.screen, this.overlay,
-      h('div', { class: 'wall-bar' }, this.nameEl, this.stateEl, h('span', { class: 'grow' }), this.levelEl, full, clear));
+      h('div', { class: 'wall-bar' }, this.nameEl, this.stateEl, h('span', { class: 'grow' }), this.levelEl, this.boxesBtn, full, clear));
     this.el.addEventListener('click', () => handlers.onClick(this));
     this.el.addEventListener('dblclick', () => void this.el.requestFullscreen?.().catch(() => undefined));
     this.el.addEventListener('dragover', (e) => {
@@ -80,6 +95,7 @@ export class WallTile {
     this.release();
     this.channel = channel;
     this.rois = [];
+    this.boxes = [];
     this.drawRois();
     this.setLevel(null);
     if (channel) void this.start(channel);
@@ -132,6 +148,16 @@ export class WallTile {
   setRois(rois: Roi[]): void {
     this.rois = rois;
     this.drawRois();
+  }
+
+  /**
+   * The detection boxes of the channel's last scored frame (null: not watched, which also hides the toggle). They
+   * are drawn over the picture while the toggle is on.
+   */
+  setBoxes(boxes: SnapshotBox[] | null): void {
+    this.boxesBtn.hidden = !boxes;
+    this.boxes = boxes ?? [];
+    if (this.showBoxes) this.drawRois();
   }
 
   get currentStreamId(): string | null {
@@ -223,12 +249,21 @@ export class WallTile {
     this.screen.replaceChildren(h('div', { class: 'wall-placeholder' }, h('span', { class: 'muted' }, t('wall.emptyTile'))));
   }
 
+  /** ROI polygons, then (toggle on) the detection boxes, in the video's pixel space (the overlay's viewBox). */
   private drawRois(): void {
     const [, , w = 16, hgt = 9] = (this.overlay.getAttribute('viewBox') ?? '').split(' ').map(Number);
+    const boxes = this.showBoxes ? this.boxes : [];
     this.overlay.replaceChildren(
       ...this.rois.map((r) =>
         svg('polygon', { class: 'wall-roi', 'data-roi': r.id, points: r.polygon.map((p) => `${p[0] * w},${p[1] * hgt}`).join(' ') }),
       ),
+      ...boxes.map((b) => {
+        const kind = boxKind(b.label);
+        return svg('rect', {
+          class: 'wall-box', 'data-kind': kind, 'data-label': b.label, x: b.x1 * w, y: b.y1 * hgt, width: (b.x2 - b.x1) * w, height: (b.y2 - b.y1) * hgt,
+          fill: 'none', stroke: BOX_COLOURS[kind], 'stroke-width': 1.5, 'vector-effect': 'non-scaling-stroke',
+        }, svg('title', {}, `${b.label} ${Math.round(b.score * 100)}%`));
+      }),
     );
   }
 }
