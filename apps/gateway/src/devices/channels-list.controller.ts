@@ -1,7 +1,8 @@
 import { Controller, Get, Inject, Module, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { ChannelPageDto } from '@gb/contracts';
-import type { ChannelEntity, Database } from '@gb/persistence';
+import type { Database } from '@gb/persistence';
+import { channelDtoOf } from './devices.service';
 import { z } from 'zod';
 import { DATABASE } from '../database/database.providers';
 import { ZodValidationPipe } from '../api/zod-validation.pipe';
@@ -17,24 +18,6 @@ const channelsQuerySchema = z
   })
   .strict();
 
-function toDto(c: ChannelEntity): ChannelPageDto['items'][number] {
-  return {
-    channelId: c.channelId,
-    deviceId: c.deviceId,
-    name: c.name ?? null,
-    status: c.status ?? 'OFF',
-    parentId: c.parentId ?? null,
-    civilCode: c.civilCode ?? null,
-    manufacturer: c.manufacturer ?? null,
-    model: c.model ?? null,
-    address: c.address ?? null,
-    ipAddress: c.ipAddress ?? null,
-    longitude: c.longitude ?? null,
-    latitude: c.latitude ?? null,
-    ptzType: c.ptzType ?? null,
-  };
-}
-
 /** The channels of every device (the dashboard's channel tree), read from the database: every node's devices. */
 @ApiTags('devices')
 @ApiBearerAuth()
@@ -46,7 +29,7 @@ export class ChannelsListController {
   @ApiOperation({ summary: `Channels of every device from their last catalogs, by device and channel ID: {total, items}; search matches name or ID; limit 1-${MAX_CHANNELS_LISTED} (500)` })
   async list(@Query(new ZodValidationPipe(channelsQuerySchema, 'query')) q: z.output<typeof channelsQuerySchema>): Promise<ChannelPageDto> {
     const page = await this.db.channels.search(q);
-    return { total: page.total, items: page.items.map(toDto) };
+    return { total: page.total, items: page.items.map(channelDtoOf) };
   }
 }
 

@@ -1,6 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { ChannelDto, DeviceDto } from '@gb/contracts';
-import type { Database, DeviceEntity } from '@gb/persistence';
+import type { ChannelEntity, Database, DeviceEntity } from '@gb/persistence';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config.schema';
 import { DATABASE } from '../database/database.providers';
 import { EventBus } from '../events/event-bus';
@@ -343,22 +343,7 @@ export class DevicesService implements OnModuleInit, BeforeApplicationShutdown {
 
   async listChannels(deviceId: string): Promise<ChannelDto[]> {
     if (!this.registry.get(deviceId)) await this.getDto(deviceId);
-    const rows = await this.db.channels.listByDevice(deviceId);
-    return rows.map((c) => ({
-      channelId: c.channelId,
-      deviceId: c.deviceId,
-      name: c.name ?? null,
-      status: c.status ?? 'OFF',
-      parentId: c.parentId ?? null,
-      civilCode: c.civilCode ?? null,
-      manufacturer: c.manufacturer ?? null,
-      model: c.model ?? null,
-      address: c.address ?? null,
-      ipAddress: c.ipAddress ?? null,
-      longitude: c.longitude ?? null,
-      latitude: c.latitude ?? null,
-      ptzType: c.ptzType ?? null,
-    }));
+    return (await this.db.channels.listByDevice(deviceId)).map(channelDtoOf);
   }
 
   async update(deviceId: string, patch: DevicePatch): Promise<DeviceDto> {
@@ -460,4 +445,23 @@ function call(l: OwnershipListener, ids: string[], why: string): void {
   } catch {
     /* a listener's failure is its own */
   }
+}
+
+/** A catalog row as the API shows it (device channel lists and the all-channels list). */
+export function channelDtoOf(c: ChannelEntity): ChannelDto {
+  return {
+    channelId: c.channelId,
+    deviceId: c.deviceId,
+    name: c.name ?? null,
+    status: c.status ?? 'OFF',
+    parentId: c.parentId ?? null,
+    civilCode: c.civilCode ?? null,
+    manufacturer: c.manufacturer ?? null,
+    model: c.model ?? null,
+    address: c.address ?? null,
+    ipAddress: c.ipAddress ?? null,
+    longitude: c.longitude ?? null,
+    latitude: c.latitude ?? null,
+    ptzType: c.ptzType ?? null,
+  };
 }
