@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { createVisionWorker, loadWorkerConfig } from './live/worker-config';
 import { WorkerModule } from './worker.module';
-import { MetricsHttpListener } from './metrics/metrics-http.listener';
+import { MetricsHttpServer } from '@gb/runtime';
 import { workerMetrics } from './metrics/worker-metrics';
 
 /**
@@ -16,7 +16,7 @@ async function main(): Promise<void> {
     process.stderr.write(JSON.stringify({ time: new Date().toISOString(), worker: cfg.workerId, msg }) + '\n');
   };
   let stopping = false;
-  let metrics: MetricsHttpListener | undefined;
+  let metrics: MetricsHttpServer | undefined;
   const stop = (code: number) => {
     if (stopping) return;
     stopping = true;
@@ -34,8 +34,8 @@ async function main(): Promise<void> {
  * The metrics listener. A port already taken does not stop the worker (scoring matters more than its figures, and an
  * embedded worker inherits the gateway's environment): it logs why and runs without metrics.
  */
-async function startMetrics(host: string, port: number, log: (msg: string) => void): Promise<MetricsHttpListener | undefined> {
-  const listener = new MetricsHttpListener(workerMetrics, (e) => log(`collecting metrics failed: ${(e as Error)?.message ?? e}`));
+async function startMetrics(host: string, port: number, log: (msg: string) => void): Promise<MetricsHttpServer | undefined> {
+  const listener = new MetricsHttpServer(workerMetrics, (e) => log(`collecting metrics failed: ${(e as Error)?.message ?? e}`));
   try {
     const bound = await listener.listen(port, host);
     log(`metrics at http://${host}:${bound}/metrics`);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import * as http from 'node:http';
-import { MetricsHttpServer, type MetricsSource } from './metrics-http.server';
+import { MetricsHttpServer, type MetricsSource } from '@gb/runtime';
 
 const TEXT = '# HELP up 1 when scraped\n# TYPE up gauge\nup 1\n';
 const okSource: MetricsSource = { contentType: 'text/plain; version=0.0.4; charset=utf-8', scrape: async () => TEXT };

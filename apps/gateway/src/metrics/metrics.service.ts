@@ -11,7 +11,7 @@ import { SignallingAuthService } from '../devices/signalling-auth.service';
 import { SipService } from '../sip/sip.service';
 import { StreamsService } from '../streams/streams.service';
 import { GatewayMetrics } from './gateway-metrics';
-import { MetricsHttpServer } from './metrics-http.server';
+import { MetricsHttpServer } from '@gb/runtime';
 import { StreamTally } from './stream-tally';
 
 /**

@@ -4,17 +4,17 @@ import type { WorkerToGatewayMessage } from '../contracts';
 import type { RgbFrame } from '../frames/rgb-frame';
 import { ChannelRunner } from '../live/channel-runner';
 import { loadWorkerConfig } from '../live/worker-config';
-import { MetricsHttpListener } from './metrics-http.listener';
+import { MetricsHttpServer } from '@gb/runtime';
 import { FPS_WINDOW_S, WorkerMetrics } from './worker-metrics';
 
-describe('WorkerMetrics on its MetricsHttpListener', () => {
-  const listeners: MetricsHttpListener[] = [];
+describe('WorkerMetrics on its MetricsHttpServer', () => {
+  const listeners: MetricsHttpServer[] = [];
   afterEach(async () => {
     await Promise.all(listeners.splice(0).map((l) => l.close()));
   });
 
   async function serve(m: WorkerMetrics): Promise<string> {
-    const l = new MetricsHttpListener(m);
+    const l = new MetricsHttpServer(m);
     listeners.push(l);
     const port = await l.listen(0, '127.0.0.1');
     expect(port).toBeGreaterThan(0);

@@ -8,9 +8,10 @@ export interface MetricsSource {
 }
 
 /**
- * A small HTTP listener apart from the API port that answers `GET /metrics` (and HEAD) and nothing else: 404 for any
+ * A small HTTP listener apart from any API port that answers `GET /metrics` (and HEAD) and nothing else: 404 for any
  * other path, 405 for any other method. It has no authentication of its own: it is protected by where it binds
  * (loopback by default, METRICS_HOST). `close()` is idempotent and drops open keep-alive connections.
+ * Shared by the gateway (port 9464) and the vision worker (9465).
  */
 export class MetricsHttpServer {
   private readonly server: http.Server;
