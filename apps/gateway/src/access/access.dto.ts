@@ -1,3 +1,4 @@
+import type { AuditEvent } from '../auth/audit-sink';
 import { MAX_AUDIT_LISTED } from '@gb/persistence';
 import { z } from 'zod';
 import { MAX_PASSWORD_CHARS } from '../api/auth.dto';
@@ -45,13 +46,5 @@ export interface ApiKeyDto {
   createdAt: string;
 }
 
-export interface AuditEntryDto {
-  at: string;
-  actor: string;
-  role: string;
-  action: string;
-  target: string | null;
-  outcome: string;
-  detail: string | null;
-  nodeId: string | null;
-}
+/** An audited action as the API lists it: the edge's AuditEvent with an ISO time and the node that recorded it. */
+export type AuditEntryDto = Omit<AuditEvent, 'at'> & { at: string; nodeId: string | null };

@@ -106,13 +106,16 @@ export class NodesService implements OnModuleInit, BeforeApplicationShutdown {
 
   /** The node if its heartbeat is fresh (read at most once per heartbeat period). */
   async aliveNode(nodeId: string): Promise<NodeRow | undefined> {
-    const rows = Date.now() - this.known.at < this.cfg.NODE_HEARTBEAT_MS ? this.known.rows : await this.refresh();
-    return rows.find((r) => r.nodeId === nodeId && r.alive);
+    return (await this.recent()).find((r) => r.nodeId === nodeId && r.alive);
   }
 
   async aliveOthers(): Promise<NodeRow[]> {
-    const rows = Date.now() - this.known.at < this.cfg.NODE_HEARTBEAT_MS ? this.known.rows : await this.refresh();
-    return rows.filter((r) => r.alive && r.nodeId !== this.nodeId);
+    return (await this.recent()).filter((r) => r.alive && r.nodeId !== this.nodeId);
+  }
+
+  /** The node rows, read again only when the last read is older than one heartbeat period. */
+  private async recent(): Promise<NodeRow[]> {
+    return Date.now() - this.known.at < this.cfg.NODE_HEARTBEAT_MS ? this.known.rows : this.refresh();
   }
 
   private async refresh(): Promise<NodeRow[]> {
