@@ -1,5 +1,5 @@
 import type { CatalogProgressDto, DeviceDto } from './devices';
-import type { AlertDto, CongestionScore, SnapshotBox, VisionChannelState } from './vision';
+import type { AlertDto, CongestionScore, SceneState, SnapshotBox, VisionChannelState } from './vision';
 
 /** Events pushed on the WebSocket at /api/events. Each frame is JSON `{type, at, data}`. */
 export type GatewayEvent =
@@ -8,7 +8,7 @@ export type GatewayEvent =
   | { type: 'device.registered'; at: string; data: DeviceDto }
   | { type: 'catalog.progress'; at: string; data: CatalogProgressDto }
   | { type: 'catalog.updated'; at: string; data: { deviceId: string; channelCount: number; complete: boolean } }
-  | { type: 'congestion.score'; at: string; data: { channelId: string; t: string; scores: CongestionScore[]; boxes: SnapshotBox[] } }
+  | { type: 'congestion.score'; at: string; data: { channelId: string; t: string; scores: CongestionScore[]; boxes: SnapshotBox[]; scene: SceneState | null } }
   | { type: 'congestion.status'; at: string; data: { channelId: string; state: VisionChannelState; error: string | null } }
   | { type: 'alert.raised'; at: string; data: AlertDto }
   | { type: 'alert.cleared'; at: string; data: AlertDto }

@@ -96,6 +96,61 @@ export interface SnapshotBox {
   y1: number;
   x2: number;
   y2: number;
+  /**
+   * Set when the box is left out of counts, occupancy and the stopped share (drawn greyed): a learned scene
+   * fixture (sign, gantry, logo, parked trailer), inside the camera's on-screen text (OSD), or inside a
+   * hand-drawn exclusion zone. Absent: counted.
+   */
+  ignored?: IgnoredReason;
+}
+
+/** Why a detection is not counted (docs/congestion.md, "Fixtures, masks"). */
+export type IgnoredReason = 'fixture' | 'osd' | 'exclusion';
+export const IGNORED_REASONS: readonly IgnoredReason[] = ['fixture', 'osd', 'exclusion'];
+
+/** A hand-drawn area of a channel whose detections never count (a billboard, a car park beside the road). */
+export interface ExclusionZone {
+  id: string;
+  /** Closed polygon, at least 3 points, normalised 0–1; a detection whose box centre lies inside is dropped. */
+  polygon: NormalisedPoint[];
+}
+
+/** A rectangle in normalised 0–1 frame coordinates. */
+export interface NormalisedRect {
+  x1: number;
+  y1: number;
+  x2: number;
+  y2: number;
+}
+
+/**
+ * How the worker runs the detector on a channel, chosen per channel from what it measured (frame contrast,
+ * detection density and size); docs/congestion.md, "Hazy, dark and distant cameras".
+ */
+export interface DetectorChoice {
+  /** 1 = one whole-frame pass; 2 or 3 = also an n×n grid of tiles over `region`. */
+  tiles: 1 | 2 | 3;
+  /** Where the tiles lie: the whole frame, or the bounding box of the ROIs. */
+  region: 'frame' | 'rois';
+  /** Contrast normalisation before the detector. */
+  enhance: 'none' | 'clahe';
+  /** Detector passes per scored frame (the inference cost: 1 for a single pass). */
+  passes: number;
+  /** Why, in words (the measured figures that decided). */
+  reason: string;
+  /** Measured RMS contrast of the frame's luma (0–1), null before the first frame. */
+  contrast: number | null;
+  /** Measured median vehicle box size (√area) as a share of the frame width, null with no vehicle yet. */
+  vehicleSize: number | null;
+}
+
+/** What the worker has learned about a channel's scene, sent with its scores. */
+export interface SceneState {
+  /** Learned scene fixtures (normalised boxes), left out of scoring. */
+  fixtures: NormalisedRect[];
+  /** Areas found to hold on-screen text or logos (OSD), masked out of detection and scoring. */
+  osd: NormalisedRect[];
+  detector: DetectorChoice;
 }
 
 /** Gateway -> worker: start (or restart with new ROIs / source) scoring one channel. */
@@ -106,6 +161,8 @@ export interface VisionWatchMessage {
   /** Absolute FLV or HLS URL carrying its signed token, or any input ffmpeg reads (tests: a file). */
   sourceUrl: string;
   rois: Roi[];
+  /** Hand-drawn areas whose detections never count (absent: none). */
+  exclusions?: ExclusionZone[];
   /** Frames scored per second. */
   fps: number;
   /**
@@ -142,6 +199,8 @@ export interface VisionScoreMessage {
    * it). Absent from workers before boxes were sent.
    */
   boxes?: SnapshotBox[];
+  /** Fixtures, OSD areas and the detector choice of the channel (absent from older workers). */
+  scene?: SceneState;
   /** The channel's gateway node; the NATS worker transport publishes on that node's subjects. */
   node?: string;
 }
@@ -193,6 +252,8 @@ export interface ChannelCongestionDto {
   scores: CongestionScore[];
   /** Detection boxes of the last scored frame (normalised 0–1, at most MAX_SCORE_BOXES); empty before the first. */
   boxes: SnapshotBox[];
+  /** What the worker learned of the scene (fixtures, OSD areas) and how it runs the detector; null before the first score. */
+  scene: SceneState | null;
 }
 
 /** One bucket of GET /api/congestion/:channelId/history. */

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nest
 import { HttpAdapterHost } from '@nestjs/core';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import type { AlertDto, ChannelCongestionDto, CongestionScore, Roi, SnapshotBox, WorkerToGatewayMessage } from '@gb/contracts';
+import type { AlertDto, ChannelCongestionDto, CongestionScore, Roi, SceneState, SnapshotBox, WorkerToGatewayMessage } from '@gb/contracts';
 import { ChannelEntity, type AlertRow, type Database } from '@gb/persistence';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config.schema';
 import { DATABASE } from '../database/database.providers';
@@ -32,6 +32,8 @@ interface Watched {
   scores: CongestionScore[];
   /** Detection boxes of the last scored frame (parseWorkerMessage bounded them). */
   boxes: SnapshotBox[];
+  /** The worker's scene state of the last score (fixtures, OSD areas, detector choice); null before one. */
+  scene: SceneState | null;
   sourceUrl: string | null;
   /** Serialises alert writes of this channel (a clear must not overtake its raise). */
   alerts: Promise<void>;
@@ -151,7 +153,7 @@ export class CongestionService implements OnModuleInit, OnModuleDestroy {
   }
 
   private newWatched(channelId: string, deviceId: string, rois: Roi[]): Watched {
-    return { channelId, deviceId, rois, state: 'starting', error: null, updatedAt: null, scores: [], boxes: [], sourceUrl: null, alerts: Promise.resolve(), alertIds: new Map() };
+    return { channelId, deviceId, rois, state: 'starting', error: null, updatedAt: null, scores: [], boxes: [], scene: null, sourceUrl: null, alerts: Promise.resolve(), alertIds: new Map() };
   }
 
   async unwatch(channelId: string): Promise<void> {
@@ -258,15 +260,16 @@ export class CongestionService implements OnModuleInit, OnModuleDestroy {
       const w = this.watched.get(m.channelId);
       if (!w) return;
       if (m.type === 'status') return this.setStatus(w, m.state === 'stopped' ? 'starting' : m.state, m.error ?? null);
-      this.onScore(w, m.t, m.scores, m.boxes ?? []);
+      this.onScore(w, m.t, m.scores, m.boxes ?? [], m.scene ?? null);
     } catch (e) {
       this.log.error(`worker message ${m.type} failed: ${(e as Error).stack}`);
     }
   }
 
-  private onScore(w: Watched, t: number, scores: CongestionScore[], boxes: SnapshotBox[]): void {
+  private onScore(w: Watched, t: number, scores: CongestionScore[], boxes: SnapshotBox[], scene: SceneState | null): void {
     w.scores = scores;
     w.boxes = boxes;
+    w.scene = scene;
     w.updatedAt = t;
     this.setStatus(w, 'running', null);
     for (const s of scores) {
@@ -274,7 +277,7 @@ export class CongestionService implements OnModuleInit, OnModuleDestroy {
       const tr = this.machine.update(`${w.channelId}/${s.roi}`, s, t);
       if (tr) this.applyAlert(w, tr);
     }
-    this.events.publish('congestion.score', { channelId: w.channelId, t: new Date(t).toISOString(), scores, boxes });
+    this.events.publish('congestion.score', { channelId: w.channelId, t: new Date(t).toISOString(), scores, boxes, scene });
   }
 
   private setStatus(w: Watched, state: Watched['state'], error: string | null): void {
@@ -363,7 +366,7 @@ export class CongestionService implements OnModuleInit, OnModuleDestroy {
   }
 
   private toDto(w: Watched): ChannelCongestionDto {
-    return { channelId: w.channelId, deviceId: w.deviceId, state: w.state, error: w.error, workerId: this.link?.workerOf(w.channelId) ?? null, updatedAt: w.updatedAt ? new Date(w.updatedAt).toISOString() : null, scores: w.scores, boxes: w.boxes };
+    return { channelId: w.channelId, deviceId: w.deviceId, state: w.state, error: w.error, workerId: this.link?.workerOf(w.channelId) ?? null, updatedAt: w.updatedAt ? new Date(w.updatedAt).toISOString() : null, scores: w.scores, boxes: w.boxes, scene: w.scene };
   }
 
   /** Before any onApplicationShutdown: the database must still be open for the last samples and alerts. */
