@@ -77,7 +77,7 @@ export const configSchema = z.object({
   VISION_NATS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/).default('gb').describe('Subject prefix of the vision NATS subjects (<prefix>.vision.*); workers must use the same'),
   VISION_MODEL: z.string().optional().describe('ONNX detector (YOLOX-Nano); default: ../shared/models/yolox_nano.onnx if it exists, else DATA_DIR/models/yolox_nano.onnx'),
   VISION_FPS: z.coerce.number().positive().max(30).default(1).describe('Frames scored per second per watched channel'),
-  VISION_TILES: z.coerce.number().int().min(1).max(3).default(1).describe('Detector passes per scored frame: 1 = whole frame; 2 or 3 = also an n×n grid of overlapping tiles, for distant cameras (more far vehicles found, ~5× or ~10× the inference time). Read by the vision workers'),
+  VISION_TILES: z.enum(['auto', '1', '2', '3']).default('auto').describe('Detector passes per scored frame: auto = chosen per channel from its measured contrast and vehicle sizes (docs/congestion.md, "Hazy, dark and distant cameras"; the choice is in GET /api/congestion `scene.detector`); 1 = whole frame for every channel; 2 or 3 = also an n×n grid of overlapping tiles (~5× or ~10× the inference time). Read by the vision workers'),
   VISION_SOURCE_BASE_URL: z.string().url().optional().describe("Base URL workers use to pull a channel's HTTP-FLV stream; default: http://127.0.0.1:<HTTP port> (set it for workers on other machines)"),
   VISION_HEARTBEAT_MS: positiveInt.default(2000).describe('Vision worker heartbeat period'),
   VISION_HEARTBEAT_MISSED: positiveInt.default(3).describe("Heartbeats a worker may miss before its channels move to another worker"),

@@ -1,7 +1,9 @@
 import type { Roi, VisionChannelState, VisionWatchMessage, WorkerToGatewayMessage } from '../contracts';
 import type { RgbFrame } from '../frames/rgb-frame';
 import type { Detection } from '../model/detection';
-import { FramePipeline, type FrameDetector } from '../pipeline/frame-pipeline';
+import { AutoDetectStrategy } from '../pipeline/auto-detect-strategy';
+import { FixedDetectStrategy } from '../pipeline/detect-strategy';
+import { FramePipeline, type FrameDetector, type IgnoredDetection } from '../pipeline/frame-pipeline';
 import { isVisionError, VisionError } from '../vision-error';
 import { workerMetrics, type WorkerMetrics } from '../metrics/worker-metrics';
 import type { LiveFrameSourceFactory, LiveFrameSource } from './live-frame-source';
@@ -18,8 +20,11 @@ export interface ChannelRunnerDeps {
   /** Pause before reopening a source that ended or failed, or retrying a model that failed. */
   retryMs: number;
   now(): number;
-  /** Detector passes per frame: 1 = whole frame; 2 or 3 = also tiles (distant cameras). */
-  tiles?: 1 | 2 | 3;
+  /**
+   * Detector passes per frame (VISION_TILES): 1 = whole frame; 2 or 3 = also tiles (distant cameras); 'auto' (the
+   * default) = chosen per channel from what its frames show (AutoDetectStrategy).
+   */
+  tiles?: 1 | 2 | 3 | 'auto';
   /** Where frames, inference times and source errors are recorded; default the process's `workerMetrics`. */
   metrics?: WorkerMetrics;
 }
@@ -49,7 +54,7 @@ export class ChannelRunner {
   private frameErrors = 0;
   private startedAt: number;
   private lastT = -1;
-  private last: { frame: RgbFrame; detections: Detection[] } | null = null;
+  private last: { frame: RgbFrame; detections: Detection[]; ignored: IgnoredDetection[] } | null = null;
   private wake: (() => void) | null = null;
   private loopDone: Promise<void> = Promise.resolve();
   /** Frames scored since the watch began (for tests and heartbeats). */
@@ -61,7 +66,7 @@ export class ChannelRunner {
     private readonly deps: ChannelRunnerDeps,
   ) {
     this.watch = watch;
-    this.pipeline = new FramePipeline(lazyDetector(deps), { rois: watch.rois, videoTiles: deps.tiles ?? 1 });
+    this.pipeline = makePipeline(watch, deps);
     this.startedAt = deps.now();
     this.metrics = deps.metrics ?? workerMetrics;
   }
@@ -85,7 +90,7 @@ export class ChannelRunner {
   update(watch: VisionWatchMessage): void {
     const reopen = watch.sourceUrl !== this.watch.sourceUrl || watch.fps !== this.watch.fps;
     this.watch = watch;
-    this.pipeline = new FramePipeline(lazyDetector(this.deps), { rois: watch.rois, videoTiles: this.deps.tiles ?? 1 });
+    this.pipeline = makePipeline(watch, this.deps);
     if (reopen) {
       this.source?.close();
       this.wake?.();
@@ -106,7 +111,7 @@ export class ChannelRunner {
   async snapshot(): Promise<Buffer | null> {
     const last = this.last;
     if (!last) return null;
-    return renderSnapshot(last.frame, last.detections, this.watch.rois);
+    return renderSnapshot(last.frame, [...last.detections, ...last.ignored], this.watch.rois);
   }
 
   private async loop(): Promise<void> {
@@ -164,9 +169,10 @@ export class ChannelRunner {
           if (this.stopped) return;
           this.metrics.frameScored(waitedS, (performance.now() - scoringFrom) / 1000);
           this.frameErrors = 0;
-          this.last = { frame, detections: r.detections };
+          this.last = { frame, detections: r.detections, ignored: r.ignored };
           this.scored++;
-          this.deps.emit({ type: 'score', channelId: this.watch.channelId, t: now, scores: r.scores, boxes: scoreBoxes(r.detections, frame.width, frame.height) });
+          const boxes = scoreBoxes([...r.detections, ...r.ignored], frame.width, frame.height);
+          this.deps.emit({ type: 'score', channelId: this.watch.channelId, t: now, scores: r.scores, boxes, scene: r.scene });
           this.setStatus('running');
         } catch (e) {
           this.metrics.frameFailed();
@@ -206,6 +212,16 @@ export class ChannelRunner {
 export function describe(e: unknown): string {
   if (isVisionError(e)) return `${e.code}: ${e.message}`;
   return `VISION_INTERNAL: ${(e as Error)?.message ?? String(e)}`;
+}
+
+/** The channel's pipeline: its ROIs and exclusion zones, its own detector choice and OSD finder. */
+function makePipeline(watch: VisionWatchMessage, deps: ChannelRunnerDeps): FramePipeline {
+  const tiles = deps.tiles ?? 'auto';
+  return new FramePipeline(lazyDetector(deps), {
+    rois: watch.rois,
+    exclusions: watch.exclusions ?? [],
+    detectStrategy: tiles === 'auto' ? new AutoDetectStrategy() : new FixedDetectStrategy(tiles),
+  });
 }
 
 function lazyDetector(deps: ChannelRunnerDeps): FrameDetector {

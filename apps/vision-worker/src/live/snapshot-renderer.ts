@@ -8,13 +8,16 @@ import { WHOLE_FRAME } from '../scoring/polygon';
 export interface SnapshotObject extends Box {
   label: DetectionLabel;
   score: number;
+  /** Left out of counting (fixture, OSD, exclusion zone): drawn grey and dashed. */
+  ignored?: string;
 }
 
 /** JPEG quality of alert snapshots. */
 export const SNAPSHOT_JPEG_QUALITY = 80;
 
 /**
- * The frame as a JPEG with each ROI outlined (yellow) and each box drawn (vehicles green, persons blue),
+ * The frame as a JPEG with each ROI outlined (yellow) and each box drawn (vehicles green, persons blue, boxes left
+ * out of counting grey and dashed),
  * by compositing one SVG over the raw RGB pixels with sharp.
  */
 export async function renderSnapshot(frame: RgbFrame, objects: readonly SnapshotObject[], rois: readonly Roi[]): Promise<Buffer> {
@@ -27,8 +30,9 @@ export async function renderSnapshot(frame: RgbFrame, objects: readonly Snapshot
       `<text x="${(lx * w + 4).toFixed(1)}" y="${(ly * h + 14).toFixed(1)}" fill="#ffd400" font-size="12" font-family="sans-serif">${escapeXml(r.id)}</text>`;
   });
   const boxes = objects.map((o) => {
-    const colour = isVehicle(o.label) ? '#00e060' : '#40a0ff';
-    return `<rect x="${o.x1.toFixed(1)}" y="${o.y1.toFixed(1)}" width="${Math.max(1, o.x2 - o.x1).toFixed(1)}" height="${Math.max(1, o.y2 - o.y1).toFixed(1)}" fill="none" stroke="${colour}" stroke-width="${stroke}"/>`;
+    const colour = o.ignored ? '#a0a0a0' : isVehicle(o.label) ? '#00e060' : '#40a0ff';
+    const dash = o.ignored ? ` stroke-dasharray="${stroke * 3},${stroke * 2}"` : '';
+    return `<rect x="${o.x1.toFixed(1)}" y="${o.y1.toFixed(1)}" width="${Math.max(1, o.x2 - o.x1).toFixed(1)}" height="${Math.max(1, o.y2 - o.y1).toFixed(1)}" fill="none" stroke="${colour}" stroke-width="${stroke}"${dash}/>`;
   });
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}">${polys.join('')}${boxes.join('')}</svg>`;
   return sharp(frame.data, { raw: { width: w, height: h, channels: 3 } })

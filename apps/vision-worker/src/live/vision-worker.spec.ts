@@ -257,7 +257,7 @@ describe('VisionWorker with channels of several gateway nodes', () => {
 describe('VISION_TILES', () => {
   it('loadWorkerConfig() reads 1, 2 or 3 and falls back to 1 for anything else', async () => {
     const { loadWorkerConfig } = await import('./worker-config');
-    expect(['2', '3', '1', '4', 'x', undefined].map((v) => loadWorkerConfig({ VISION_TILES: v }).tiles)).toEqual([2, 3, 1, 1, 1, 1]);
+    expect(['2', '3', '1', '4', 'x', undefined].map((v) => loadWorkerConfig({ VISION_TILES: v }).tiles)).toEqual([2, 3, 1, 'auto', 'auto', 'auto']);
   });
 
   it('a worker made with tiles 2 asks the detector for 2×2 tiles on every live frame', async () => {

@@ -16,7 +16,7 @@ export interface VisionWorkerOptions {
   /** Most channels this worker scores at once; further watches get a status error. Default 16. */
   maxChannels?: number;
   /** Detector passes per frame (VISION_TILES): 1 = whole frame, 2 or 3 = also an n×n grid of tiles. */
-  tiles?: 1 | 2 | 3;
+  tiles?: 1 | 2 | 3 | 'auto';
   now?: () => number;
   log?: (line: string) => void;
 }
@@ -121,7 +121,7 @@ export class VisionWorker {
         emit: (out) => this.send({ ...out, ...withNode(entry.node) }),
         retryMs: this.opts.retryMs ?? DEFAULT_RETRY_MS,
         now: this.opts.now ?? Date.now,
-        tiles: this.opts.tiles ?? 1,
+        tiles: this.opts.tiles ?? 'auto',
       }),
     };
     this.held.set(m.channelId, entry);

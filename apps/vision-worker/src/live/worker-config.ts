@@ -18,8 +18,8 @@ export interface WorkerConfig {
   heartbeatMs: number;
   retryMs: number;
   maxChannels: number;
-  /** VISION_TILES: detector passes per frame (1, 2 or 3; anything else = 1). */
-  tiles: 1 | 2 | 3;
+  /** VISION_TILES: detector passes per frame: 1, 2 or 3 fixed for every channel; unset or anything else = 'auto' (chosen per channel). */
+  tiles: 1 | 2 | 3 | 'auto';
   /** METRICS_ENABLED: anything but 'false' serves Prometheus metrics on METRICS_HOST:METRICS_PORT. */
   metricsEnabled: boolean;
   /** METRICS_HOST, default 127.0.0.1 (no login on the listener: loopback unless a firewall or proxy guards it). */
@@ -44,7 +44,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     heartbeatMs: int('VISION_HEARTBEAT_MS', DEFAULT_HEARTBEAT_MS),
     retryMs: int('VISION_RETRY_MS', DEFAULT_RETRY_MS),
     maxChannels: int('VISION_MAX_CHANNELS', DEFAULT_MAX_CHANNELS),
-    tiles: env.VISION_TILES === '2' ? 2 : env.VISION_TILES === '3' ? 3 : 1,
+    tiles: env.VISION_TILES === '1' ? 1 : env.VISION_TILES === '2' ? 2 : env.VISION_TILES === '3' ? 3 : 'auto',
     metricsEnabled: env.METRICS_ENABLED !== 'false',
     metricsHost: env.METRICS_HOST || '127.0.0.1',
     metricsPort: metricsPortOf(env.METRICS_PORT),

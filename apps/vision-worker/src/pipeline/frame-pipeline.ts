@@ -1,9 +1,12 @@
-import type { CongestionScore, Roi } from '../contracts';
+import type { CongestionScore, ExclusionZone, IgnoredReason, NormalisedRect, Roi, SceneState } from '../contracts';
 import type { RgbFrame } from '../frames/rgb-frame';
 import { isVehicle } from '../model/classes';
 import type { Detection } from '../model/detection';
 import { mergeVehicleDuplicates } from '../model/nms';
 import { CongestionScorer, type ScoredObject } from '../scoring/congestion-scorer';
+import { pointInPolygon } from '../scoring/polygon';
+import { FixedDetectStrategy, type DetectStrategy } from './detect-strategy';
+import { NoOsdMask, OSD_COVER_SHARE, type OsdMask } from './osd-mask';
 import { PixelMotion } from './pixel-motion';
 import { STILL_HYSTERESIS, stillDetections, type StillHysteresisOptions } from './still-hysteresis';
 import { IouTracker, trackAge, type Track, type TrackerOptions } from '../tracking/iou-tracker';
@@ -21,7 +24,19 @@ export interface FramePipelineOptions {
   stillTiles?: 1 | 2 | 3;
   videoTiles?: 1 | 2 | 3;
   tracker?: Partial<TrackerOptions>;
+  /**
+   * How video frames are run through the detector (passes, tiles, contrast), per channel; default a fixed
+   * `videoTiles` (the per-channel automatic choice is AutoDetectStrategy).
+   */
+  detectStrategy?: DetectStrategy;
+  /** Finds the camera's on-screen text and logos in video frames; detections inside are left out. Default none. */
+  osd?: OsdMask;
+  /** Hand-drawn areas whose detections never count (box centre inside). */
+  exclusions?: readonly ExclusionZone[];
 }
+
+/** A detection left out of counting, and why. */
+export type IgnoredDetection = Detection & { ignored: IgnoredReason };
 
 /** Tracker thresholds tuned for YOLOX-Nano, whose true vehicles often score 0.3–0.5. */
 export const NANO_TRACKER_OPTIONS: Partial<TrackerOptions> = { highScore: 0.35, lowScore: 0.15 };
@@ -33,7 +48,12 @@ export const CRAWL_MIN_SECONDS = 1;
 
 export interface FrameResult {
   t: number;
+  /** Detections that count (after masks and fixtures). */
   detections: Detection[];
+  /** Detections left out: scene fixtures, on-screen text, exclusion zones. */
+  ignored: IgnoredDetection[];
+  /** Fixtures, OSD areas and the detector choice after this frame. */
+  scene: SceneState;
   /** Tracks matched in this frame (video only). */
   tracks: Track[];
   scores: CongestionScore[];
@@ -50,6 +70,8 @@ export class FramePipeline {
   private readonly still: StillHysteresisOptions;
   private scorer: CongestionScorer | null = null;
   private size = '';
+  private readonly strategy: DetectStrategy;
+  private readonly osd: OsdMask;
 
   constructor(
     private readonly detector: FrameDetector,
@@ -58,13 +80,19 @@ export class FramePipeline {
     this.tracker = new IouTracker({ ...NANO_TRACKER_OPTIONS, ...opts.tracker });
     this.trackerOpts = this.tracker.options;
     this.still = { ...STILL_HYSTERESIS, ...opts.still };
+    this.strategy = opts.detectStrategy ?? new FixedDetectStrategy(opts.videoTiles ?? 1);
+    this.osd = opts.osd ?? new NoOsdMask();
   }
 
   /** One frame of a video at time `t` seconds (increasing). */
   async processVideoFrame(frame: RgbFrame, t: number): Promise<FrameResult> {
     const still = this.still;
-    const raw = await this.detector.detect(frame, { scoreThreshold: Math.min(still.lowScore, this.trackerOpts.lowScore), tiles: this.opts.videoTiles ?? 1 });
-    const merged = mergeVehicleDuplicates(raw, (d) => isVehicle(d.label));
+    const scoreThreshold = Math.min(still.lowScore, this.trackerOpts.lowScore);
+    const raw = await this.strategy.detect(this.detector, frame, { scoreThreshold, rois: this.opts.rois ?? [], still: false, t });
+    this.osd.push(frame, t);
+    const ignored: IgnoredDetection[] = [];
+    const kept = this.unmasked(raw, frame, ignored);
+    const merged = mergeVehicleDuplicates(kept, (d) => isVehicle(d.label));
     // Weak boxes chained in space to strong ones are confirmed (may start tracks); other weak boxes
     // below the tracker's low score are dropped, as before.
     const chained = new Set(stillDetections(merged, still));
@@ -77,7 +105,7 @@ export class FramePipeline {
       motion: this.motionOf(tr),
       speedPxPerS: tr.speedPxPerS,
     }));
-    return { t, detections, tracks, scores: this.scorerFor(frame).score({ t, width: frame.width, height: frame.height, objects }) };
+    return { t, detections, ignored, tracks, scene: this.scene(frame), scores: this.scorerFor(frame).score({ t, width: frame.width, height: frame.height, objects }) };
   }
 
   /**
@@ -87,15 +115,38 @@ export class FramePipeline {
   async processStill(frame: RgbFrame, t = 0): Promise<FrameResult> {
     const still = this.still;
     const raw = await this.detector.detect(frame, { scoreThreshold: still.lowScore, tiles: this.opts.stillTiles ?? 2 });
-    const detections = stillDetections(mergeVehicleDuplicates(raw, (d) => isVehicle(d.label)), still);
+    const ignored: IgnoredDetection[] = [];
+    const detections = stillDetections(mergeVehicleDuplicates(this.unmasked(raw, frame, ignored), (d) => isVehicle(d.label)), still);
     const objects: ScoredObject[] = detections.map((d) => ({ ...d, motion: 'unknown', speedPxPerS: null }));
-    return { t, detections, tracks: [], scores: this.scorerFor(frame).score({ t, width: frame.width, height: frame.height, objects }) };
+    return { t, detections, ignored, tracks: [], scene: this.scene(frame), scores: this.scorerFor(frame).score({ t, width: frame.width, height: frame.height, objects }) };
   }
 
-  /** Forget tracks (new source, or a gap in the stream). */
+  /** Forget tracks and what was learned of the scene (new source, or a gap in the stream). */
   reset(): void {
     this.tracker.reset();
     this.pixels.reset();
+    this.osd.reset();
+    this.strategy.reset();
+  }
+
+  /** Drops detections inside an exclusion zone (box centre) or mostly inside the OSD areas into `ignored`. */
+  private unmasked(raw: readonly Detection[], frame: RgbFrame, ignored: IgnoredDetection[]): Detection[] {
+    const zones = this.opts.exclusions ?? [];
+    const kept: Detection[] = [];
+    for (const d of raw) {
+      const cx = (d.x1 + d.x2) / 2 / frame.width;
+      const cy = (d.y1 + d.y2) / 2 / frame.height;
+      if (zones.some((z) => pointInPolygon(cx, cy, z.polygon))) ignored.push({ ...d, ignored: 'exclusion' });
+      else if (this.osd.covers(d, frame.width, frame.height) >= OSD_COVER_SHARE) ignored.push({ ...d, ignored: 'osd' });
+      else kept.push(d);
+    }
+    return kept;
+  }
+
+  private scene(frame: RgbFrame): SceneState {
+    const fixtures: NormalisedRect[] = [];
+    void frame;
+    return { fixtures, osd: this.osd.zones(), detector: this.strategy.choice() };
   }
 
   /**
