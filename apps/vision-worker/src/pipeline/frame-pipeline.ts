@@ -1,13 +1,15 @@
 import type { CongestionScore, ExclusionZone, IgnoredReason, NormalisedRect, Roi, SceneState } from '../contracts';
 import type { RgbFrame } from '../frames/rgb-frame';
 import { isVehicle } from '../model/classes';
-import type { Detection } from '../model/detection';
+import type { Box, Detection } from '../model/detection';
 import { mergeVehicleDuplicates } from '../model/nms';
 import { CongestionScorer, type ScoredObject } from '../scoring/congestion-scorer';
 import { pointInPolygon } from '../scoring/polygon';
 import { FixedDetectStrategy, type DetectStrategy } from './detect-strategy';
 import { NoOsdMask, OSD_COVER_SHARE, type OsdMask } from './osd-mask';
 import { PixelMotion } from './pixel-motion';
+import { queueMembers } from './queue-chain';
+import { SceneFixtures, type SceneFixtureOptions } from './scene-fixtures';
 import { STILL_HYSTERESIS, stillDetections, type StillHysteresisOptions } from './still-hysteresis';
 import { IouTracker, trackAge, type Track, type TrackerOptions } from '../tracking/iou-tracker';
 
@@ -33,6 +35,8 @@ export interface FramePipelineOptions {
   osd?: OsdMask;
   /** Hand-drawn areas whose detections never count (box centre inside). */
   exclusions?: readonly ExclusionZone[];
+  /** Scene-fixture learning on video (scene-fixtures.ts); false turns it off. */
+  fixtures?: Partial<SceneFixtureOptions> | false;
 }
 
 /** A detection left out of counting, and why. */
@@ -45,6 +49,7 @@ export const NANO_TRACKER_OPTIONS: Partial<TrackerOptions> = { highScore: 0.35, 
 export const CRAWL_BOX_SIZES_PER_S = 0.3;
 /** …followed for at least this long counts as crawling (stationary for scoring). */
 export const CRAWL_MIN_SECONDS = 1;
+
 
 export interface FrameResult {
   t: number;
@@ -72,6 +77,9 @@ export class FramePipeline {
   private size = '';
   private readonly strategy: DetectStrategy;
   private readonly osd: OsdMask;
+  private readonly fixtures: SceneFixtures | null;
+  /** Live tracks seen moving at least once (a stopped one of these arrived: it counts as stopped alone). */
+  private readonly moved = new Set<number>();
 
   constructor(
     private readonly detector: FrameDetector,
@@ -82,6 +90,7 @@ export class FramePipeline {
     this.still = { ...STILL_HYSTERESIS, ...opts.still };
     this.strategy = opts.detectStrategy ?? new FixedDetectStrategy(opts.videoTiles ?? 1);
     this.osd = opts.osd ?? new NoOsdMask();
+    this.fixtures = opts.fixtures === false ? null : new SceneFixtures(opts.fixtures);
   }
 
   /** One frame of a video at time `t` seconds (increasing). */
@@ -96,16 +105,46 @@ export class FramePipeline {
     // Weak boxes chained in space to strong ones are confirmed (may start tracks); other weak boxes
     // below the tracker's low score are dropped, as before.
     const chained = new Set(stillDetections(merged, still));
-    const detections = merged.filter((d) => chained.has(d) || d.score >= this.trackerOpts.lowScore);
-    const tracks = this.tracker.update(detections, t, chained);
+    const confirmed = merged.filter((d) => chained.has(d) || d.score >= this.trackerOpts.lowScore);
     this.pixels.push(frame, t);
-    const objects: ScoredObject[] = tracks.map((tr) => ({
+    const thumb = this.pixels.currentThumb();
+    if (thumb && this.fixtures) this.fixtures.update(thumb, t, confirmed.filter((d) => isVehicle(d.label)));
+    const detections: Detection[] = [];
+    for (const d of confirmed) {
+      if (this.fixtures && isVehicle(d.label) && this.fixtures.isFixture(d)) ignored.push({ ...d, ignored: 'fixture' });
+      else detections.push(d);
+    }
+    const tracks = this.tracker.update(detections, t, chained);
+    const motions = this.judge(tracks);
+    const objects: ScoredObject[] = tracks.map((tr, i) => ({
       x1: tr.x1, y1: tr.y1, x2: tr.x2, y2: tr.y2,
       label: tr.label,
-      motion: this.motionOf(tr),
+      motion: motions[i]!,
       speedPxPerS: tr.speedPxPerS,
     }));
-    return { t, detections, ignored, tracks, scene: this.scene(frame), scores: this.scorerFor(frame).score({ t, width: frame.width, height: frame.height, objects }) };
+    return { t, detections, ignored, tracks, scene: this.scene(frame), scores: this.scorerFor(frame).score({ t, width: frame.width, height: frame.height, objects, video: true }) };
+  }
+
+  /**
+   * The motion of each track for scoring. A stopped vehicle is evidence of a jam when it is part of a queue
+   * (QUEUE_MIN_STOPPED or more stopped vehicles chained box to box) or was seen moving before it stopped (it
+   * arrived); a lone box that has never moved since it was first seen is unexplained — a sign, a logo, a
+   * parked car — and reads 'unknown' (counted as a vehicle, not as stopped) until the fixture learner decides.
+   */
+  private judge(tracks: readonly Track[]): ScoredObject['motion'][] {
+    const motions = tracks.map((tr) => this.motionOf(tr));
+    const live = new Set<number>();
+    tracks.forEach((tr, i) => {
+      live.add(tr.id);
+      if (motions[i] === 'moving') this.moved.add(tr.id);
+    });
+    for (const id of this.moved) if (!live.has(id)) this.moved.delete(id);
+    const stopped = tracks.map((tr, i) => (motions[i] === 'stationary' && isVehicle(tr.label) ? i : -1)).filter((i) => i >= 0);
+    const queued = queueMembers(stopped.map((i) => tracks[i]!));
+    stopped.forEach((i, k) => {
+      if (!queued[k] && !this.moved.has(tracks[i]!.id)) motions[i] = 'unknown';
+    });
+    return motions;
   }
 
   /**
@@ -125,6 +164,13 @@ export class FramePipeline {
   reset(): void {
     this.tracker.reset();
     this.pixels.reset();
+    this.moved.clear();
+    this.resetScene();
+  }
+
+  /** Forget what was learned of the scene: fixtures, OSD, the detector choice (the camera moved or went to a preset). */
+  resetScene(): void {
+    this.fixtures?.reset();
     this.osd.reset();
     this.strategy.reset();
   }
@@ -144,8 +190,8 @@ export class FramePipeline {
   }
 
   private scene(frame: RgbFrame): SceneState {
-    const fixtures: NormalisedRect[] = [];
-    void frame;
+    const q = (v: number, size: number): number => Math.round(Math.min(1, Math.max(0, v / size)) * 1e4) / 1e4;
+    const fixtures: NormalisedRect[] = (this.fixtures?.fixtures() ?? []).map((b) => ({ x1: q(b.x1, frame.width), y1: q(b.y1, frame.height), x2: q(b.x2, frame.width), y2: q(b.y2, frame.height) }));
     return { fixtures, osd: this.osd.zones(), detector: this.strategy.choice() };
   }
 

@@ -34,7 +34,8 @@ export const PIXEL_MOTION: Readonly<PixelMotionOptions> = {
 /** Most thumbnails held (bounds memory at high frame rates: 3 s at 25 frames/s is 75). */
 export const MAX_THUMBS = 96;
 
-interface Thumb {
+/** A frame as a small grey picture (what PixelMotion compares; SceneFixtures reads the same one). */
+export interface GreyThumb {
   t: number;
   width: number;
   height: number;
@@ -47,9 +48,9 @@ interface Thumb {
 
 export class PixelMotion {
   private readonly opts: PixelMotionOptions;
-  private thumbs: Thumb[] = [];
-  private current: Thumb | null = null;
-  private reference: Thumb | null = null;
+  private thumbs: GreyThumb[] = [];
+  private current: GreyThumb | null = null;
+  private reference: GreyThumb | null = null;
 
   constructor(opts: Partial<PixelMotionOptions> = {}) {
     this.opts = { ...PIXEL_MOTION, ...opts };
@@ -70,6 +71,11 @@ export class PixelMotion {
     this.thumbs.push(thumb);
     if (this.thumbs.length > MAX_THUMBS) this.thumbs.splice(0, this.thumbs.length - MAX_THUMBS);
     this.current = thumb;
+  }
+
+  /** The thumbnail of the frame last pushed, null before the first. */
+  currentThumb(): GreyThumb | null {
+    return this.current;
   }
 
   /** true: the box's inside is unchanged since the reference; false: it changed; null: no reference yet or a box too small to judge. */
@@ -109,7 +115,7 @@ export class PixelMotion {
 }
 
 /** Box-filtered grey thumbnail (BT.601 luma) of an RGB24 frame. */
-function makeThumb(frame: RgbFrame, t: number, thumbWidth: number): Thumb {
+function makeThumb(frame: RgbFrame, t: number, thumbWidth: number): GreyThumb {
   const width = Math.max(1, Math.min(thumbWidth, frame.width));
   const height = Math.max(1, Math.round((frame.height * width) / frame.width));
   const grey = new Uint8Array(width * height);

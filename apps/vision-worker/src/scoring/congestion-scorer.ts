@@ -36,6 +36,11 @@ export interface ScoreInput {
   width: number;
   height: number;
   objects: readonly ScoredObject[];
+  /**
+   * A video frame (motion can be known): until some vehicle's motion is judged nothing is known to be stopped, so
+   * the index is the flowing share of the density (MOVING_WEIGHT), not the density of a still.
+   */
+  video?: boolean;
 }
 
 interface PreparedRoi {
@@ -85,7 +90,7 @@ export class CongestionScorer {
 
     let basis: CongestionBasis = 'density';
     let index = 100 * all.density;
-    if (stationaryShare !== null) {
+    if (stationaryShare !== null || input.video) {
       basis = 'motion';
       // The density of the stopped (or crawling) vehicles alone: a queue reads as dense as it is, flowing
       // traffic only up to MOVING_WEIGHT of its density, and a few static false boxes (an on-screen
