@@ -10,11 +10,30 @@ export type GatewayEvent =
   | { type: 'catalog.updated'; at: string; data: { deviceId: string; channelCount: number; complete: boolean } }
   | { type: 'congestion.score'; at: string; data: { channelId: string; t: string; scores: CongestionScore[]; boxes: SnapshotBox[]; scene: SceneState | null } }
   | { type: 'congestion.status'; at: string; data: { channelId: string; state: VisionChannelState; error: string | null } }
+  | { type: 'congestion.forming'; at: string; data: CongestionFormingEvent }
+  | { type: 'congestion.forming.ended'; at: string; data: { channelId: string; roi: string; reason: 'reached' | 'eased' | 'reset' } }
+  | { type: 'ptz.sent'; at: string; data: { deviceId: string; channelId: string; action: 'move' | 'stop' | 'preset'; movesCamera: boolean } }
   | { type: 'alert.raised'; at: string; data: AlertDto }
   | { type: 'alert.cleared'; at: string; data: AlertDto }
   | { type: 'alert.acked'; at: string; data: AlertDto }
   | { type: 'download.progress'; at: string; data: DownloadProgressDto }
   | { type: 'device.alarm'; at: string; data: DeviceAlarmDto };
+
+/**
+ * Onset warning of a ROI (docs/congestion.md, "Onset warning"): its queue is forming, before the held alert. Ends with
+ * congestion.forming.ended: `reached` (heavy: the held alert takes over), `eased`, or `reset` (the watch stopped or
+ * the channel's ROIs changed).
+ */
+export interface CongestionFormingEvent {
+  channelId: string;
+  roi: string;
+  index: number;
+  /** Least-squares slope of the index over the onset window, points per minute. */
+  slopePerMin: number;
+  stationaryShare: number | null;
+  /** ISO time of the score that started it. */
+  at: string;
+}
 
 /** An alarm a device reported (GB/T 28181 §9.4 Notify/Alarm), as the gateway keeps it. */
 export interface DeviceAlarmDto {

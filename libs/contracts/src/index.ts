@@ -5,3 +5,5 @@ export * from './events';
 export * from './vision';
 export * from './media';
 export * from './map';
+export * from './congestion-alert-rule';
+export * from './congestion-onset';

@@ -254,6 +254,20 @@ export interface ChannelCongestionDto {
   boxes: SnapshotBox[];
   /** What the worker learned of the scene (fixtures, OSD areas) and how it runs the detector; null before the first score. */
   scene: SceneState | null;
+  /**
+   * ROIs whose queue is forming now (onset warning, docs/congestion.md "Onset warning"): since when (ISO) and the
+   * index slope at the warning; empty when none.
+   */
+  forming: CongestionFormingDto[];
+}
+
+/** A ROI whose queue is forming (an onset warning is out for it). */
+export interface CongestionFormingDto {
+  roi: string;
+  /** ISO time of the warning (the score's time). */
+  since: string;
+  /** Least-squares slope of the index over the onset window, index points per minute. */
+  slopePerMin: number;
 }
 
 /** One bucket of GET /api/congestion/:channelId/history. */
@@ -291,6 +305,10 @@ export interface AlertDto {
   snapshotUrl: string | null;
   /** NODE_ID of the gateway node that raised it (and keeps its snapshot); null for alerts from before nodes existed. */
   node: string | null;
+  /** ISO time of the onset warning (congestion.forming) that preceded it, null when none did. */
+  warnedAt: string | null;
+  /** Lead time of that warning: raisedAt − warnedAt in seconds (raisedAt is when the level was first reached); null without one. */
+  leadS: number | null;
 }
 
 /** Queue group of the distributed workers: each watch assignment reaches exactly one of them. */

@@ -63,6 +63,13 @@ describe('AlertRepository', () => {
     expect((await db.alerts.listActive()).map((r) => r.id)).toEqual([b.id]);
     expect(await db.alerts.get('00000000-0000-4000-8000-000000000000')).toBeNull();
   });
+
+  it('create() keeps the onset warning time (warned_at, migration 1796515200000) and defaults it to null', async () => {
+    const warned = await db.alerts.create({ channelId: 'c3', deviceId: 'd1', roiId: 'lane', level: 'heavy', peakIndex: 66, raisedAt: new Date('2026-01-01T00:05:00Z'), snapshotFile: null, warnedAt: new Date('2026-01-01T00:04:15Z') });
+    const plain = await db.alerts.create({ channelId: 'c3', deviceId: 'd1', roiId: 'lane', level: 'heavy', peakIndex: 61, raisedAt: new Date('2026-01-01T00:06:00Z'), snapshotFile: null });
+    expect((await db.alerts.get(warned.id))?.warnedAt?.toISOString()).toBe('2026-01-01T00:04:15.000Z');
+    expect((await db.alerts.get(plain.id))?.warnedAt).toBeNull();
+  });
 });
 
 describe('WatchRepository', () => {

@@ -28,6 +28,7 @@ import { ApiKeyEntity } from './entities/api-key.entity';
 import { AuditEntryEntity } from './entities/audit-entry.entity';
 import { Users1796169600000 } from './migrations/1796169600000-users';
 import { AlertAckComment1796256000000 } from './migrations/1796256000000-alert-ack-comment';
+import { AlertWarnedAt1796515200000 } from './migrations/1796515200000-alert-warned-at';
 import { UserRepository } from './repositories/user.repository';
 import { ApiKeyRepository } from './repositories/api-key.repository';
 import { AuditRepository } from './repositories/audit.repository';
@@ -38,7 +39,7 @@ import { Map1796342400000 } from './migrations/1796342400000-map';
 import { MapRepository } from './repositories/map.repository';
 
 export const ENTITIES = [DeviceEntity, ChannelEntity, DeviceSettingsEntity, AppSecretEntity, RoiEntity, CongestionSampleEntity, AlertEntity, WatchEntity, NodeEntity, UserEntity, ApiKeyEntity, AuditEntryEntity, MapPlanEntity, MapSettingsEntity, MapPositionEntity];
-export const MIGRATIONS = [InitialSchema1795824000000, Congestion1795910400000, Watches1795996800000, Nodes1796083200000, Users1796169600000, AlertAckComment1796256000000, Map1796342400000];
+export const MIGRATIONS = [InitialSchema1795824000000, Congestion1795910400000, Watches1795996800000, Nodes1796083200000, Users1796169600000, AlertAckComment1796256000000, Map1796342400000, AlertWarnedAt1796515200000];
 
 /** Pool sizes when the caller gives none. Embedded queries run one at a time anyway. */
 export const DEFAULT_POOL_SIZE = { postgres: 10, embedded: 4 } as const;

@@ -4,7 +4,7 @@ import type { AppContext } from '../app-context';
 import { h, toast } from '../dom';
 import { localTime } from '../format';
 import { levelBadge } from './congestion.page';
-import { t } from '../i18n';
+import { t, type MessageKey } from '../i18n';
 import { alertOptIns } from '../alert-notify';
 import { can } from '../session-role';
 
@@ -87,9 +87,16 @@ export function mountAlerts(root: HTMLElement, ctx: AppContext): () => void {
     return h('form', { class: 'ack-form', onsubmit: (e: Event) => { e.preventDefault(); void ack(a, comment.value); } }, comment, h('button', { class: 'primary', type: 'submit' }, t('alerts.ack')));
   };
 
+  /** The onset warning's lead over the alert ("warned 45 s before"), when one preceded it. */
+  const lead = (a: AlertDto) => {
+    if (a.leadS === null || a.leadS === undefined) return null;
+    const key: MessageKey = a.leadS >= 0 ? 'alerts.warnedBefore' : 'alerts.warnedAfter';
+    return h('div', { class: 'muted alert-lead', 'data-field': 'alert-lead', title: a.warnedAt ? localTime(a.warnedAt) : '' }, t(key, { n: Math.abs(a.leadS) }));
+  };
+
   const renderRow = (a: AlertDto) =>
     h('tr', { 'data-alert-id': a.id, class: a.state === 'active' && !a.ackedAt ? 'alert-open' : '' },
-      h('td', {}, localTime(a.raisedAt)),
+      h('td', {}, localTime(a.raisedAt), lead(a)),
       h('td', {}, h('a', { href: `#/devices/${a.deviceId}`, class: 'mono' }, a.channelId)),
       h('td', {}, a.roi),
       h('td', {}, levelBadge(a.level, a.peakIndex)),

@@ -1,4 +1,4 @@
-import { CONGESTION_LEVELS, type ChannelCongestionDto, type ChannelDto, type CongestionLevel, type CongestionScore, type GatewayEvent } from '@gb/contracts';
+import { CONGESTION_LEVELS, type ChannelCongestionDto, type ChannelDto, type CongestionFormingDto, type CongestionLevel, type CongestionScore, type GatewayEvent } from '@gb/contracts';
 import { api, messageOf } from '../api';
 import { alertOptIns } from '../alert-notify';
 import { historyCsvExport } from '../history-csv';
@@ -8,7 +8,7 @@ import { sparkline } from '../sparkline';
 import type { AppContext } from '../app-context';
 import type { CongestionHistoryDto } from '../api-types';
 import { h, toast } from '../dom';
-import { ago } from '../format';
+import { ago, localTime } from '../format';
 import { LineChart, type Series } from '../line-chart';
 import { formatNumber, t, type MessageKey } from '../i18n';
 
@@ -35,6 +35,18 @@ const MAX_LIVE_POINTS = 5000;
 
 export function levelBadge(level: CongestionLevel, index: number): HTMLSpanElement {
   return h('span', { class: `level ${level}`, 'data-level': level }, t(`level.${level}`), ' · ', formatNumber(Math.round(index)));
+}
+
+/** The onset warning of a ROI (congestion.forming, docs/congestion.md "Onset warning"): its queue is forming. */
+export function formingBadge(f: CongestionFormingDto): HTMLSpanElement {
+  const title = t('congestion.formingTitle', { time: localTime(f.since), slope: formatNumber(f.slopePerMin, { maximumFractionDigits: 1 }) });
+  return h('span', { class: 'forming-badge', 'data-field': 'forming', 'data-roi': f.roi, title }, t('congestion.forming'));
+}
+
+/** The channel's forming list with one ROI's warning set (`f`) or removed (null). */
+export function withForming(list: readonly CongestionFormingDto[] | undefined, roi: string, f: CongestionFormingDto | null): CongestionFormingDto[] {
+  const rest = (list ?? []).filter((x) => x.roi !== roi);
+  return f ? [...rest, f] : rest;
 }
 
 interface Card {
@@ -111,9 +123,10 @@ export function mountCongestion(root: HTMLElement, ctx: AppContext): () => void 
 
   const renderBadges = (card: Card, scores: CongestionScore[]) => {
     const rois = [...new Set([...card.history.keys(), ...card.live.keys()])].sort();
+    const forming = new Map((card.dto.forming ?? []).map((f) => [f.roi, f]));
     card.badges.replaceChildren(
       ...(scores.length
-        ? scores.map((s) => h('div', { class: 'roi-score', 'data-roi': s.roi }, h('span', { class: 'muted' }, s.roi), sparkline(sparkPoints(card, s.roi), PALETTE[Math.max(0, rois.indexOf(s.roi)) % PALETTE.length]!, s.roi), levelBadge(s.level, s.index), h('span', { class: 'muted' }, `${t('congestion.vehicles', { n: s.vehicles })}${s.persons ? t('congestion.persons', { n: s.persons }) : ''}${s.meanSpeed !== null ? `, ${formatNumber(s.meanSpeed, { minimumFractionDigits: 1, maximumFractionDigits: 1 })} ${s.speedUnit ?? ''}` : ''}`)))
+        ? scores.map((s) => h('div', { class: 'roi-score', 'data-roi': s.roi }, h('span', { class: 'muted' }, s.roi), sparkline(sparkPoints(card, s.roi), PALETTE[Math.max(0, rois.indexOf(s.roi)) % PALETTE.length]!, s.roi), levelBadge(s.level, s.index), forming.has(s.roi) ? formingBadge(forming.get(s.roi)!) : null, h('span', { class: 'muted' }, `${t('congestion.vehicles', { n: s.vehicles })}${s.persons ? t('congestion.persons', { n: s.persons }) : ''}${s.meanSpeed !== null ? `, ${formatNumber(s.meanSpeed, { minimumFractionDigits: 1, maximumFractionDigits: 1 })} ${s.speedUnit ?? ''}` : ''}`)))
         : [h('span', { class: 'muted' }, t('congestion.noScore'))]),
     );
   };
@@ -246,6 +259,12 @@ export function mountCongestion(root: HTMLElement, ctx: AppContext): () => void 
       renderBadges(card, e.data.scores);
       sortCards();
       redraw(card);
+    } else if (e.type === 'congestion.forming' || e.type === 'congestion.forming.ended') {
+      const card = cards.get(e.data.channelId);
+      if (!card) return void load();
+      const f = e.type === 'congestion.forming' ? { roi: e.data.roi, since: e.data.at, slopePerMin: e.data.slopePerMin } : null;
+      card.dto = { ...card.dto, forming: withForming(card.dto.forming, e.data.roi, f) };
+      renderBadges(card, card.dto.scores);
     } else if (e.type === 'congestion.status') {
       const card = cards.get(e.data.channelId);
       if (!card) return void load();

@@ -7,6 +7,7 @@ import { StreamLeases } from '../wall/stream-leases';
 import { MAX_TILES, WALL_LAYOUTS, layoutOf, type WallLayoutId } from '../wall/wall-layouts';
 import { loadWall, saveWall, type WallChannel } from '../wall/wall-store';
 import { WallTile } from '../wall/wall-tile';
+import { withForming } from './congestion.page';
 
 /** Stream figures (bitrate, failures) are read again this often. */
 const STREAMS_REFRESH_MS = 2000;
@@ -78,6 +79,7 @@ export function mountWall(root: HTMLElement, ctx: AppContext): () => void {
     const watched = c ? congestion.get(c.channelId) : undefined;
     tile.setLevel(watched ? worst(watched.scores) : null);
     tile.setBoxes(watched ? (watched.boxes ?? []) : null);
+    tile.setForming(watched?.forming ?? []);
     if (!c || !watched) return tile.setRois([]);
     let p = rois.get(c.channelId);
     if (!p) {
@@ -209,6 +211,14 @@ export function mountWall(root: HTMLElement, ctx: AppContext): () => void {
   };
 
   const offEvents = ctx.events.on((e) => {
+    if (e.type === 'congestion.forming' || e.type === 'congestion.forming.ended') {
+      // An onset warning went out or ended: the tile's "Forming" badge follows.
+      const c = congestion.get(e.data.channelId);
+      if (!c) return void loadCongestion();
+      c.forming = withForming(c.forming, e.data.roi, e.type === 'congestion.forming' ? { roi: e.data.roi, since: e.data.at, slopePerMin: e.data.slopePerMin } : null);
+      for (const tile of tiles) if (tile.el.isConnected && tile.channel?.channelId === c.channelId) tile.setForming(c.forming);
+      return;
+    }
     if (e.type !== 'congestion.score') return;
     const c = congestion.get(e.data.channelId);
     if (!c) return void loadCongestion();

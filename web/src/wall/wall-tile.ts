@@ -1,4 +1,4 @@
-import type { CongestionLevel, Roi, SnapshotBox, StreamDto } from '@gb/contracts';
+import type { CongestionFormingDto, CongestionLevel, Roi, SnapshotBox, StreamDto } from '@gb/contracts';
 import { api, ApiError, explainCode } from '../api';
 import { h, svg } from '../dom';
 import { formatNumber, getLocale, t } from '../i18n';
@@ -36,6 +36,8 @@ export class WallTile {
   private readonly nameEl = h('span', { class: 'wall-name', 'data-field': 'tile-name' });
   private readonly stateEl = h('span', { class: 'wall-state', 'data-field': 'tile-state' });
   private readonly levelEl = h('span', { class: 'wall-level', 'data-field': 'tile-level' });
+  /** "Forming" while an onset warning is out for one of the channel's ROIs (congestion.forming). */
+  private readonly formingEl = h('span', { class: 'forming-badge wall-forming', 'data-field': 'tile-forming', hidden: true }, t('congestion.forming'));
   private readonly screen = h('div', { class: 'wall-screen' });
   private readonly overlay = svg('svg', { class: 'wall-rois', 'data-field': 'tile-rois', viewBox: '0 0 16 9', preserveAspectRatio: 'xMidYMid meet' });
   private player: InlinePlayer | null = null;
@@ -70,7 +72,7 @@ export class WallTile {
     } }, t('wall.tileBoxes'));
     this.el = h('div', { class: 'wall-tile', 'data-tile': index, 'data-state': 'empty' },
       this.screen, this.overlay,
-      h('div', { class: 'wall-bar' }, this.nameEl, this.stateEl, h('span', { class: 'grow' }), this.levelEl, this.boxesBtn, full, clear));
+      h('div', { class: 'wall-bar' }, this.nameEl, this.stateEl, h('span', { class: 'grow' }), this.formingEl, this.levelEl, this.boxesBtn, full, clear));
     this.el.addEventListener('click', () => handlers.onClick(this));
     this.el.addEventListener('dblclick', () => void this.el.requestFullscreen?.().catch(() => undefined));
     this.el.addEventListener('dragover', (e) => {
@@ -98,6 +100,7 @@ export class WallTile {
     this.boxes = [];
     this.drawRois();
     this.setLevel(null);
+    this.setForming([]);
     if (channel) void this.start(channel);
     else this.renderEmpty();
   }
@@ -143,6 +146,14 @@ export class WallTile {
     this.el.classList.add(`lvl-${worst.level}`);
     this.el.dataset.level = worst.level;
     this.levelEl.replaceChildren(levelBadge(worst.level, worst.index));
+  }
+
+  /** The channel's ROIs whose queue is forming (onset warnings out now); empty hides the badge. */
+  setForming(forming: readonly CongestionFormingDto[]): void {
+    this.formingEl.hidden = forming.length === 0;
+    this.formingEl.title = forming.length ? t('wall.tileForming', { rois: forming.map((f) => f.roi).join(', ') }) : '';
+    this.el.dataset.forming = forming.map((f) => f.roi).join(' ');
+    if (!forming.length) delete this.el.dataset.forming;
   }
 
   setRois(rois: Roi[]): void {

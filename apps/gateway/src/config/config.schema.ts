@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { ONSET_DEFAULTS } from '@gb/contracts';
 
 /**
  * The gateway's whole configuration: one schema, validated once at boot.
@@ -86,6 +87,11 @@ export const configSchema = z.object({
   ALERT_HOLD_MS: z.coerce.number().int().min(0).default(30000).describe('How long the level must hold before the alert is raised'),
   ALERT_CLEAR_LEVEL: z.enum(['free', 'light', 'moderate', 'heavy']).default('light').describe('Level at or below which an alert clears (must be below ALERT_LEVEL: the band between is hysteresis)'),
   ALERT_CLEAR_HOLD_MS: z.coerce.number().int().min(0).default(30000).describe('How long the level must stay at or below ALERT_CLEAR_LEVEL before the alert clears'),
+  ONSET_WINDOW_MS: positiveInt.default(ONSET_DEFAULTS.windowMs).describe('Onset warning (congestion.forming): trailing window over which the rise of the index and of the stationary share is measured'),
+  ONSET_SLOPE_PER_MIN: z.coerce.number().min(0).default(ONSET_DEFAULTS.minSlopePerMin).describe('Onset warning: least-squares slope of the index over ONSET_WINDOW_MS, in index points per minute, at or above which the queue is forming'),
+  ONSET_SHARE_RISE: z.coerce.number().min(0).max(1).default(ONSET_DEFAULTS.minShareRise).describe('Onset warning: rise of the stationary share (0-1) from the first to the last third of the window also needed'),
+  ONSET_MIN_INDEX: z.coerce.number().min(0).max(100).default(ONSET_DEFAULTS.minIndex).describe('Onset warning: the index must be at least this (light) and still below heavy (60)'),
+  ONSET_CLEAR_MS: z.coerce.number().int().min(0).default(ONSET_DEFAULTS.clearMs).describe('Onset warning: ends (eased) once the index stops rising or falls below ONSET_MIN_INDEX for this long; reaching heavy ends it at once'),
   CONGESTION_SAMPLE_MS: positiveInt.default(5000).describe('Period of the stored congestion samples (one row per channel and ROI per period)'),
   CONGESTION_RETENTION_DAYS: positiveInt.default(30).describe('Stored congestion samples older than this are deleted'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level'),

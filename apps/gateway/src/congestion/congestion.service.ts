@@ -11,8 +11,9 @@ import { GatewayError } from '../common/gateway-error';
 import { StreamsService } from '../streams/streams.service';
 import { NodesService } from '../cluster/nodes.service';
 import { DevicesService } from '../devices/devices.service';
-import { AlertStateMachine, type AlertTransition } from './alert-state-machine';
+import { AlertStateMachine, type AlertTransition } from '@gb/contracts';
 import { AlertSnapshots } from './alert-snapshots';
+import { CongestionOnsets } from './congestion-onsets';
 import { downsampleHistory, SampleAccumulator, type SampleOut } from './congestion-history';
 import type { VisionLink } from './vision-link';
 
@@ -50,6 +51,8 @@ export class CongestionService implements OnModuleInit, OnModuleDestroy {
   private readonly log = new Logger('congestion');
   private readonly watched = new Map<string, Watched>();
   private readonly machine: AlertStateMachine;
+  /** Onset ("forming") warnings per channel/ROI, ahead of the held alerts. */
+  private readonly onsets: CongestionOnsets;
   private readonly samples: SampleAccumulator;
   private readonly snapshots: AlertSnapshots;
   private readonly snapshotWaiters = new Map<string, (jpeg: Buffer | null) => void>();
@@ -73,6 +76,7 @@ export class CongestionService implements OnModuleInit, OnModuleDestroy {
     @Inject(DevicesService) private readonly devices: DevicesService,
   ) {
     this.machine = new AlertStateMachine({ level: cfg.ALERT_LEVEL, holdMs: cfg.ALERT_HOLD_MS, clearLevel: cfg.ALERT_CLEAR_LEVEL, clearHoldMs: cfg.ALERT_CLEAR_HOLD_MS });
+    this.onsets = new CongestionOnsets({ windowMs: cfg.ONSET_WINDOW_MS, minSlopePerMin: cfg.ONSET_SLOPE_PER_MIN, minShareRise: cfg.ONSET_SHARE_RISE, minIndex: cfg.ONSET_MIN_INDEX, clearMs: cfg.ONSET_CLEAR_MS });
     this.samples = new SampleAccumulator(cfg.CONGESTION_SAMPLE_MS);
     this.snapshots = new AlertSnapshots(cfg.DATA_DIR);
   }
@@ -125,6 +129,7 @@ export class CongestionService implements OnModuleInit, OnModuleDestroy {
     this.link?.unwatch(w.channelId);
     this.persist(this.samples.flush(w.channelId));
     for (const roi of new Set([...w.rois.map((r) => r.id), ...w.scores.map((s) => s.roi), 'frame'])) this.machine.reset(`${w.channelId}/${roi}`);
+    this.resetOnsets(w.channelId);
     this.log.log(`channel ${w.channelId} is scored by another node now`);
   }
 
@@ -167,6 +172,7 @@ export class CongestionService implements OnModuleInit, OnModuleDestroy {
       const key = `${channelId}/${roi}`;
       if (this.machine.reset(key)) this.applyAlert(w, { kind: 'clear', key, peakIndex: 0 });
     }
+    this.resetOnsets(channelId);
     await w.alerts;
   }
 
@@ -224,6 +230,7 @@ export class CongestionService implements OnModuleInit, OnModuleDestroy {
       const ids = new Set(rois.map((r) => r.id));
       for (const s of w.scores) if (!ids.has(s.roi) && this.machine.reset(`${channelId}/${s.roi}`)) this.applyAlert(w, { kind: 'clear', key: `${channelId}/${s.roi}`, peakIndex: 0 });
       w.rois = rois;
+      this.resetOnsets(channelId);
       w.scores = [];
       if (w.sourceUrl) this.link?.watch({ type: 'watch', channelId, deviceId: w.deviceId, sourceUrl: w.sourceUrl, rois, fps: this.cfg.VISION_FPS });
     }
@@ -274,8 +281,13 @@ export class CongestionService implements OnModuleInit, OnModuleDestroy {
     this.setStatus(w, 'running', null);
     for (const s of scores) {
       this.persist(this.samples.add(w.channelId, s, t));
+      // The onset warning first: a score that both warns and raises publishes congestion.forming before alert.raised.
+      const on = this.onsets.update(w.channelId, s, t);
+      if (on?.type === 'forming') this.events.publish('congestion.forming', { channelId: w.channelId, roi: s.roi, index: on.index, slopePerMin: on.slopePerMin, stationaryShare: on.stationaryShare, at: new Date(on.t).toISOString() });
+      else if (on) this.events.publish('congestion.forming.ended', { channelId: w.channelId, roi: s.roi, reason: on.reason });
       const tr = this.machine.update(`${w.channelId}/${s.roi}`, s, t);
-      if (tr) this.applyAlert(w, tr);
+      // A raise records the warning that announced it (taken now: the alert itself is written asynchronously).
+      if (tr) this.applyAlert(w, tr, tr.kind === 'raise' ? this.onsets.takeWarning(w.channelId, s.roi) : null);
     }
     this.events.publish('congestion.score', { channelId: w.channelId, t: new Date(t).toISOString(), scores, boxes, scene });
   }
@@ -290,7 +302,7 @@ export class CongestionService implements OnModuleInit, OnModuleDestroy {
 
   // ---------------------------------------------------------------- alerts
 
-  private applyAlert(w: Watched, tr: AlertTransition): void {
+  private applyAlert(w: Watched, tr: AlertTransition, warnedAt: number | null = null): void {
     const roi = tr.key.slice(w.channelId.length + 1);
     w.alerts = w.alerts.then(async () => {
       try {
@@ -299,7 +311,7 @@ export class CongestionService implements OnModuleInit, OnModuleDestroy {
           const id = randomUUID();
           const jpeg = await this.takeSnapshot(w.channelId);
           const file = jpeg ? await this.snapshots.write(id, jpeg) : null;
-          const row = await this.db.alerts.create({ id, channelId: w.channelId, deviceId: w.deviceId, roiId: roi, level: tr.level, peakIndex: tr.peakIndex, raisedAt: new Date(tr.since), snapshotFile: file, nodeId: this.cfg.NODE_ID });
+          const row = await this.db.alerts.create({ id, channelId: w.channelId, deviceId: w.deviceId, roiId: roi, level: tr.level, peakIndex: tr.peakIndex, raisedAt: new Date(tr.since), snapshotFile: file, nodeId: this.cfg.NODE_ID, warnedAt: warnedAt === null ? null : new Date(warnedAt) });
           w.alertIds.set(roi, row.id);
           this.events.publish('alert.raised', toAlertDto(row));
         } else {
@@ -317,6 +329,11 @@ export class CongestionService implements OnModuleInit, OnModuleDestroy {
         this.log.error(`alert ${tr.kind} for ${tr.key} failed: ${(e as Error).message}`);
       }
     });
+  }
+
+  /** Forgets a channel's onset detectors (watch stopped, ROIs changed); a warning that was out ends with reason 'reset'. */
+  private resetOnsets(channelId: string): void {
+    for (const roi of this.onsets.reset(channelId)) this.events.publish('congestion.forming.ended', { channelId, roi, reason: 'reset' });
   }
 
   private takeSnapshot(channelId: string): Promise<Buffer | null> {
@@ -366,7 +383,7 @@ export class CongestionService implements OnModuleInit, OnModuleDestroy {
   }
 
   private toDto(w: Watched): ChannelCongestionDto {
-    return { channelId: w.channelId, deviceId: w.deviceId, state: w.state, error: w.error, workerId: this.link?.workerOf(w.channelId) ?? null, updatedAt: w.updatedAt ? new Date(w.updatedAt).toISOString() : null, scores: w.scores, boxes: w.boxes, scene: w.scene };
+    return { channelId: w.channelId, deviceId: w.deviceId, state: w.state, error: w.error, workerId: this.link?.workerOf(w.channelId) ?? null, updatedAt: w.updatedAt ? new Date(w.updatedAt).toISOString() : null, scores: w.scores, boxes: w.boxes, scene: w.scene, forming: this.onsets.formingOf(w.channelId) };
   }
 
   /** Before any onApplicationShutdown: the database must still be open for the last samples and alerts. */
@@ -387,5 +404,8 @@ export function toAlertDto(a: AlertRow): AlertDto {
     raisedAt: a.raisedAt.toISOString(), clearedAt: a.clearedAt?.toISOString() ?? null, ackedAt: a.ackedAt?.toISOString() ?? null, ackedBy: a.ackedBy, ackComment: a.ackComment ?? null,
     snapshotUrl: a.snapshotFile ? `/api/alerts/${a.id}/snapshot` : null,
     node: a.nodeId,
+    warnedAt: a.warnedAt?.toISOString() ?? null,
+    // Seconds from the warning to the time the alert level was first reached (the alert's raisedAt).
+    leadS: a.warnedAt ? Math.round((a.raisedAt.getTime() - a.warnedAt.getTime()) / 1000) : null,
   };
 }

@@ -47,6 +47,10 @@ export class AlertEntity {
   @Column({ name: 'snapshot_file', type: 'varchar', length: 128, nullable: true })
   snapshotFile!: string | null;
 
+  /** When the onset warning (congestion.forming) that announced it went out; null when none did. */
+  @Column({ name: 'warned_at', type: 'timestamp with time zone', nullable: true })
+  warnedAt!: Date | null;
+
   /** The node that raised it (and keeps its snapshot file); null for alerts from before nodes existed. */
   @Column({ name: 'node_id', type: 'varchar', length: 64, nullable: true })
   nodeId!: string | null;

@@ -3,7 +3,7 @@ import { IsNull, type DataSource, type FindOptionsWhere, type Repository } from 
 import { AlertEntity } from '../entities/alert.entity';
 
 export type AlertRow = AlertEntity;
-export type NewAlert = Omit<AlertRow, 'id' | 'clearedAt' | 'ackedAt' | 'ackedBy' | 'ackComment' | 'state' | 'nodeId'> & { id?: string; nodeId?: string | null };
+export type NewAlert = Omit<AlertRow, 'id' | 'clearedAt' | 'ackedAt' | 'ackedBy' | 'ackComment' | 'state' | 'nodeId' | 'warnedAt'> & { id?: string; nodeId?: string | null; warnedAt?: Date | null };
 export type AlertPatch = Partial<Pick<AlertRow, 'state' | 'level' | 'peakIndex' | 'clearedAt' | 'ackedAt' | 'ackedBy' | 'ackComment' | 'snapshotFile'>>;
 
 /** Most alerts one list returns. */
@@ -18,7 +18,7 @@ export class AlertRepository {
   }
 
   async create(a: NewAlert): Promise<AlertRow> {
-    const row: AlertRow = { ...a, id: a.id ?? randomUUID(), nodeId: a.nodeId ?? null, state: 'active', clearedAt: null, ackedAt: null, ackedBy: null, ackComment: null };
+    const row: AlertRow = { ...a, id: a.id ?? randomUUID(), nodeId: a.nodeId ?? null, warnedAt: a.warnedAt ?? null, state: 'active', clearedAt: null, ackedAt: null, ackedBy: null, ackComment: null };
     await this.repo.insert(row);
     return { ...row };
   }

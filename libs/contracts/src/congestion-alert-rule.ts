@@ -1,4 +1,8 @@
-import { CONGESTION_LEVELS, type CongestionLevel } from '@gb/contracts';
+/**
+ * The held congestion alert rule (docs/congestion.md, "Alerts"), shared by the gateway (live alerts) and the vision
+ * worker's evaluation (the same rule replayed over recorded scores). Pure: no timers, time comes in with each score.
+ */
+import { CONGESTION_LEVELS, type CongestionLevel } from './vision';
 
 export interface AlertRules {
   /** Raise when the level is at or above this… */

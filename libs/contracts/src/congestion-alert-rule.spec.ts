@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { CongestionLevel } from '@gb/contracts';
-import { AlertStateMachine, type AlertTransition } from './alert-state-machine';
+import type { CongestionLevel } from './vision';
+import { AlertStateMachine, type AlertTransition } from './congestion-alert-rule';
 
 const rules = { level: 'heavy', holdMs: 30_000, clearLevel: 'light', clearHoldMs: 20_000 } as const;
 const INDEX: Record<CongestionLevel, number> = { free: 10, light: 30, moderate: 50, heavy: 70, severe: 90 };
