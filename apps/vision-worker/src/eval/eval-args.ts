@@ -1,7 +1,11 @@
 import { VisionError } from '../vision-error';
+import { DEFAULT_SUITE_DIR } from './suite-file';
 
 export interface EvalArgs {
-  input: string;
+  /** A file, folder or URL to score; absent when a suite is run. */
+  input?: string;
+  /** A labelled evaluation set to run (suite.ts); the repository's own when no input is given. */
+  suite?: string;
   rois?: string;
   model?: string;
   fps: number;
@@ -11,9 +15,10 @@ export interface EvalArgs {
 }
 
 export const EVAL_USAGE =
-  'usage: npm run vision:eval -- <video file, image file or folder> [--rois rois.json] [--model path] [--fps N] [--tiles 1|2|3] [--boxes]';
+  'usage: npm run vision:eval -- <video file, image file or folder> [--rois rois.json] [--model path] [--fps N] [--tiles 1|2|3] [--boxes]\n' +
+  '       npm run vision:eval [-- --suite <dir>] [--model path] [--tiles 1|2|3]   (no input: the labelled set in ' + DEFAULT_SUITE_DIR + ')';
 
-/** Parses the eval command line (after `--`). VISION_USAGE on anything unexpected. */
+/** Parses the eval command line (after `--`); no input means the suite. VISION_USAGE on anything unexpected. */
 export function parseEvalArgs(argv: readonly string[]): EvalArgs {
   const out: Partial<EvalArgs> & { fps: number; boxes: boolean } = { fps: 5, boxes: false };
   const usage = (why: string): never => {
@@ -27,6 +32,7 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
       return v;
     };
     if (a === '--rois') out.rois = value();
+    else if (a === '--suite') out.suite = value();
     else if (a === '--model') out.model = value();
     else if (a === '--fps') {
       const n = Number(value());
@@ -42,6 +48,10 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
     else if (out.input === undefined) out.input = a;
     else usage(`unexpected argument ${a}`);
   }
-  if (!out.input) usage('missing input');
+  if (out.input !== undefined && out.suite !== undefined) usage('give an input or --suite, not both');
+  if (out.input === undefined) {
+    if (out.rois !== undefined || out.boxes) usage('--rois and --boxes need an input (a suite brings its own regions)');
+    out.suite ??= DEFAULT_SUITE_DIR;
+  }
   return out as EvalArgs;
 }

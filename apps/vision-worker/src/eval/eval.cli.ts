@@ -1,8 +1,13 @@
 /**
  * Offline evaluation: scores a video file, an image file or every image/video in a folder, printing one
- * JSON line per scored frame and ROI on stdout. Errors go to stderr as `CODE: message`; exit 1 when
- * anything failed, 2 on a usage error. Kept free of Nest DI (tsx has no decorator metadata).
+ * JSON line per scored frame and ROI on stdout. With no input (or `--suite <dir>`) it runs the labelled
+ * evaluation set instead and prints its table (suite.ts, docs/congestion-eval.md). Errors go to stderr as
+ * `CODE: message`; exit 1 when anything failed, 2 on a usage error. Kept free of Nest DI (tsx has no
+ * decorator metadata).
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { findFfmpeg } from '@gb/runtime';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import type { CongestionScore, Roi } from '../contracts';
@@ -15,9 +20,11 @@ import type { RgbFrame } from '../frames/rgb-frame';
 import { isVisionError, VisionError } from '../vision-error';
 import { parseEvalArgs, type EvalArgs } from './eval-args';
 import { readRoiFile } from './roi-file';
+import { formatSuiteReport, runSuite, SUITE_STILL_MAX_WIDTH } from './suite';
+import { loadSuite } from './suite-file';
 
 /** Widest still image fed to the detector (1920-wide stills are downsized first, like video). */
-const STILL_MAX_WIDTH = 1280;
+const STILL_MAX_WIDTH = SUITE_STILL_MAX_WIDTH;
 
 function line(s: CongestionScore, file: string | undefined, boxes: unknown[] | undefined): string {
   const { t, roi, index, level, vehicles, persons, ...rest } = s;
@@ -63,12 +70,36 @@ async function scoreFile(detector: OnnxDetector, file: string, args: EvalArgs, r
   }
 }
 
+/** Runs a labelled suite and prints its table; exit 1 when a sequence missed its expectation. */
+async function suiteCommand(detector: OnnxDetector, dir: string, args: EvalArgs): Promise<number> {
+  const ffmpeg = findFfmpeg();
+  if (!ffmpeg) throw new VisionError('VISION_DECODER_MISSING', 'ffmpeg not found: install ffmpeg (apt-get install -y ffmpeg), set FFMPEG_PATH, or npm i @ffmpeg-installer/ffmpeg');
+  const suite = await loadSuite(dir);
+  const tmp = await mkdtemp(join(tmpdir(), 'vision-suite-'));
+  try {
+    process.stderr.write(`suite ${dir}: ${suite.frames.length} frames, ${suite.sequences.length} sequences\n`);
+    const report = await runSuite(detector, suite, {
+      ffmpeg, tmpDir: tmp, ...(args.tiles ? { stillTiles: args.tiles, videoTiles: args.tiles } : {}),
+      onProgress: (l) => process.stderr.write(l + '\n'),
+    });
+    process.stdout.write(formatSuiteReport(report));
+    return report.sequences.every((s) => s.ok) ? 0 : 1;
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   let detector: OnnxDetector | undefined;
   try {
     const args = parseEvalArgs(argv);
+    if (args.suite !== undefined) {
+      await loadSuite(args.suite); // a malformed suite is a usage error before the model loads
+      detector = await OnnxDetector.load(resolveModelPath(args.model));
+      return await suiteCommand(detector, args.suite, args);
+    }
     const rois = args.rois ? await readRoiFile(args.rois) : undefined;
-    const { files, folder } = await listInputs(args.input);
+    const { files, folder } = await listInputs(args.input!);
     detector = await OnnxDetector.load(resolveModelPath(args.model));
     let failed = 0;
     for (const file of files) {
