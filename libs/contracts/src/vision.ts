@@ -186,7 +186,16 @@ export interface VisionSnapshotRequest {
   /** The asking gateway node; the snapshot is published on its subjects. */
   node?: string;
 }
-export type GatewayToWorkerMessage = VisionWatchMessage | VisionUnwatchMessage | VisionSnapshotRequest;
+/**
+ * Gateway -> worker: the camera moved (a PTZ move or a preset call was sent): forget what was learned of the scene
+ * (fixtures, OSD areas, the detector choice).
+ */
+export interface VisionSceneResetMessage {
+  type: 'scene-reset';
+  channelId: string;
+  node?: string;
+}
+export type GatewayToWorkerMessage = VisionWatchMessage | VisionUnwatchMessage | VisionSnapshotRequest | VisionSceneResetMessage;
 
 export interface VisionScoreMessage {
   type: 'score';

@@ -26,6 +26,7 @@ class ScriptedLink implements VisionLink {
     this.watches.push(m);
   }
   unwatch(): void {}
+  resetScene(): void {}
   requestSnapshot(channelId: string, requestId: string): void {
     queueMicrotask(() => this.onMessage({ type: 'snapshot', channelId, requestId, jpegBase64: null }));
   }

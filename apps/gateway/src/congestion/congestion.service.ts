@@ -64,6 +64,7 @@ export class CongestionService implements OnModuleInit, OnModuleDestroy {
   private readonly adding = new Set<string>();
   private started = false;
   private unsubscribeReleased?: () => void;
+  private unsubscribePtz?: () => void;
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly cfg: GatewayConfig,
@@ -94,6 +95,10 @@ export class CongestionService implements OnModuleInit, OnModuleDestroy {
       this.nodes.onTick('watch leases', () => this.claimWatches());
       // Devices that moved to another node take their watches along: let go here, at once.
       this.unsubscribeReleased = this.devices.onReleased((ids) => void this.releaseDevices(new Set(ids)));
+      // A PTZ move or a preset call changes the picture: the worker forgets the scene's fixtures and OSD areas.
+      this.unsubscribePtz = this.events.subscribe((e) => {
+        if (e.type === 'ptz.sent' && e.data.movesCamera && this.watched.has(e.data.channelId)) this.link?.resetScene(e.data.channelId);
+      });
     }
     this.tick = setInterval(() => void this.keepAlive(), this.cfg.VISION_RETRY_MS);
   }
@@ -390,6 +395,7 @@ export class CongestionService implements OnModuleInit, OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.tick);
     this.unsubscribeReleased?.();
+    this.unsubscribePtz?.();
     this.persist(this.samples.flush());
     await Promise.all([...this.watched.values()].map((w) => w.alerts));
     for (const done of this.snapshotWaiters.values()) done(null);

@@ -111,6 +111,10 @@ export class EmbeddedVisionLink implements VisionLink {
     this.send({ type: 'snapshot-request', channelId, requestId });
   }
 
+  resetScene(channelId: string): void {
+    this.send({ type: 'scene-reset', channelId });
+  }
+
   workerOf(channelId: string): string | null {
     return this.watches.has(channelId) && this.child ? EMBEDDED_WORKER_ID : null;
   }

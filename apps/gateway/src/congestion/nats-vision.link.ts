@@ -166,6 +166,11 @@ export class NatsVisionLink implements VisionLink {
     if (id) this.publish(this.subjects.control(id), { type: 'snapshot-request', channelId, requestId, node: this.opts.node });
   }
 
+  resetScene(channelId: string): void {
+    const id = this.assignments.get(channelId)?.workerId;
+    if (id) this.publish(this.subjects.control(id), { type: 'scene-reset', channelId, node: this.opts.node });
+  }
+
   workerOf(channelId: string): string | null {
     return this.assignments.get(channelId)?.workerId ?? null;
   }

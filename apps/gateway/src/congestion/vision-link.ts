@@ -13,6 +13,8 @@ export interface VisionLink {
   unwatch(channelId: string): void;
   /** Asks the channel's worker for a snapshot; the answer comes back as a `snapshot` message. */
   requestSnapshot(channelId: string, requestId: string): void;
+  /** Tells the channel's worker that the camera moved (PTZ, preset call): it forgets what it learned of the scene. */
+  resetScene(channelId: string): void;
   /** Which worker holds the channel now, null while unassigned. */
   workerOf(channelId: string): string | null;
   /** Safe twice. */

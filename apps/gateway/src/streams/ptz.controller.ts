@@ -6,6 +6,7 @@ import { ZodValidationPipe } from '../api/zod-validation.pipe';
 import { channelIdSchema, deviceIdSchema } from '../api/devices.dto';
 import { DevicesService } from '../devices/devices.service';
 import { DeviceQueriesService } from '../devices/device-queries.service';
+import { EventBus } from '../events/event-bus';
 
 const dir = z.union([z.literal(-1), z.literal(0), z.literal(1)]);
 export const ptzSchema = z.discriminatedUnion('action', [
@@ -35,6 +36,7 @@ export class PtzController {
   constructor(
     private readonly queries: DeviceQueriesService,
     private readonly devices: DevicesService,
+    private readonly events: EventBus,
   ) {}
 
   @Post('devices/:deviceId/channels/:channelId/ptz')
@@ -49,6 +51,9 @@ export class PtzController {
     const cmd: PtzCommand = body.action === 'move' ? { kind: 'move', pan: body.pan, tilt: body.tilt, zoom: body.zoom, speed: body.speed, zoomSpeed: body.zoomSpeed } : body.action === 'stop' ? { kind: 'stop' } : { kind: 'preset', op: body.op, index: body.index };
     const ptzCmd = encodePtzCmd(cmd, 1);
     const { sn } = await this.queries.sendControl(deviceId, channelId, 'DeviceControl', { PTZCmd: ptzCmd });
+    // A move or a preset call changes the picture (congestion scoring forgets the scene's fixtures); a stop does not.
+    const movesCamera = body.action === 'move' || (body.action === 'preset' && body.op === 'call');
+    this.events.publish('ptz.sent', { deviceId, channelId, action: body.action, movesCamera });
     return { deviceId, channelId, ptzCmd, sn };
   }
 }

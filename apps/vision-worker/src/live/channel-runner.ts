@@ -97,6 +97,11 @@ export class ChannelRunner {
     }
   }
 
+  /** The camera moved (PTZ, preset call): forget the scene's fixtures, OSD areas and detector choice. */
+  resetScene(): void {
+    this.pipeline.resetScene();
+  }
+
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;

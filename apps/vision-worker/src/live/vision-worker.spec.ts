@@ -172,6 +172,29 @@ describe('VisionWorker with a scripted frame source', () => {
     expect(parseGatewayMessage({ type: 'watch', channelId: 'c', deviceId: 'd', sourceUrl: 'u', rois: [], fps: 1e9 })).toMatchObject({ fps: 1 });
     expect(parseGatewayMessage({ type: 'snapshot-request', channelId: 'c', requestId: 'r', node: 'gw-1_A' })).toEqual({ type: 'snapshot-request', channelId: 'c', requestId: 'r', node: 'gw-1_A' });
     expect(parseGatewayMessage({ type: 'unwatch', channelId: 'c' })).toEqual({ type: 'unwatch', channelId: 'c' });
+    expect(parseGatewayMessage({ type: 'scene-reset', channelId: 'c', node: 'gw-1' })).toEqual({ type: 'scene-reset', channelId: 'c', node: 'gw-1' });
+  });
+
+  it('parseGatewayMessage() keeps well-formed exclusion zones of a watch and refuses a watch with malformed ones', async () => {
+    const { parseGatewayMessage, MAX_EXCLUSION_ZONES, MAX_EXCLUSION_POINTS } = await import('./worker-transport');
+    const base = { type: 'watch', channelId: 'c', deviceId: 'd', sourceUrl: 'u', rois: [], fps: 1 };
+    const zone = { id: 'billboard', polygon: [[0, 0], [0.2, 0], [0.2, 0.2]] };
+    expect(parseGatewayMessage({ ...base, exclusions: [zone] })).toMatchObject({ exclusions: [zone] });
+    expect(parseGatewayMessage(base)).not.toHaveProperty('exclusions');
+    const square = (i: number) => ({ id: `z${i}`, polygon: [[0, 0], [1, 0], [1, 1]] });
+    const bad = [
+      'zones',
+      [{ ...zone, polygon: [[0, 0], [1, 1]] }],
+      [{ ...zone, polygon: [[0, 0], [2, 0], [1, 1]] }],
+      [{ ...zone, polygon: [[0, 0], [NaN, 0], [1, 1]] }],
+      [{ ...zone, polygon: [[0, 0], ['1', 0], [1, 1]] }],
+      [{ ...zone, id: '' }],
+      [{ ...zone, id: 'x'.repeat(65) }],
+      [null],
+      Array.from({ length: MAX_EXCLUSION_ZONES + 1 }, (_, i) => square(i)),
+      [{ id: 'long', polygon: Array.from({ length: MAX_EXCLUSION_POINTS + 1 }, () => [0.5, 0.5]) }],
+    ];
+    for (const exclusions of bad) expect(parseGatewayMessage({ ...base, exclusions })).toBeNull();
   });
 });
 
@@ -255,7 +278,7 @@ describe('VisionWorker with channels of several gateway nodes', () => {
 });
 
 describe('VISION_TILES', () => {
-  it('loadWorkerConfig() reads 1, 2 or 3 and falls back to 1 for anything else', async () => {
+  it('loadWorkerConfig() reads 1, 2 or 3 and falls back to auto (per-channel choice) for anything else', async () => {
     const { loadWorkerConfig } = await import('./worker-config');
     expect(['2', '3', '1', '4', 'x', undefined].map((v) => loadWorkerConfig({ VISION_TILES: v }).tiles)).toEqual([2, 3, 1, 'auto', 'auto', 'auto']);
   });

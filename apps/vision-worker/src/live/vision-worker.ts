@@ -87,6 +87,7 @@ export class VisionWorker {
     try {
       if (m.type === 'watch') this.watch(m);
       else if (m.type === 'unwatch') void this.unwatch(m.channelId, m.node);
+      else if (m.type === 'scene-reset') this.held.get(m.channelId)?.runner.resetScene();
       else void this.snapshot(m.channelId, m.requestId, m.node);
     } catch (e) {
       this.opts.log?.(`message ${m.type} for ${m.channelId} failed: ${describe(e)}`);
