@@ -3,9 +3,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { ChannelCongestionDto, ChannelDto, DeviceDto } from '@gb/contracts';
+import type { ChannelCongestionDto, ChannelDto, DeviceDto, ExclusionZone, VisionWatchMessage } from '@gb/contracts';
 import { startTestGateway, waitFor, type TestGateway } from '../support/gateway-harness';
 import { freePort } from '../support/sipp';
+import { VISION_LINK } from '../../apps/gateway/src/congestion/congestion.service';
 import { DeviceMediaSimulator, SimulatedDevice, buildChannels, channelId } from '../../apps/device-sim/src';
 
 const PASSWORD = '12345678';
@@ -14,7 +15,8 @@ const JAM = resolve(process.cwd(), '../shared/media/traffic/trancos_jam_cam1_000
 /**
  * The watched set survives a gateway restart: a channel watched before the restart is listed again at
  * once (starting), replayed from the device once the new gateway listens, and scored by a new embedded
- * worker, with nobody calling watch again. Unwatching removes it for the next restart too.
+ * worker, with nobody calling watch again, and with the exclusion zones put before the restart in its watch message.
+ * Unwatching removes it for the next restart too.
  */
 describe('congestion watch across a gateway restart', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'congestion-restart-'));
@@ -29,7 +31,11 @@ describe('congestion watch across a gateway restart', () => {
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  it('a watched channel resumes scoring after the restart without a new watch; after unwatch a restart leaves it unwatched', async () => {
+  /** The watch message the gateway's embedded link last sent (and re-sends to a restarted worker) for the channel. */
+  const sentWatch = (g: TestGateway, channel: string) =>
+    (g.app.get(VISION_LINK) as unknown as { watches: Map<string, VisionWatchMessage> }).watches.get(channel);
+
+  it('a watched channel resumes scoring (exclusion zones kept) after the restart without a new watch; after unwatch a restart leaves it unwatched', async () => {
     const enc = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-loop', '1', '-i', JAM, '-t', '4', '-r', '10', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', join(tmp, 'jam.mp4')], { encoding: 'utf8' });
     if (enc.error || enc.status !== 0) throw new Error(`this test needs ffmpeg with libx264 on PATH (apt-get install -y ffmpeg): ${enc.stderr ?? enc.error}`);
     const sipPort = await freePort();
@@ -61,15 +67,20 @@ describe('congestion watch across a gateway restart', () => {
         return c?.state === 'running' && c.scores.length > 0 ? c : null;
       }, 60_000, 250);
     await scoredBy(first, 'scores before the restart');
+    // A tiny zone in a corner: scoring goes on, and the zone travels in the watch message, now and after the restart.
+    const zones: ExclusionZone[] = [{ id: 'corner-sign', polygon: [[0, 0], [0.04, 0], [0, 0.04]] }];
+    expect((await first.api(`/api/channels/${channel}/rois`, { method: 'PUT', body: JSON.stringify({ rois: [], exclusions: zones }) })).status).toBe(200);
+    expect(sentWatch(first, channel)?.exclusions).toEqual(zones);
 
     await first.stop({ keepData: true });
     const second = await startTestGateway(env, first.dataDir);
     gateways.push(second);
     const listed = (await second.api<ChannelCongestionDto[]>('/api/congestion')).body;
-    expect(listed.map((c) => [c.channelId, c.deviceId])).toEqual([[channel, deviceId]]);
+    expect(listed.map((c) => [c.channelId, c.deviceId, c.exclusions])).toEqual([[channel, deviceId, zones]]);
     await waitFor('the device online again (keepalives)', async () => (await second.api<DeviceDto[]>('/api/devices')).body.some((d) => d.deviceId === deviceId && d.online), 15_000);
     const resumed = await scoredBy(second, 'scores after the restart, with no new watch');
     expect(resumed.scores[0]!.vehicles).toBeGreaterThan(5);
+    expect(sentWatch(second, channel)?.exclusions).toEqual(zones);
 
     expect((await second.api(`/api/channels/${channel}/watch`, { method: 'DELETE' })).status).toBe(204);
     await second.stop({ keepData: true });

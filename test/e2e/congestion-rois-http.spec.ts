@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Roi } from '@gb/contracts';
+import type { ChannelRoisDto, ExclusionZone, Roi } from '@gb/contracts';
 import { startTestGateway, type TestGateway } from '../support/gateway-harness';
 import { startSimDevice } from '../support/sim-device';
 import { channelId, type SimulatedDevice } from '../../apps/device-sim/src';
-import { MAX_ROIS_PER_CHANNEL, MAX_ROI_POINTS } from '../../apps/gateway/src/congestion/congestion.dto';
+import { MAX_EXCLUSION_ZONES, MAX_ROIS_PER_CHANNEL, MAX_ROI_POINTS } from '../../apps/gateway/src/congestion/congestion.dto';
 
 const PASSWORD = '12345678';
 
@@ -56,7 +56,26 @@ describe('PUT /api/channels/:c/rois (HTTP, simulated camera over UDP)', () => {
     expect((await put([lane('road', 0, 1)])).status).toBe(200);
   });
 
+  it('PUT {rois, exclusions} stores both and answers them; GET ?include=exclusions returns them; an array PUT keeps the zones; exclusions: [] clears them', async () => {
+    const zones: ExclusionZone[] = [{ id: 'billboard', polygon: [[0.8, 0], [1, 0], [1, 0.2], [0.8, 0.2]] }, { id: 'car-park', polygon: [[0, 0], [0.3, 0], [0, 0.3]] }];
+    const withZones = async () => (await gw.api<ChannelRoisDto>(`/api/channels/${channel}/rois?include=exclusions`)).body;
+    const r = await put({ deviceId, rois: [lane('road', 0, 1)], exclusions: zones });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body).toEqual({ rois: [lane('road', 0, 1)], exclusions: zones });
+    expect(await withZones()).toEqual({ rois: [lane('road', 0, 1)], exclusions: zones });
+    expect(await stored()).toEqual([lane('road', 0, 1)]);
+    expect((await put([lane('road', 0, 1)])).status).toBe(200);
+    expect((await put({ rois: [lane('road', 0, 1)] })).body).toEqual([lane('road', 0, 1)]);
+    expect((await withZones()).exclusions).toEqual(zones);
+    expect((await put({ rois: [lane('road', 0, 1)], exclusions: [] })).body).toEqual({ rois: [lane('road', 0, 1)], exclusions: [] });
+    expect(await withZones()).toEqual({ rois: [lane('road', 0, 1)], exclusions: [] });
+    expect((await gw.api<ValidationBody>(`/api/channels/${channel}/rois?include=all`)).body.code).toBe('VALIDATION_FAILED');
+  });
+
   it.each<[string, unknown, RegExp]>([
+    ['an exclusion zone point outside 0–1', { rois: [lane('road', 0, 1)], exclusions: [{ id: 'z', polygon: [[0, 0], [1, 0], [1, 1.01]] }] }, /exclusions\.0\.polygon\.2\.1/],
+    ['too many exclusion zones', { rois: [], exclusions: Array.from({ length: MAX_EXCLUSION_ZONES + 1 }, (_, i) => lane(`z${i}`, 0, 1)) }, /exclusions/],
+    ['duplicate exclusion zone ids', { rois: [], exclusions: [lane('z', 0, 0.5), lane('z', 0.5, 1)] }, /exclusions.*unique/],
     ['an object without rois', { polygons: [] }, /rois|polygons/],
     ['a point outside 0–1', [{ id: 'x', polygon: [[0, 0], [1.5, 0], [1, 1]] }], /polygon/],
     ['a negative coordinate', { rois: [{ id: 'x', polygon: [[0, 0], [1, -0.1], [1, 1]] }] }, /polygon/],

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
-import type { AlertDto, ChannelCongestionDto, ChannelDto, DeviceDto, Roi } from '@gb/contracts';
+import type { AlertDto, ChannelCongestionDto, ChannelDto, ChannelRoisDto, DeviceDto, Roi } from '@gb/contracts';
 import { DeviceMediaSimulator, SimulatedDevice, buildChannels, channelId } from '../../apps/device-sim/src';
 import { buildDashboard, launchChromium, type TestBrowser } from '../support/chromium';
 import { startTestGateway, waitFor, TEST_ADMIN_PASSWORD, type TestGateway } from '../support/gateway-harness';
@@ -14,7 +14,8 @@ import { startTestGateway, waitFor, TEST_ADMIN_PASSWORD, type TestGateway } from
  * a queued motorway (TRANCOS cam1, the clip test/e2e/congestion-live.spec.ts uses), the real gateway with its embedded
  * vision worker scores it. In the browser: Watch congestion on the channel; on the congestion page the card is titled
  * with the channel's catalog name, a ROI is drawn by clicks on the channel's snapshot (a point dragged, one deleted by
- * right-click) and saved, the next scores carry that ROI's id, the card shows its level badge, sparkline and chart
+ * right-click) and saved, an exclusion zone is drawn in the editor's exclusion mode, saved with it and shown again after
+ * a reload, the next scores carry that ROI's id, the card shows its level badge, sparkline and chart
  * line; the alert appears on the alerts page with its snapshot thumbnail, Ack with a comment records both.
  * Screenshots at 1440x900 go to test-artifacts/screenshots/ (gitignored).
  */
@@ -87,7 +88,7 @@ describe('dashboard congestion and alerts in real Chromium (simulated camera -> 
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  it('Watch congestion -> a ROI drawn by clicks on the snapshot is saved and scored; the card shows the channel name, badge, sparkline and chart line; the alert shows its snapshot; Ack with a comment records it', async () => {
+  it('Watch congestion -> a ROI drawn by clicks on the snapshot is saved and scored, an exclusion zone drawn in its mode is saved and shown after a reload; the card shows the channel name, badge, sparkline and chart line; the alert shows its snapshot; Ack with a comment records it', async () => {
     const channelName = (await gw.api<ChannelDto[]>(`/api/devices/${deviceId}/channels`)).body.find((c) => c.channelId === channel)!.name!;
     expect(channelName).toBeTruthy();
     await page.goto(`${gw.httpUrl}/#/devices/${deviceId}`);
@@ -133,6 +134,22 @@ describe('dashboard congestion and alerts in real Chromium (simulated camera -> 
       expect(Math.abs(x - expected[i]![0]!)).toBeLessThan(0.01);
       expect(Math.abs(y - expected[i]![1]!)).toBeLessThan(0.01);
     });
+    // An exclusion zone: the mode switch, three clicks in a corner, saved with the ROI; listed and drawn after a reload.
+    await card.locator('button[data-action=roi-mode][data-mode=exclusion]').click();
+    for (const [x, y] of [[0.86, 0.03], [0.97, 0.03], [0.97, 0.12]] as const) await page.mouse.click(...at(x, y));
+    await pagePoll(page, 'the zone drawn hatched', `document.querySelector('.roi-overlay polygon.roi-zone[data-zone="zone-1"]')?.getAttribute('fill')?.startsWith('url(#') === true`, 2000);
+    await card.locator('button[data-action=roi-save]').click();
+    const zones = await waitFor('the drawn exclusion zone stored', async () => {
+      const r = (await gw.api<ChannelRoisDto>(`/api/channels/${channel}/rois?include=exclusions`)).body;
+      return r.exclusions.length ? r : null;
+    }, 5000, 200);
+    expect(zones.rois.map((r) => r.id)).toEqual(['road']);
+    expect(zones.exclusions.map((z) => [z.id, z.polygon.length])).toEqual([['zone-1', 3]]);
+    expect(Math.abs(zones.exclusions[0]!.polygon[1]![0] - 0.97)).toBeLessThan(0.01);
+    await page.reload();
+    await card.locator('.roi-editor summary').click();
+    await pagePoll(page, 'the zone listed and drawn after the reload', `document.querySelector('[data-field=zone-list] input[data-field=zone-name]')?.value === 'zone-1' && !!document.querySelector('.roi-overlay polygon.roi-zone[data-zone="zone-1"]') && document.querySelector('[data-field=roi-list] input[data-field=roi-name]')?.value === 'road'`, 10_000);
+    await page.screenshot({ path: `${SCREENSHOT_DIR}/dashboard-roi-editor-exclusion.png` });
     // The next scores carry the drawn ROI's id.
     await waitFor('a score for ROI road in GET /api/congestion', async () => (await gw.api<ChannelCongestionDto[]>('/api/congestion')).body.find((c) => c.channelId === channel)?.scores.some((s) => s.roi === 'road'), 60_000, 250);
 

@@ -25,7 +25,7 @@ const ROIS = [
 
 function watchedHeavy(c: SimCamera): ChannelCongestionDto {
   const score = { roi: 'lane-1', t: 1, index: 72, level: 'heavy', vehicles: 14, persons: 0, occupancy: 0.6, spacing: 1.2, stationaryShare: 0.7, meanSpeed: null, speedUnit: null };
-  return { channelId: c.channelId, deviceId: c.deviceId, state: 'running', error: null, workerId: 'embedded', updatedAt: new Date().toISOString(), scores: [score as unknown as CongestionScore], boxes: [], scene: null, forming: [] };
+  return { channelId: c.channelId, deviceId: c.deviceId, state: 'running', error: null, workerId: 'embedded', updatedAt: new Date().toISOString(), scores: [score as unknown as CongestionScore], boxes: [], scene: null, exclusions: [], forming: [] };
 }
 
 let rig: MediaRig;

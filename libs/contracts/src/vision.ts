@@ -115,6 +115,15 @@ export interface ExclusionZone {
   polygon: NormalisedPoint[];
 }
 
+/**
+ * A channel's ROIs with its exclusion zones: the answer of GET /api/channels/:c/rois?include=exclusions and of a PUT
+ * whose body carries `exclusions` (a plain GET and any other PUT keep answering the bare ROI array).
+ */
+export interface ChannelRoisDto {
+  rois: Roi[];
+  exclusions: ExclusionZone[];
+}
+
 /** A rectangle in normalised 0–1 frame coordinates. */
 export interface NormalisedRect {
   x1: number;
@@ -268,6 +277,8 @@ export interface ChannelCongestionDto {
    * index slope at the warning; empty when none.
    */
   forming: CongestionFormingDto[];
+  /** The channel's hand-drawn exclusion zones (PUT /api/channels/:c/rois `{exclusions}`); empty when none. */
+  exclusions: ExclusionZone[];
 }
 
 /** A ROI whose queue is forming (an onset warning is out for it). */

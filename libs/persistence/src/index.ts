@@ -62,3 +62,6 @@ export { MapSettingsEntity } from './entities/map-settings.entity';
 export { MapPositionEntity } from './entities/map-position.entity';
 export { Map1796342400000 } from './migrations/1796342400000-map';
 export { MAX_MAP_POSITIONS_LISTED, MapRepository, type MapPlanRow, type MapPositionRow, type MapSettingsRow } from './repositories/map.repository';
+export { ExclusionZoneEntity } from './entities/exclusion-zone.entity';
+export { ExclusionZones1796428800000 } from './migrations/1796428800000-exclusion-zones';
+export { ExclusionZoneRepository, type ExclusionZoneRow } from './repositories/exclusion-zone.repository';

@@ -37,9 +37,12 @@ import { MapSettingsEntity } from './entities/map-settings.entity';
 import { MapPositionEntity } from './entities/map-position.entity';
 import { Map1796342400000 } from './migrations/1796342400000-map';
 import { MapRepository } from './repositories/map.repository';
+import { ExclusionZoneEntity } from './entities/exclusion-zone.entity';
+import { ExclusionZones1796428800000 } from './migrations/1796428800000-exclusion-zones';
+import { ExclusionZoneRepository } from './repositories/exclusion-zone.repository';
 
-export const ENTITIES = [DeviceEntity, ChannelEntity, DeviceSettingsEntity, AppSecretEntity, RoiEntity, CongestionSampleEntity, AlertEntity, WatchEntity, NodeEntity, UserEntity, ApiKeyEntity, AuditEntryEntity, MapPlanEntity, MapSettingsEntity, MapPositionEntity];
-export const MIGRATIONS = [InitialSchema1795824000000, Congestion1795910400000, Watches1795996800000, Nodes1796083200000, Users1796169600000, AlertAckComment1796256000000, Map1796342400000, AlertWarnedAt1796515200000];
+export const ENTITIES = [DeviceEntity, ChannelEntity, DeviceSettingsEntity, AppSecretEntity, RoiEntity, CongestionSampleEntity, AlertEntity, WatchEntity, NodeEntity, UserEntity, ApiKeyEntity, AuditEntryEntity, MapPlanEntity, MapSettingsEntity, MapPositionEntity, ExclusionZoneEntity];
+export const MIGRATIONS = [InitialSchema1795824000000, Congestion1795910400000, Watches1795996800000, Nodes1796083200000, Users1796169600000, AlertAckComment1796256000000, Map1796342400000, ExclusionZones1796428800000, AlertWarnedAt1796515200000];
 
 /** Pool sizes when the caller gives none. Embedded queries run one at a time anyway. */
 export const DEFAULT_POOL_SIZE = { postgres: 10, embedded: 4 } as const;
@@ -74,6 +77,7 @@ export interface Database {
   apiKeys: ApiKeyRepository;
   audit: AuditRepository;
   map: MapRepository;
+  exclusions: ExclusionZoneRepository;
   /** Idempotent: closes the pool, then (embedded) the socket server, PGlite and the data-dir lock. */
   close(): Promise<void>;
 }
@@ -140,6 +144,7 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
     apiKeys: new ApiKeyRepository(dataSource),
     audit: new AuditRepository(dataSource),
     map: new MapRepository(dataSource),
+    exclusions: new ExclusionZoneRepository(dataSource),
     close() {
       closing ??= (async () => {
         try {

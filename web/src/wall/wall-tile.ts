@@ -16,6 +16,8 @@ const FLV_START_TIMEOUT_MS = 12_000;
 const VEHICLE_LABELS = new Set(['car', 'truck', 'bus', 'motorcycle', 'bicycle', 'train']);
 /** Box stroke by kind: vehicles green, persons magenta (ROIs are blue). */
 const BOX_COLOURS = { vehicle: '#4ade80', person: '#e879f9', other: '#facc15' } as const;
+/** Outline of a box that is not counted (SnapshotBox.ignored). */
+const IGNORED_BOX_COLOUR = '#9ca3af';
 const boxKind = (label: string): keyof typeof BOX_COLOURS => (label === 'person' ? 'person' : VEHICLE_LABELS.has(label) ? 'vehicle' : 'other');
 
 /** Four corners: the usual full-screen sign, drawn (the text glyph is missing from many fonts). */
@@ -270,10 +272,13 @@ export class WallTile {
       ),
       ...boxes.map((b) => {
         const kind = boxKind(b.label);
+        const score = Math.round(b.score * 100);
+        // A box the worker left out (fixture, OSD, exclusion zone) is drawn greyed: dashed grey outline, no fill.
+        const look: Record<string, string> = b.ignored ? { stroke: IGNORED_BOX_COLOUR, 'stroke-dasharray': '4 3', 'data-ignored': b.ignored } : { stroke: BOX_COLOURS[kind] };
         return svg('rect', {
           class: 'wall-box', 'data-kind': kind, 'data-label': b.label, x: b.x1 * w, y: b.y1 * hgt, width: (b.x2 - b.x1) * w, height: (b.y2 - b.y1) * hgt,
-          fill: 'none', stroke: BOX_COLOURS[kind], 'stroke-width': 1.5, 'vector-effect': 'non-scaling-stroke',
-        }, svg('title', {}, `${b.label} ${Math.round(b.score * 100)}%`));
+          fill: 'none', ...look, 'stroke-width': 1.5, 'vector-effect': 'non-scaling-stroke',
+        }, svg('title', {}, b.ignored ? t('boxes.ignored', { label: b.label, score, reason: t(`boxes.reason.${b.ignored}`) }) : `${b.label} ${score}%`));
       }),
     );
   }

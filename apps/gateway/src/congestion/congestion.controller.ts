@@ -2,11 +2,11 @@ import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Quer
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { openApiSchemaOf } from '../api/openapi-schema';
 import type { Response } from 'express';
-import type { AlertDto, ChannelCongestionDto, Roi } from '@gb/contracts';
+import type { AlertDto, ChannelCongestionDto, ChannelRoisDto, ExclusionZone, Roi } from '@gb/contracts';
 import type { AuthenticatedRequest } from '../auth/jwt-auth.guard';
 import { ZodValidationPipe } from '../api/zod-validation.pipe';
 import { CongestionService } from './congestion.service';
-import { ackSchema, alertIdSchema, alertsQuerySchema, channelIdSchema, historyQuerySchema, putRoisDocSchema, putRoisSchema, watchSchema, type AckDto, type PutRoisDto, type WatchDto } from './congestion.dto';
+import { ackSchema, alertIdSchema, alertsQuerySchema, channelIdSchema, getRoisQuerySchema, historyQuerySchema, putRoisDocSchema, putRoisSchema, watchSchema, type AckDto, type GetRoisQuery, type PutRoisDto, type WatchDto } from './congestion.dto';
 
 const channelIdPipe = new ZodValidationPipe(channelIdSchema, 'channelId');
 const alertIdPipe = new ZodValidationPipe(alertIdSchema, 'id');
@@ -31,16 +31,22 @@ export class CongestionController {
   }
 
   @Get('channels/:channelId/rois')
-  @ApiOperation({ summary: 'ROIs of a channel' })
-  getRois(@Param('channelId', channelIdPipe) channelId: string): Promise<Roi[]> {
-    return this.congestion.getRois(channelId);
+  @ApiOperation({ summary: 'ROIs of a channel (the eval command\'s ROI file); with `?include=exclusions`, `{rois, exclusions}` with its exclusion zones' })
+  async getRois(@Param('channelId', channelIdPipe) channelId: string, @Query(new ZodValidationPipe(getRoisQuerySchema, 'query')) q: GetRoisQuery): Promise<Roi[] | ChannelRoisDto> {
+    const rois = await this.congestion.getRois(channelId);
+    return q.include === 'exclusions' ? { rois, exclusions: await this.congestion.loadExclusions(channelId) } : rois;
   }
 
   @Put('channels/:channelId/rois')
-  @ApiOperation({ summary: 'Replace the ROIs of a channel (normalised 0–1 polygons); a watched channel rescores with them at once. Body: `{deviceId?, rois}` or the eval command\'s ROI file (a JSON array of ROIs)' })
+  @ApiOperation({
+    summary: 'Replace the ROIs of a channel (normalised 0–1 polygons); a watched channel rescores with them at once. Body: `{deviceId?, rois, exclusions?}` '
+      + 'or the eval command\'s ROI file (a JSON array of ROIs). `exclusions` replaces the exclusion zones (detections centred inside never count) '
+      + 'and the answer is then `{rois, exclusions}`; without it the zones are kept and the answer is the ROI array',
+  })
   @ApiBody({ schema: openApiSchemaOf(putRoisDocSchema) })
-  putRois(@Param('channelId', channelIdPipe) channelId: string, @Body(new ZodValidationPipe(putRoisSchema)) body: PutRoisDto): Promise<Roi[]> {
-    return this.congestion.setRois(channelId, body.rois as Roi[], body.deviceId);
+  async putRois(@Param('channelId', channelIdPipe) channelId: string, @Body(new ZodValidationPipe(putRoisSchema)) body: PutRoisDto): Promise<Roi[] | ChannelRoisDto> {
+    const stored = await this.congestion.setRois(channelId, body.rois as Roi[], body.deviceId, body.exclusions as ExclusionZone[] | undefined);
+    return body.exclusions ? stored : stored.rois;
   }
 
   @Post('channels/:channelId/watch')

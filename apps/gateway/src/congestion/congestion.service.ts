@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nest
 import { HttpAdapterHost } from '@nestjs/core';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import type { AlertDto, ChannelCongestionDto, CongestionScore, Roi, SceneState, SnapshotBox, WorkerToGatewayMessage } from '@gb/contracts';
+import type { AlertDto, ChannelCongestionDto, ChannelRoisDto, CongestionScore, ExclusionZone, Roi, SceneState, SnapshotBox, WorkerToGatewayMessage } from '@gb/contracts';
 import { ChannelEntity, type AlertRow, type Database } from '@gb/persistence';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config.schema';
 import { DATABASE } from '../database/database.providers';
@@ -27,6 +27,8 @@ interface Watched {
   channelId: string;
   deviceId: string;
   rois: Roi[];
+  /** Hand-drawn zones whose detections never count, sent in every watch message. */
+  exclusions: ExclusionZone[];
   state: ChannelCongestionDto['state'];
   error: string | null;
   updatedAt: number | null;
@@ -114,7 +116,7 @@ export class CongestionService implements OnModuleInit, OnModuleDestroy {
     let added = 0;
     for (const row of rows) {
       if (this.watched.has(row.channelId)) continue;
-      this.watched.set(row.channelId, this.newWatched(row.channelId, row.deviceId, await this.loadRois(row.channelId)));
+      this.watched.set(row.channelId, this.newWatched(row.channelId, row.deviceId, await this.loadRois(row.channelId), await this.loadExclusions(row.channelId)));
       added++;
     }
     if (added && this.started) this.log.log(`took over ${added} watched channel(s)`);
@@ -147,7 +149,7 @@ export class CongestionService implements OnModuleInit, OnModuleDestroy {
     if (this.watched.size >= MAX_WATCHED_CHANNELS) throw new GatewayError('CONFLICT', `already watching ${MAX_WATCHED_CHANNELS} channels`);
     const deviceId = await this.deviceOf(channelId, deviceIdHint);
     const rois = await this.loadRois(channelId);
-    const w = this.newWatched(channelId, deviceId, rois);
+    const w = this.newWatched(channelId, deviceId, rois, await this.loadExclusions(channelId));
     this.watched.set(channelId, w);
     this.adding.add(channelId);
     try {
@@ -162,8 +164,8 @@ export class CongestionService implements OnModuleInit, OnModuleDestroy {
     return this.toDto(w);
   }
 
-  private newWatched(channelId: string, deviceId: string, rois: Roi[]): Watched {
-    return { channelId, deviceId, rois, state: 'starting', error: null, updatedAt: null, scores: [], boxes: [], scene: null, sourceUrl: null, alerts: Promise.resolve(), alertIds: new Map() };
+  private newWatched(channelId: string, deviceId: string, rois: Roi[], exclusions: ExclusionZone[]): Watched {
+    return { channelId, deviceId, rois, exclusions, state: 'starting', error: null, updatedAt: null, scores: [], boxes: [], scene: null, sourceUrl: null, alerts: Promise.resolve(), alertIds: new Map() };
   }
 
   async unwatch(channelId: string): Promise<void> {
@@ -188,7 +190,7 @@ export class CongestionService implements OnModuleInit, OnModuleDestroy {
       if (!this.watched.has(w.channelId)) return;
       // The worker pulls from this node (or VISION_SOURCE_BASE_URL), whatever origin PUBLIC_URL put in the URL.
       w.sourceUrl = `${this.sourceBase()}${dto.urls.flv.replace(/^https?:\/\/[^/]+/, '')}`;
-      this.link!.watch({ type: 'watch', channelId: w.channelId, deviceId: w.deviceId, sourceUrl: w.sourceUrl, rois: w.rois, fps: this.cfg.VISION_FPS });
+      this.link!.watch({ type: 'watch', channelId: w.channelId, deviceId: w.deviceId, sourceUrl: w.sourceUrl, rois: w.rois, exclusions: w.exclusions, fps: this.cfg.VISION_FPS });
     } catch (e) {
       this.setStatus(w, 'error', `STREAM_FAILED: ${(e as Error).message}`);
     }
@@ -227,19 +229,23 @@ export class CongestionService implements OnModuleInit, OnModuleDestroy {
 
   // ---------------------------------------------------------------- ROIs
 
-  async setRois(channelId: string, rois: Roi[], deviceIdHint?: string): Promise<Roi[]> {
+  /** Replaces the ROIs; `exclusions` replaces the exclusion zones too (`[]` clears them), absent keeps them. */
+  async setRois(channelId: string, rois: Roi[], deviceIdHint?: string, exclusions?: ExclusionZone[]): Promise<ChannelRoisDto> {
     const deviceId = this.watched.get(channelId)?.deviceId ?? (await this.deviceOf(channelId, deviceIdHint));
     await this.db.rois.replace(channelId, deviceId, rois.map((r) => ({ roiId: r.id, polygon: r.polygon, calibration: (r.calibration as Record<string, number> | undefined) ?? null })));
+    if (exclusions) await this.db.exclusions.replace(channelId, deviceId, exclusions.map((z) => ({ zoneId: z.id, polygon: z.polygon })));
+    const zones = exclusions ?? (await this.loadExclusions(channelId));
     const w = this.watched.get(channelId);
     if (w) {
       const ids = new Set(rois.map((r) => r.id));
       for (const s of w.scores) if (!ids.has(s.roi) && this.machine.reset(`${channelId}/${s.roi}`)) this.applyAlert(w, { kind: 'clear', key: `${channelId}/${s.roi}`, peakIndex: 0 });
       w.rois = rois;
       this.resetOnsets(channelId);
+      w.exclusions = zones;
       w.scores = [];
-      if (w.sourceUrl) this.link?.watch({ type: 'watch', channelId, deviceId: w.deviceId, sourceUrl: w.sourceUrl, rois, fps: this.cfg.VISION_FPS });
+      if (w.sourceUrl) this.link?.watch({ type: 'watch', channelId, deviceId: w.deviceId, sourceUrl: w.sourceUrl, rois, exclusions: zones, fps: this.cfg.VISION_FPS });
     }
-    return rois;
+    return { rois, exclusions: zones };
   }
 
   async getRois(channelId: string): Promise<Roi[]> {
@@ -248,6 +254,11 @@ export class CongestionService implements OnModuleInit, OnModuleDestroy {
 
   private async loadRois(channelId: string): Promise<Roi[]> {
     return (await this.db.rois.list(channelId)).map((r) => ({ id: r.roiId, polygon: r.polygon, ...(r.calibration ? { calibration: r.calibration } : {}) }));
+  }
+
+  /** The channel's stored exclusion zones (the worker drops detections whose centre lies in one). */
+  async loadExclusions(channelId: string): Promise<ExclusionZone[]> {
+    return (await this.db.exclusions.list(channelId)).map((z) => ({ id: z.zoneId, polygon: z.polygon }));
   }
 
   // ---------------------------------------------------------------- scores and history
@@ -388,7 +399,7 @@ export class CongestionService implements OnModuleInit, OnModuleDestroy {
   }
 
   private toDto(w: Watched): ChannelCongestionDto {
-    return { channelId: w.channelId, deviceId: w.deviceId, state: w.state, error: w.error, workerId: this.link?.workerOf(w.channelId) ?? null, updatedAt: w.updatedAt ? new Date(w.updatedAt).toISOString() : null, scores: w.scores, boxes: w.boxes, scene: w.scene, forming: this.onsets.formingOf(w.channelId) };
+    return { channelId: w.channelId, deviceId: w.deviceId, state: w.state, error: w.error, workerId: this.link?.workerOf(w.channelId) ?? null, updatedAt: w.updatedAt ? new Date(w.updatedAt).toISOString() : null, scores: w.scores, boxes: w.boxes, scene: w.scene, exclusions: w.exclusions, forming: this.onsets.formingOf(w.channelId) };
   }
 
   /** Before any onApplicationShutdown: the database must still be open for the last samples and alerts. */
