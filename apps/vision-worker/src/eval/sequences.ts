@@ -10,8 +10,11 @@ import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { VisionError } from '../vision-error';
 
-/** Frame rate of every composed clip (the suite samples it at the sequence's own, lower, fps). */
-export const COMPOSE_FPS = 5;
+/**
+ * Frame rate of every composed clip; the suite samples it at the sequence's own fps (at most this). 2/s keeps
+ * composing a 3-minute clip to a few seconds and covers the live default (1/s) and twice it.
+ */
+export const COMPOSE_FPS = 2;
 /** Size of every composed clip (the TRANCOS stills' size; the live worker scales to ≤ 640 wide too). */
 export const COMPOSE_WIDTH = 640;
 export const COMPOSE_HEIGHT = 480;

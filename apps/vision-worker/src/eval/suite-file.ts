@@ -10,7 +10,7 @@ import { basename, join } from 'node:path';
 import { CONGESTION_LEVELS, type CongestionLevel, type NormalisedPoint } from '../contracts';
 import { pointInPolygon } from '../scoring/polygon';
 import { VisionError } from '../vision-error';
-import { MAX_SEQUENCE_SECONDS, sequenceDurationS, type SequenceRecipe } from './sequences';
+import { COMPOSE_FPS, MAX_SEQUENCE_SECONDS, sequenceDurationS, type SequenceRecipe } from './sequences';
 
 /** Where `npm run vision:eval` with no arguments finds the suite (relative to the repository root). */
 export const DEFAULT_SUITE_DIR = join('test', 'vision', 'eval-set');
@@ -132,7 +132,7 @@ export function parseSequencesFile(json: unknown, file = 'sequences.json'): { me
     if (typeof s.id !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(s.id)) return at('id must be 1–64 of [A-Za-z0-9_.-]');
     if (ids.has(s.id)) at(`duplicate id ${s.id}`);
     ids.add(s.id);
-    if (!(typeof s.fps === 'number' && s.fps > 0 && s.fps <= 10)) at('fps must be in (0, 10]');
+    if (!(typeof s.fps === 'number' && s.fps > 0 && s.fps <= COMPOSE_FPS)) at(`fps must be in (0, ${COMPOSE_FPS}] (the composed clips' rate)`);
     if (s.expect !== 'free' && s.expect !== 'forming') at('expect must be "free" or "forming"');
     const entry: SequenceEntry = {
       id: s.id, note: typeof s.note === 'string' ? s.note : '', recipe: parseRecipe(s.recipe, (why) => at(why)),
