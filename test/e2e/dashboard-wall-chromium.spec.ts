@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import type { ChannelCongestionDto, CongestionScore } from '@gb/contracts';
+import type { ChannelCongestionDto, CongestionScore, SnapshotBox } from '@gb/contracts';
 import { buildDashboard, launchChromium, type TestBrowser } from '../support/chromium';
 import { waitFor, TEST_ADMIN_PASSWORD } from '../support/gateway-harness';
 import { requireTool, startMediaRig, type MediaRig, type SimCamera, type StreamDto } from '../support/media-probe';
@@ -23,9 +23,15 @@ const ROIS = [
   { id: 'lane-2', polygon: [[0.55, 0.5], [0.95, 0.5], [0.95, 0.95], [0.55, 0.95]] },
 ];
 
+/** A counted car and one the worker left out (its centre in an exclusion zone): drawn greyed. */
+const BOXES: SnapshotBox[] = [
+  { label: 'car', score: 0.9, x1: 0.1, y1: 0.6, x2: 0.2, y2: 0.7 },
+  { label: 'truck', score: 0.8, x1: 0.8, y1: 0.05, x2: 0.95, y2: 0.2, ignored: 'exclusion' },
+];
+
 function watchedHeavy(c: SimCamera): ChannelCongestionDto {
   const score = { roi: 'lane-1', t: 1, index: 72, level: 'heavy', vehicles: 14, persons: 0, occupancy: 0.6, spacing: 1.2, stationaryShare: 0.7, meanSpeed: null, speedUnit: null };
-  return { channelId: c.channelId, deviceId: c.deviceId, state: 'running', error: null, workerId: 'embedded', updatedAt: new Date().toISOString(), scores: [score as unknown as CongestionScore], boxes: [], scene: null, exclusions: [], forming: [] };
+  return { channelId: c.channelId, deviceId: c.deviceId, state: 'running', error: null, workerId: 'embedded', updatedAt: new Date().toISOString(), scores: [score as unknown as CongestionScore], boxes: BOXES, scene: null, exclusions: [], forming: [] };
 }
 
 let rig: MediaRig;
@@ -118,6 +124,12 @@ describe('the dashboard’s video wall', () => {
     expect(await tile(0).locator('[data-field=tile-rois] polygon').evaluateAll((ps) => ps.map((p) => p.getAttribute('points')))).toEqual([
       '16,90 144,90 144,171 16,171', '176,90 304,90 304,171 176,171',
     ]);
+    // Boxes on: the counted one in its colour, the ignored one dashed grey without fill; off again.
+    await tile(0).locator('button[data-action=tile-boxes]').click();
+    const boxes = () => tile(0).locator('[data-field=tile-rois] rect.wall-box').evaluateAll((rs) => rs.map((r) => [r.getAttribute('data-ignored'), r.getAttribute('stroke'), r.getAttribute('stroke-dasharray'), r.getAttribute('fill')]));
+    expect(await boxes()).toEqual([[null, '#4ade80', null, 'none'], ['exclusion', '#9ca3af', '4 3', 'none']]);
+    await tile(0).locator('button[data-action=tile-boxes]').click();
+    expect(await boxes()).toEqual([]);
     expect(await tile(1).getAttribute('data-level')).toBeNull();
     expect(await tile(1).locator('[data-field=tile-rois] polygon').count()).toBe(0);
     await page.screenshot({ path: `${SHOTS}/dashboard-wall-2x2.png` });
