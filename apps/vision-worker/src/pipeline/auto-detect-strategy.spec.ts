@@ -121,6 +121,16 @@ describe('AutoDetectStrategy', () => {
     expect(probeCalls).toBeLessThanOrEqual(1 + 1 + 4 + 4 + 9);
   });
 
+  it('detect() keeps one pass without trying candidates when the single pass already confirms the scorer\'s full count', async () => {
+    const cars = Array.from({ length: 25 }, (_, i) => ({ x: 40 + (i % 12) * 40, y: 300 + Math.floor(i / 12) * 40, size: 30 }));
+    const det = new CarStub(cars);
+    const s = new AutoDetectStrategy();
+    await run(s, det, 10);
+    expect(det.calls).toBe(10);
+    expect(s.choice()).toMatchObject({ tiles: 1, passes: 1 });
+    expect(s.choice().reason).toMatch(/one pass confirms 25 vehicles \(≥ 20, the scorer's full count\): one pass/);
+  });
+
   it('detect() drops to one pass within a few frames when the camera zooms in, without waiting for the next probe', async () => {
     const det = new CarStub(distantQueue());
     const s = new AutoDetectStrategy({ probeEverySeconds: 30 });

@@ -6,6 +6,7 @@ import { boxArea, type Detection } from '../model/detection';
 import { DEFAULT_NMS_IOU, mergeVehicleDuplicates, nms } from '../model/nms';
 import type { CropRect } from '../model/preprocess';
 import { gridRects } from '../model/tiling';
+import { COUNT_KNOTS } from '../scoring/congestion-scorer';
 import { pointInPolygon } from '../scoring/polygon';
 import type { DetectContext, DetectStrategy } from './detect-strategy';
 import { coversFrame, passCount, roiRegion, runPasses, wholeFrame, type PassPlan } from './detect-passes';
@@ -44,6 +45,11 @@ export interface AutoDetectOptions {
   maxPasses: number;
   /** Frames whose vehicle sizes are averaged (exponential weight 1/n). */
   sizeFrames: number;
+  /**
+   * Confirmed vehicles per ROI at which the single pass is enough: the scorer's count belief is full there
+   * (COUNT_KNOTS), so more vehicles found by extra passes cannot raise its reading much.
+   */
+  enoughVehicles: number;
 }
 
 export const AUTO_DETECT_DEFAULTS: Readonly<AutoDetectOptions> = {
@@ -56,6 +62,7 @@ export const AUTO_DETECT_DEFAULTS: Readonly<AutoDetectOptions> = {
   nearBestShare: 0.1,
   maxPasses: 10,
   sizeFrames: 5,
+  enoughVehicles: COUNT_KNOTS.x[COUNT_KNOTS.x.length - 1],
 };
 
 /** Groups of extra passes a candidate is made of (each group is run once per probe, candidates share them). */
@@ -238,6 +245,11 @@ export class AutoDetectStrategy implements DetectStrategy {
     const o = this.options;
     const count = (d: readonly Detection[]): number => confirmedVehicles(d, rois, frame.width, frame.height).length;
     const single = count(base);
+    const fewest = rois.length === 0 ? single : Math.min(...rois.map((r) => confirmedVehicles(base, [r], frame.width, frame.height).length));
+    if (fewest >= o.enoughVehicles) {
+      this.set(ONE_PASS, 1, `auto at ${Math.round(t)} s: ${scene}; one pass confirms ${fewest} vehicles${rois.length > 0 ? ' in every ROI' : ''} (≥ ${o.enoughVehicles}, the scorer's full count): one pass`);
+      return base;
+    }
     const need = Math.max(single + o.minExtraVehicles, Math.ceil(single * (1 + o.minGainShare)));
     const options = candidates(frame, region, hasRois, distant, hazy);
     const plans = new Map<PassGroup, PassPlan>();
