@@ -40,6 +40,11 @@ export const ONSET_MIN_SAMPLES = 6;
  * (10 s of the default 60 s): a spike of a few frames (a bus passing, a detection glitch) is no onset.
  */
 export const ONSET_CONFIRM_SHARE = 1 / 6;
+/**
+ * The index the level conditions read is the median of the samples of the last ONSET_SMOOTH_MS (at 1 score/s, the
+ * last 5): one frame that misses half the queue (31, 6, 25, 44 …) must not break the hold, nor one spike end it.
+ */
+export const ONSET_SMOOTH_MS = 5_000;
 
 export interface OnsetSample {
   /** ms (the score's wall-clock time). */
@@ -64,6 +69,7 @@ interface Trend {
 /**
  * Onset state of one ROI:
  *   idle --(rising: slope, share rise, light ≤ index < heavy, held ONSET_CONFIRM_SHARE of the window)--> forming
+ * (index: the median of the last ONSET_SMOOTH_MS of samples)
  *   forming --(index ≥ heavy)--> cooldown ('ended', reached: the held alert takes over)
  *   forming --(slope ≤ 0 or index < minIndex, held clearMs)--> idle ('ended', eased)
  *   cooldown --(index < heavy and (slope ≤ 0 or index < minIndex), held clearMs)--> idle (silent re-arm)
@@ -113,13 +119,14 @@ export class OnsetDetector {
     if (drop) this.samples.splice(0, drop);
 
     const trend = this.trend();
+    const level = this.smoothedIndex(s.t);
     // Easing: not rising any more, or back below light. An unknown trend (too few samples: a gap) counts as not rising.
-    const easing = !trend || trend.slopePerMin <= 0 || s.index < this.opts.minIndex;
+    const easing = !trend || trend.slopePerMin <= 0 || level < this.opts.minIndex;
     switch (this.phase) {
       case 'idle': {
         const rising =
           !!trend && trend.slopePerMin >= this.opts.minSlopePerMin && trend.shareRise !== null && trend.shareRise >= this.opts.minShareRise &&
-          s.index >= this.opts.minIndex && s.index < ONSET_HEAVY_INDEX;
+          level >= this.opts.minIndex && level < ONSET_HEAVY_INDEX;
         if (!rising) {
           this.heldSince = null;
           return null;
@@ -128,10 +135,10 @@ export class OnsetDetector {
         if (s.t - this.heldSince < this.confirmMs) return null;
         this.phase = 'forming';
         this.heldSince = null;
-        return { type: 'forming', t: s.t, index: s.index, slopePerMin: Math.round(trend!.slopePerMin * 10) / 10, stationaryShare: share };
+        return { type: 'forming', t: s.t, index: Math.round(level), slopePerMin: Math.round(trend!.slopePerMin * 10) / 10, stationaryShare: share };
       }
       case 'forming':
-        if (s.index >= ONSET_HEAVY_INDEX) {
+        if (level >= ONSET_HEAVY_INDEX) {
           this.phase = 'cooldown';
           this.heldSince = null;
           return { type: 'ended', t: s.t, reason: 'reached' };
@@ -142,9 +149,22 @@ export class OnsetDetector {
         }
         return null;
       case 'cooldown':
-        if (this.easedFor(easing && s.index < ONSET_HEAVY_INDEX, s.t)) this.phase = 'idle';
+        if (this.easedFor(easing && level < ONSET_HEAVY_INDEX, s.t)) this.phase = 'idle';
         return null;
     }
+  }
+
+  /** Median index of the samples of the last ONSET_SMOOTH_MS up to `t` (the newest sample at least). */
+  private smoothedIndex(t: number): number {
+    const recent: number[] = [];
+    for (let i = this.samples.length - 1; i >= 0; i--) {
+      const p = this.samples[i]!;
+      if (recent.length > 0 && t - p.t > ONSET_SMOOTH_MS) break;
+      recent.push(p.index);
+    }
+    recent.sort((a, b) => a - b);
+    const m = recent.length >> 1;
+    return recent.length % 2 ? recent[m]! : (recent[m - 1]! + recent[m]!) / 2;
   }
 
   /** Tracks how long `easing` has held; true (and forgets it) once it held clearMs. */

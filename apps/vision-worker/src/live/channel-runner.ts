@@ -1,8 +1,7 @@
 import type { Roi, VisionChannelState, VisionWatchMessage, WorkerToGatewayMessage } from '../contracts';
 import type { RgbFrame } from '../frames/rgb-frame';
 import type { Detection } from '../model/detection';
-import { AutoDetectStrategy } from '../pipeline/auto-detect-strategy';
-import { FixedDetectStrategy } from '../pipeline/detect-strategy';
+import { channelPipeline } from '../pipeline/channel-pipeline';
 import { FramePipeline, type FrameDetector, type IgnoredDetection } from '../pipeline/frame-pipeline';
 import { isVisionError, VisionError } from '../vision-error';
 import { workerMetrics, type WorkerMetrics } from '../metrics/worker-metrics';
@@ -219,14 +218,9 @@ export function describe(e: unknown): string {
   return `VISION_INTERNAL: ${(e as Error)?.message ?? String(e)}`;
 }
 
-/** The channel's pipeline: its ROIs and exclusion zones, its own detector choice and OSD finder. */
+/** The channel's pipeline: its ROIs and exclusion zones, its own detector choice, fixtures and OSD finder. */
 function makePipeline(watch: VisionWatchMessage, deps: ChannelRunnerDeps): FramePipeline {
-  const tiles = deps.tiles ?? 'auto';
-  return new FramePipeline(lazyDetector(deps), {
-    rois: watch.rois,
-    exclusions: watch.exclusions ?? [],
-    detectStrategy: tiles === 'auto' ? new AutoDetectStrategy() : new FixedDetectStrategy(tiles),
-  });
+  return channelPipeline(lazyDetector(deps), { rois: watch.rois, exclusions: watch.exclusions ?? [], tiles: deps.tiles ?? 'auto' });
 }
 
 function lazyDetector(deps: ChannelRunnerDeps): FrameDetector {

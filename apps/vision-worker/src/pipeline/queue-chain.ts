@@ -5,7 +5,7 @@ export const QUEUE_MIN_STOPPED = 3;
 /** Largest centre distance between two queued vehicles, in mean box sizes (√area). */
 export const QUEUE_LINK_SIZES = 2;
 /** Largest ratio between the sizes (√area) of two linked queued vehicles. */
-export const QUEUE_SIZE_RATIO = 2.5;
+export const QUEUE_SIZE_RATIO = 2;
 
 /** For each box, whether it lies in a chain of QUEUE_MIN_STOPPED or more boxes linked as a queue. */
 export function queueMembers(boxes: readonly Box[]): boolean[] {

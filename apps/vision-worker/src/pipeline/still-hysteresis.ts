@@ -20,6 +20,11 @@ export interface StillHysteresisOptions {
   maxSizeRatio: number;
   /** A vehicle box whose intersection with a better vehicle box covers this share of the smaller is a duplicate. */
   containment: number;
+  /**
+   * A weak box joins only when less than this share of its own area lies on vehicle boxes already kept: it must bring
+   * a vehicle of its own, not box a kept one again at another scale or offset (the doubles that over-counted queues).
+   */
+  weakOverlap: number;
 }
 
 export const STILL_HYSTERESIS: Readonly<StillHysteresisOptions> = {
@@ -28,6 +33,7 @@ export const STILL_HYSTERESIS: Readonly<StillHysteresisOptions> = {
   maxGap: 1.5,
   maxSizeRatio: 2,
   containment: 0.8,
+  weakOverlap: 0.5,
 };
 
 /** Largest number of weak boxes considered (a hostile or noisy frame cannot make growth quadratic without bound). */
@@ -60,7 +66,8 @@ export function suppressContained(dets: readonly Detection[], share: number): De
 
 /**
  * Keeps every box scoring ≥ seedScore, then grows the set with weaker vehicle boxes (≥ lowScore) that
- * lie within `maxGap` box sizes of an already kept vehicle box of similar size, until nothing joins.
+ * lie within `maxGap` box sizes of an already kept vehicle box of similar size and do not lie mostly on kept vehicle
+ * boxes (`weakOverlap`), until nothing joins.
  * Weak persons are dropped (a crowd is not inferred from chains). Output keeps input order.
  */
 export function growFromSeeds(dets: readonly Detection[], opts: StillHysteresisOptions = STILL_HYSTERESIS): Detection[] {
@@ -76,6 +83,13 @@ export function growFromSeeds(dets: readonly Detection[], opts: StillHysteresisO
     }
   }
   const size = (b: Detection): number => Math.sqrt(boxArea(b));
+  const keptVehicles = [...frontier];
+  const onKept = (c: Detection): boolean => {
+    const limit = opts.weakOverlap * boxArea(c);
+    let covered = 0;
+    for (const k of keptVehicles) if ((covered += intersection(c, k)) >= limit) return true;
+    return false;
+  };
   while (frontier.length > 0 && weak.length > 0) {
     const k = frontier.pop()!;
     const ks = size(k);
@@ -87,8 +101,10 @@ export function growFromSeeds(dets: readonly Detection[], opts: StillHysteresisO
       const ratio = cs > ks ? cs / Math.max(ks, 1e-9) : ks / Math.max(cs, 1e-9);
       const near = Math.hypot((c.x1 + c.x2) / 2 - kx, (c.y1 + c.y2) / 2 - ky) <= (opts.maxGap * (cs + ks)) / 2;
       if (ratio <= opts.maxSizeRatio && near) {
+        if (onKept(c)) continue; // a double of a kept vehicle: dropped for good
         keep.add(c);
         frontier.push(c);
+        keptVehicles.push(c);
       } else {
         rest.push(c);
       }
