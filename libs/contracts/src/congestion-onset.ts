@@ -37,9 +37,9 @@ export const ONSET_HEAVY_INDEX = CONGESTION_BAND_EDGES[2]!;
 export const ONSET_MIN_SAMPLES = 6;
 /**
  * The share of the window for which every condition must hold on consecutive samples before the warning goes out
- * (10 s of the default 60 s): a spike of a few frames (a bus passing, a detection glitch) is no onset.
+ * (5 s of the default 60 s, on the 5 s median index): a spike of a few frames (a bus passing, a detection glitch) is no onset.
  */
-export const ONSET_CONFIRM_SHARE = 1 / 6;
+export const ONSET_CONFIRM_SHARE = 1 / 12;
 /**
  * The index the level conditions read is the median of the samples of the last ONSET_SMOOTH_MS (at 1 score/s, the
  * last 5): one frame that misses half the queue (31, 6, 25, 44 …) must not break the hold, nor one spike end it.

@@ -15,6 +15,7 @@ import { FfmpegFrameSource } from '../frames/ffmpeg-frame-source';
 import { IMAGE_EXTENSIONS, readImageFile } from '../frames/image-file';
 import { resolveModelPath } from '../model/model-path';
 import { OnnxDetector } from '../model/onnx-detector';
+import { channelPipeline } from '../pipeline/channel-pipeline';
 import { FramePipeline, type FrameResult } from '../pipeline/frame-pipeline';
 import type { RgbFrame } from '../frames/rgb-frame';
 import { isVisionError, VisionError } from '../vision-error';
@@ -52,13 +53,14 @@ async function listInputs(input: string): Promise<{ files: string[]; folder: boo
 }
 
 async function scoreFile(detector: OnnxDetector, file: string, args: EvalArgs, rois: Roi[] | undefined, tag?: string): Promise<void> {
-  const pipeline = new FramePipeline(detector, { rois, stillTiles: args.tiles ?? 2, videoTiles: args.tiles ?? 1 });
   if (IMAGE_EXTENSIONS.has(extname(file).toLowerCase())) {
     const frame = await readImageFile(file, { maxWidth: STILL_MAX_WIDTH });
-    const r = await pipeline.processStill(frame);
+    const r = await new FramePipeline(detector, { rois, stillTiles: args.tiles ?? 2 }).processStill(frame);
     for (const s of r.scores) process.stdout.write(line(s, tag, boxesOf(r, frame, args.boxes)) + '\n');
     return;
   }
+  // Video is scored as a live channel is: automatic detector choice (unless --tiles), fixtures, OSD finding.
+  const pipeline = channelPipeline(detector, { rois, tiles: args.tiles ?? 'auto' });
   const source = new FfmpegFrameSource(file, { fps: args.fps });
   try {
     for await (const { t, frame } of source) {

@@ -13,6 +13,7 @@ import { AlertStateMachine, OnsetDetector, type AlertRules } from '@gb/contracts
 import { CONGESTION_BAND_EDGES, CONGESTION_LEVELS, type CongestionLevel, type Roi } from '../contracts';
 import { FfmpegFrameSource } from '../frames/ffmpeg-frame-source';
 import { readImageFile } from '../frames/image-file';
+import { channelPipeline } from '../pipeline/channel-pipeline';
 import { FramePipeline, type FrameDetector } from '../pipeline/frame-pipeline';
 import { VisionError } from '../vision-error';
 import { composeSequence } from './sequences';
@@ -150,7 +151,8 @@ export async function evaluateFrame(detector: FrameDetector, f: LabelledFrame, o
 export async function evaluateSequence(detector: FrameDetector, s: SequenceEntry, mediaDir: string, opts: SuiteOptions): Promise<SequenceRow> {
   const clip = await composeSequence(s.id, s.recipe, { dir: opts.tmpDir, mediaDir: resolve(mediaDir), ffmpeg: opts.ffmpeg });
   const rois: Roi[] | undefined = s.region ? [{ id: REGION_ID, polygon: s.region }] : undefined;
-  const pipeline = new FramePipeline(detector, { rois, stillTiles: opts.stillTiles ?? 2, videoTiles: opts.videoTiles ?? 1 });
+  // The pipeline a live channel runs: automatic detector choice (unless tiles are given), fixtures, OSD finding.
+  const pipeline = channelPipeline(detector, { rois, tiles: opts.videoTiles ?? 'auto' });
   const onset = new OnsetDetector();
   const alerts = new AlertStateMachine(EVAL_ALERT_RULES);
   const row: SequenceRow = {

@@ -21,8 +21,9 @@ export interface StillHysteresisOptions {
   /** A vehicle box whose intersection with a better vehicle box covers this share of the smaller is a duplicate. */
   containment: number;
   /**
-   * A weak box joins only when less than this share of its own area lies on vehicle boxes already kept: it must bring
-   * a vehicle of its own, not box a kept one again at another scale or offset (the doubles that over-counted queues).
+   * A weak box joins only when less than this share of its own area lies on vehicle boxes already kept of a similar size
+   * (within maxSizeRatio): it must bring a vehicle of its own, not box a kept one again at an offset (the doubles that
+   * over-counted queues). A much larger kept box is left out of the sum: it may be several cars merged.
    */
   weakOverlap: number;
 }
@@ -86,8 +87,13 @@ export function growFromSeeds(dets: readonly Detection[], opts: StillHysteresisO
   const keptVehicles = [...frontier];
   const onKept = (c: Detection): boolean => {
     const limit = opts.weakOverlap * boxArea(c);
+    const cs = size(c);
     let covered = 0;
-    for (const k of keptVehicles) if ((covered += intersection(c, k)) >= limit) return true;
+    for (const k of keptVehicles) {
+      const ks = size(k);
+      if (Math.max(cs, ks) / Math.max(1e-9, Math.min(cs, ks)) > opts.maxSizeRatio) continue; // a merged box of several cars
+      if ((covered += intersection(c, k)) >= limit) return true;
+    }
     return false;
   };
   while (frontier.length > 0 && weak.length > 0) {
