@@ -78,6 +78,9 @@ export const VARIANTS: Record<string, () => DetectStrategy> = {
   'one pass + mirrored pass': () => new PlanStrategy('flip', (f) => ({ plain: [W(f)], enhanced: [], mirrored: [W(f)] })),
   'tiles 2 + mirrored pass': () => new PlanStrategy('t2flip', (f, r) => ({ plain: [W(f), ...gridRects(roiRegion(r, f.width, f.height), 2)], enhanced: [], mirrored: [W(f)] })),
   'tiles 2 + mirrored tiles 2': () => new PlanStrategy('t2flip2', (f, r) => ({ plain: [W(f), ...gridRects(roiRegion(r, f.width, f.height), 2)], enhanced: [], mirrored: [W(f), ...gridRects(roiRegion(r, f.width, f.height), 2)] })),
+  'tiles 3 + mirrored pass': () => new PlanStrategy('t3flip', (f, r) => ({ plain: [W(f), ...gridRects(roiRegion(r, f.width, f.height), 3)], enhanced: [], mirrored: [W(f)] })),
+  'tiles 3 + mirrored tiles 3': () => new PlanStrategy('t3flip3', (f, r) => ({ plain: [W(f), ...gridRects(roiRegion(r, f.width, f.height), 3)], enhanced: [], mirrored: [W(f), ...gridRects(roiRegion(r, f.width, f.height), 3)] })),
+  'tiles 2 + tiles 3': () => new PlanStrategy('t23', (f, r) => ({ plain: [W(f), ...gridRects(roiRegion(r, f.width, f.height), 2), ...gridRects(roiRegion(r, f.width, f.height), 3)], enhanced: [] })),
   auto: () => new AutoDetectStrategy(),
 };
 

@@ -118,7 +118,7 @@ describe('AutoDetectStrategy', () => {
     // After the probe frame, 5 passes a frame.
     const probeCalls = det.calls - 4 * 5;
     expect(probeCalls).toBeGreaterThan(5);
-    expect(probeCalls).toBeLessThanOrEqual(1 + 1 + 4 + 4 + 9);
+    expect(probeCalls).toBeLessThanOrEqual(1 + 1 + 4 + 4 + 9 + 9);
   });
 
   it('detect() keeps one pass without trying candidates when the single pass already confirms the scorer\'s full count', async () => {
@@ -156,7 +156,7 @@ describe('AutoDetectStrategy', () => {
     expect(c).toMatchObject({ tiles: 1, passes: 1, vehicleSize: null });
     expect(c.reason).toMatch(/none ≥ 3: one pass/);
     // Two probes (t = 0 and 60), each at most 1 + the affordable groups.
-    const probe = 1 + 1 + 4 + 4 + 9;
+    const probe = 1 + 1 + 4 + 4 + 9 + 9;
     expect(det.calls).toBeLessThanOrEqual(120 + 2 * (probe - 1));
     expect(det.calls / 120).toBeLessThan(1.5);
   });

@@ -10,7 +10,7 @@ import { COUNT_KNOTS } from '../scoring/congestion-scorer';
 import { pointInPolygon } from '../scoring/polygon';
 import type { DetectContext, DetectStrategy } from './detect-strategy';
 import { coversFrame, passCount, roiRegion, runPasses, wholeFrame, type PassPlan } from './detect-passes';
-import type { FrameDetector } from './frame-pipeline';
+import { NANO_TRACKER_OPTIONS, type FrameDetector } from './frame-pipeline';
 import { STILL_HYSTERESIS, stillDetections } from './still-hysteresis';
 
 /**
@@ -41,7 +41,7 @@ export interface AutoDetectOptions {
   minGainShare: number;
   /** Candidates within this share of the best count are as good; the cheapest of them is chosen. */
   nearBestShare: number;
-  /** Most detector passes a choice may cost per frame (3×3 tiles + whole frame = 10). */
+  /** Most detector passes a choice may cost per frame (3×3 tiles, plain and mirrored, + the whole frame = 20). */
   maxPasses: number;
   /** Frames whose vehicle sizes are averaged (exponential weight 1/n). */
   sizeFrames: number;
@@ -60,13 +60,13 @@ export const AUTO_DETECT_DEFAULTS: Readonly<AutoDetectOptions> = {
   minExtraVehicles: 3,
   minGainShare: 0.25,
   nearBestShare: 0.1,
-  maxPasses: 10,
+  maxPasses: 20,
   sizeFrames: 5,
   enoughVehicles: COUNT_KNOTS.x[COUNT_KNOTS.x.length - 1],
 };
 
 /** Groups of extra passes a candidate is made of (each group is run once per probe, candidates share them). */
-type PassGroup = 'zoom' | 'mirror' | 't2' | 'mirrorT2' | 't3' | 'clahe' | 'claheT2';
+type PassGroup = 'zoom' | 'mirror' | 't2' | 'mirrorT2' | 't3' | 'mirrorT3' | 'clahe' | 'claheT2';
 
 function groupPlan(g: PassGroup, frame: RgbFrame, region: CropRect): PassPlan {
   switch (g) {
@@ -80,6 +80,8 @@ function groupPlan(g: PassGroup, frame: RgbFrame, region: CropRect): PassPlan {
       return { plain: [], enhanced: [], mirrored: gridRects(region, 2) };
     case 't3':
       return { plain: gridRects(region, 3), enhanced: [] };
+    case 'mirrorT3':
+      return { plain: [], enhanced: [], mirrored: gridRects(region, 3) };
     case 'clahe':
       return { plain: [], enhanced: [wholeFrame(frame)] };
     case 'claheT2':
@@ -130,13 +132,19 @@ function candidates(frame: RgbFrame, region: CropRect, rois: boolean, distant: b
   list.push({ tiles: 2, region: r, enhance: 'none', name: `2×2 tiles over ${over} and a mirrored pass`, groups: ['t2', 'mirror'] });
   list.push({ tiles: 2, region: r, enhance: 'none', name: `2×2 tiles over ${over}, plain and mirrored`, groups: ['t2', 'mirror', 'mirrorT2'] });
   list.push({ tiles: 3, region: r, enhance: 'none', name: `3×3 tiles over ${over}`, groups: ['t3'] });
+  list.push({ tiles: 3, region: r, enhance: 'none', name: `3×3 tiles over ${over} and a mirrored pass`, groups: ['t3', 'mirror'] });
+  list.push({ tiles: 3, region: r, enhance: 'none', name: `3×3 tiles over ${over}, plain and mirrored`, groups: ['t3', 'mirror', 'mirrorT3'] });
   return list;
 }
 
-/** Vehicles the scorer would count on one frame: confirmed by hysteresis, centre inside a ROI. */
+/**
+ * Vehicles the live pipeline would count on one frame (FramePipeline.processVideoFrame): chained to strong boxes by
+ * the hysteresis or above the tracker's low score, centre inside a ROI.
+ */
 export function confirmedVehicles(dets: readonly Detection[], rois: readonly Roi[], width: number, height: number): Detection[] {
   const merged = mergeVehicleDuplicates(dets.filter((d) => isVehicle(d.label) && boxArea(d) > 0), (d) => isVehicle(d.label));
-  const kept = stillDetections(merged, STILL_HYSTERESIS);
+  const chained = new Set(stillDetections(merged, STILL_HYSTERESIS));
+  const kept = merged.filter((d) => chained.has(d) || d.score >= NANO_TRACKER_OPTIONS.lowScore!);
   if (rois.length === 0) return kept;
   return kept.filter((d) => {
     const cx = (d.x1 + d.x2) / 2 / width;
