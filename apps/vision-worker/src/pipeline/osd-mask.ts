@@ -89,7 +89,7 @@ export const OSD_OPTIONS: Readonly<OsdOptions> = {
   learnSeconds: 3,
   onLevel: 0.6,
   minIntervalSeconds: 0.4,
-  borderBand: 0.25,
+  borderBand: 0.2,
   maxZoneHeight: 0.15,
   minFill: 0.3,
   minCells: 4,
@@ -99,7 +99,7 @@ export const OSD_OPTIONS: Readonly<OsdOptions> = {
 };
 
 /** A zone grows this many cells sideways to join glyphs and words of one line (and 1 cell up/down for lines). */
-const JOIN_CELLS_X = 2;
+const JOIN_CELLS_X = 3;
 const JOIN_CELLS_Y = 1;
 /** Rows at the top or bottom of a zone with fewer OSD cells than this share of its fullest row are trimmed off. */
 const TRIM_ROW_SHARE = 0.34;
