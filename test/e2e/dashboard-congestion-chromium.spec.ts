@@ -157,6 +157,8 @@ describe('dashboard congestion and alerts in real Chromium (simulated camera -> 
     await badge.waitFor({ timeout: 60_000 });
     await pagePoll(page, 'a road badge at moderate or above', `['moderate', 'heavy', 'severe'].includes(document.querySelector('.roi-score[data-roi=road] .level')?.dataset.level)`, 60_000);
     expect(await badge.textContent()).toMatch(/^(moderate|heavy|severe) · \d+$/);
+    // How the worker runs the detector on this channel (its automatic choice) and what it leaves out.
+    await pagePoll(page, 'the scene line (detector choice, fixtures, OSD areas)', `/^detector: .* scene fixtures left out · \\d+ on-screen text areas masked$/.test(document.querySelector('article.card.congestion [data-field=scene]')?.textContent ?? '')`, 20_000);
     // A line, and a visible one: the default range fits the data, so a few seconds of scores span the chart.
     await pagePoll(page, 'a sparkline for road', `!!document.querySelector('article.card.congestion svg[data-sparkline=road] path')`, 20_000);
     await pagePoll(page, 'a chart line at least 100 px wide', `(document.querySelector('article.card.congestion path[data-series=road]')?.getBoundingClientRect().width ?? 0) > 100`, 20_000);

@@ -1,4 +1,4 @@
-import { CONGESTION_LEVELS, type ChannelCongestionDto, type ChannelDto, type CongestionFormingDto, type CongestionLevel, type CongestionScore, type GatewayEvent } from '@gb/contracts';
+import { CONGESTION_LEVELS, type ChannelCongestionDto, type ChannelDto, type CongestionFormingDto, type CongestionLevel, type CongestionScore, type GatewayEvent, type SceneState } from '@gb/contracts';
 import { api, messageOf } from '../api';
 import { alertOptIns } from '../alert-notify';
 import { historyCsvExport } from '../history-csv';
@@ -35,6 +35,18 @@ const MAX_LIVE_POINTS = 5000;
 
 export function levelBadge(level: CongestionLevel, index: number): HTMLSpanElement {
   return h('span', { class: `level ${level}`, 'data-level': level }, t(`level.${level}`), ' · ', formatNumber(Math.round(index)));
+}
+
+/**
+ * How the worker runs the detector on the channel and what it leaves out (GET /api/congestion `scene`): passes per
+ * frame, contrast normalisation, learned fixtures and on-screen text areas; the worker's reason as the tooltip.
+ */
+export function sceneLine(scene: SceneState | null): HTMLDivElement | null {
+  if (!scene) return null;
+  const d = scene.detector;
+  const how = d.passes <= 1 ? t('congestion.detectorSingle') : t('congestion.detectorPasses', { n: d.passes });
+  const parts = [how, d.enhance === 'clahe' ? t('congestion.detectorClahe') : null, t('congestion.fixtures', { n: scene.fixtures.length }), t('congestion.osdAreas', { n: scene.osd.length })];
+  return h('div', { class: 'muted scene-line', 'data-field': 'scene', title: d.reason }, parts.filter((p): p is string => p !== null).join(' · '));
 }
 
 /** The onset warning of a ROI (congestion.forming, docs/congestion.md "Onset warning"): its queue is forming. */
@@ -128,6 +140,7 @@ export function mountCongestion(root: HTMLElement, ctx: AppContext): () => void 
       ...(scores.length
         ? scores.map((s) => h('div', { class: 'roi-score', 'data-roi': s.roi }, h('span', { class: 'muted' }, s.roi), sparkline(sparkPoints(card, s.roi), PALETTE[Math.max(0, rois.indexOf(s.roi)) % PALETTE.length]!, s.roi), levelBadge(s.level, s.index), forming.has(s.roi) ? formingBadge(forming.get(s.roi)!) : null, h('span', { class: 'muted' }, `${t('congestion.vehicles', { n: s.vehicles })}${s.persons ? t('congestion.persons', { n: s.persons }) : ''}${s.meanSpeed !== null ? `, ${formatNumber(s.meanSpeed, { minimumFractionDigits: 1, maximumFractionDigits: 1 })} ${s.speedUnit ?? ''}` : ''}`)))
         : [h('span', { class: 'muted' }, t('congestion.noScore'))]),
+      ...[sceneLine(card.dto.scene ?? null)].filter((x): x is HTMLDivElement => x !== null),
     );
   };
 
@@ -253,7 +266,7 @@ export function mountCongestion(root: HTMLElement, ctx: AppContext): () => void 
         if (arr.length > MAX_LIVE_POINTS) arr.splice(0, arr.length - MAX_LIVE_POINTS);
         card.live.set(s.roi, arr);
       }
-      card.dto = { ...card.dto, scores: e.data.scores, updatedAt: e.data.t, state: 'running', error: null };
+      card.dto = { ...card.dto, scores: e.data.scores, scene: e.data.scene ?? card.dto.scene ?? null, updatedAt: e.data.t, state: 'running', error: null };
       card.state.replaceChildren(...stateText(card.dto));
       card.state.className = 'tag state running';
       renderBadges(card, e.data.scores);
