@@ -103,6 +103,9 @@ const JOIN_CELLS_X = 3;
 const JOIN_CELLS_Y = 1;
 /** Rows at the top or bottom of a zone with fewer OSD cells than this share of its fullest row are trimmed off. */
 const TRIM_ROW_SHARE = 0.34;
+/** Rows analysed beyond the border bands (share of the frame height), so a zone reaching out of its band is seen to. */
+const BAND_MARGIN = 0.05;
+
 
 export class OsdMaskLearner implements OsdMask {
   readonly options: Readonly<OsdOptions>;
@@ -148,12 +151,20 @@ export class OsdMaskLearner implements OsdMask {
     else if (Number.isFinite(this.lastT) && t < this.lastT) this.clearLearning();
     if (this.w < 2 * this.options.strokeWidth + 1 || this.h < 2 * this.options.strokeWidth + 1) return;
     const first = !Number.isFinite(this.lastT);
-    if (!first && t - this.lastT < this.options.minIntervalSeconds) return;
+    const o = this.options;
+    if (!first && t - this.lastT < o.minIntervalSeconds) return;
     const dt = first ? 0 : t - this.lastT;
     this.lastT = t;
-    this.toGrey(frame);
-    this.countStrokes();
-    const o = this.options;
+    for (const counts of [this.countsX, this.countsY, this.weakX, this.weakY, this.darks]) counts.fill(0);
+    // Zones lie in the top and bottom bands; a margin beyond them shows what would reach out of the band.
+    const reach = Math.min(this.rows, Math.ceil((o.borderBand + BAND_MARGIN) * this.rows));
+    const r = o.strokeWidth;
+    const topEnd = reach * this.cellH;
+    const bottomStart = Math.max(reach, this.rows - reach) * this.cellH;
+    this.toGrey(frame, 0, topEnd + r);
+    this.toGrey(frame, bottomStart - r, this.h);
+    this.countStrokes(0, topEnd);
+    this.countStrokes(bottomStart, this.rows * this.cellH);
     const a = first ? 1 : 1 - Math.exp(-dt / Math.max(1e-3, o.learnSeconds));
     const scanned = (this.cellW * this.cellH) / this.scanStep();
     const each = o.cellAxisShare * scanned * 9;
@@ -260,17 +271,19 @@ export class OsdMaskLearner implements OsdMask {
     return this.cellW >= 6 ? 2 : 1;
   }
 
-  /** BT.601 luma, nearest-neighbour sampled down to the work size (keeps strokes sharp). */
-  private toGrey(frame: RgbFrame): void {
+  /** BT.601 luma of rows `fromY`..`toY` of the work image, nearest-neighbour sampled down to it (keeps strokes sharp). */
+  private toGrey(frame: RgbFrame, fromY: number, toY: number): void {
     const { w, h, grey } = this;
     const d = frame.data;
+    const y0 = Math.max(0, fromY);
+    const y1 = Math.min(h, toY);
     if (frame.width === w && frame.height === h) {
-      for (let i = 0, p = 0; i < grey.length; i++, p += 3) grey[i] = (77 * d[p] + 150 * d[p + 1] + 29 * d[p + 2]) >> 8;
+      for (let i = y0 * w, p = i * 3, end = y1 * w; i < end; i++, p += 3) grey[i] = (77 * d[p] + 150 * d[p + 1] + 29 * d[p + 2]) >> 8;
       return;
     }
     const fx = frame.width / w;
     const fy = frame.height / h;
-    for (let y = 0; y < h; y++) {
+    for (let y = y0; y < y1; y++) {
       const sy = Math.min(frame.height - 1, Math.floor(y * fy));
       const row = sy * frame.width;
       for (let x = 0; x < w; x++) {
@@ -285,22 +298,17 @@ export class OsdMaskLearner implements OsdMask {
    * (level strokes), both polarities. Every other row (column) is scanned in cells of 6 pixels or more
    * (strokes are longer than 2 pixels); every one in smaller cells (small frames), which would hold too few.
    */
-  private countStrokes(): void {
-    const { w, h, grey, countsX, countsY, weakX, weakY, darks, cellH, cols, rows, colCell, winMin, winMax } = this;
+  private countStrokes(fromY: number, toY: number): void {
+    const { w, h, grey, countsX, countsY, weakX, weakY, darks, cellH, cols, colCell, winMin, winMax } = this;
     const r = this.options.strokeWidth;
     const c = this.options.strokeContrast;
     const cb = Math.min(c, this.options.bandStrokeContrast);
     const bandLuma = this.options.bandLuma;
-    countsX.fill(0);
-    countsY.fill(0);
-    weakX.fill(0);
-    weakY.fill(0);
-    darks.fill(0);
     const step = this.scanStep();
-    const ch = rows * cellH;
+    const ch = Math.min(toY, this.rows * cellH);
     const cw = cols * this.cellW;
     // Along rows: winMin/winMax[x] = min/max of grey[x .. x+r-1] (this row); left of x is x-r, right is x+1.
-    for (let y = 0; y < ch; y += step) {
+    for (let y = Math.ceil(fromY / step) * step; y < ch; y += step) {
       const row = y * w;
       const cellRow = ((y / cellH) | 0) * cols;
       for (let x = 0; x + r <= w; x++) {
@@ -330,7 +338,7 @@ export class OsdMaskLearner implements OsdMask {
       }
     }
     // Along columns (every `step`-th): winMin/winMax[y*w + x] = min/max of grey at rows y .. y+r-1.
-    for (let y = 0; y + r <= h; y++) {
+    for (let y = Math.max(0, fromY - r); y + r <= h && y <= ch; y++) {
       const row = y * w;
       for (let x = 0; x < cw; x += step) {
         let mn = grey[row + x];
@@ -345,7 +353,7 @@ export class OsdMaskLearner implements OsdMask {
       }
     }
     const endY = Math.min(ch, h - r);
-    for (let y = r; y < endY; y++) {
+    for (let y = Math.max(r, fromY); y < endY; y++) {
       const row = y * w;
       const above = row - r * w;
       const below = row + w;
