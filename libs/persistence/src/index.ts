@@ -65,3 +65,15 @@ export { MAX_MAP_POSITIONS_LISTED, MapRepository, type MapPlanRow, type MapPosit
 export { ExclusionZoneEntity } from './entities/exclusion-zone.entity';
 export { ExclusionZones1796428800000 } from './migrations/1796428800000-exclusion-zones';
 export { ExclusionZoneRepository, type ExclusionZoneRow } from './repositories/exclusion-zone.repository';
+export { PlatformEntity } from './entities/platform.entity';
+export { Platforms1796601600000 } from './migrations/1796601600000-platforms';
+export {
+  MAX_PLATFORMS_LISTED,
+  PlatformRepository,
+  type NewPlatform,
+  type PlatformPatch,
+  type PlatformRow,
+  type PlatformState,
+  type PlatformStatePatch,
+  type PlatformTransport,
+} from './repositories/platform.repository';

@@ -40,9 +40,12 @@ import { MapRepository } from './repositories/map.repository';
 import { ExclusionZoneEntity } from './entities/exclusion-zone.entity';
 import { ExclusionZones1796428800000 } from './migrations/1796428800000-exclusion-zones';
 import { ExclusionZoneRepository } from './repositories/exclusion-zone.repository';
+import { PlatformEntity } from './entities/platform.entity';
+import { Platforms1796601600000 } from './migrations/1796601600000-platforms';
+import { PlatformRepository } from './repositories/platform.repository';
 
-export const ENTITIES = [DeviceEntity, ChannelEntity, DeviceSettingsEntity, AppSecretEntity, RoiEntity, CongestionSampleEntity, AlertEntity, WatchEntity, NodeEntity, UserEntity, ApiKeyEntity, AuditEntryEntity, MapPlanEntity, MapSettingsEntity, MapPositionEntity, ExclusionZoneEntity];
-export const MIGRATIONS = [InitialSchema1795824000000, Congestion1795910400000, Watches1795996800000, Nodes1796083200000, Users1796169600000, AlertAckComment1796256000000, Map1796342400000, ExclusionZones1796428800000, AlertWarnedAt1796515200000];
+export const ENTITIES = [DeviceEntity, ChannelEntity, DeviceSettingsEntity, AppSecretEntity, RoiEntity, CongestionSampleEntity, AlertEntity, WatchEntity, NodeEntity, UserEntity, ApiKeyEntity, AuditEntryEntity, MapPlanEntity, MapSettingsEntity, MapPositionEntity, ExclusionZoneEntity, PlatformEntity];
+export const MIGRATIONS = [InitialSchema1795824000000, Congestion1795910400000, Watches1795996800000, Nodes1796083200000, Users1796169600000, AlertAckComment1796256000000, Map1796342400000, ExclusionZones1796428800000, AlertWarnedAt1796515200000, Platforms1796601600000];
 
 /** Pool sizes when the caller gives none. Embedded queries run one at a time anyway. */
 export const DEFAULT_POOL_SIZE = { postgres: 10, embedded: 4 } as const;
@@ -78,6 +81,7 @@ export interface Database {
   audit: AuditRepository;
   map: MapRepository;
   exclusions: ExclusionZoneRepository;
+  platforms: PlatformRepository;
   /** Idempotent: closes the pool, then (embedded) the socket server, PGlite and the data-dir lock. */
   close(): Promise<void>;
 }
@@ -145,6 +149,7 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
     audit: new AuditRepository(dataSource),
     map: new MapRepository(dataSource),
     exclusions: new ExclusionZoneRepository(dataSource),
+    platforms: new PlatformRepository(dataSource),
     close() {
       closing ??= (async () => {
         try {
