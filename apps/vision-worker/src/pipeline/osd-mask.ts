@@ -39,7 +39,7 @@ export class NoOsdMask implements OsdMask {
  * glyph on a light band). A cell is *text-like* when at least `cellStrokeShare` of its pixels are stroke pixels.
  */
 export interface OsdOptions {
-  /** Frames wider than this are sampled down to it (pixels) before analysis. */
+  /** Frames whose longer side exceeds this are sampled down to it (pixels) before analysis. */
   workWidth: number;
   /** Cells across the frame (cell rows keep the aspect). */
   gridColumns: number;
@@ -53,7 +53,7 @@ export interface OsdOptions {
   cellAxisShare: number;
   /** Widest stroke, pixels of the work image (at most 4). */
   strokeWidth: number;
-  /** Share of a cell's pixels that are stroke pixels for the cell to be text-like. */
+  /** Share of a cell's scanned pixels, along rows and along columns together, that are stroke pixels for it to be text-like. */
   cellStrokeShare: number;
   /** Time constant (seconds) of each cell's running text-likeness; a cell is OSD while it is ≥ `onLevel`. */
   learnSeconds: number;
@@ -106,7 +106,16 @@ const TRIM_ROW_SHARE = 0.34;
 /** Rows analysed beyond the border bands (share of the frame height), so a zone reaching out of its band is seen to. */
 const BAND_MARGIN = 0.05;
 
-
+/**
+ * Finds OSD areas in the frames of one channel (one instance per channel; reset() on a new source).
+ *
+ * Per analysed frame (at most one per `minIntervalSeconds`): grey image → stroke pixels counted per cell (only in
+ * the top and bottom bands, where zones may lie) → each cell's running text-likeness (exponential, time constant
+ * `learnSeconds`, starting at the first frame's value, so a caption counts from frame 1 and a moving pattern fades
+ * within ~1.5 s) → cells at ≥ `onLevel` joined into lines and blocks → rectangles shaped like on-screen text kept.
+ * A time stamp whose digits change stays text-like, so it stays found. Memory: a few bytes per work-image pixel
+ * (the work image is at most `workWidth` on its longer side) and a few numbers per cell.
+ */
 export class OsdMaskLearner implements OsdMask {
   readonly options: Readonly<OsdOptions>;
   private w = 0;
@@ -247,8 +256,9 @@ export class OsdMaskLearner implements OsdMask {
     const o = this.options;
     this.frameW = width;
     this.frameH = height;
-    this.w = Math.min(width, o.workWidth);
-    this.h = Math.max(1, Math.round((height * this.w) / width));
+    const scale = Math.min(1, o.workWidth / Math.max(width, height));
+    this.w = Math.max(1, Math.round(width * scale));
+    this.h = Math.max(1, Math.round(height * scale));
     this.cellW = Math.max(2, Math.floor(this.w / o.gridColumns));
     this.cellH = this.cellW;
     this.cols = Math.max(1, Math.floor(this.w / this.cellW));
