@@ -18,8 +18,8 @@ const LOOP_S = 10;
 /**
  * The automatic detector choice with the real model through the live path (FramePipeline.processVideoFrame,
  * no tiles setting): every TRANCOS jam still, looped as a 1 frame/s stream, reads heavy or severe (000013, the
- * distant hazy queue, read moderate 44 with one pass); the near, free bgs highway at 1 frame/s keeps one pass
- * and today's figure (docs/congestion.md: 26 of 30 frames free).
+ * distant queue against the sun, reads light 31 with one pass: docs/decisions/congestion-detector-choice.md); the
+ * near, free bgs highway at 1 frame/s keeps one pass and today's figure (docs/congestion.md: 26 of 30 frames free).
  */
 describe('detector choice (real YOLOX-Nano, live path, AutoDetectStrategy)', () => {
   let det: OnnxDetector;
