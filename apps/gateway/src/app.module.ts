@@ -28,6 +28,7 @@ import { ClusterForwarder } from './cluster/cluster-forwarder';
 import { ClusterModule } from './cluster/cluster.module';
 import { AccessModule } from './access/access.module';
 import { MapModule } from './map/map.module';
+import { CascadeModule } from './cascade/cascade.module';
 
 /** Config, database, events and the device use-cases, shared by every module. */
 @Global()
@@ -63,6 +64,6 @@ export class CoreModule {
 @Module({})
 export class AppModule {
   static forRoot(cfg: GatewayConfig): DynamicModule {
-    return { module: AppModule, imports: [CoreModule.forRoot(cfg), AccessModule, ApiModule, DeviceAlarmsModule, ChannelsListModule, RegistrationFailuresModule, StreamsModule, CongestionModule, RecordsModule, WebModule, MetricsModule, ClusterModule, MapModule] };
+    return { module: AppModule, imports: [CoreModule.forRoot(cfg), AccessModule, ApiModule, DeviceAlarmsModule, ChannelsListModule, RegistrationFailuresModule, StreamsModule, CongestionModule, RecordsModule, WebModule, MetricsModule, ClusterModule, MapModule, CascadeModule] };
   }
 }

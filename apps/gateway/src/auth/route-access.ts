@@ -75,6 +75,13 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   'DELETE /map/positions/:channelId': { roles: OPERATE, audit: 'map.position.delete' },
   'GET /map/tiles/:z/:x/:y': { roles: VIEW },
 
+  // Superior platforms (cascade): anyone may see the registration state; only admins add, edit or remove them.
+  'GET /platforms': { roles: VIEW },
+  'GET /platforms/:id': { roles: VIEW },
+  'POST /platforms': { roles: ADMIN, audit: 'platform.create' },
+  'PATCH /platforms/:id': { roles: ADMIN, audit: 'platform.update' },
+  'DELETE /platforms/:id': { roles: ADMIN, audit: 'platform.delete' },
+
   'GET /users': { roles: ADMIN },
   'POST /users': { roles: ADMIN, audit: 'user.create' },
   'PATCH /users/:username': { roles: ADMIN, audit: 'user.update' },

@@ -68,6 +68,19 @@ export class SipService implements OnModuleInit, OnApplicationShutdown {
     return this.endpoint.request(this.build(m), m.flow);
   }
 
+  /**
+   * A flow to a peer we call first and that is no registered device (a superior platform, docs/cascade.md): our
+   * address towards it and our SIP port. TCP: the transport opens the connection on the first send.
+   */
+  flowTo(transport: 'udp' | 'tcp', host: string, port: number): SipFlow {
+    return { transport, remoteHost: host, remotePort: port, localHost: this.transport.localHostFor(host), localPort: this.transport.port };
+  }
+
+  /** Sends a request the caller built (REGISTER to a superior, its keepalives) along `flow`; resolves with its final response. */
+  request(req: SipRequest, flow: SipFlow): Promise<SipResponse> {
+    return this.endpoint.request(req, flow);
+  }
+
   build(m: OutgoingMessage): SipRequest {
     const localHost = m.flow.localHost;
     const localPort = this.transport.port;

@@ -1,0 +1,148 @@
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import type { ManscdpCharset, SipScheduler } from '@gb/gb28181';
+import type { Database, PlatformRow } from '@gb/persistence';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config.schema';
+import { DATABASE } from '../database/database.providers';
+import { SipService } from '../sip/sip.service';
+import { PlatformRegistration, type RegistrationStatus } from './platform-registration';
+
+/**
+ * How often a node reads the platforms it owns from the database, to pick up edits made through another node
+ * (cluster) and to restart what it runs after a database hiccup. Edits through this node apply at once.
+ */
+export const PLATFORM_RECONCILE_MS = 10_000;
+
+const realScheduler: SipScheduler = {
+  setTimer: (ms, fn) => {
+    const t = setTimeout(fn, ms);
+    t.unref();
+    return t;
+  },
+  clearTimer: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+interface Runner {
+  reg: PlatformRegistration;
+  /** updated_at of the row it was started from: a later edit restarts it. */
+  version: number;
+  /** State writes in order (the last one wins in the database as it did here). */
+  writes: Promise<void>;
+}
+
+/**
+ * Upward registrations (issue 11 item 2): one PlatformRegistration per enabled superior platform this node owns.
+ * Ownership: the node that created the platform (its NODE_ID in platforms.owner_node); in embedded single-node
+ * mode that is always this node. Every change goes through `sync(id)`, one at a time, which compares the row with
+ * what runs: stop (REGISTER Expires: 0) when disabled, deleted or edited, start when enabled or edited.
+ */
+@Injectable()
+export class CascadeService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly log = new Logger('cascade');
+  private readonly runners = new Map<string, Runner>();
+  private queue: Promise<void> = Promise.resolve();
+  private reconcileTimer: NodeJS.Timeout | undefined;
+  private closing = false;
+
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly cfg: GatewayConfig,
+    @Inject(DATABASE) private readonly db: Database,
+    @Inject(SipService) private readonly sip: SipService,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.reconcile();
+    this.reconcileTimer = setInterval(() => void this.reconcile(), PLATFORM_RECONCILE_MS);
+    this.reconcileTimer.unref();
+  }
+
+  /** What this node knows of a platform's registration right now (undefined when it does not run it). */
+  status(id: string): RegistrationStatus | undefined {
+    return this.runners.get(id)?.reg.status;
+  }
+
+  /** Brings what runs for platform `id` in line with its row (gone, disabled, edited, new). */
+  sync(id: string): Promise<void> {
+    return this.serial(async () => this.apply(id, await this.db.platforms.get(id)));
+  }
+
+  /** Syncs every platform this node owns or runs. Never throws (a failed read is logged and retried next period). */
+  reconcile(): Promise<void> {
+    return this.serial(async () => {
+      const rows = await this.db.platforms.listOwnedBy(this.cfg.NODE_ID);
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      for (const id of new Set([...byId.keys(), ...this.runners.keys()])) await this.apply(id, byId.get(id));
+    }).catch((e: Error) => this.log.warn(`reading the superior platforms failed: ${e.message}`));
+  }
+
+  private serial(fn: () => Promise<void>): Promise<void> {
+    const p = this.queue.then(() => (this.closing ? undefined : fn()));
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
+  private async apply(id: string, row: PlatformRow | undefined): Promise<void> {
+    const running = this.runners.get(id);
+    const wanted = row !== undefined && row.enabled && row.ownerNode === this.cfg.NODE_ID;
+    if (running && (!wanted || running.version !== row.updatedAt.getTime())) {
+      this.runners.delete(id);
+      await running.reg.stop(true);
+      await running.writes;
+      this.log.log(`superior platform ${id}: registration stopped${row ? '' : ' (deleted)'}`);
+    }
+    if (row && row.ownerNode === this.cfg.NODE_ID && !row.enabled && row.state !== 'disabled') {
+      await this.db.platforms.recordState(id, { state: 'disabled', stateAt: new Date() });
+    }
+    if (!wanted || this.runners.has(id)) return;
+    this.start(row);
+  }
+
+  private start(row: PlatformRow): void {
+    const flow = this.sip.flowTo(row.transport, row.host, row.port);
+    const reg = new PlatformRegistration(
+      {
+        serverId: row.serverId,
+        domain: row.domain,
+        localId: row.localId ?? this.cfg.SIP_ID,
+        password: row.password,
+        expiresS: row.expiresS,
+        keepaliveS: row.keepaliveS,
+        charset: row.charset as ManscdpCharset,
+      },
+      {
+        request: (req) => this.sip.request(req, flow),
+        local: () => ({ transport: flow.transport, host: flow.localHost, port: this.sip.port }),
+        scheduler: realScheduler,
+        now: () => Date.now(),
+      },
+    );
+    const runner: Runner = { reg, version: row.updatedAt.getTime(), writes: Promise.resolve() };
+    reg.onStatus = (s, change) => {
+      if (this.closing || s.state === 'disabled') return;
+      if (change === 'state') this.log.log(`superior platform ${row.id} (${row.host}:${row.port}/${row.transport}): ${s.state}${s.cause ? ` (${s.cause})` : ''}`);
+      const patch =
+        change === 'state'
+          ? { state: s.state, cause: s.cause, stateAt: new Date(s.since), ...(s.lastKeepaliveAt ? { lastKeepaliveAt: new Date(s.lastKeepaliveAt) } : {}) }
+          : { lastKeepaliveAt: new Date(s.lastKeepaliveAt ?? Date.now()) };
+      runner.writes = runner.writes
+        .then(() => this.db.platforms.recordState(row.id, patch))
+        .catch((e: Error) => this.log.warn(`recording the state of superior platform ${row.id} failed: ${e.message}`));
+    };
+    this.runners.set(row.id, runner);
+    if (row.state !== 'registering' || row.cause !== null) {
+      runner.writes = this.db.platforms.recordState(row.id, { state: 'registering', cause: null, stateAt: new Date() }).catch(() => undefined);
+    }
+    reg.start();
+  }
+
+  /** Before the SIP transport and the database close: REGISTER Expires: 0 to every superior (bounded wait each). */
+  async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.reconcileTimer);
+    const last = this.queue;
+    this.closing = true;
+    await last;
+    const runners = [...this.runners.values()];
+    this.runners.clear();
+    await Promise.all(runners.map((r) => r.reg.stop(true)));
+    await Promise.all(runners.map((r) => r.writes));
+  }
+}

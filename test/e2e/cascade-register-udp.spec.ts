@@ -1,0 +1,198 @@
+import { createHash, randomBytes } from 'node:crypto';
+import dgram from 'node:dgram';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDigestChallenge, createResponse, parseDigestParams, parseSipMessage, serializeSipMessage, type SipRequest } from '@gb/gb28181';
+import { startTestGateway, waitFor, type TestGateway } from '../support/gateway-harness';
+
+/**
+ * A superior platform played by a raw UDP socket (GB/T 28181-2016 §9.1 as a platform answers a lower one): 401 with
+ * a digest challenge, the digest checked here by hand (HA1/HA2/response of Annex J.1), 200 with Expires, 200 to
+ * every keepalive. The gateway registers with it through POST /api/platforms.
+ */
+const SERVER_ID = '34020000002000000002';
+const DOMAIN = '3402000000';
+const GATEWAY_ID = '34020000002000000001';
+const PASSWORD = 'cascade-pass-1';
+
+const md5 = (s: string) => createHash('md5').update(s).digest('hex');
+
+interface Seen {
+  req: SipRequest;
+  at: number;
+  /** REGISTER: what we answered. */
+  status?: number;
+}
+
+class RawSuperior {
+  readonly seen: Seen[] = [];
+  private readonly socket = dgram.createSocket('udp4');
+  private readonly nonce = randomBytes(8).toString('hex');
+  constructor(
+    private readonly password: string,
+    /** The digest username (our local ID) it expects. */
+    private readonly user = GATEWAY_ID,
+  ) {}
+
+  async start(): Promise<number> {
+    this.socket.on('message', (buf, rinfo) => this.onMessage(buf, rinfo));
+    await new Promise<void>((r) => this.socket.bind(0, '127.0.0.1', r));
+    return this.socket.address().port;
+  }
+
+  close(): Promise<void> {
+    return new Promise((r) => this.socket.close(() => r()));
+  }
+
+  registers(): Seen[] {
+    return this.seen.filter((s) => s.req.method === 'REGISTER');
+  }
+
+  keepalives(): Seen[] {
+    return this.seen.filter((s) => s.req.method === 'MESSAGE' && /<CmdType>Keepalive<\/CmdType>/.test(s.req.body.toString('latin1')));
+  }
+
+  private onMessage(buf: Buffer, rinfo: dgram.RemoteInfo): void {
+    const msg = parseSipMessage(buf);
+    if (msg.type !== 'request') return;
+    const seen: Seen = { req: msg, at: Date.now() };
+    this.seen.push(seen);
+    let res;
+    if (msg.method === 'REGISTER') {
+      const auth = msg.headers.get('Authorization');
+      if (!auth) {
+        res = createResponse(msg, 401, 'Unauthorized', { headers: [['WWW-Authenticate', createDigestChallenge({ realm: DOMAIN, nonce: this.nonce })]] });
+      } else {
+        const p = parseDigestParams(auth);
+        // Annex J.1 by hand: HA1 = MD5(user:realm:password), HA2 = MD5(REGISTER:uri), response = MD5(HA1:nonce:HA2).
+        const expected = md5(`${md5(`${p.username}:${DOMAIN}:${this.password}`)}:${this.nonce}:${md5(`REGISTER:${p.uri}`)}`);
+        const good = p.username === this.user && p.realm === DOMAIN && p.nonce === this.nonce && p.uri === `sip:${SERVER_ID}@${DOMAIN}` && p.response === expected;
+        res = good
+          ? createResponse(msg, 200, 'OK', { headers: [['Expires', msg.headers.get('Expires') ?? '3600'], ['Date', new Date().toISOString().slice(0, 23)]] })
+          : createResponse(msg, 403, 'Forbidden');
+      }
+      seen.status = res.status;
+    } else {
+      res = createResponse(msg, 200, 'OK');
+    }
+    this.socket.send(serializeSipMessage(res), rinfo.port, rinfo.address);
+  }
+}
+
+interface Platform {
+  id: string;
+  state: string;
+  cause: string | null;
+  lastKeepaliveAt: string | null;
+  localId: string;
+  enabled: boolean;
+}
+
+describe('cascade: the gateway registers with a superior platform over UDP', () => {
+  let gw: TestGateway;
+  const superiors: RawSuperior[] = [];
+
+  beforeAll(async () => {
+    gw = await startTestGateway({ SIP_ID: GATEWAY_ID, SIP_DOMAIN: DOMAIN });
+  });
+  afterAll(async () => {
+    await gw?.stop();
+    await Promise.all(superiors.map((s) => s.close()));
+  });
+
+  async function superior(password: string, user?: string): Promise<{ s: RawSuperior; port: number }> {
+    const s = new RawSuperior(password, user);
+    superiors.push(s);
+    return { s, port: await s.start() };
+  }
+
+  const body = (port: number, extra: Record<string, unknown> = {}) => ({ name: '市指挥中心', serverId: SERVER_ID, domain: DOMAIN, host: '127.0.0.1', port, transport: 'udp', password: PASSWORD, ...extra });
+  const platform = async (id: string) => (await gw.api<Platform>(`/api/platforms/${id}`)).body;
+
+  it('401 → digest → 200 online; keepalives every keepaliveS; a re-register before expiry; PATCH enabled false sends Expires: 0', async () => {
+    const { s, port } = await superior(PASSWORD);
+    const created = await gw.api<Platform>('/api/platforms', { method: 'POST', body: JSON.stringify(body(port, { expiresS: 3, keepaliveS: 1 })) });
+    expect(created.status).toBe(201);
+    expect(JSON.stringify(created.body)).not.toContain(PASSWORD);
+    const id = created.body.id;
+
+    await waitFor('online', async () => (await platform(id)).state === 'online', 5_000);
+    const [first, second] = s.registers();
+    expect(first!.status).toBe(401);
+    expect(second!.status).toBe(200);
+    expect(first!.req.uri).toBe(`sip:${SERVER_ID}@${DOMAIN}`);
+    expect(first!.req.headers.get('From')).toContain(`sip:${GATEWAY_ID}@${DOMAIN}`);
+    expect(first!.req.headers.get('Contact')).toBe(`<sip:${GATEWAY_ID}@127.0.0.1:${gw.sipPort}>`);
+    expect(first!.req.headers.get('Expires')).toBe('3');
+
+    await waitFor('two keepalives', () => s.keepalives().length >= 2, 5_000);
+    expect(s.keepalives()[0]!.req.body.toString('latin1')).toMatch(new RegExp(`<DeviceID>${GATEWAY_ID}</DeviceID>[\\s\\S]*<Status>OK</Status>`));
+    await waitFor('lastKeepaliveAt', async () => (await platform(id)).lastKeepaliveAt !== null, 3_000);
+
+    // Re-register at 2/3 of the 3 s granted: before the registration runs out, with the digest answered up front.
+    await waitFor('a refresh', () => s.registers().length >= 3, 5_000);
+    const refresh = s.registers()[2]!;
+    expect(refresh.at - second!.at).toBeLessThan(3_000);
+    expect(refresh.req.headers.get('Authorization')).toBeDefined();
+    expect(refresh.status).toBe(200);
+
+    const before = s.registers().length;
+    const off = await gw.api<Platform>(`/api/platforms/${id}`, { method: 'PATCH', body: JSON.stringify({ enabled: false }) });
+    expect(off.status).toBe(200);
+    expect(off.body).toMatchObject({ state: 'disabled', enabled: false });
+    const unregister = s.registers().slice(before).find((r) => r.req.headers.get('Expires') === '0');
+    expect(unregister?.status).toBe(200);
+    const keepalivesAtStop = s.keepalives().length;
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(s.keepalives().length).toBe(keepalivesAtStop);
+  });
+
+  it('a wrong password: the superior answers 403 and GET shows failed with the cause; fixing it registers, DELETE unregisters', async () => {
+    const { s, port } = await superior(PASSWORD);
+    const created = await gw.api<Platform>('/api/platforms', { method: 'POST', body: JSON.stringify(body(port, { password: 'not-the-password' })) });
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    const failed = await waitFor('failed', async () => {
+      const p = await platform(id);
+      return p.state === 'failed' ? p : undefined;
+    }, 5_000);
+    expect(failed.cause).toBe('PLATFORM_FORBIDDEN: 403 Forbidden');
+    expect(s.registers().map((r) => r.status)).toEqual([401, 403]);
+    const listed = (await gw.api<Platform[]>('/api/platforms')).body.find((p) => p.id === id);
+    expect(listed).toMatchObject({ state: 'failed', cause: 'PLATFORM_FORBIDDEN: 403 Forbidden' });
+    expect(JSON.stringify(listed)).not.toContain('not-the-password');
+
+    expect((await gw.api(`/api/platforms/${id}`, { method: 'PATCH', body: JSON.stringify({ password: PASSWORD }) })).status).toBe(200);
+    await waitFor('online', async () => (await platform(id)).state === 'online', 5_000);
+
+    const before = s.registers().length;
+    expect((await gw.api(`/api/platforms/${id}`, { method: 'DELETE' })).status).toBe(204);
+    expect(s.registers().slice(before).some((r) => r.req.headers.get('Expires') === '0' && r.status === 200)).toBe(true);
+    expect((await gw.api(`/api/platforms/${id}`)).status).toBe(404);
+  });
+
+  it('POST with a bad body: 400 VALIDATION_FAILED naming the field; a duplicate registration: 409 CONFLICT', async () => {
+    const bad = await gw.api<{ code: string; message: string }>('/api/platforms', { method: 'POST', body: JSON.stringify(body(5060, { port: 70000 })) });
+    expect(bad.status).toBe(400);
+    expect(bad.body.code).toBe('VALIDATION_FAILED');
+    expect(bad.body.message).toMatch(/^port: /);
+    const a = await gw.api<Platform>('/api/platforms', { method: 'POST', body: JSON.stringify(body(9, { enabled: false })) });
+    expect(a.status).toBe(201);
+    expect(a.body.state).toBe('disabled');
+    const dup = await gw.api<{ code: string }>('/api/platforms', { method: 'POST', body: JSON.stringify(body(9, { enabled: false })) });
+    expect(dup.status).toBe(409);
+    expect(dup.body.code).toBe('CONFLICT');
+    expect((await gw.api(`/api/platforms/${a.body.id}`, { method: 'DELETE' })).status).toBe(204);
+  });
+
+  it('application shutdown sends REGISTER Expires: 0 to a superior it is registered with (runs last: it stops the gateway)', async () => {
+    const localId = '34020000002000000077';
+    const { s, port } = await superior(PASSWORD, localId);
+    const created = await gw.api<Platform>('/api/platforms', { method: 'POST', body: JSON.stringify(body(port, { localId })) });
+    expect(created.body.localId).toBe(localId);
+    await waitFor('online', async () => (await platform(created.body.id)).state === 'online', 5_000);
+    const before = s.registers().length;
+    await gw.stop();
+    const last = s.registers().slice(before);
+    expect(last.map((r) => [r.req.headers.get('Expires'), r.status])).toEqual([['0', 200]]);
+  });
+});
