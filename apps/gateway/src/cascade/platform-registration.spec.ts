@@ -242,6 +242,16 @@ describe('PlatformRegistration', () => {
     expect(f.registers()).toHaveLength(2);
   });
 
+  it('stop(true) while the first REGISTER is unanswered still unregisters (its 200 may come after we gave up)', async () => {
+    const t = setup((req) => (req.headers.get('Authorization') ? 'hang' : challenge(req)));
+    t.reg.start();
+    await t.clock.advance(0);
+    const stopped = t.reg.stop(true);
+    await t.clock.advance(UNREGISTER_TIMEOUT_MS);
+    await stopped;
+    expect(t.registers().map((r) => r.headers.get('Expires'))).toEqual(['60', '60', '0']);
+  });
+
   it('hostile answers: a huge Expires is bounded, Expires 0 in a 200 fails, control characters and long reasons are cut from the cause', async () => {
     const big = setup(superior(TARGET.password, '99999999999'));
     big.reg.start();

@@ -22,7 +22,7 @@ import { randomBytes } from 'node:crypto';
  *                 │                      ▼                                        │ keepalive MESSAGE every keepaliveS
  *                 └──── back-off ◄──── failed (cause)  ◄── refresh fails ─────────┤
  *                 └──────────────── MAX_MISSED_KEEPALIVES unanswered ◄────────────┘
- *   stop(unregister) ──► REGISTER Expires: 0 (when registered) ──► stopped
+ *   stop(unregister) ──► REGISTER Expires: 0 (when the superior may hold a registration) ──► stopped
  *
  * The clock, the timers and the wire are injected (RegistrationIo), so a spec drives it on a virtual clock.
  */
@@ -120,6 +120,10 @@ export class PlatformRegistration {
   private challenge: string | undefined;
   private nc = 0;
   private readonly cnonce = randomBytes(8).toString('hex');
+  /**
+   * The superior may hold a registration of ours: from the first REGISTER of an attempt (its 200 may still come)
+   * until a final refusal. stop(true) unregisters only then.
+   */
   private registered = false;
   onStatus: StatusListener = () => undefined;
 
@@ -170,6 +174,7 @@ export class PlatformRegistration {
     this.clear('retry');
     this.clear('refresh');
     const current = () => epoch === this.epoch && !this.stopped;
+    this.registered = true;
     let res: SipResponse;
     try {
       res = await this.sendRegister(this.target.expiresS);
@@ -224,7 +229,6 @@ export class PlatformRegistration {
   private keepaliveDue(): void {
     if (this.stopped) return;
     if (this.unansweredKeepalives >= MAX_MISSED_KEEPALIVES) {
-      this.registered = false;
       this.setState('registering', cause('PLATFORM_KEEPALIVE_LOST', `${this.unansweredKeepalives} keepalives unanswered`), { registeredUntil: null });
       void this.attempt();
       return;
