@@ -79,11 +79,14 @@ describe('CascadeService', () => {
     await t.service.beforeApplicationShutdown();
   });
 
-  it('an edit (a later updated_at) unregisters the old binding and registers anew; a row deleted through another node is unregistered', async () => {
+  it('a rename or new shared channels leave the registration alone; a new address unregisters the old binding and registers anew; a row deleted through another node is unregistered', async () => {
     const t = setup([row('a', { host: '192.0.2.1' })]);
     await t.service.reconcile();
     await settle();
-    t.table.set('a', row('a', { host: '192.0.2.9', updatedAt: new Date(2) }));
+    t.table.set('a', row('a', { host: '192.0.2.1', name: 'renamed', channels: ['34020000001320000001'], updatedAt: new Date(2) }));
+    await t.service.sync('a');
+    expect(t.registersTo('192.0.2.1')).toEqual(['3600', '3600']);
+    t.table.set('a', row('a', { host: '192.0.2.9', updatedAt: new Date(3) }));
     await t.service.sync('a');
     await settle();
     expect(t.registersTo('192.0.2.1')).toEqual(['3600', '3600', '0']);

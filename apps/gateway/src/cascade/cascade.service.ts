@@ -21,10 +21,18 @@ const realScheduler: SipScheduler = {
   clearTimer: (h) => clearTimeout(h as NodeJS.Timeout),
 };
 
+/**
+ * What the registration depends on: an edit of these unregisters and registers anew; a new name or shared-channel
+ * set leaves the registration alone.
+ */
+function registrationKey(r: PlatformRow): string {
+  return JSON.stringify([r.serverId, r.domain, r.host.toLowerCase(), r.port, r.transport, r.password, r.localId, r.expiresS, r.keepaliveS, r.charset]);
+}
+
 interface Runner {
   reg: PlatformRegistration;
-  /** updated_at of the row it was started from: a later edit restarts it. */
-  version: number;
+  /** registrationKey() of the row it was started from: an edit that changes it restarts the registration. */
+  key: string;
   /** State writes in order (the last one wins in the database as it did here). */
   writes: Promise<void>;
 }
@@ -83,7 +91,7 @@ export class CascadeService implements OnApplicationBootstrap, BeforeApplication
   private async apply(id: string, row: PlatformRow | undefined): Promise<void> {
     const running = this.runners.get(id);
     const wanted = row !== undefined && row.enabled && row.ownerNode === this.cfg.NODE_ID;
-    if (running && (!wanted || running.version !== row.updatedAt.getTime())) {
+    if (running && (!wanted || running.key !== registrationKey(row))) {
       this.runners.delete(id);
       await running.reg.stop(true);
       await running.writes;
@@ -115,7 +123,7 @@ export class CascadeService implements OnApplicationBootstrap, BeforeApplication
         now: () => Date.now(),
       },
     );
-    const runner: Runner = { reg, version: row.updatedAt.getTime(), writes: Promise.resolve() };
+    const runner: Runner = { reg, key: registrationKey(row), writes: Promise.resolve() };
     reg.onStatus = (s, change) => {
       if (this.closing || s.state === 'disabled') return;
       if (change === 'state') this.log.log(`superior platform ${row.id} (${row.host}:${row.port}/${row.transport}): ${s.state}${s.cause ? ` (${s.cause})` : ''}`);

@@ -34,7 +34,7 @@ export class PlatformsController {
   }
 
   @Patch(':id')
-  @ApiOperation({ summary: 'Change a superior platform (admin): enabled false unregisters (Expires 0); other changes register anew' })
+  @ApiOperation({ summary: 'Change a superior platform (admin): enabled false unregisters (Expires 0); a new address, ID, password, timer or charset registers anew' })
   @ApiBody({ schema: openApiSchemaOf(updatePlatformSchema) })
   update(@Param('id', idPipe) id: string, @Body(new ZodValidationPipe(updatePlatformSchema)) body: UpdatePlatformDto): Promise<PlatformDto> {
     return this.platforms.update(id, body);
