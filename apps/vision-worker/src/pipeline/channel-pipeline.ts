@@ -2,12 +2,16 @@ import type { ExclusionZone, Roi } from '../contracts';
 import { AutoDetectStrategy } from './auto-detect-strategy';
 import { FixedDetectStrategy } from './detect-strategy';
 import { FramePipeline, type FrameDetector } from './frame-pipeline';
+import { OsdMaskLearner } from './osd-mask';
+import type { SceneFixtureOptions } from './scene-fixtures';
 
 export interface ChannelPipelineOptions {
   rois?: readonly Roi[];
   exclusions?: readonly ExclusionZone[];
   /** VISION_TILES: 1, 2 or 3 fixed; 'auto' (default) = chosen per channel from what its frames show. */
   tiles?: 1 | 2 | 3 | 'auto';
+  /** Scene-fixture options (tests shorten the learning time); default SCENE_FIXTURES. */
+  fixtures?: Partial<SceneFixtureOptions>;
 }
 
 /**
@@ -20,5 +24,7 @@ export function channelPipeline(detector: FrameDetector, opts: ChannelPipelineOp
     rois: opts.rois,
     exclusions: opts.exclusions ?? [],
     detectStrategy: tiles === 'auto' ? new AutoDetectStrategy() : new FixedDetectStrategy(tiles),
+    osd: new OsdMaskLearner(),
+    ...(opts.fixtures ? { fixtures: opts.fixtures } : {}),
   });
 }

@@ -49,6 +49,11 @@ export const NANO_TRACKER_OPTIONS: Partial<TrackerOptions> = { highScore: 0.35, 
 export const CRAWL_BOX_SIZES_PER_S = 0.3;
 /** …followed for at least this long counts as crawling (stationary for scoring). */
 export const CRAWL_MIN_SECONDS = 1;
+/**
+ * Mean absolute grey difference (0–255) inside a track's box against the reference frame at or above which it is
+ * moving, overriding the tracker's stationary flag and the crawl rule (2.5 × PIXEL_MOTION.staticMad).
+ */
+export const MOVING_MAD = 25;
 
 
 export interface FrameResult {
@@ -154,6 +159,7 @@ export class FramePipeline {
   async processStill(frame: RgbFrame, t = 0): Promise<FrameResult> {
     const still = this.still;
     const raw = await this.detector.detect(frame, { scoreThreshold: still.lowScore, tiles: this.opts.stillTiles ?? 2 });
+    this.osd.push(frame, t);
     const ignored: IgnoredDetection[] = [];
     const detections = stillDetections(mergeVehicleDuplicates(this.unmasked(raw, frame, ignored), (d) => isVehicle(d.label)), still);
     const objects: ScoredObject[] = detections.map((d) => ({ ...d, motion: 'unknown', speedPxPerS: null }));
@@ -202,6 +208,12 @@ export class FramePipeline {
    * 1 frame/s where fast vehicles cannot be tracked; otherwise the tracker's own judgement.
    */
   private motionOf(tr: Track): ScoredObject['motion'] {
+    // The picture inside the box changed a lot: a different vehicle, or this one moving, whatever the tracker
+    // thinks. At 1 frame/s a stream of far cars passing one spot keeps a "track" there that looks stopped or
+    // crawling; their boxes' insides differ by 28–67 grey levels, a stopped car's by < 10, a creeping one's by less
+    // than MOVING_MAD (docs/congestion.md, "Motion").
+    const mad = this.pixels.difference(tr);
+    if (mad !== null && mad >= MOVING_MAD) return 'moving';
     if (tr.stationary) return 'stationary';
     const size = Math.sqrt(Math.max(1, (tr.x2 - tr.x1) * (tr.y2 - tr.y1)));
     if (tr.speedPxPerS !== null && trackAge(tr) >= CRAWL_MIN_SECONDS && tr.speedPxPerS / size < CRAWL_BOX_SIZES_PER_S) return 'stationary';

@@ -12,7 +12,7 @@ import { queueMembers } from './queue-chain';
  * grey difference under `changeMad` on the pipeline's grey thumbnails) for `learnSeconds`. Anything that changes
  * the inside of the box (a car leaving, the next car of a creeping queue taking its place) starts the clock
  * again, so a queue that creeps stays counted. A fixture stays while its pixels stay, detected or not.
- * A box lying in a queue chain of the frame's vehicle boxes (queue-chain.ts: a queue standing completely still,
+ * A box chained to other boxes that have stood unchanged too (queue-chain.ts: a queue standing completely still,
  * an accident) is not promoted. A fixture whose inside later changes (the trailer drove off) is
  * forgotten. A scene change (most of the picture changes at once: the camera turned, zoomed or went to a
  * preset) forgets everything, as does `reset()` (the gateway sends one on PTZ commands and preset calls).
@@ -137,11 +137,13 @@ export class SceneFixtures {
     }
     this.candidates = kept;
     let fixtures = kept.filter((c) => c.fixture).length;
-    let queued: Set<Box> | null = null;
+    let queued: Set<Candidate> | null = null;
     for (const c of kept) {
       if (c.fixture || fixtures >= MAX_FIXTURES || t - c.since < o.learnSeconds || !matched.has(c)) continue;
-      queued ??= this.queued(vehicles);
-      if ([...queued].some((q) => iou(q, c.box) >= o.matchIou)) continue;
+      // The queue guard chains only boxes that have stood unchanged for half the learning time themselves: a
+      // standing queue is such a chain; a caption with traffic passing beside it is not.
+      queued ??= this.queued(kept.filter((k) => matched.has(k) && t - k.since >= o.learnSeconds / 2));
+      if (queued.has(c)) continue;
       c.fixture = true;
       fixtures++;
     }
@@ -178,11 +180,11 @@ export class SceneFixtures {
     this.previous = null;
   }
 
-  /** The boxes of this frame that lie in a queue chain (queue-chain.ts): a standing queue is never a fixture. */
-  private queued(vehicles: readonly Box[]): Set<Box> {
-    const ok = vehicles.filter(validBox);
-    const member = queueMembers(ok.slice(0, MAX_QUEUE_CHECK));
-    return new Set(ok.filter((_, i) => member[i]));
+  /** The candidates that lie in a queue chain of each other (queue-chain.ts): a standing queue is never a fixture. */
+  private queued(mature: readonly Candidate[]): Set<Candidate> {
+    const list = mature.slice(0, MAX_QUEUE_CHECK);
+    const member = queueMembers(list.map((c) => c.box));
+    return new Set(list.filter((_, i) => member[i]));
   }
 
   private sceneChanged(a: GreyThumb, b: GreyThumb): boolean {
