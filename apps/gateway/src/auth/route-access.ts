@@ -19,7 +19,7 @@ const ADMIN: readonly Role[] = ['admin'];
  *
  *   viewer:   read-only lists, live and playback (play, playback, pause/seek/speed), the event WebSocket
  *   operator: + PTZ, catalog re-sync, alert ack, watches and ROIs, snapshots, downloads, stopping streams
- *   admin:    + device edits and deletes, lifting SIP bans, users, API keys, the audit log
+ *   admin:    + device edits and deletes, lifting SIP bans, users, API keys, the audit log, superior platforms
  */
 export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   'GET /auth/me': { roles: VIEW },
