@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDigestChallenge, createResponse, parseDigestParams, parseSipMessage, serializeSipMessage, type SipRequest } from '@gb/gb28181';
 import { startTestGateway, waitFor, type TestGateway } from '../support/gateway-harness';
@@ -94,9 +95,12 @@ describe('cascade: the gateway registers with a superior platform over UDP', () 
   beforeAll(async () => {
     gw = await startTestGateway({ SIP_ID: GATEWAY_ID, SIP_DOMAIN: DOMAIN });
   });
+  /** Set once the gateway was restarted over the first one's data dir (the harness then leaves it to us). */
+  let ownDataDir: string | undefined;
   afterAll(async () => {
     await gw?.stop();
     await Promise.all(superiors.map((s) => s.close()));
+    if (ownDataDir) rmSync(ownDataDir, { recursive: true, force: true });
   });
 
   async function superior(password: string, user?: string): Promise<{ s: RawSuperior; port: number }> {
@@ -184,15 +188,21 @@ describe('cascade: the gateway registers with a superior platform over UDP', () 
     expect((await gw.api(`/api/platforms/${a.body.id}`, { method: 'DELETE' })).status).toBe(204);
   });
 
-  it('application shutdown sends REGISTER Expires: 0 to a superior it is registered with (runs last: it stops the gateway)', async () => {
+  it('application shutdown sends REGISTER Expires: 0; after a restart over the same data the platform registers again', async () => {
     const localId = '34020000002000000077';
     const { s, port } = await superior(PASSWORD, localId);
     const created = await gw.api<Platform>('/api/platforms', { method: 'POST', body: JSON.stringify(body(port, { localId })) });
     expect(created.body.localId).toBe(localId);
     await waitFor('online', async () => (await platform(created.body.id)).state === 'online', 5_000);
     const before = s.registers().length;
-    await gw.stop();
-    const last = s.registers().slice(before);
-    expect(last.map((r) => [r.req.headers.get('Expires'), r.status])).toEqual([['0', 200]]);
+    const dataDir = gw.dataDir;
+    await gw.stop({ keepData: true });
+    expect(s.registers().slice(before).map((r) => [r.req.headers.get('Expires'), r.status])).toEqual([['0', 200]]);
+
+    // The platform is stored: the restarted gateway registers again by itself.
+    gw = await startTestGateway({ SIP_ID: GATEWAY_ID, SIP_DOMAIN: DOMAIN }, dataDir);
+    ownDataDir = dataDir;
+    await waitFor('online after the restart', async () => (await platform(created.body.id)).state === 'online', 5_000);
+    expect(s.registers().slice(before + 1).map((r) => r.status)).toEqual([401, 200]);
   });
 });

@@ -57,7 +57,7 @@ describe('PlatformRepository (migration 1796601600000)', () => {
     expect((await db.platforms.list()).map((p) => p.id)).toEqual([a.id, b.id]);
   });
 
-  it('update() changes settings and updated_at; recordState() changes only the state columns; delete() removes the row', async () => {
+  it('update() changes settings and updated_at; recordState() changes only the state columns; adopt() only from the named owner; delete() removes the row', async () => {
     const id = '00000000-0000-4000-8000-000000000003';
     await db.platforms.create(base(id));
     const later = new Date('2026-12-01T09:00:00.000Z');
@@ -65,6 +65,9 @@ describe('PlatformRepository (migration 1796601600000)', () => {
     await db.platforms.recordState(id, { state: 'failed', cause: 'PLATFORM_FORBIDDEN: 403 Forbidden', stateAt: later, lastKeepaliveAt: later });
     expect(await db.platforms.get(id)).toMatchObject({ state: 'failed', cause: 'PLATFORM_FORBIDDEN: 403 Forbidden', lastKeepaliveAt: later, updatedAt: later });
     expect(await db.platforms.update('00000000-0000-4000-8000-0000000000ff', { name: 'x' }, later)).toBeUndefined();
+    expect(await db.platforms.adopt(id, 'node-z', 'node-b')).toBe(false);
+    expect(await db.platforms.adopt(id, 'node-a', 'node-b')).toBe(true);
+    expect((await db.platforms.get(id))?.ownerNode).toBe('node-b');
     expect(await db.platforms.delete(id)).toBe(true);
     expect(await db.platforms.delete(id)).toBe(false);
     expect(await db.platforms.get(id)).toBeUndefined();

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayConfig } from '../config/config.schema';
 import type { SipFlow } from '../sip/sip-flow';
 import type { SipService } from '../sip/sip.service';
+import type { NodesService } from '../cluster/nodes.service';
 import { CascadeService } from './cascade.service';
 
 const row = (id: string, extra: Partial<PlatformRow> = {}): PlatformRow => ({
@@ -34,14 +35,20 @@ const row = (id: string, extra: Partial<PlatformRow> = {}): PlatformRow => ({
 });
 
 /** CascadeService over an in-memory platforms table and a superior that answers 401, then 200, at every host. */
-function setup(rows: PlatformRow[]) {
+function setup(rows: PlatformRow[], cluster?: { alive: string[] }) {
   const table = new Map(rows.map((r) => [r.id, r]));
   const recorded: Array<[string, PlatformStatePatch]> = [];
   const sent: Array<{ host: string; req: SipRequest }> = [];
   const db = {
     platforms: {
       get: async (id: string) => table.get(id),
-      listOwnedBy: async (node: string) => [...table.values()].filter((r) => r.ownerNode === node),
+      list: async () => [...table.values()].map((r) => ({ ...r })),
+      adopt: async (id: string, from: string, to: string) => {
+        const r = table.get(id);
+        if (r?.ownerNode !== from) return false;
+        table.set(id, { ...r, ownerNode: to });
+        return true;
+      },
       recordState: async (id: string, s: PlatformStatePatch) => void recorded.push([id, s]),
     },
   } as unknown as Database;
@@ -55,7 +62,13 @@ function setup(rows: PlatformRow[]) {
     },
   } as unknown as SipService;
   const cfg = { NODE_ID: 'node-a', SIP_ID: '34020000002000000001' } as GatewayConfig;
-  const service = new CascadeService(cfg, db, sip);
+  const alive = cluster?.alive ?? [];
+  const nodes = {
+    shared: cluster !== undefined,
+    aliveNode: async (id: string) => (alive.includes(id) ? { nodeId: id } : undefined),
+    aliveOthers: async () => alive.filter((n) => n !== 'node-a').map((nodeId) => ({ nodeId })),
+  } as unknown as NodesService;
+  const service = new CascadeService(cfg, db, sip, nodes);
   const registersTo = (host: string) => sent.filter((s) => s.host === host && s.req.method === 'REGISTER').map((s) => s.req.headers.get('Expires'));
   return { service, table, recorded, sent, registersTo };
 }
@@ -65,8 +78,8 @@ const settle = () => new Promise((r) => setTimeout(r, 20));
 describe('CascadeService', () => {
   beforeAll(() => Logger.overrideLogger(false));
 
-  it('reconcile() registers the enabled platforms this node owns, never another node\'s or a disabled one', async () => {
-    const t = setup([row('a', { host: '192.0.2.1' }), row('b', { host: '192.0.2.2', ownerNode: 'node-b' }), row('c', { host: '192.0.2.3', enabled: false, state: 'online' })]);
+  it('cluster: reconcile() registers the enabled platforms this node owns, never a live node\'s or a disabled one', async () => {
+    const t = setup([row('a', { host: '192.0.2.1' }), row('b', { host: '192.0.2.2', ownerNode: 'node-b' }), row('c', { host: '192.0.2.3', enabled: false, state: 'online' })], { alive: ['node-a', 'node-b'] });
     await t.service.reconcile();
     await settle();
     expect(t.registersTo('192.0.2.1')).toEqual(['3600', '3600']);
@@ -77,6 +90,29 @@ describe('CascadeService', () => {
     expect(t.recorded).toContainEqual(['a', expect.objectContaining({ state: 'online', cause: null })]);
     expect(t.recorded).toContainEqual(['c', expect.objectContaining({ state: 'disabled' })]);
     await t.service.beforeApplicationShutdown();
+  });
+
+  it('embedded database (one node): every platform is adopted, whatever node created it (a new NODE_ID loses none)', async () => {
+    const t = setup([row('a', { host: '192.0.2.1', ownerNode: 'old-host-8080' })]);
+    await t.service.reconcile();
+    await settle();
+    expect(t.table.get('a')?.ownerNode).toBe('node-a');
+    expect(t.service.status('a')?.state).toBe('online');
+    await t.service.beforeApplicationShutdown();
+  });
+
+  it('cluster: a dead owner\'s platform goes to the live node with the smallest NODE_ID only', async () => {
+    const mine = setup([row('a', { host: '192.0.2.1', ownerNode: 'node-z' })], { alive: ['node-a', 'node-c'] });
+    await mine.service.reconcile();
+    await settle();
+    expect(mine.table.get('a')?.ownerNode).toBe('node-a');
+    expect(mine.registersTo('192.0.2.1')).toEqual(['3600', '3600']);
+    await mine.service.beforeApplicationShutdown();
+
+    const notMine = setup([row('a', { host: '192.0.2.1', ownerNode: 'node-z' })], { alive: ['node-a', 'node-0'] });
+    await notMine.service.reconcile();
+    expect(notMine.table.get('a')?.ownerNode).toBe('node-z');
+    expect(notMine.registersTo('192.0.2.1')).toEqual([]);
   });
 
   it('a rename or new shared channels leave the registration alone; a new address unregisters the old binding and registers anew; a row deleted through another node is unregistered', async () => {

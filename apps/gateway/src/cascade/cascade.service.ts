@@ -3,6 +3,7 @@ import type { ManscdpCharset, SipScheduler } from '@gb/gb28181';
 import type { Database, PlatformRow } from '@gb/persistence';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config.schema';
 import { DATABASE } from '../database/database.providers';
+import { NodesService } from '../cluster/nodes.service';
 import { SipService } from '../sip/sip.service';
 import { PlatformRegistration, type RegistrationStatus } from './platform-registration';
 
@@ -39,9 +40,11 @@ interface Runner {
 
 /**
  * Upward registrations (issue 11 item 2): one PlatformRegistration per enabled superior platform this node owns.
- * Ownership: the node that created the platform (its NODE_ID in platforms.owner_node); in embedded single-node
- * mode that is always this node. Every change goes through `sync(id)`, one at a time, which compares the row with
- * what runs: stop (REGISTER Expires: 0) when disabled, deleted or edited, start when enabled or edited.
+ * Ownership (platforms.owner_node): the node that created the platform. Embedded database (one node): this node
+ * adopts every platform, so a new NODE_ID (a new container host name) loses none. Shared PostgreSQL (a cluster):
+ * a platform whose owner has no fresh heartbeat is adopted by the live node with the smallest NODE_ID.
+ * Every change goes through `sync(id)` or `reconcile()`, one at a time, which compare the row with what runs:
+ * stop (REGISTER Expires: 0) when disabled, deleted or edited, start when enabled or edited.
  */
 @Injectable()
 export class CascadeService implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -55,6 +58,7 @@ export class CascadeService implements OnApplicationBootstrap, BeforeApplication
     @Inject(GATEWAY_CONFIG) private readonly cfg: GatewayConfig,
     @Inject(DATABASE) private readonly db: Database,
     @Inject(SipService) private readonly sip: SipService,
+    @Inject(NodesService) private readonly nodes: NodesService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -73,13 +77,26 @@ export class CascadeService implements OnApplicationBootstrap, BeforeApplication
     return this.serial(async () => this.apply(id, await this.db.platforms.get(id)));
   }
 
-  /** Syncs every platform this node owns or runs. Never throws (a failed read is logged and retried next period). */
+  /** Adopts orphans, then syncs every platform this node owns or runs. Never throws (logged, retried next period). */
   reconcile(): Promise<void> {
     return this.serial(async () => {
-      const rows = await this.db.platforms.listOwnedBy(this.cfg.NODE_ID);
+      const rows = await this.db.platforms.list();
+      for (const r of rows) {
+        if (r.ownerNode === this.cfg.NODE_ID || !(await this.mayAdopt(r.ownerNode))) continue;
+        if (!(await this.db.platforms.adopt(r.id, r.ownerNode, this.cfg.NODE_ID))) continue;
+        this.log.log(`superior platform ${r.id}: adopted from node ${r.ownerNode}`);
+        r.ownerNode = this.cfg.NODE_ID;
+      }
       const byId = new Map(rows.map((r) => [r.id, r]));
       for (const id of new Set([...byId.keys(), ...this.runners.keys()])) await this.apply(id, byId.get(id));
     }).catch((e: Error) => this.log.warn(`reading the superior platforms failed: ${e.message}`));
+  }
+
+  /** Whether this node takes over a platform of node `owner` (see the class comment). */
+  private async mayAdopt(owner: string): Promise<boolean> {
+    if (!this.nodes.shared) return true;
+    if (await this.nodes.aliveNode(owner)) return false;
+    return (await this.nodes.aliveOthers()).every((n) => this.cfg.NODE_ID < n.nodeId);
   }
 
   private serial(fn: () => Promise<void>): Promise<void> {

@@ -83,6 +83,11 @@ export class PlatformRepository {
     await this.repo.update({ id }, s);
   }
 
+  /** Moves a platform to node `to` if `from` still owns it (two nodes adopting at once: one wins). */
+  async adopt(id: string, from: string, to: string): Promise<boolean> {
+    return ((await this.repo.update({ id, ownerNode: from }, { ownerNode: to })).affected ?? 0) > 0;
+  }
+
   /** true when a row was deleted. */
   async delete(id: string): Promise<boolean> {
     return ((await this.repo.delete({ id })).affected ?? 0) > 0;
