@@ -109,6 +109,15 @@ describe('CascadeService', () => {
     expect(mine.registersTo('192.0.2.1')).toEqual(['3600', '3600']);
     await mine.service.beforeApplicationShutdown();
 
+    // The old owner comes back and finds the row moved: it stops without Expires 0.
+    const back = setup([row('a', { host: '192.0.2.1' })], { alive: ['node-a', 'node-b'] });
+    await back.service.reconcile();
+    await settle();
+    back.table.set('a', row('a', { host: '192.0.2.1', ownerNode: 'node-b' }));
+    await back.service.reconcile();
+    expect(back.registersTo('192.0.2.1')).toEqual(['3600', '3600']);
+    expect(back.service.status('a')).toBeUndefined();
+
     const notMine = setup([row('a', { host: '192.0.2.1', ownerNode: 'node-z' })], { alive: ['node-a', 'node-0'] });
     await notMine.service.reconcile();
     expect(notMine.table.get('a')?.ownerNode).toBe('node-z');

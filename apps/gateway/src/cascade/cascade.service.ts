@@ -110,7 +110,8 @@ export class CascadeService implements OnApplicationBootstrap, BeforeApplication
     const wanted = row !== undefined && row.enabled && row.ownerNode === this.cfg.NODE_ID;
     if (running && (!wanted || running.key !== registrationKey(row))) {
       this.runners.delete(id);
-      await running.reg.stop(true);
+      // Adopted by another node: its REGISTER already holds the binding, and our Expires 0 would end it there.
+      await running.reg.stop(!(row && row.ownerNode !== this.cfg.NODE_ID));
       await running.writes;
       this.log.log(`superior platform ${id}: registration stopped${row ? '' : ' (deleted)'}`);
     }
