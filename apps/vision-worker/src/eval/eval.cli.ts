@@ -16,6 +16,7 @@ import { IMAGE_EXTENSIONS, readImageFile } from '../frames/image-file';
 import { resolveModelPath } from '../model/model-path';
 import { OnnxDetector } from '../model/onnx-detector';
 import { channelPipeline } from '../pipeline/channel-pipeline';
+import { AutoDetectStrategy } from '../pipeline/auto-detect-strategy';
 import { OsdMaskLearner } from '../pipeline/osd-mask';
 import { FramePipeline, type FrameResult } from '../pipeline/frame-pipeline';
 import type { RgbFrame } from '../frames/rgb-frame';
@@ -56,7 +57,8 @@ async function listInputs(input: string): Promise<{ files: string[]; folder: boo
 async function scoreFile(detector: OnnxDetector, file: string, args: EvalArgs, rois: Roi[] | undefined, tag?: string): Promise<void> {
   if (IMAGE_EXTENSIONS.has(extname(file).toLowerCase())) {
     const frame = await readImageFile(file, { maxWidth: STILL_MAX_WIDTH });
-    const r = await new FramePipeline(detector, { rois, stillTiles: args.tiles ?? 2, osd: new OsdMaskLearner() }).processStill(frame);
+    const choice = args.tiles ? { stillTiles: args.tiles } : { detectStrategy: new AutoDetectStrategy() };
+    const r = await new FramePipeline(detector, { rois, osd: new OsdMaskLearner(), ...choice }).processStill(frame);
     for (const s of r.scores) process.stdout.write(line(s, tag, boxesOf(r, frame, args.boxes)) + '\n');
     return;
   }

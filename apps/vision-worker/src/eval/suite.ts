@@ -14,6 +14,7 @@ import { CONGESTION_BAND_EDGES, CONGESTION_LEVELS, type CongestionLevel, type Ro
 import { FfmpegFrameSource } from '../frames/ffmpeg-frame-source';
 import { readImageFile } from '../frames/image-file';
 import { channelPipeline } from '../pipeline/channel-pipeline';
+import { AutoDetectStrategy } from '../pipeline/auto-detect-strategy';
 import { OsdMaskLearner } from '../pipeline/osd-mask';
 import { FramePipeline, type FrameDetector } from '../pipeline/frame-pipeline';
 import { VisionError } from '../vision-error';
@@ -131,8 +132,13 @@ export async function evaluateFrame(detector: FrameDetector, f: LabelledFrame, o
   const bytes = typeof f.source === 'string' ? resolve(f.source) : await extractFrame(opts.ffmpeg, resolve(f.source.clip), f.source.atS);
   const frame = await readImageFile(bytes, { maxWidth: SUITE_STILL_MAX_WIDTH });
   const rois: Roi[] = [{ id: REGION_ID, polygon: f.region }];
-  // The still path with the camera's on-screen text masked (as a live channel masks it).
-  const pipeline = new FramePipeline(detector, { rois, stillTiles: opts.stillTiles ?? 2, osd: new OsdMaskLearner() });
+  // The still path with the camera's on-screen text masked (as a live channel masks it) and the automatic detector
+  // choice adding its passes to the whole frame + 2×2 tiles, unless tiles are given.
+  const pipeline = new FramePipeline(detector, {
+    rois,
+    osd: new OsdMaskLearner(),
+    ...(opts.stillTiles ? { stillTiles: opts.stillTiles } : { detectStrategy: new AutoDetectStrategy() }),
+  });
   const score = (await pipeline.processStill(frame)).scores.find((s) => s.roi === REGION_ID);
   if (!score) throw new VisionError('VISION_USAGE', `frame ${f.id}: the pipeline returned no score for its region`);
   const labelled = f.vehicles.length;

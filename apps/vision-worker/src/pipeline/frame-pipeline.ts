@@ -2,7 +2,7 @@ import type { CongestionScore, ExclusionZone, IgnoredReason, NormalisedRect, Roi
 import type { RgbFrame } from '../frames/rgb-frame';
 import { isVehicle } from '../model/classes';
 import type { Box, Detection } from '../model/detection';
-import { mergeVehicleDuplicates } from '../model/nms';
+import { DEFAULT_NMS_IOU, mergeVehicleDuplicates, nms } from '../model/nms';
 import { CongestionScorer, type ScoredObject } from '../scoring/congestion-scorer';
 import { pointInPolygon } from '../scoring/polygon';
 import { FixedDetectStrategy, type DetectStrategy } from './detect-strategy';
@@ -158,7 +158,13 @@ export class FramePipeline {
    */
   async processStill(frame: RgbFrame, t = 0): Promise<FrameResult> {
     const still = this.still;
-    const raw = await this.detector.detect(frame, { scoreThreshold: still.lowScore, tiles: this.opts.stillTiles ?? 2 });
+    // Whole frame + stillTiles (default 2×2); with a strategy (the automatic choice) and no tiles asked for, what its
+    // extra passes find is added where it chose more than one pass (a distant or hazy still).
+    let raw = await this.detector.detect(frame, { scoreThreshold: still.lowScore, tiles: this.opts.stillTiles ?? 2 });
+    if (this.opts.stillTiles === undefined && this.opts.detectStrategy) {
+      const extra = await this.strategy.detect(this.detector, frame, { scoreThreshold: still.lowScore, rois: this.opts.rois ?? [], still: true, t });
+      if (this.strategy.choice().passes > 1) raw = nms([...raw, ...extra], DEFAULT_NMS_IOU);
+    }
     this.osd.push(frame, t);
     const ignored: IgnoredDetection[] = [];
     const detections = stillDetections(mergeVehicleDuplicates(this.unmasked(raw, frame, ignored), (d) => isVehicle(d.label)), still);

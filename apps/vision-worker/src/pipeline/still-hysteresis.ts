@@ -18,8 +18,10 @@ export interface StillHysteresisOptions {
   maxGap: number;
   /** Largest ratio between the sizes (√area) of a weak box and the kept box it joins. */
   maxSizeRatio: number;
-  /** A vehicle box whose intersection with a better vehicle box covers this share of the smaller is a duplicate. */
+  /** A vehicle box whose intersection with a better vehicle box covers this share of the smaller is a duplicate… */
   containment: number;
+  /** …when their sizes (√area) are within this ratio: a box much larger than the one inside it may be several cars merged. */
+  containedMaxRatio: number;
   /**
    * A weak box joins only when less than this share of its own area lies on vehicle boxes already kept of a similar size
    * (within maxSizeRatio): it must bring a vehicle of its own, not box a kept one again at an offset (the doubles that
@@ -34,11 +36,18 @@ export const STILL_HYSTERESIS: Readonly<StillHysteresisOptions> = {
   maxGap: 1.5,
   maxSizeRatio: 2,
   containment: 0.8,
+  containedMaxRatio: 2.5,
   weakOverlap: 0.5,
 };
 
 /** Largest number of weak boxes considered (a hostile or noisy frame cannot make growth quadratic without bound). */
 export const MAX_WEAK_BOXES = 1000;
+
+function sizeRatio(a: Detection, b: Detection): number {
+  const sa = Math.sqrt(boxArea(a));
+  const sb = Math.sqrt(boxArea(b));
+  return Math.max(sa, sb) / Math.max(1e-9, Math.min(sa, sb));
+}
 
 function intersection(a: Detection, b: Detection): number {
   const w = Math.min(a.x2, b.x2) - Math.max(a.x1, b.x1);
@@ -51,13 +60,13 @@ function intersection(a: Detection, b: Detection): number {
  * thresholds YOLOX reports the same car at two scales, which IoU-NMS keeps because their IoU is small.
  * Persons are untouched. Returns best score first.
  */
-export function suppressContained(dets: readonly Detection[], share: number): Detection[] {
+export function suppressContained(dets: readonly Detection[], share: number, maxRatio = Infinity): Detection[] {
   const order = [...dets].sort((a, b) => b.score - a.score);
   const kept: Detection[] = [];
   for (const d of order) {
     if (isVehicle(d.label)) {
       const a = boxArea(d);
-      const dup = kept.some((k) => isVehicle(k.label) && intersection(d, k) >= share * Math.min(a, boxArea(k)));
+      const dup = kept.some((k) => isVehicle(k.label) && intersection(d, k) >= share * Math.min(a, boxArea(k)) && sizeRatio(d, k) <= maxRatio);
       if (dup) continue;
     }
     kept.push(d);
@@ -124,5 +133,5 @@ export function growFromSeeds(dets: readonly Detection[], opts: StillHysteresisO
 export function stillDetections(dets: readonly Detection[], opts: StillHysteresisOptions = STILL_HYSTERESIS): Detection[] {
   const strong = dets.filter((d) => d.score >= opts.seedScore);
   const weak = dets.filter((d) => d.score >= opts.lowScore && d.score < opts.seedScore).sort((a, b) => b.score - a.score);
-  return growFromSeeds(suppressContained([...strong, ...weak.slice(0, MAX_WEAK_BOXES)], opts.containment), opts);
+  return growFromSeeds(suppressContained([...strong, ...weak.slice(0, MAX_WEAK_BOXES)], opts.containment, opts.containedMaxRatio), opts);
 }
