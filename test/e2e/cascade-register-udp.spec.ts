@@ -174,7 +174,7 @@ describe('cascade: the gateway registers with a superior platform over UDP', () 
     expect((await gw.api(`/api/platforms/${id}`)).status).toBe(404);
   });
 
-  it('POST with a bad body: 400 VALIDATION_FAILED naming the field; a duplicate registration: 409 CONFLICT', async () => {
+  it('POST with a bad body: 400 VALIDATION_FAILED naming the field; a duplicate registration: 409 CONFLICT; a viewer reads, never writes', async () => {
     const bad = await gw.api<{ code: string; message: string }>('/api/platforms', { method: 'POST', body: JSON.stringify(body(5060, { port: 70000 })) });
     expect(bad.status).toBe(400);
     expect(bad.body.code).toBe('VALIDATION_FAILED');
@@ -185,6 +185,20 @@ describe('cascade: the gateway registers with a superior platform over UDP', () 
     const dup = await gw.api<{ code: string }>('/api/platforms', { method: 'POST', body: JSON.stringify(body(9, { enabled: false })) });
     expect(dup.status).toBe(409);
     expect(dup.body.code).toBe('CONFLICT');
+
+    // A viewer sees the list (never a password) and may not add, change or delete.
+    expect((await gw.api('/api/users', { method: 'POST', body: JSON.stringify({ username: 'watcher', password: 'watcher-pass', role: 'viewer' }) })).status).toBe(201);
+    const login = await fetch(`${gw.httpUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'watcher', password: 'watcher-pass' }) });
+    const viewer = { authorization: `Bearer ${((await login.json()) as { accessToken: string }).accessToken}`, 'content-type': 'application/json' };
+    const seen = await fetch(`${gw.httpUrl}/api/platforms`, { headers: viewer });
+    expect(seen.status).toBe(200);
+    const text = await seen.text();
+    expect(text).toContain(a.body.id);
+    expect(text).not.toMatch(/password|cascade-pass/);
+    for (const [method, path] of [['POST', '/api/platforms'], ['PATCH', `/api/platforms/${a.body.id}`], ['DELETE', `/api/platforms/${a.body.id}`]] as const) {
+      const r = await fetch(`${gw.httpUrl}${path}`, { method, headers: viewer, body: method === 'DELETE' ? undefined : JSON.stringify({ enabled: true }) });
+      expect(r.status, `${method} ${path}`).toBe(403);
+    }
     expect((await gw.api(`/api/platforms/${a.body.id}`, { method: 'DELETE' })).status).toBe(204);
   });
 
