@@ -54,6 +54,7 @@ function setup(rows: PlatformRow[], cluster?: { alive: string[] }) {
   } as unknown as Database;
   const sip = {
     port: 5060,
+    transport: { localHostFor: () => '192.0.2.1' },
     flowTo: (transport: 'udp' | 'tcp', host: string, port: number): SipFlow => ({ transport, remoteHost: host, remotePort: port, localHost: '192.0.2.1', localPort: 5060 }),
     request: async (req: SipRequest, flow: SipFlow): Promise<SipResponse> => {
       sent.push({ host: flow.remoteHost, req });

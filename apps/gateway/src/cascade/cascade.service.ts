@@ -136,7 +136,11 @@ export class CascadeService implements OnApplicationBootstrap, BeforeApplication
       },
       {
         request: (req) => this.sip.request(req, flow),
-        local: () => ({ transport: flow.transport, host: flow.localHost, port: this.sip.port }),
+        local: () => {
+          // Asked per request: with a wildcard bind the first answer is a guess until the routing table answers.
+          flow.localHost = this.sip.transport.localHostFor(row.host);
+          return { transport: flow.transport, host: flow.localHost, port: this.sip.port };
+        },
         scheduler: realScheduler,
         now: () => Date.now(),
       },
