@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Roi } from '../contracts';
 import type { RgbFrame } from '../frames/rgb-frame';
 import type { Detection } from '../model/detection';
-import { AUTO_DETECT_DEFAULTS, AutoDetectStrategy } from './auto-detect-strategy';
+import { AUTO_DETECT_DEFAULTS, AutoDetectStrategy, TRAFFIC_REGION_MARGIN, trafficRegion } from './auto-detect-strategy';
 import type { DetectContext } from './detect-strategy';
 import type { FrameDetector } from './frame-pipeline';
 
@@ -240,5 +240,28 @@ describe('AutoDetectStrategy', () => {
     const failing: FrameDetector = { detect: async () => Promise.reject(new Error('boom')) };
     await expect(s.detect(failing, FRAME, ctx(1))).rejects.toThrow('boom');
     await expect(s.detect(new CarStub(nearCars()), FRAME, ctx(2))).resolves.toHaveLength(10);
+  });
+});
+
+describe('trafficRegion() (a still without ROIs: where to tile)', () => {
+  const car = (x1: number, y1: number, score = 0.8): Detection => ({ x1, y1, x2: x1 + 30, y2: y1 + 20, score, classId: 2, label: 'car' });
+  const frame = { width: 640, height: 480 };
+
+  it('is the confirmed vehicles’ box widened by the margin, clipped to the frame', () => {
+    const r = trafficRegion([car(100, 300), car(200, 400)], frame)!;
+    const mx = TRAFFIC_REGION_MARGIN * 640;
+    const my = TRAFFIC_REGION_MARGIN * 480;
+    expect(r).toEqual({ x: Math.floor(100 - mx), y: Math.floor(300 - my), width: Math.ceil(230 + mx) - Math.floor(100 - mx), height: Math.ceil(420 + my) - Math.floor(300 - my) });
+  });
+
+  it('is null (the whole frame) with fewer than two vehicles, when it would cover nearly all of it, or for boxes that are not numbers', () => {
+    expect(trafficRegion([car(100, 300)], frame)).toBeNull();
+    expect(trafficRegion([car(0, 60), car(610, 460)], frame)).toBeNull();
+    expect(trafficRegion([{ ...car(100, 300), x1: Number.NaN }, car(200, 400)], frame)).toBeNull();
+  });
+
+  it('leaves out boxes lying wholly in the top band (captions, logos boxed as vehicles)', () => {
+    const r = trafficRegion([car(300, 5), car(100, 300), car(200, 400)], frame)!;
+    expect(r.y).toBeGreaterThan(200);
   });
 });
