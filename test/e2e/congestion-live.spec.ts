@@ -17,7 +17,8 @@ const PASSWORD = '12345678';
  */
 const JAM = resolve(process.cwd(), '../shared/media/traffic/trancos_jam_cam1_000042.jpg');
 const WHOLE = [[0, 0], [1, 0], [1, 1], [0, 1]];
-const TOP_STRIP = [[0, 0], [1, 0], [1, 0.3], [0, 0.3]];
+/** The sky above the road (captions and logo there are masked as on-screen text): nothing to count. */
+const TOP_STRIP = [[0, 0], [1, 0], [1, 0.18], [0, 0.18]];
 
 function requireFfmpeg(): void {
   const r = spawnSync('ffmpeg', ['-hide_banner', '-encoders'], { encoding: 'utf8' });

@@ -46,7 +46,7 @@ describe('still hysteresis', () => {
 
   it('a weak box lying mostly on a kept vehicle (the same car boxed again, offset) does not join; one beside it does', () => {
     const strong = car(0, 0, 0.9, 20);
-    const double = car(6, 4, 0.1, 20); // 14×16 of its 20×20 on the strong box: 56 %
+    const double = car(4, 2, 0.1, 20); // 16×18 of its 20×20 on the strong box: 72 %
     const beside = car(24, 0, 0.1, 20);
     expect(growFromSeeds([strong, double, beside])).toEqual([strong, beside]);
     expect(growFromSeeds([strong, double, beside], { ...STILL_HYSTERESIS, weakOverlap: 1.01 })).toEqual([strong, double, beside]);

@@ -37,7 +37,7 @@ export const STILL_HYSTERESIS: Readonly<StillHysteresisOptions> = {
   maxSizeRatio: 2,
   containment: 0.8,
   containedMaxRatio: 2.5,
-  weakOverlap: 0.5,
+  weakOverlap: 0.6,
 };
 
 /** Largest number of weak boxes considered (a hostile or noisy frame cannot make growth quadratic without bound). */
