@@ -107,17 +107,28 @@ describe('dashboard congestion and alerts in real Chromium (simulated camera -> 
     await card.locator('button[data-action=roi-add]').click();
     await card.locator('input[data-field=roi-name]').fill('road');
     const canvas = card.locator('[data-field=roi-canvas]');
-    const box = (await canvas.boundingBox())!;
+    // Scores keep arriving while the operator draws and the card above the editor may grow by a line: measure the
+    // canvas where it is now before each gesture, as an operator looks before clicking.
+    let box = (await canvas.boundingBox())!;
     const at = (x: number, y: number) => [box.x + x * box.width, box.y + y * box.height] as const;
-    for (const [x, y] of [[0.02, 0.02], [0.98, 0.02], [0.9, 0.9], [0.02, 0.98]] as const) await page.mouse.click(...at(x, y));
+    const look = async () => {
+      box = (await canvas.boundingBox())!;
+    };
+    for (const [x, y] of [[0.02, 0.02], [0.98, 0.02], [0.9, 0.9], [0.02, 0.98]] as const) {
+      await look();
+      await page.mouse.click(...at(x, y));
+    }
     // Drag the third point to the corner; add a fifth and delete it by right-click.
+    await look();
     await page.mouse.move(...at(0.9, 0.9));
     await page.mouse.down();
     await page.mouse.move(...at(0.95, 0.95), { steps: 4 });
     await page.mouse.move(...at(0.98, 0.98), { steps: 4 });
     await page.mouse.up();
+    await look();
     await page.mouse.click(...at(0.5, 0.5));
     await pagePoll(page, 'five handles', `document.querySelectorAll('.roi-overlay .roi-handle').length === 5`, 2000);
+    await look();
     await page.mouse.click(...at(0.5, 0.5), { button: 'right' });
     await pagePoll(page, 'four handles', `document.querySelectorAll('.roi-overlay .roi-handle').length === 4`, 2000);
     await page.screenshot({ path: `${SCREENSHOT_DIR}/dashboard-roi-editor.png` });
@@ -136,7 +147,10 @@ describe('dashboard congestion and alerts in real Chromium (simulated camera -> 
     });
     // An exclusion zone: the mode switch, three clicks in a corner, saved with the ROI; listed and drawn after a reload.
     await card.locator('button[data-action=roi-mode][data-mode=exclusion]').click();
-    for (const [x, y] of [[0.86, 0.03], [0.97, 0.03], [0.97, 0.12]] as const) await page.mouse.click(...at(x, y));
+    for (const [x, y] of [[0.86, 0.03], [0.97, 0.03], [0.97, 0.12]] as const) {
+      await look();
+      await page.mouse.click(...at(x, y));
+    }
     await pagePoll(page, 'the zone drawn hatched', `document.querySelector('.roi-overlay polygon.roi-zone[data-zone="zone-1"]')?.getAttribute('fill')?.startsWith('url(#') === true`, 2000);
     await card.locator('button[data-action=roi-save]').click();
     const zones = await waitFor('the drawn exclusion zone stored', async () => {

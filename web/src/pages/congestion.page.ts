@@ -41,8 +41,9 @@ export function levelBadge(level: CongestionLevel, index: number): HTMLSpanEleme
  * How the worker runs the detector on the channel and what it leaves out (GET /api/congestion `scene`): passes per
  * frame, contrast normalisation, learned fixtures and on-screen text areas; the worker's reason as the tooltip.
  */
-export function sceneLine(scene: SceneState | null): HTMLDivElement | null {
-  if (!scene) return null;
+export function sceneLine(scene: SceneState | null): HTMLDivElement {
+  // Before the first score the line is there, empty: its arrival must not shift the ROI editor under the pointer.
+  if (!scene) return h('div', { class: 'muted scene-line', 'data-field': 'scene' }, '\u00a0');
   const d = scene.detector;
   const how = d.passes <= 1 ? t('congestion.detectorSingle') : t('congestion.detectorPasses', { n: d.passes });
   const parts = [how, d.enhance === 'clahe' ? t('congestion.detectorClahe') : null, t('congestion.fixtures', { n: scene.fixtures.length }), t('congestion.osdAreas', { n: scene.osd.length })];
@@ -140,7 +141,7 @@ export function mountCongestion(root: HTMLElement, ctx: AppContext): () => void 
       ...(scores.length
         ? scores.map((s) => h('div', { class: 'roi-score', 'data-roi': s.roi }, h('span', { class: 'muted' }, s.roi), sparkline(sparkPoints(card, s.roi), PALETTE[Math.max(0, rois.indexOf(s.roi)) % PALETTE.length]!, s.roi), levelBadge(s.level, s.index), forming.has(s.roi) ? formingBadge(forming.get(s.roi)!) : null, h('span', { class: 'muted' }, `${t('congestion.vehicles', { n: s.vehicles })}${s.persons ? t('congestion.persons', { n: s.persons }) : ''}${s.meanSpeed !== null ? `, ${formatNumber(s.meanSpeed, { minimumFractionDigits: 1, maximumFractionDigits: 1 })} ${s.speedUnit ?? ''}` : ''}`)))
         : [h('span', { class: 'muted' }, t('congestion.noScore'))]),
-      ...[sceneLine(card.dto.scene ?? null)].filter((x): x is HTMLDivElement => x !== null),
+      sceneLine(card.dto.scene ?? null),
     );
   };
 
