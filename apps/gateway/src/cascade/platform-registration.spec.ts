@@ -1,5 +1,6 @@
-import { createDigestChallenge, createResponse, parseDigestParams, verifyDigest, type SipRequest, type SipResponse, type SipScheduler } from '@gb/gb28181';
+import { createDigestChallenge, createResponse, parseDigestParams, verifyDigest, type SipRequest, type SipResponse } from '@gb/gb28181';
 import { describe, expect, it } from 'vitest';
+import { FakeScheduler } from '../../../../libs/gb28181/src/sip/testing/fake-scheduler';
 import {
   BACKOFF_MAX_MS,
   BACKOFF_MIN_MS,
@@ -12,34 +13,10 @@ import {
   type RegistrationTarget,
 } from './platform-registration';
 
-/** A virtual clock: timers run in order when `advance()` passes their time. */
-class VirtualClock implements SipScheduler {
-  now = 0;
-  private seq = 0;
-  private readonly timers = new Map<number, { at: number; fn: () => void }>();
-  setTimer(ms: number, fn: () => void): unknown {
-    const id = ++this.seq;
-    this.timers.set(id, { at: this.now + ms, fn });
-    return id;
-  }
-  clearTimer(h: unknown): void {
-    this.timers.delete(h as number);
-  }
-  get pending(): number {
-    return this.timers.size;
-  }
-  async advance(ms: number): Promise<void> {
-    const until = this.now + ms;
-    for (;;) {
-      await flush();
-      const next = [...this.timers.entries()].filter(([, t]) => t.at <= until).sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
-      if (!next) break;
-      this.timers.delete(next[0]);
-      this.now = next[1].at;
-      next[1].fn();
-    }
-    this.now = until;
-    await flush();
+/** The shared virtual clock, settling promise turns between timers (the registration awaits its sends). */
+class VirtualClock extends FakeScheduler {
+  advance(ms: number): Promise<void> {
+    return this.advanceBySettled(ms, flush);
   }
 }
 

@@ -25,15 +25,31 @@ export class FakeScheduler implements SipScheduler {
   }
 
   advanceTo(t: number): void {
-    for (;;) {
-      let next: [number, { at: number; fn: () => void }] | undefined;
-      for (const e of this.timers) if (e[1].at <= t && (!next || e[1].at < next[1].at || (e[1].at === next[1].at && e[0] < next[0]))) next = e;
-      if (!next) break;
-      this.timers.delete(next[0]);
-      this.now = next[1].at;
-      next[1].fn();
-    }
+    while (this.fireNext(t));
     this.now = t;
+  }
+
+  /**
+   * Like advanceBy for code under test that awaits between timers: `settle()` (e.g. a few resolved-promise turns) is
+   * awaited before each timer fires and once at the end.
+   */
+  async advanceBySettled(ms: number, settle: () => Promise<void>): Promise<void> {
+    const until = this.now + ms;
+    do await settle();
+    while (this.fireNext(until));
+    this.now = until;
+    await settle();
+  }
+
+  /** Fires the earliest timer due at or before `t` (ties in the order set); false when none is. */
+  private fireNext(t: number): boolean {
+    let next: [number, { at: number; fn: () => void }] | undefined;
+    for (const e of this.timers) if (e[1].at <= t && (!next || e[1].at < next[1].at || (e[1].at === next[1].at && e[0] < next[0]))) next = e;
+    if (!next) return false;
+    this.timers.delete(next[0]);
+    this.now = next[1].at;
+    next[1].fn();
+    return true;
   }
 
   advanceBy(ms: number): void {
