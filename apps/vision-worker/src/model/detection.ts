@@ -19,10 +19,15 @@ export function boxArea(b: Box): number {
   return Math.max(0, b.x2 - b.x1) * Math.max(0, b.y2 - b.y1);
 }
 
-export function iou(a: Box, b: Box): number {
+/** Area of the overlap of two boxes, 0 when they do not overlap. */
+export function intersectionArea(a: Box, b: Box): number {
   const iw = Math.min(a.x2, b.x2) - Math.max(a.x1, b.x1);
   const ih = Math.min(a.y2, b.y2) - Math.max(a.y1, b.y1);
-  if (iw <= 0 || ih <= 0) return 0;
-  const inter = iw * ih;
+  return iw > 0 && ih > 0 ? iw * ih : 0;
+}
+
+export function iou(a: Box, b: Box): number {
+  const inter = intersectionArea(a, b);
+  if (inter === 0) return 0;
   return inter / (boxArea(a) + boxArea(b) - inter);
 }

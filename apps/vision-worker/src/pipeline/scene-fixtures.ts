@@ -1,4 +1,4 @@
-import { iou, type Box } from '../model/detection';
+import { intersectionArea as intersection, iou, type Box } from '../model/detection';
 import type { GreyThumb } from './pixel-motion';
 import { queueMembers } from './queue-chain';
 
@@ -211,11 +211,6 @@ function validBox(b: Box): boolean {
   return [b.x1, b.y1, b.x2, b.y2].every(Number.isFinite) && b.x2 > b.x1 && b.y2 > b.y1;
 }
 
-function intersection(a: Box, b: Box): number {
-  const w = Math.min(a.x2, b.x2) - Math.max(a.x1, b.x1);
-  const h = Math.min(a.y2, b.y2) - Math.max(a.y1, b.y1);
-  return w > 0 && h > 0 ? w * h : 0;
-}
 
 function boxSize(b: Box): number {
   return Math.sqrt(Math.max(1, (b.x2 - b.x1) * (b.y2 - b.y1)));

@@ -1,5 +1,5 @@
 import { isVehicle } from '../model/classes';
-import { boxArea, type Detection } from '../model/detection';
+import { boxArea, intersectionArea as intersection, type Detection } from '../model/detection';
 
 /**
  * Hysteresis on detection scores for still images, the spatial counterpart of ByteTrack's two-pass
@@ -49,11 +49,6 @@ function sizeRatio(a: Detection, b: Detection): number {
   return Math.max(sa, sb) / Math.max(1e-9, Math.min(sa, sb));
 }
 
-function intersection(a: Detection, b: Detection): number {
-  const w = Math.min(a.x2, b.x2) - Math.max(a.x1, b.x1);
-  const h = Math.min(a.y2, b.y2) - Math.max(a.y1, b.y1);
-  return w > 0 && h > 0 ? w * h : 0;
-}
 
 /**
  * Drops a vehicle box mostly inside a better-scored vehicle box (or containing one mostly): at low
