@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { ManscdpCharset, SipScheduler } from '@gb/gb28181';
 import type { Database, PlatformRow } from '@gb/persistence';
@@ -5,6 +6,9 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config.schema';
 import { DATABASE } from '../database/database.providers';
 import { NodesService } from '../cluster/nodes.service';
 import { SipService } from '../sip/sip.service';
+import type { SipFlow } from '../sip/sip-flow';
+import type { SipRequest } from '@gb/gb28181';
+import { parseNameAddr, parseSipUri } from '@gb/gb28181';
 import { PlatformRegistration, type RegistrationStatus } from './platform-registration';
 
 /**
@@ -32,10 +36,33 @@ function registrationKey(r: PlatformRow): string {
 
 interface Runner {
   reg: PlatformRegistration;
+  /** The row as last read: the shared set, name and charset follow edits without a restart. */
+  row: PlatformRow;
+  /** The flow the registration uses (requests to the superior go along it; TCP: the connection we opened). */
+  flow: SipFlow;
   /** registrationKey() of the row it was started from: an edit that changes it restarts the registration. */
   key: string;
   /** State writes in order (the last one wins in the database as it did here). */
   writes: Promise<void>;
+}
+
+/** A superior platform this node is registered with, as the handlers of its requests need it. */
+export interface SuperiorPeer {
+  platform: PlatformRow;
+  /** Our SIP ID towards it (platform.localId, else SIP_ID). */
+  localId: string;
+  /** The flow our registration uses: send requests to the superior along it. */
+  flow: SipFlow;
+}
+
+/**
+ * Whether a request from `source` may come from the superior configured at `configured`: the same address
+ * (IPv4-mapped IPv6 and case folded). A superior configured by name cannot be compared without a lookup: the From
+ * and To users decide alone then (docs/cascade.md).
+ */
+function sameHost(configured: string, source: string): boolean {
+  const n = (h: string) => h.toLowerCase().replace(/^::ffff:/, '');
+  return isIP(n(configured)) === 0 || n(configured) === n(source);
 }
 
 /**
@@ -70,6 +97,38 @@ export class CascadeService implements OnApplicationBootstrap, BeforeApplication
   /** What this node knows of a platform's registration right now (undefined when it does not run it). */
   status(id: string): RegistrationStatus | undefined {
     return this.runners.get(id)?.reg.status;
+  }
+
+  /**
+   * The superior platform a request comes from, when it is one this node is registered with (issue 11 item 3): the
+   * From user is its server ID, the To user (or the Request-URI user) our local ID towards it, and the packet comes
+   * from its host. Only `online` registrations answer: a superior we are not registered with is an unknown peer.
+   */
+  superiorOf(req: SipRequest, flow: SipFlow): SuperiorPeer | undefined {
+    let fromUser: string | undefined;
+    let toUser: string | undefined;
+    try {
+      fromUser = parseSipUri(parseNameAddr(req.headers.get('from') ?? '').uri).user;
+      toUser = parseSipUri(parseNameAddr(req.headers.get('to') ?? '').uri).user;
+    } catch {
+      return undefined;
+    }
+    if (!fromUser) return undefined;
+    for (const r of this.runners.values()) {
+      if (r.row.serverId !== fromUser || r.reg.status.state !== 'online') continue;
+      const localId = r.row.localId ?? this.cfg.SIP_ID;
+      if (toUser !== undefined && toUser !== localId) continue;
+      if (!sameHost(r.flow.remoteHost, flow.remoteHost)) continue;
+      return { platform: r.row, localId, flow: r.flow };
+    }
+    return undefined;
+  }
+
+  /** The superiors this node is registered with now (online), with the flow to reach each. */
+  onlineSuperiors(): SuperiorPeer[] {
+    return [...this.runners.values()]
+      .filter((r) => r.reg.status.state === 'online')
+      .map((r) => ({ platform: r.row, localId: r.row.localId ?? this.cfg.SIP_ID, flow: r.flow }));
   }
 
   /** Brings what runs for platform `id` in line with its row (gone, disabled, edited, new). */
@@ -118,7 +177,9 @@ export class CascadeService implements OnApplicationBootstrap, BeforeApplication
     if (row && row.ownerNode === this.cfg.NODE_ID && !row.enabled && row.state !== 'disabled') {
       await this.db.platforms.recordState(id, { state: 'disabled', stateAt: new Date() });
     }
-    if (!wanted || this.runners.has(id)) return;
+    const still = this.runners.get(id);
+    if (still && row) still.row = row;
+    if (!wanted || still) return;
     this.start(row);
   }
 
@@ -145,7 +206,7 @@ export class CascadeService implements OnApplicationBootstrap, BeforeApplication
         now: () => Date.now(),
       },
     );
-    const runner: Runner = { reg, key: registrationKey(row), writes: Promise.resolve() };
+    const runner: Runner = { reg, row, flow, key: registrationKey(row), writes: Promise.resolve() };
     reg.onStatus = (s, change) => {
       if (this.closing || s.state === 'disabled') return;
       if (change === 'state') this.log.log(`superior platform ${row.id} (${row.host}:${row.port}/${row.transport}): ${s.state}${s.cause ? ` (${s.cause})` : ''}`);

@@ -195,3 +195,35 @@ describe('SipEndpoint.close()', () => {
     expect(() => endpoint.invite(invite(), REGISTERED, { answerTimeoutMs: 1000 })).toThrow(/closed/);
   });
 });
+
+describe('interceptors (issue 11: a superior platform\'s requests are claimed before the device handlers)', () => {
+  it('a claiming interceptor answers and the handler never sees the request; a declining one passes it on', () => {
+    const handled: string[] = [];
+    endpoint.on('MESSAGE', (r) => {
+      handled.push(r.req.headers.get('call-id') ?? '');
+      r.respond(200);
+    });
+    endpoint.intercept('MESSAGE', (r) => {
+      if (r.req.headers.get('call-id') !== 'c-claimed') return false;
+      r.respond(202, 'Taken');
+      return true;
+    });
+    transport.deliver(message('claimed'), REGISTERED);
+    transport.deliver(message('other'), REGISTERED);
+    expect(handled).toEqual(['c-other']);
+    expect(transport.responses().map((r) => r.status)).toEqual([202, 200]);
+  });
+
+  it('a method with only an interceptor: unclaimed requests get 405 whose Allow names it; a throwing interceptor gives 500', () => {
+    endpoint.intercept('SUBSCRIBE', () => false);
+    endpoint.intercept('INFO', () => {
+      throw new Error('boom');
+    });
+    transport.deliver(message('s1', 'SUBSCRIBE'), REGISTERED);
+    transport.deliver(message('i1', 'INFO'), REGISTERED);
+    const [sub, info] = transport.responses();
+    expect(sub.status).toBe(405);
+    expect(sub.headers.get('allow')).toContain('SUBSCRIBE');
+    expect(info.status).toBe(500);
+  });
+});

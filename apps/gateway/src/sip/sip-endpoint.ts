@@ -72,6 +72,12 @@ export interface InDialogOptions {
 }
 
 export type RequestHandler = (r: IncomingRequest) => void | Promise<void>;
+/**
+ * Looks at a request before the method's handler and claims it by returning true (it then answers it, now or
+ * later). The cascade claims what a superior platform sends and what arrives in its upward dialogs; the rest goes on
+ * to the device handlers. Must not throw; a claimed request that fails asynchronously is the claimer's to answer.
+ */
+export type RequestInterceptor = (r: IncomingRequest) => boolean;
 
 export class SipRequestTimeoutError extends Error {
   readonly code = 'SIP_REQUEST_TIMEOUT';
@@ -95,6 +101,7 @@ export class SipEndpoint {
   /** INVITEs we gave up on: the 2xx that still come for them (matching no transaction any more) get ACK + BYE. */
   readonly abandonedInvites: AbandonedInvites;
   private readonly handlers = new Map<string, RequestHandler>();
+  private readonly interceptors = new Map<string, RequestInterceptor[]>();
   private closed = false;
   onHandlerError: (e: unknown, req: SipRequest) => void = () => undefined;
   /** Events of INVITEs without a listener of their own, and of the abandoned-INVITE registry (the app logs them). */
@@ -119,6 +126,12 @@ export class SipEndpoint {
 
   on(method: string, handler: RequestHandler): void {
     this.handlers.set(method.toUpperCase(), handler);
+  }
+
+  /** Adds an interceptor for `method`, asked in the order added before the handler (see RequestInterceptor). */
+  intercept(method: string, fn: RequestInterceptor): void {
+    const m = method.toUpperCase();
+    this.interceptors.set(m, [...(this.interceptors.get(m) ?? []), fn]);
   }
 
   private onMessage(msg: SipMessage, flow: SipFlow): void {
@@ -147,13 +160,24 @@ export class SipEndpoint {
     };
     const drop = () => this.transactions.drop(tx);
     if (msg.method === 'ACK') return;
+    const incoming: IncomingRequest = { req: msg, flow, respond, respondStateless, drop };
+    for (const fn of this.interceptors.get(msg.method) ?? []) {
+      try {
+        if (fn(incoming)) return;
+      } catch (e) {
+        this.onHandlerError(e, msg);
+        respond(500, 'Server Internal Error');
+        return;
+      }
+    }
     const handler = this.handlers.get(msg.method);
     if (!handler) {
-      respond(405, 'Method Not Allowed', { headers: [['Allow', [...this.handlers.keys()].join(', ')]] });
+      const allow = new Set([...this.handlers.keys(), ...this.interceptors.keys()]);
+      respond(405, 'Method Not Allowed', { headers: [['Allow', [...allow].join(', ')]] });
       return;
     }
     try {
-      const p = handler({ req: msg, flow, respond, respondStateless, drop });
+      const p = handler(incoming);
       if (p && typeof p.then === 'function') {
         p.catch((e) => {
           this.onHandlerError(e, msg);

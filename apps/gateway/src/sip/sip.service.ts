@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { createRequest, newBranch, newCallId, newTag, type SipRequest, type SipResponse } from '@gb/gb28181';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config.schema';
-import { SipEndpoint, type RequestHandler } from './sip-endpoint';
+import { SipEndpoint, type RequestHandler, type RequestInterceptor } from './sip-endpoint';
 import type { SipFlow } from './sip-flow';
 import { SipTransport } from './sip-transport';
 
@@ -61,6 +61,11 @@ export class SipService implements OnModuleInit, OnApplicationShutdown {
 
   on(method: string, handler: RequestHandler): void {
     this.endpoint.on(method, handler);
+  }
+
+  /** A look at `method` requests before the handler; returning true claims the request (SipEndpoint.intercept). */
+  intercept(method: string, fn: RequestInterceptor): void {
+    this.endpoint.intercept(method, fn);
   }
 
   /** Builds and sends a request from the platform to a device; resolves with its final response. */
