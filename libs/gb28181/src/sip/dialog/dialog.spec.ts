@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRequest, createResponse } from '../sip-builders';
-import { parseVia } from '../sip-header-values';
+import { parseNameAddr, parseVia } from '../sip-header-values';
 import type { SipRequest } from '../sip-message';
 import { parseSipMessage } from '../sip-parser';
 import { serializeSipMessage } from '../sip-serializer';
@@ -144,5 +144,39 @@ describe('viaSentByOf()', () => {
       from: { uri: 'sip:c@d', tag: 't' }, to: { uri: 'sip:a@b' }, callId: 'c', cseq: 1,
     });
     expect(viaSentByOf(inv)).toEqual({ transport: 'TCP', host: '192.0.2.1', port: 5070, rport: true });
+  });
+});
+
+describe('Dialog.fromUasRequest (issue 11: we answer a superior\'s INVITE / SUBSCRIBE)', () => {
+  const req = () =>
+    parseSipMessage(
+      Buffer.from(
+        'INVITE sip:34020000001320000001@192.0.2.10:5060 SIP/2.0\r\n' +
+          'Via: SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bKsup1\r\n' +
+          'From: <sip:44010000002000000001@4401000000>;tag=suptag\r\n' +
+          'To: <sip:34020000001320000001@4402000000>\r\n' +
+          'Call-ID: sup-call-1\r\nCSeq: 20 INVITE\r\n' +
+          'Contact: <sip:44010000002000000001@198.51.100.7:5060>\r\n' +
+          'Record-Route: <sip:proxy1.example;lr>\r\nRecord-Route: <sip:proxy2.example;lr>\r\n' +
+          'Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n',
+      ),
+    ) as SipRequest;
+
+  it('BYE goes to the Contact with our To tag as From tag, their From tag as To tag, Route in order, CSeq from 1', () => {
+    const d = Dialog.fromUasRequest(req(), 'ourtag');
+    expect(d.id).toBe('sup-call-1;ourtag;suptag');
+    const bye = d.createRequest('BYE', { via: { transport: 'UDP', host: '192.0.2.10', port: 5060 } });
+    expect(bye.uri).toBe('sip:44010000002000000001@198.51.100.7:5060');
+    expect(parseNameAddr(bye.headers.get('From') ?? '').params['tag']).toBe('ourtag');
+    expect(parseNameAddr(bye.headers.get('From') ?? '').uri).toBe('sip:34020000001320000001@4402000000');
+    expect(parseNameAddr(bye.headers.get('To') ?? '').params['tag']).toBe('suptag');
+    expect(bye.headers.getAll('Route')).toEqual(['<sip:proxy1.example;lr>', '<sip:proxy2.example;lr>']);
+    expect(bye.headers.get('CSeq')).toBe('1 BYE');
+  });
+
+  it('refuses a request without a From tag', () => {
+    const r = req();
+    r.headers.set('From', '<sip:44010000002000000001@4401000000>');
+    expect(() => Dialog.fromUasRequest(r, 'x')).toThrow(expect.objectContaining({ code: 'SIP_DIALOG_MISMATCH' }));
   });
 });

@@ -108,6 +108,44 @@ export class Dialog {
     });
   }
 
+  /**
+   * The dialog as the UAS sees it when it answers a dialog-creating request (INVITE, SUBSCRIBE) with a 2xx carrying
+   * To tag `localTag` (§12.1.1): local URI = the request's To URI, remote URI = its From URI, remote tag = its From
+   * tag, remote target = its Contact (else the Request-URI's peer is unknown: the From URI), route set = its
+   * Record-Route in order, remote CSeq = its CSeq; our own CSeq starts at a fresh number (here 1, §12.1.1 leaves it
+   * open). Throws `SIP_DIALOG_MISMATCH` for a request without a From tag or Call-ID, `SIP_BAD_HEADER` for unreadable
+   * From/To.
+   */
+  static fromUasRequest(req: SipRequest, localTag: string): Dialog {
+    const callId = req.headers.get('Call-ID') ?? '';
+    if (callId === '') throw new Gb28181Error('SIP_DIALOG_MISMATCH', 'the request has no Call-ID');
+    const from = parseNameAddr(req.headers.get('From') ?? '');
+    const remoteTag = from.params['tag'];
+    if (!remoteTag) throw new Gb28181Error('SIP_DIALOG_MISMATCH', 'the request has no From tag');
+    const to = parseNameAddr(req.headers.get('To') ?? '');
+    const reqCseq = parseCSeq(req.headers.get('CSeq') ?? '');
+    let remoteTarget = from.uri;
+    let remoteTargetSource: 'contact' | 'request-uri' = 'request-uri';
+    const contact = req.headers.getAll('Contact')[0];
+    if (contact !== undefined) {
+      try {
+        const uri = parseNameAddr(contact).uri;
+        if (uri !== '*') {
+          remoteTarget = uri;
+          remoteTargetSource = 'contact';
+        }
+      } catch {
+        // an unreadable Contact: the From URI stands in
+      }
+    }
+    const d = new Dialog({
+      callId, localTag, remoteTag, localUri: to.uri, remoteUri: from.uri, remoteTarget, remoteTargetSource,
+      routeSet: req.headers.getAll('Record-Route'), inviteCseq: reqCseq.seq,
+    });
+    d.cseq = 0;
+    return d;
+  }
+
   /** Call-ID, local tag and remote tag (§12): what identifies this dialog. */
   get id(): string {
     return `${this.callId};${this.localTag};${this.remoteTag}`;
