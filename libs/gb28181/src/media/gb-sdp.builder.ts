@@ -122,16 +122,18 @@ export interface GbAnswerOptions {
 }
 
 /**
- * The device's 200 OK answer (for the device simulator): sendonly PS/90000 on the offered transport,
- * with the opposite TCP role (offer passive -> answer active), as GB/T 28181 devices answer.
+ * The sender's 200 OK answer (the device simulator's, and this gateway's to a superior platform): sendonly PS/90000
+ * on the offered transport, with the opposite TCP role (offer passive or actpass -> answer active), as GB/T 28181
+ * devices answer.
  */
 export function buildGbAnswer(opts: GbAnswerOptions): string {
   const offer = typeof opts.offer === 'string' ? parseSdp(opts.offer) : opts.offer;
   checkField('deviceId', opts.deviceId);
   checkField('ip', opts.ip);
-  const om = offer.media[0];
-  if (!om) throw new Gb28181Error('SDP_NO_MEDIA', 'the offer has no m= line to answer');
   const talk = offer.sessionName === 'Talk';
+  // The section answered: the video one (an offer may list audio first), the first one for Talk.
+  const om = (talk ? undefined : offer.media.find((x) => x.type === 'video')) ?? offer.media[0];
+  if (!om) throw new Gb28181Error('SDP_NO_MEDIA', 'the offer has no m= line to answer');
   const c = { netType: 'IN', addrType: addrType(opts.ip), address: opts.ip };
   const m: MediaDescription = { type: om.type, port: opts.port, protocol: om.protocol, formats: [], attributes: [], rtpmap: {} };
   m.direction = talk ? 'sendrecv' : 'sendonly';

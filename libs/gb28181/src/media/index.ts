@@ -10,6 +10,7 @@ export * from './ps-demuxer';
 export * from './ps-muxer';
 export * from './sdp.codec';
 export * from './gb-sdp.builder';
+export * from './gb-offer.reader';
 export * from './flv-muxer';
 export * from './ts-muxer';
 export * from './hls-segmenter';
