@@ -1,90 +1,17 @@
-import { createHash, randomBytes } from 'node:crypto';
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDigestChallenge, createResponse, parseDigestParams, parseSipMessage, serializeSipMessage, SipTcpFramer, type SipRequest } from '@gb/gb28181';
+import { FakeSuperior } from '../support/fake-superior';
 import { startTestGateway, waitFor, type TestGateway } from '../support/gateway-harness';
 
 /**
- * A superior platform played by a raw TCP listener (RFC 3261 §18.3 Content-Length framing) (GB/T 28181-2016 §9.1 as a platform answers a lower one): 401 with
- * a digest challenge, the digest checked here by hand (HA1/HA2/response of Annex J.1), 200 with Expires, 200 to
- * every keepalive. The gateway registers with it through POST /api/platforms.
+ * A superior platform played by a raw TCP listener (test/support/fake-superior.ts; RFC 3261 §18.3 Content-Length
+ * framing) (GB/T 28181-2016 §9.1 as a platform answers a lower one): 401 with a digest challenge (qop=auth), the
+ * digest checked there by hand (HA1/HA2/response of Annex J.1), 200 with Expires, 200 to every keepalive. The gateway
+ * registers with it through POST /api/platforms.
  */
 const SERVER_ID = '34020000002000000002';
 const DOMAIN = '3402000000';
 const GATEWAY_ID = '34020000002000000001';
 const PASSWORD = 'cascade-pass-1';
-
-const md5 = (s: string) => createHash('md5').update(s).digest('hex');
-
-interface Seen {
-  req: SipRequest;
-  at: number;
-  /** REGISTER: what we answered. */
-  status?: number;
-}
-
-class TcpSuperior {
-  readonly seen: Seen[] = [];
-  /** Connections the gateway opened to us. */
-  connections = 0;
-  private readonly server = net.createServer((sock) => this.onConnection(sock));
-  private readonly sockets = new Set<net.Socket>();
-  private readonly nonce = randomBytes(8).toString('hex');
-
-  async start(): Promise<number> {
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    return (this.server.address() as net.AddressInfo).port;
-  }
-
-  async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((r) => this.server.close(() => r()));
-  }
-
-  registers(): Seen[] {
-    return this.seen.filter((s) => s.req.method === 'REGISTER');
-  }
-
-  keepalives(): Seen[] {
-    return this.seen.filter((s) => s.req.method === 'MESSAGE' && /<CmdType>Keepalive<\/CmdType>/.test(s.req.body.toString('latin1')));
-  }
-
-  private onConnection(sock: net.Socket): void {
-    this.connections++;
-    this.sockets.add(sock);
-    sock.on('close', () => this.sockets.delete(sock));
-    sock.on('error', () => undefined);
-    const framer = new SipTcpFramer();
-    sock.on('data', (chunk) => {
-      for (const bytes of framer.push(chunk)) this.onMessage(bytes, sock);
-    });
-  }
-
-  private onMessage(buf: Buffer, sock: net.Socket): void {
-    const msg = parseSipMessage(buf);
-    if (msg.type !== 'request') return;
-    const seen: Seen = { req: msg, at: Date.now() };
-    this.seen.push(seen);
-    let res;
-    if (msg.method === 'REGISTER') {
-      const auth = msg.headers.get('Authorization');
-      if (!auth) {
-        res = createResponse(msg, 401, 'Unauthorized', { headers: [['WWW-Authenticate', createDigestChallenge({ realm: DOMAIN, nonce: this.nonce, qop: 'auth' })]] });
-      } else {
-        const p = parseDigestParams(auth);
-        // Annex J.1 with qop=auth: response = MD5(HA1:nonce:nc:cnonce:qop:HA2).
-        const ha1 = md5(`${p.username}:${DOMAIN}:${PASSWORD}`);
-        const expected = md5(`${ha1}:${this.nonce}:${p.nc}:${p.cnonce}:auth:${md5(`REGISTER:${p.uri}`)}`);
-        const good = p.username === GATEWAY_ID && p.qop === 'auth' && p.uri === `sip:${SERVER_ID}@${DOMAIN}` && p.response === expected;
-        res = good ? createResponse(msg, 200, 'OK', { headers: [['Expires', msg.headers.get('Expires') ?? '3600']] }) : createResponse(msg, 403, 'Forbidden');
-      }
-      seen.status = res.status;
-    } else {
-      res = createResponse(msg, 200, 'OK');
-    }
-    sock.write(serializeSipMessage(res));
-  }
-}
 
 interface Platform {
   id: string;
@@ -95,11 +22,11 @@ interface Platform {
 
 describe('cascade: the gateway registers with a superior platform over TCP', () => {
   let gw: TestGateway;
-  let superior: TcpSuperior;
+  let superior: FakeSuperior;
 
   beforeAll(async () => {
     gw = await startTestGateway({ SIP_ID: GATEWAY_ID, SIP_DOMAIN: DOMAIN });
-    superior = new TcpSuperior();
+    superior = new FakeSuperior({ transport: 'tcp', password: PASSWORD, user: GATEWAY_ID, qop: true, serverId: SERVER_ID, domain: DOMAIN });
   });
   afterAll(async () => {
     await gw?.stop();

@@ -1,83 +1,17 @@
-import { createHash, randomBytes } from 'node:crypto';
-import dgram from 'node:dgram';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDigestChallenge, createResponse, parseDigestParams, parseSipMessage, serializeSipMessage, type SipRequest } from '@gb/gb28181';
+import { FakeSuperior } from '../support/fake-superior';
 import { startTestGateway, waitFor, type TestGateway } from '../support/gateway-harness';
 
 /**
- * A superior platform played by a raw UDP socket (GB/T 28181-2016 §9.1 as a platform answers a lower one): 401 with
- * a digest challenge, the digest checked here by hand (HA1/HA2/response of Annex J.1), 200 with Expires, 200 to
- * every keepalive. The gateway registers with it through POST /api/platforms.
+ * A superior platform played by a raw UDP socket (test/support/fake-superior.ts, GB/T 28181-2016 §9.1 as a platform
+ * answers a lower one): 401 with a digest challenge, the digest checked there by hand (HA1/HA2/response of Annex
+ * J.1), 200 with Expires, 200 to every keepalive. The gateway registers with it through POST /api/platforms.
  */
 const SERVER_ID = '34020000002000000002';
 const DOMAIN = '3402000000';
 const GATEWAY_ID = '34020000002000000001';
 const PASSWORD = 'cascade-pass-1';
-
-const md5 = (s: string) => createHash('md5').update(s).digest('hex');
-
-interface Seen {
-  req: SipRequest;
-  at: number;
-  /** REGISTER: what we answered. */
-  status?: number;
-}
-
-class RawSuperior {
-  readonly seen: Seen[] = [];
-  private readonly socket = dgram.createSocket('udp4');
-  private readonly nonce = randomBytes(8).toString('hex');
-  constructor(
-    private readonly password: string,
-    /** The digest username (our local ID) it expects. */
-    private readonly user = GATEWAY_ID,
-  ) {}
-
-  async start(): Promise<number> {
-    this.socket.on('message', (buf, rinfo) => this.onMessage(buf, rinfo));
-    await new Promise<void>((r) => this.socket.bind(0, '127.0.0.1', r));
-    return this.socket.address().port;
-  }
-
-  close(): Promise<void> {
-    return new Promise((r) => this.socket.close(() => r()));
-  }
-
-  registers(): Seen[] {
-    return this.seen.filter((s) => s.req.method === 'REGISTER');
-  }
-
-  keepalives(): Seen[] {
-    return this.seen.filter((s) => s.req.method === 'MESSAGE' && /<CmdType>Keepalive<\/CmdType>/.test(s.req.body.toString('latin1')));
-  }
-
-  private onMessage(buf: Buffer, rinfo: dgram.RemoteInfo): void {
-    const msg = parseSipMessage(buf);
-    if (msg.type !== 'request') return;
-    const seen: Seen = { req: msg, at: Date.now() };
-    this.seen.push(seen);
-    let res;
-    if (msg.method === 'REGISTER') {
-      const auth = msg.headers.get('Authorization');
-      if (!auth) {
-        res = createResponse(msg, 401, 'Unauthorized', { headers: [['WWW-Authenticate', createDigestChallenge({ realm: DOMAIN, nonce: this.nonce })]] });
-      } else {
-        const p = parseDigestParams(auth);
-        // Annex J.1 by hand: HA1 = MD5(user:realm:password), HA2 = MD5(REGISTER:uri), response = MD5(HA1:nonce:HA2).
-        const expected = md5(`${md5(`${p.username}:${DOMAIN}:${this.password}`)}:${this.nonce}:${md5(`REGISTER:${p.uri}`)}`);
-        const good = p.username === this.user && p.realm === DOMAIN && p.nonce === this.nonce && p.uri === `sip:${SERVER_ID}@${DOMAIN}` && p.response === expected;
-        res = good
-          ? createResponse(msg, 200, 'OK', { headers: [['Expires', msg.headers.get('Expires') ?? '3600'], ['Date', new Date().toISOString().slice(0, 23)]] })
-          : createResponse(msg, 403, 'Forbidden');
-      }
-      seen.status = res.status;
-    } else {
-      res = createResponse(msg, 200, 'OK');
-    }
-    this.socket.send(serializeSipMessage(res), rinfo.port, rinfo.address);
-  }
-}
 
 interface Platform {
   id: string;
@@ -90,7 +24,7 @@ interface Platform {
 
 describe('cascade: the gateway registers with a superior platform over UDP', () => {
   let gw: TestGateway;
-  const superiors: RawSuperior[] = [];
+  const superiors: FakeSuperior[] = [];
 
   beforeAll(async () => {
     gw = await startTestGateway({ SIP_ID: GATEWAY_ID, SIP_DOMAIN: DOMAIN });
@@ -103,8 +37,8 @@ describe('cascade: the gateway registers with a superior platform over UDP', () 
     if (ownDataDir) rmSync(ownDataDir, { recursive: true, force: true });
   });
 
-  async function superior(password: string, user?: string): Promise<{ s: RawSuperior; port: number }> {
-    const s = new RawSuperior(password, user);
+  async function superior(password: string, user = GATEWAY_ID): Promise<{ s: FakeSuperior; port: number }> {
+    const s = new FakeSuperior({ transport: 'udp', password, user, serverId: SERVER_ID, domain: DOMAIN });
     superiors.push(s);
     return { s, port: await s.start() };
   }
