@@ -5,3 +5,4 @@ export * from './manscdp.codec';
 export * from './catalog-aggregator';
 export { decodeXmlEntities } from './manscdp-xml.parser';
 export * from './ptz';
+export * from './catalog-events';

@@ -36,6 +36,7 @@ describe('parseManscdp() on device bodies (ok/ fixtures)', () => {
         address: 'Address',
         parental: 0,
         parentId: '34020000001180000001',
+        businessGroupId: null,
         safetyWay: '0',
         registerWay: '1',
         secrecy: '0',

@@ -155,6 +155,7 @@ function catalogItem(x: XmlValue): CatalogItem | null {
     address: str(v, 'Address'),
     parental: int(v, 'Parental'),
     parentId: str(v, 'ParentID'),
+    businessGroupId: str(v, 'BusinessGroupID'),
     safetyWay: str(v, 'SafetyWay'),
     registerWay: str(v, 'RegisterWay'),
     secrecy: str(v, 'Secrecy'),

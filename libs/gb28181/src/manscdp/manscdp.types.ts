@@ -38,6 +38,8 @@ export interface CatalogItem {
   /** 1 = has children, 0 = leaf. */
   parental: number | null;
   parentId: string | null;
+  /** `<BusinessGroupID>` (virtual organisations, 2016 §A.2.4.5: the business group they belong to); absent = null. */
+  businessGroupId?: string | null;
   safetyWay: string | null;
   registerWay: string | null;
   secrecy: string | null;

@@ -67,6 +67,42 @@ describe('Dialog.fromInvite2xx() (RFC 3261 §12.1.2)', () => {
   });
 });
 
+describe('Dialog.fromSubscribe2xx() (RFC 6665 §4.1.2.1)', () => {
+  const subscribe = () =>
+    createRequest({
+      method: 'SUBSCRIBE', uri: 'sip:34020000002000000009@198.51.100.7:5060',
+      via: { ...VIA, branch: 'z9hG4bKsub1' },
+      from: { uri: 'sip:34020000002000000001@3402000000', tag: 'gw2' },
+      to: { uri: 'sip:34020000002000000009@3402000000' },
+      callId: 'call-sub@192.0.2.10', cseq: 7,
+      contact: 'sip:34020000002000000001@192.0.2.10:5060',
+      headers: [['Event', 'Catalog'], ['Expires', '3600']],
+    });
+
+  it('takes the tags and Contact of the 2xx; a refresh in it is a SUBSCRIBE with the next CSeq, the same Call-ID and both tags', () => {
+    const sub = subscribe();
+    const d = Dialog.fromSubscribe2xx(sub, createResponse(sub, 200, 'OK', { toTag: 'plat5', headers: [['Contact', '<sip:34020000002000000009@10.0.0.9:5060>'], ['Expires', '3600']] }));
+    expect([d.callId, d.localTag, d.remoteTag, d.remoteTarget, d.localCseq]).toEqual(['call-sub@192.0.2.10', 'gw2', 'plat5', 'sip:34020000002000000009@10.0.0.9:5060', 7]);
+    const refresh = d.createRequest('SUBSCRIBE', { via: VIA, headers: [['Event', 'Catalog'], ['Expires', '0']] });
+    expect(refresh.uri).toBe('sip:34020000002000000009@10.0.0.9:5060');
+    expect(refresh.headers.get('CSeq')).toBe('8 SUBSCRIBE');
+    expect(refresh.headers.get('Call-ID')).toBe('call-sub@192.0.2.10');
+    expect(parseNameAddr(refresh.headers.get('To')!).params['tag']).toBe('plat5');
+    expect(parseNameAddr(refresh.headers.get('From')!).params['tag']).toBe('gw2');
+  });
+
+  it('an INVITE, a 2xx with another CSeq method or a non-2xx throws SIP_DIALOG_MISMATCH', () => {
+    const sub = subscribe();
+    const inv = invite();
+    const wrongMethod = createResponse(sub, 200, 'OK', { toTag: 'x' });
+    wrongMethod.headers.set('CSeq', '7 INVITE');
+    expect(() => Dialog.fromSubscribe2xx(inv, ok(inv))).toThrow(expect.objectContaining({ code: 'SIP_DIALOG_MISMATCH' }));
+    expect(() => Dialog.fromSubscribe2xx(sub, wrongMethod)).toThrow(expect.objectContaining({ code: 'SIP_DIALOG_MISMATCH' }));
+    expect(() => Dialog.fromSubscribe2xx(sub, createResponse(sub, 489, 'Bad Event', { toTag: 'x' }))).toThrow(expect.objectContaining({ code: 'SIP_DIALOG_MISMATCH' }));
+    expect(() => Dialog.fromInvite2xx(sub, createResponse(sub, 200, 'OK', { toTag: 'x' }))).toThrow(expect.objectContaining({ code: 'SIP_DIALOG_MISMATCH' }));
+  });
+});
+
 describe('Dialog requests (RFC 3261 §12.2.1.1, §13.2.2.4)', () => {
   const routed = () => {
     const inv = invite();

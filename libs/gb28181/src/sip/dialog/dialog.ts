@@ -68,18 +68,30 @@ export class Dialog {
    * answer this INVITE (status, CSeq, Call-ID or From tag differ) and `SIP_BAD_HEADER` for unreadable From/To.
    */
   static fromInvite2xx(invite: SipRequest, res: SipResponse): Dialog {
-    if (invite.method !== 'INVITE') throw new Gb28181Error('SIP_DIALOG_MISMATCH', `a dialog is created by an INVITE, not ${invite.method}`);
+    return Dialog.fromUac2xx('INVITE', invite, res);
+  }
+
+  /**
+   * The dialog a 2xx to our SUBSCRIBE creates (RFC 6665 §4.1.2.1 and §4.3: built like an INVITE's, §12.1.2), for the
+   * refreshes and the final `Expires: 0` SUBSCRIBE sent in it. Same checks and errors as fromInvite2xx.
+   */
+  static fromSubscribe2xx(subscribe: SipRequest, res: SipResponse): Dialog {
+    return Dialog.fromUac2xx('SUBSCRIBE', subscribe, res);
+  }
+
+  private static fromUac2xx(method: 'INVITE' | 'SUBSCRIBE', invite: SipRequest, res: SipResponse): Dialog {
+    if (invite.method !== method) throw new Gb28181Error('SIP_DIALOG_MISMATCH', `expected a ${method}, not ${invite.method}`);
     if (res.status < 200 || res.status >= 300) throw new Gb28181Error('SIP_DIALOG_MISMATCH', `a ${res.status} creates no dialog`);
     const callId = invite.headers.get('Call-ID') ?? '';
-    if (callId === '' || res.headers.get('Call-ID') !== callId) throw new Gb28181Error('SIP_DIALOG_MISMATCH', 'the 2xx has another Call-ID than the INVITE');
+    if (callId === '' || res.headers.get('Call-ID') !== callId) throw new Gb28181Error('SIP_DIALOG_MISMATCH', `the 2xx has another Call-ID than the ${method}`);
     const inviteCseq = parseCSeq(invite.headers.get('CSeq') ?? '');
     const resCseq = parseCSeq(res.headers.get('CSeq') ?? '');
-    if (resCseq.method !== 'INVITE' || resCseq.seq !== inviteCseq.seq) throw new Gb28181Error('SIP_DIALOG_MISMATCH', 'the 2xx has another CSeq than the INVITE');
+    if (resCseq.method !== method || resCseq.seq !== inviteCseq.seq) throw new Gb28181Error('SIP_DIALOG_MISMATCH', `the 2xx has another CSeq than the ${method}`);
     const from = parseNameAddr(invite.headers.get('From') ?? '');
     const localTag = from.params['tag'];
-    if (!localTag) throw new Gb28181Error('SIP_DIALOG_MISMATCH', 'the INVITE has no From tag');
+    if (!localTag) throw new Gb28181Error('SIP_DIALOG_MISMATCH', `the ${method} has no From tag`);
     const resFromTag = parseNameAddr(res.headers.get('From') ?? '').params['tag'];
-    if (resFromTag !== localTag) throw new Gb28181Error('SIP_DIALOG_MISMATCH', 'the 2xx has another From tag than the INVITE');
+    if (resFromTag !== localTag) throw new Gb28181Error('SIP_DIALOG_MISMATCH', `the 2xx has another From tag than the ${method}`);
     const to = parseNameAddr(res.headers.get('To') ?? '');
     const remoteTag = to.params['tag'] ?? '';
 
