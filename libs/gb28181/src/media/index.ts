@@ -8,6 +8,7 @@ export * from './annexb-au.splitter';
 export * from './ps-stream-types';
 export * from './ps-demuxer';
 export * from './ps-muxer';
+export * from './ps-rtp.packetizer';
 export * from './sdp.codec';
 export * from './gb-sdp.builder';
 export * from './gb-offer.reader';
