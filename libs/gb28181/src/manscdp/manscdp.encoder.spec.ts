@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Gb28181Error } from '../errors';
 import { parseManscdp } from './manscdp.codec';
 import {
+  encodeAlarmNotify,
   encodeCatalogResponses,
   encodeControl,
   encodeDeviceInfoResponse,
@@ -142,5 +143,25 @@ describe('alarm messages', () => {
     expect(m).toMatchObject({ kind: 'Alarm', root: 'Notify', sn: 7, deviceId: '34020000001310000002', alarmPriority: '2', alarmMethod: '5', alarmTime: '2026-11-29T08:00:00', alarmDescription: '视频丢失', longitude: 120.1, latitude: 30.2 });
     const r = parseManscdp(encodeAlarmResponse(7, '34020000001310000002'));
     expect(r).toMatchObject({ root: 'Response', cmdType: 'Alarm', sn: 7, fields: { Result: 'OK' } });
+  });
+});
+
+describe('what a lower platform relays upward', () => {
+  it('encodeAlarmNotify() keeps string priority and method as sent and writes <Info><AlarmType>, which parses back as alarmType', () => {
+    const body = encodeAlarmNotify({ sn: 9, deviceId: '34020000001310000002', priority: '1', method: '5', time: '2026-11-29T08:00:00', alarmType: 2, charset: 'GB2312' });
+    expect(body.toString('latin1')).toContain('<Info>\r\n<AlarmType>2</AlarmType>\r\n</Info>');
+    expect(parseManscdp(body)).toMatchObject({ kind: 'Alarm', alarmPriority: '1', alarmMethod: '5', alarmType: '2', alarmDescription: null });
+  });
+
+  it('encodeCatalogResponses() writes <BusinessGroupID> after <ParentID> for a virtual organisation', () => {
+    const [body] = encodeCatalogResponses({ sn: 3, deviceId: DEV, items: [{ deviceId: '34020000002160000001', name: '东门组', parentId: '34020000002150000001', businessGroupId: '34020000002150000001' }] });
+    expect(body!.toString('latin1')).toMatch(/<ParentID>34020000002150000001<\/ParentID>\r\n<BusinessGroupID>34020000002150000001<\/BusinessGroupID>/);
+  });
+
+  it('encodeRecordInfoResponses() writes <Result> only when asked (an empty ERROR answer for a device that did not answer)', () => {
+    const [plain] = encodeRecordInfoResponses({ sn: 1, deviceId: DEV, items: [] });
+    expect(plain!.toString('latin1')).not.toContain('<Result>');
+    const [err] = encodeRecordInfoResponses({ sn: 1, deviceId: DEV, items: [], result: 'ERROR' });
+    expect(parseManscdp(err!)).toMatchObject({ kind: 'RecordInfoResponse', sumNum: 0, items: [], fields: { Result: 'ERROR' } });
   });
 });

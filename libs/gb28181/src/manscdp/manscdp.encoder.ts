@@ -97,25 +97,26 @@ export interface EncodeAlarmOptions {
   sn: number;
   /** The alarming channel (or device). */
   deviceId: string;
-  /** 1 (highest) .. 4. */
-  priority: number;
+  /** 1 (highest) .. 4 (a string is sent as given: a relayed alarm keeps what its device sent). */
+  priority: number | string;
   /** 1 phone, 2 device, 3 SMS, 4 GPS, 5 video, 6 device fault, 7 other (§A.2.3.1.5). */
-  method: number;
+  method: number | string;
   /** Local time `YYYY-MM-DDTHH:mm:ss`. */
   time: string;
   description?: string;
   longitude?: number;
   latitude?: number;
+  /** `<Info><AlarmType>` (2016 §A.2.3.1.5: the kind within the method, e.g. 2 = video loss for method 5). */
+  alarmType?: number | string;
   charset?: ManscdpCharset;
 }
 
-/** `<Notify><CmdType>Alarm</CmdType>…` a device sends when an alarm fires (§9.4). */
+/** `<Notify><CmdType>Alarm</CmdType>…` a device sends when an alarm fires (§9.4), and a lower platform relays upward. */
 export function encodeAlarmNotify(o: EncodeAlarmOptions): Buffer {
-  const extra: Record<string, string | number> = { AlarmPriority: o.priority, AlarmMethod: o.method, AlarmTime: o.time };
-  if (o.description !== undefined) extra['AlarmDescription'] = o.description;
-  if (o.longitude !== undefined) extra['Longitude'] = o.longitude;
-  if (o.latitude !== undefined) extra['Latitude'] = o.latitude;
-  return encodeManscdpMessage('Notify', 'Alarm', o.sn, o.deviceId, extra, o.charset);
+  let inner = header('Alarm', o.sn, o.deviceId) + el('AlarmPriority', o.priority) + el('AlarmMethod', o.method) + el('AlarmTime', o.time);
+  inner += el('AlarmDescription', o.description) + el('Longitude', o.longitude) + el('Latitude', o.latitude);
+  if (o.alarmType !== undefined) inner += `<Info>\r\n${el('AlarmType', o.alarmType)}</Info>\r\n`;
+  return document('Notify', inner, o.charset ?? DEFAULT_MANSCDP_CHARSET);
 }
 
 /** `<Response><CmdType>Alarm</CmdType>…<Result>OK</Result>`: the platform's acknowledgement of an alarm (§9.4.2). */
@@ -139,7 +140,10 @@ function chunk<T>(items: readonly T[], perMessage: number): T[][] {
   return out;
 }
 
-function catalogItemXml(item: Partial<CatalogItem>): string {
+/** A catalog item to encode: any field may be left out. `businessGroupId` is written as `<BusinessGroupID>`. */
+export type EncodableCatalogItem = Partial<CatalogItem> & { businessGroupId?: string | null };
+
+function catalogItemXml(item: EncodableCatalogItem): string {
   let out = '<Item>\r\n';
   out += el('DeviceID', item.deviceId);
   out += el('Name', item.name);
@@ -151,6 +155,7 @@ function catalogItemXml(item: Partial<CatalogItem>): string {
   out += el('Address', item.address);
   out += el('Parental', item.parental);
   out += el('ParentID', item.parentId);
+  out += el('BusinessGroupID', item.businessGroupId);
   out += el('SafetyWay', item.safetyWay);
   out += el('RegisterWay', item.registerWay);
   out += el('Secrecy', item.secrecy);
@@ -169,7 +174,7 @@ export interface EncodeCatalogOptions {
   deviceId: string;
   /** Default: items.length. */
   sumNum?: number;
-  items: Partial<CatalogItem>[];
+  items: EncodableCatalogItem[];
   /** Default DEFAULT_CATALOG_ITEMS_PER_MESSAGE. */
   perMessage?: number;
   charset?: ManscdpCharset;
@@ -254,6 +259,11 @@ export interface EncodeRecordInfoOptions {
   items: (Partial<RecordItem> & Pick<RecordItem, 'startTime' | 'endTime'>)[];
   /** Default DEFAULT_RECORD_ITEMS_PER_MESSAGE. */
   perMessage?: number;
+  /**
+   * `<Result>` after SumNum (not in §A.2.6.6; platforms write ERROR there when a lower device did not answer, so
+   * that an empty list is not taken for "no recordings"). Absent by default.
+   */
+  result?: string;
   charset?: ManscdpCharset;
 }
 
@@ -262,7 +272,7 @@ export function encodeRecordInfoResponses(opts: EncodeRecordInfoOptions): Buffer
   const charset = opts.charset ?? DEFAULT_MANSCDP_CHARSET;
   const sumNum = opts.sumNum ?? opts.items.length;
   return chunk(opts.items, opts.perMessage ?? DEFAULT_RECORD_ITEMS_PER_MESSAGE).map((part) => {
-    let inner = header('RecordInfo', opts.sn, opts.deviceId) + el('Name', opts.name) + el('SumNum', sumNum);
+    let inner = header('RecordInfo', opts.sn, opts.deviceId) + el('Name', opts.name) + el('SumNum', sumNum) + el('Result', opts.result);
     inner += `<RecordList Num="${part.length}">\r\n`;
     for (const r of part) {
       inner +=
