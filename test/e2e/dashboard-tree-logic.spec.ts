@@ -4,7 +4,7 @@ import { civilLevels, flatten, forestByDevice, forestByRegion, isGroupItem } fro
 import { roleMay } from '../../web/src/role-policy';
 
 const ch = (deviceId: string, channelId: string, o: Partial<ChannelDto> = {}): ChannelDto => ({
-  channelId, deviceId, name: null, status: 'ON', parentId: deviceId, civilCode: null, manufacturer: null, model: null, address: null, ipAddress: null, longitude: null, latitude: null, ptzType: null, ...o,
+  channelId, deviceId, name: null, status: 'ON', parentId: deviceId, businessGroupId: null, kind: 'channel', isDirectory: false, civilCode: null, manufacturer: null, model: null, address: null, ipAddress: null, longitude: null, latitude: null, ptzType: null, ...o,
 });
 const dev = (deviceId: string, online: boolean) => ({ deviceId, name: null, online }) as DeviceDto;
 
@@ -35,8 +35,8 @@ describe('the channel tree model (web/src/tree/channel-forest.ts)', () => {
     expect(flatten(roots, new Set(['r:33']), 'east').map((r) => [r.node.code, r.depth])).toEqual([['33', 0], ['3301', 1], ['330106', 2], ['1', 3]]);
   });
 
-  it('roleMay(): a viewer may use no control, an operator no device edit/delete or admin page, an admin everything', () => {
-    const caps = ['ptz', 'ack', 'catalogSync', 'watch', 'roiEdit', 'deviceEdit', 'deviceDelete', 'admin'] as const;
+  it('roleMay(): a viewer may use no control, an operator no device edit/delete, superior platform edit or admin page, an admin everything', () => {
+    const caps = ['ptz', 'ack', 'catalogSync', 'watch', 'roiEdit', 'deviceEdit', 'deviceDelete', 'platformEdit', 'admin'] as const;
     expect(caps.filter((c) => roleMay('viewer', c))).toEqual([]);
     expect(caps.filter((c) => roleMay('operator', c))).toEqual(['ptz', 'ack', 'catalogSync', 'watch', 'roiEdit']);
     expect(caps.filter((c) => roleMay('admin', c))).toEqual([...caps]);

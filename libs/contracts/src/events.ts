@@ -1,4 +1,4 @@
-import type { CatalogProgressDto, DeviceDto } from './devices';
+import type { CatalogProgressDto, ChannelDto, DeviceDto } from './devices';
 import type { AlertDto, CongestionScore, SceneState, SnapshotBox, VisionChannelState } from './vision';
 
 /** Events pushed on the WebSocket at /api/events. Each frame is JSON `{type, at, data}`. */
@@ -8,6 +8,7 @@ export type GatewayEvent =
   | { type: 'device.registered'; at: string; data: DeviceDto }
   | { type: 'catalog.progress'; at: string; data: CatalogProgressDto }
   | { type: 'catalog.updated'; at: string; data: { deviceId: string; channelCount: number; complete: boolean } }
+  | { type: 'catalog.changed'; at: string; data: CatalogChangedDto }
   | { type: 'congestion.score'; at: string; data: { channelId: string; t: string; scores: CongestionScore[]; boxes: SnapshotBox[]; scene: SceneState | null } }
   | { type: 'congestion.status'; at: string; data: { channelId: string; state: VisionChannelState; error: string | null } }
   | { type: 'congestion.forming'; at: string; data: CongestionFormingEvent }
@@ -53,6 +54,21 @@ export interface DeviceAlarmDto {
   latitude: number | null;
   receivedAt: string;
 }
+
+/**
+ * Catalog changes a device notified (GB/T 28181 §9.11.3: a catalog subscription's NOTIFY, or a Notify/Catalog
+ * MESSAGE with `<Event>` items), as applied to its stored channels. `changes` holds at most MAX_CATALOG_CHANGES_IN_EVENT
+ * entries (`more` counts the rest); `channel` is the item as stored afterwards (null after DEL).
+ */
+export interface CatalogChangedDto {
+  deviceId: string;
+  channelCount: number;
+  changes: Array<{ channelId: string; event: 'ON' | 'OFF' | 'VLOST' | 'DEFECT' | 'ADD' | 'DEL' | 'UPDATE'; channel: ChannelDto | null }>;
+  more: number;
+}
+
+/** Most changes one catalog.changed event lists. */
+export const MAX_CATALOG_CHANGES_IN_EVENT = 200;
 
 /** A recorded-video download (s=Download) as the gateway reports it; `progress` is 0..1. */
 export interface DownloadProgressDto {

@@ -42,10 +42,11 @@ import { ExclusionZones1796428800000 } from './migrations/1796428800000-exclusio
 import { ExclusionZoneRepository } from './repositories/exclusion-zone.repository';
 import { PlatformEntity } from './entities/platform.entity';
 import { Platforms1796601600000 } from './migrations/1796601600000-platforms';
+import { ChannelKinds1796688000000 } from './migrations/1796688000000-channel-kinds';
 import { PlatformRepository } from './repositories/platform.repository';
 
 export const ENTITIES = [DeviceEntity, ChannelEntity, DeviceSettingsEntity, AppSecretEntity, RoiEntity, CongestionSampleEntity, AlertEntity, WatchEntity, NodeEntity, UserEntity, ApiKeyEntity, AuditEntryEntity, MapPlanEntity, MapSettingsEntity, MapPositionEntity, ExclusionZoneEntity, PlatformEntity];
-export const MIGRATIONS = [InitialSchema1795824000000, Congestion1795910400000, Watches1795996800000, Nodes1796083200000, Users1796169600000, AlertAckComment1796256000000, Map1796342400000, ExclusionZones1796428800000, AlertWarnedAt1796515200000, Platforms1796601600000];
+export const MIGRATIONS = [InitialSchema1795824000000, Congestion1795910400000, Watches1795996800000, Nodes1796083200000, Users1796169600000, AlertAckComment1796256000000, Map1796342400000, ExclusionZones1796428800000, AlertWarnedAt1796515200000, Platforms1796601600000, ChannelKinds1796688000000];
 
 /** Pool sizes when the caller gives none. Embedded queries run one at a time anyway. */
 export const DEFAULT_POOL_SIZE = { postgres: 10, embedded: 4 } as const;

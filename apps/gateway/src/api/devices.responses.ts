@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { CHANNEL_KINDS, type ChannelKind } from '@gb/contracts';
 import type { ChannelDto, DeviceCharset, DeviceDto, SipTransport, StreamTransport } from '@gb/contracts';
 import type { DeviceStatusResult } from '../devices/device-directory';
 import { DEVICE_CHARSETS, DEVICE_ID_OPENAPI, STREAM_TRANSPORTS } from './devices.dto';
@@ -34,7 +35,10 @@ export class ChannelResponse implements ChannelDto {
   @ApiProperty({ type: String, pattern: DEVICE_ID_OPENAPI.pattern }) deviceId!: string;
   @ApiProperty({ type: String, nullable: true }) name!: string | null;
   @ApiProperty({ type: String, example: 'ON' }) status!: string;
-  @ApiProperty({ type: String, nullable: true }) parentId!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'ParentID as sent (an ID, or a path a/b/c whose last segment is the parent)' }) parentId!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'BusinessGroupID as sent (virtual organisations)' }) businessGroupId!: string | null;
+  @ApiProperty({ enum: CHANNEL_KINDS, description: 'channel, or the kind of directory node (not playable, not counted)' }) kind!: ChannelKind;
+  @ApiProperty({ type: Boolean, description: "kind is not 'channel'" }) isDirectory!: boolean;
   @ApiProperty({ type: String, nullable: true }) civilCode!: string | null;
   @ApiProperty({ type: String, nullable: true }) manufacturer!: string | null;
   @ApiProperty({ type: String, nullable: true }) model!: string | null;

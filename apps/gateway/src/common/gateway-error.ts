@@ -11,6 +11,8 @@ export type GatewayErrorCode =
   | 'DEVICE_NOT_FOUND'
   | 'DEVICE_OFFLINE'
   | 'CHANNEL_NOT_FOUND'
+  /** A directory item of a catalog (region, business group, virtual organisation, platform, NVR node): nothing to play. */
+  | 'CHANNEL_IS_DIRECTORY'
   | 'STREAM_NOT_FOUND'
   | 'ALERT_NOT_FOUND'
   | 'NOT_FOUND'
@@ -69,6 +71,7 @@ export const HTTP_STATUS_BY_CODE: Record<GatewayErrorCode, number> = {
   MEDIA_NO_KEYFRAME: 504,
   DEVICE_NOT_FOUND: 404,
   CHANNEL_NOT_FOUND: 404,
+  CHANNEL_IS_DIRECTORY: 409,
   STREAM_NOT_FOUND: 404,
   ALERT_NOT_FOUND: 404,
   NOT_FOUND: 404,

@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { isDeviceId, parseManscdp, parseNameAddr, parseSipUri, isGb28181Error, type ManscdpMessage } from '@gb/gb28181';
+import { hasCatalogEvents, isDeviceId, parseManscdp, parseNameAddr, parseSipUri, isGb28181Error, type ManscdpMessage } from '@gb/gb28181';
 import type { IncomingRequest } from '../sip/sip-endpoint';
 import { SipService } from '../sip/sip.service';
 import { DevicesService } from './devices.service';
@@ -114,8 +114,13 @@ export class DeviceMessagesService implements OnModuleInit {
       case 'Alarm':
         this.alarms.onAlarm(s, m);
         return;
-      case 'CatalogResponse':
       case 'CatalogNotify':
+        // Items with <Event> (ON/OFF/ADD/DEL/…, §9.11.3): changes, as platforms send them without a subscription.
+        // Without any Event it is a whole catalog pushed unasked, stored like a response.
+        if (hasCatalogEvents(m.items)) this.catalog.applyChanges(s.deviceId, m.items);
+        else this.catalog.onPacket(s.deviceId, { sn: m.sn, sumNum: m.sumNum, items: m.items });
+        return;
+      case 'CatalogResponse':
         this.catalog.onPacket(s.deviceId, { sn: m.sn, sumNum: m.sumNum, items: m.items });
         return;
       default: {

@@ -1,5 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { ChannelDto, DeviceDto } from '@gb/contracts';
+import { catalogItemKind, isCatalogItemKind, isDirectoryKind } from '@gb/gb28181';
 import type { ChannelEntity, Database, DeviceEntity } from '@gb/persistence';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config.schema';
 import { DATABASE } from '../database/database.providers';
@@ -257,13 +258,19 @@ export class DevicesService implements OnModuleInit, BeforeApplicationShutdown {
   /**
    * The one rule for "is this channel the device's?", used by play, PTZ, records and snapshot: a camera registered
    * on its own is its only channel (channel ID = device ID); otherwise the channel must be in the device's catalog,
-   * unless the device has reported no catalog at all (then we cannot know, and let the device answer).
+   * unless the device has reported no catalog at all (then we cannot know, and let the device answer). A directory
+   * item of the catalog (civil code, business group, virtual organisation, platform, NVR node) is no channel:
+   * CHANNEL_IS_DIRECTORY.
    */
   async requireChannel(deviceId: string, channelId: string): Promise<void> {
     const s = this.require(deviceId);
     if (channelId === deviceId) return;
+    const row = await this.db.channels.findOne(deviceId, channelId);
+    if (row && channelDtoOf(row).isDirectory) {
+      throw new GatewayError('CHANNEL_IS_DIRECTORY', `${channelId} is a directory of the catalog of device ${deviceId} (${row.kind}), not a channel`, { deviceId, channelId });
+    }
+    if (row) return;
     if (s.catalogSyncedAt === null && s.channelCount === 0) return;
-    if (await this.db.channels.findOne(deviceId, channelId)) return;
     throw new GatewayError('CHANNEL_NOT_FOUND', `no channel ${channelId} in the catalog of device ${deviceId}`, { deviceId, channelId });
   }
 
@@ -449,12 +456,16 @@ function call(l: OwnershipListener, ids: string[], why: string): void {
 
 /** A catalog row as the API shows it (device channel lists and the all-channels list). */
 export function channelDtoOf(c: ChannelEntity): ChannelDto {
+  const kind = isCatalogItemKind(c.kind) ? c.kind : catalogItemKind(c.channelId, c.parental);
   return {
     channelId: c.channelId,
     deviceId: c.deviceId,
     name: c.name ?? null,
     status: c.status ?? 'OFF',
     parentId: c.parentId ?? null,
+    businessGroupId: c.businessGroupId ?? null,
+    kind,
+    isDirectory: isDirectoryKind(kind),
     civilCode: c.civilCode ?? null,
     manufacturer: c.manufacturer ?? null,
     model: c.model ?? null,

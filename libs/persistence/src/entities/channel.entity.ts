@@ -50,6 +50,17 @@ export class ChannelEntity {
   @Column({ name: 'parent_id', type: 'varchar', nullable: true })
   parentId!: string | null;
 
+  /** `<BusinessGroupID>`: the business group (type 215) a virtual organisation belongs to. */
+  @Column({ name: 'business_group_id', type: 'varchar', nullable: true })
+  businessGroupId!: string | null;
+
+  /**
+   * What the item is (libs/gb28181 catalogItemKind: channel, region, platform, business-group, virtual-organisation,
+   * device), set by the gateway when it stores the item. Only `channel` rows count in devices.channel_count.
+   */
+  @Column({ name: 'kind', type: 'varchar', length: 24, default: 'channel' })
+  kind!: string;
+
   @Column({ name: 'ip_address', type: 'varchar', nullable: true })
   ipAddress!: string | null;
 

@@ -3,6 +3,11 @@ import { ChannelEntity } from '../entities/channel.entity';
 import { PersistenceError, PG_FOREIGN_KEY_VIOLATION, pgErrorCode } from '../persistence-error';
 import { chunk, lastPerKey } from '../sql-columns';
 
+/** The kind of a playable channel; every other kind is a directory node and is not counted (ChannelRow.kind). */
+export const CHANNEL_KIND = 'channel';
+/** SQL: the channels (not directories) of the device `d`. */
+const COUNT_CHANNELS_OF_D = `SELECT count(*)::int FROM "channels" c WHERE c."device_id" = d."device_id" AND c."kind" = '${CHANNEL_KIND}'`;
+
 /** Rows per INSERT statement when writing channels. */
 export const CHANNEL_UPSERT_CHUNK_ROWS = 1000;
 
@@ -18,6 +23,9 @@ export interface ChannelRow {
   address?: string | null;
   parental?: number | null;
   parentId?: string | null;
+  businessGroupId?: string | null;
+  /** What the item is (the gateway's catalogItemKind); default `channel`. Only `channel` rows are counted. */
+  kind?: string;
   ipAddress?: string | null;
   port?: number | null;
   status?: string | null;
@@ -29,7 +37,7 @@ export interface ChannelRow {
 
 /**
  * Column order of the unnest() insert: [column, SQL array type, value of a row].
- * The whole chunk travels as one array per column, so a chunk is one statement with 18 parameters.
+ * The whole chunk travels as one array per column, so a chunk is one statement with 20 parameters.
  */
 const COLUMNS: ReadonlyArray<readonly [string, string, (r: ChannelRow) => unknown]> = [
   ['channel_id', 'varchar[]', (r) => r.channelId],
@@ -42,6 +50,8 @@ const COLUMNS: ReadonlyArray<readonly [string, string, (r: ChannelRow) => unknow
   ['address', 'varchar[]', (r) => r.address ?? null],
   ['parental', 'int[]', (r) => r.parental ?? null],
   ['parent_id', 'varchar[]', (r) => r.parentId ?? null],
+  ['business_group_id', 'varchar[]', (r) => r.businessGroupId ?? null],
+  ['kind', 'varchar[]', (r) => r.kind ?? CHANNEL_KIND],
   ['ip_address', 'varchar[]', (r) => r.ipAddress ?? null],
   ['port', 'int[]', (r) => r.port ?? null],
   ['status', 'varchar[]', (r) => r.status ?? null],
@@ -120,7 +130,7 @@ export class ChannelRepository {
   /**
    * Writes a catalog in one transaction: upserts every item (CHANNEL_UPSERT_CHUNK_ROWS per statement);
    * with `complete` (every item of the SumNum arrived) also deletes the device's rows not in `items`.
-   * An item listed twice: the last one wins. Returns the device's channel count afterwards.
+   * An item listed twice: the last one wins. Returns the device's channel count afterwards (directories not counted).
    * Throws PersistenceError DEVICE_NOT_FOUND when the device row does not exist.
    */
   replaceForDevice(deviceId: string, items: readonly ChannelRow[], opts: { complete: boolean }): Promise<number> {
@@ -134,8 +144,9 @@ export class ChannelRepository {
             [deviceId, unique.map((r) => r.channelId)],
           );
         }
-        const [{ n }] = (await manager.query(`SELECT count(*)::int AS n FROM "channels" WHERE "device_id" = $1`, [
+        const [{ n }] = (await manager.query(`SELECT count(*)::int AS n FROM "channels" WHERE "device_id" = $1 AND "kind" = $2`, [
           deviceId,
+          CHANNEL_KIND,
         ])) as Array<{ n: number }>;
         return n;
       }),
@@ -147,7 +158,7 @@ export class ChannelRepository {
    * upsert per CHANNEL_UPSERT_CHUNK_ROWS rows, one delete, one count), where replaceForDevice() takes
    * five round trips per device: registration storms write hundreds of catalogs a second. Each device
    * at most once per call. Devices without a row are skipped (absent from the result, nothing written).
-   * Also sets each written device's channel_count and catalog_synced_at (= `syncedAt`).
+   * Also sets each written device's channel_count (directories not counted) and catalog_synced_at (= `syncedAt`).
    * Returns the channel count of every written device.
    */
   async replaceCatalogs(writes: readonly CatalogWrite[], syncedAt = new Date()): Promise<Map<string, number>> {
@@ -170,7 +181,7 @@ export class ChannelRepository {
       }
       // Each device's channel count and sync time, in the same transaction (no second write of the device row).
       const counted = (await manager.query(
-        `UPDATE "devices" d SET "channel_count" = (SELECT count(*)::int FROM "channels" c WHERE c."device_id" = d."device_id"), ` +
+        `UPDATE "devices" d SET "channel_count" = (${COUNT_CHANNELS_OF_D}), ` +
           `"catalog_synced_at" = $2 WHERE d."device_id" = ANY($1::varchar[]) RETURNING d."device_id" AS id, d."channel_count" AS n`,
         [ids, syncedAt],
       )) as [Array<{ id: string; n: number }>, number];
@@ -198,6 +209,37 @@ export class ChannelRepository {
       [deviceId, channelIds],
     )) as [unknown[], number];
     return count;
+  }
+
+  /**
+   * Sets the `status` of those of `channelIds` the device has (catalog NOTIFY ON / OFF / VLOST / DEFECT); the other
+   * columns stay. Returns the IDs that existed (and changed).
+   */
+  async setStatus(deviceId: string, channelIds: readonly string[], status: string): Promise<string[]> {
+    if (channelIds.length === 0) return [];
+    const [rows] = (await this.dataSource.query(
+      `UPDATE "channels" SET "status" = $3, "updated_at" = now() WHERE "device_id" = $1 AND "channel_id" = ANY($2::varchar[]) RETURNING "channel_id" AS id`,
+      [deviceId, channelIds, status],
+    )) as [Array<{ id: string }>, number];
+    return rows.map((r) => r.id);
+  }
+
+  /** The rows of a device among `channelIds`, by channel ID. */
+  findMany(deviceId: string, channelIds: readonly string[]): Promise<ChannelEntity[]> {
+    if (channelIds.length === 0) return Promise.resolve([]);
+    return this.repo.createQueryBuilder('c').where('c.device_id = :deviceId AND c.channel_id = ANY(:ids)', { deviceId, ids: [...channelIds] }).orderBy('c.channel_id', 'ASC').getMany();
+  }
+
+  /**
+   * Recounts a device's channels (directories not counted) into devices.channel_count, after changes that bypass
+   * replaceCatalogs() (catalog NOTIFY ADD / DEL). Returns the count; null when the device has no row.
+   */
+  async recount(deviceId: string): Promise<number | null> {
+    const [rows] = (await this.dataSource.query(
+      `UPDATE "devices" d SET "channel_count" = (${COUNT_CHANNELS_OF_D}) WHERE d."device_id" = $1 RETURNING d."channel_count" AS n`,
+      [deviceId],
+    )) as [Array<{ n: number }>, number];
+    return rows[0]?.n ?? null;
   }
 
   private async withDeviceCheck<T>(deviceId: string, work: () => Promise<T>): Promise<T> {
