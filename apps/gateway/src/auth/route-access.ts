@@ -78,6 +78,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   // Superior platforms (cascade): anyone may see the registration state; only admins add, edit or remove them.
   'GET /platforms': { roles: VIEW },
   'GET /platforms/:id': { roles: VIEW },
+  'GET /platforms/:id/sessions': { roles: VIEW },
   'POST /platforms': { roles: ADMIN, audit: 'platform.create' },
   'PATCH /platforms/:id': { roles: ADMIN, audit: 'platform.update' },
   'DELETE /platforms/:id': { roles: ADMIN, audit: 'platform.delete' },

@@ -104,6 +104,8 @@ export class StreamSession extends EventEmitter<{ state: [StreamState]; closed: 
   lastViewAt: number;
   /** Open FLV connections. */
   flvViewers = 0;
+  /** Holds by consumers that are no HTTP viewer (an upward send to a superior platform, docs/cascade.md). */
+  private readonly holds = new Set<symbol>();
   paused?: boolean;
   scale?: number;
   /** Playback/download: unix seconds of the range. */
@@ -264,6 +266,22 @@ export class StreamSession extends EventEmitter<{ state: [StreamState]; closed: 
       };
     }
     return { kind: 'failed', code: 'MEDIA_NO_RTP', message: `no media within ${ms} ms: no packet at all arrived at ${this.offered}: check that the device can reach this address (MEDIA_IP) and that the port is open` };
+  }
+
+  /**
+   * Keeps the stream open for a consumer that fetches nothing over HTTP (an upward send to a superior): while any hold
+   * is taken, the idle sweep leaves the stream alone. Returns the release (idempotent); releasing the last hold leaves
+   * the stream to the sweep, which closes it once no viewer was seen for STREAM_IDLE_TIMEOUT_MS.
+   */
+  hold(): () => void {
+    const h = Symbol('hold');
+    this.holds.add(h);
+    return () => void this.holds.delete(h);
+  }
+
+  /** Holds taken now (see hold()). */
+  get holders(): number {
+    return this.holds.size;
   }
 
   /** The device hung up (BYE): close without sending BYE back. */

@@ -32,6 +32,11 @@ export interface OpenStreamOptions {
   downloadSpeed?: number;
   /** Extra media consumers (e.g. an MP4 writer for downloads) instead of HLS/FLV. */
   remux?: 'browser' | { mp4Path: string };
+  /**
+   * The opener is no person at a browser (an upward send to a superior, which holds the stream with hold()): joining
+   * a running live stream does not count as a view.
+   */
+  holder?: boolean;
 }
 
 /** A running stream as other services see it. */
@@ -146,6 +151,16 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
     };
   }
 
+  /**
+   * Runs `open(port)` on a port of the RTP pool (RTP_PORT_MIN..RTP_PORT_MAX, the range firewalls and port mappings
+   * open), trying another one when the bind fails (openOnFreePort): an upward sender's UDP socket or TCP listener.
+   * `release` gives the port back; call it once, after closing what was opened.
+   */
+  async bindOnPoolPort<T>(open: (port: number) => Promise<T>): Promise<{ port: number; value: T; release: () => void }> {
+    const { port, value } = await openOnFreePort(this.ports, open);
+    return { port, value, release: () => this.ports.release(port) };
+  }
+
   /** The RTP port pool now (metrics). */
   portStats(): PortPoolStats {
     return this.ports.stats();
@@ -173,7 +188,7 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
     if (o.kind === 'live') {
       const existing = this.streams.get(liveId);
       if (existing) {
-        existing.lastViewAt = Date.now();
+        if (!o.holder) existing.lastViewAt = Date.now();
         await existing.ready;
         return existing;
       }
@@ -303,6 +318,7 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
     for (const s of [...this.streams.values()]) {
       const media = s.mediaSession;
       if (s.state !== 'playing' || s.kind === 'download' || !media) continue;
+      if (s.holders > 0) continue; // an upward send (a superior watching) keeps it open; its idle clock runs on from the last view
       const viewers = s.flvViewers + media.flv.subscribers;
       if (viewers > 0) s.lastViewAt = now;
       else if (now - s.lastViewAt > this.cfg.STREAM_IDLE_TIMEOUT_MS) {
