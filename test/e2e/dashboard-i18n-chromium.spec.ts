@@ -15,7 +15,7 @@ import { e2eGatewayEnv, SIP_PASSWORD } from './e2e-fixture';
 
 /**
  * Issue #10 item 8: the dashboard in Chinese (browser locale zh-CN) and English, in real Chromium against a real
- * gateway with one simulated device. Every route of web/src/main.ts is walked: each text node and each title,
+ * gateway with one simulated device and one (disabled) superior platform. Every route of web/src/main.ts is walked: each text node and each title,
  * placeholder, aria-label and alt must be a zh-CN catalogue text or data (IDs, names the device sent, numbers,
  * times, addresses, codes), never an English catalogue text that has a different Chinese one. Screenshots of every
  * page at 1440×900 in both languages go to test-artifacts/screenshots/ (gitignored).
@@ -96,6 +96,8 @@ async function learnData(): Promise<void> {
   for (const s of streams) for (const v of [s.streamId, s.channelId, s.error, s.codec]) if (v) data.add(v);
   // User names (the admin page's users table and audit actors).
   for (const u of (await gw.api<Array<{ username: string }>>('/api/users')).body) data.add(u.username);
+  // The audit log's action codes (each row's title) and details (the request's fields, e.g. name=…).
+  for (const a of (await gw.api<Array<{ action: string; detail: string | null }>>('/api/audit')).body) for (const v of [a.action, a.detail]) if (v) data.add(v);
 }
 
 /** The routes of web/src/main.ts, each with what shows that it has rendered. */
@@ -108,8 +110,12 @@ const ROUTES = [
   { name: 'wall', hash: '#/wall', ready: '[data-field=wall-picker] .wall-pick' },
   { name: 'map', hash: '#/map', ready: '[data-field=map-unplaced] li' },
   { name: 'tree', hash: '#/channels', ready: '[data-field=channel-vtree] li.tree-row' },
+  { name: 'platforms', hash: '#/platforms', ready: 'table.platforms tr[data-platform-id]' },
   { name: 'admin', hash: '#/admin', ready: 'table.users tr[data-username]' },
 ];
+
+/** A superior platform (disabled: nothing is sent) so that #/platforms shows a row. */
+const PLATFORM = { name: '市指挥中心', serverId: '34020000002000000002', domain: '3402000000', host: '192.0.2.7', port: 5060, password: 'superior-pass', enabled: false };
 
 async function visit(p: Page, hash: string, ready: string): Promise<void> {
   await p.goto(`${gw.httpUrl}/${hash}`);
@@ -131,6 +137,8 @@ beforeAll(async () => {
   context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1440, height: 900 } });
   page = await context.newPage();
   page.on('pageerror', (e) => pageErrors.push(e.message));
+  expect((await gw.api('/api/platforms', { method: 'POST', body: JSON.stringify(PLATFORM) })).status).toBe(201);
+  data.add(PLATFORM.name);
   await learnData();
 }, 90_000);
 
@@ -188,6 +196,14 @@ describe('the dashboard in Chinese and English', () => {
     await page.click(`tr[data-device-id="${DEVICE_ID}"] td.actions button:nth-child(2)`);
     await page.locator('dialog[open] form').waitFor({ timeout: 5000 });
     expect(await untranslated(page), 'edit dialog').toEqual([]);
+    await page.keyboard.press('Escape');
+
+    // The platform form with its channel picker (every device's channels, their names are data).
+    await visit(page, '#/platforms', 'table.platforms tr[data-platform-id]');
+    await page.click('button[data-action=add-platform]');
+    await page.locator('dialog[open] [data-field=picker-list] li').first().waitFor({ timeout: 5000 });
+    expect(await untranslated(page), 'platform form').toEqual([]);
+    await shot(page, 'platform-form-zh-CN');
     await page.keyboard.press('Escape');
 
     const ch = channels[0]!.channelId;

@@ -1,15 +1,26 @@
+import type { FieldProblem } from './api-types';
 import { errorMessage } from './format';
 import { getLocale, hasKey, t } from './i18n';
 
-/** An API call that did not answer 2xx: `message` is the gateway's plain message. */
+/** An API call that did not answer 2xx: `message` is the gateway's plain message; `fields` what a 400 named. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
+    readonly fields: readonly FieldProblem[] = [],
   ) {
     super(message);
   }
+}
+
+/** The `errors` list of an error body, when it is the gateway's `[{field, message}]`. */
+function fieldProblems(body: unknown): FieldProblem[] {
+  const list = body && typeof body === 'object' ? (body as { errors?: unknown }).errors : null;
+  if (!Array.isArray(list)) return [];
+  return list
+    .filter((e): e is { field: string; message: unknown } => !!e && typeof e === 'object' && typeof (e as { field?: unknown }).field === 'string')
+    .map((e) => ({ field: e.field, message: String(e.message) }));
 }
 
 const TOKEN_KEY = 'gbgw.token';
@@ -60,7 +71,7 @@ async function send(method: string, path: string, body?: unknown, signal?: Abort
   }
   const code = parsed && typeof parsed === 'object' && typeof (parsed as { code?: unknown }).code === 'string' ? (parsed as { code: string }).code : `HTTP_${res.status}`;
   if (res.status === 401 && token) onUnauthorized();
-  throw new ApiError(res.status, code, errorMessage(res.status, res.statusText, parsed));
+  throw new ApiError(res.status, code, errorMessage(res.status, res.statusText, parsed), fieldProblems(parsed));
 }
 
 /** JSON API call; `path` starts with /api/. Resolves to null for 204. */

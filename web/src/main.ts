@@ -11,6 +11,7 @@ import { mountStreams } from './pages/streams.page';
 import { mountWall } from './pages/wall.page';
 import { mountMap } from './pages/map.page';
 import { mountAdmin } from './pages/admin.page';
+import { mountPlatforms } from './pages/platforms.page';
 import { toast } from './dom';
 import { getLocale, onLocaleChange, t, type MessageKey } from './i18n';
 import { languageSwitch } from './language-switch';
@@ -18,7 +19,7 @@ import { announceAlert } from './alert-notify';
 import { mountChannelTree } from './tree/channel-tree.page';
 import { currentUser, forgetMe, loadMe, roleMay, type Capability } from './session-role';
 
-/** Hash routes: #/login, #/devices, #/devices/<id>, #/streams, #/congestion, #/alerts. */
+/** Hash routes: #/login, #/devices, #/devices/<id>, #/streams, #/congestion, #/alerts, #/wall, #/map, #/channels, #/platforms, #/admin. */
 const ROUTES: { re: RegExp; page: Page; nav: string }[] = [
   { re: new RegExp(`^#/devices/(${DEVICE_ID_CHARS})$`), page: mountChannels, nav: 'devices' },
   { re: /^#\/devices$/, page: mountDevices, nav: 'devices' },
@@ -28,6 +29,7 @@ const ROUTES: { re: RegExp; page: Page; nav: string }[] = [
   { re: /^#\/wall$/, page: mountWall, nav: 'wall' },
   { re: /^#\/map$/, page: mountMap, nav: 'map' },
   { re: /^#\/channels$/, page: mountChannelTree, nav: 'channels' },
+  { re: /^#\/platforms$/, page: mountPlatforms, nav: 'platforms' },
   { re: /^#\/admin$/, page: mountAdmin, nav: 'admin' },
 ];
 
