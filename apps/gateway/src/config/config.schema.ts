@@ -27,6 +27,8 @@ export const configSchema = z.object({
   KEEPALIVE_MAX_MISSED: positiveInt.default(3).describe('Keepalives missed before a device is marked offline'),
   CATALOG_GAP_TIMEOUT_MS: positiveInt.default(5000).describe('Time without a new catalog packet after which what arrived is stored'),
   CATALOG_MAX_ITEMS: positiveInt.default(50000).describe('Most channels one device may report in one catalog'),
+  CATALOG_SUBSCRIBE: z.enum(['platforms', 'all', 'off']).default('platforms').describe("Which registered devices the gateway SUBSCRIBEs to for catalog change notifications (GB/T 28181 §9.11, Event: Catalog): 'platforms' = lower platforms (ID type 200), 'all' = every device, 'off' = none. A refusal (405, 489, …) is not retried until the device registers again"),
+  CATALOG_SUBSCRIBE_EXPIRES_S: z.coerce.number().int().min(10).max(86400).default(3600).describe('Expires asked for in a catalog SUBSCRIBE (seconds); refreshed at 2/3 of what the device grants'),
   SIP_MAX_MESSAGE_BYTES: positiveInt.default(262144).describe('Largest SIP message accepted (UDP datagram or TCP frame)'),
   SIP_TCP_FIRST_MESSAGE_TIMEOUT_MS: positiveInt.default(10000).describe('A SIP TCP connection must deliver its first complete message within this long of being accepted, else it is closed (covers connections that never send)'),
   SIP_TCP_MESSAGE_TIMEOUT_MS: positiveInt.default(30000).describe('Most time one SIP TCP message may take from its first byte to its last; a trickled message is closed at this bound (bytes do not restart it)'),

@@ -10,3 +10,4 @@ export * from './sip-tcp.framer';
 export * from './digest';
 export * from './transaction';
 export * from './dialog';
+export * from './subscription-headers';
