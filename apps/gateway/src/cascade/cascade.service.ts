@@ -103,8 +103,10 @@ export class CascadeService implements OnApplicationBootstrap, BeforeApplication
    * The superior platform a request comes from, when it is one this node is registered with (issue 11 item 3): the
    * From user is its server ID, the To user (or the Request-URI user) our local ID towards it, and the packet comes
    * from its host. Only `online` registrations answer: a superior we are not registered with is an unknown peer.
+   * `toChannel`: the request is addressed to one of our channels rather than to us (an INVITE's Request-URI and To
+   * name the channel, GB/T 28181-2016 §9.2): the To user is not compared; the caller checks the channel is shared.
    */
-  superiorOf(req: SipRequest, flow: SipFlow): SuperiorPeer | undefined {
+  superiorOf(req: SipRequest, flow: SipFlow, opts: { toChannel?: boolean } = {}): SuperiorPeer | undefined {
     let fromUser: string | undefined;
     let toUser: string | undefined;
     try {
@@ -117,7 +119,7 @@ export class CascadeService implements OnApplicationBootstrap, BeforeApplication
     for (const r of this.runners.values()) {
       if (r.row.serverId !== fromUser || r.reg.status.state !== 'online') continue;
       const localId = r.row.localId ?? this.cfg.SIP_ID;
-      if (toUser !== undefined && toUser !== localId) continue;
+      if (!opts.toChannel && toUser !== undefined && toUser !== localId) continue;
       if (!sameHost(r.flow.remoteHost, flow.remoteHost)) continue;
       return { platform: r.row, localId, flow: r.flow };
     }

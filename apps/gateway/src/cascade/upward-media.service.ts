@@ -112,7 +112,7 @@ export class UpwardMediaService implements OnModuleInit, BeforeApplicationShutdo
       this.onReInvite(r);
       return true;
     }
-    const peer = this.cascade.superiorOf(r.req, r.flow);
+    const peer = this.cascade.superiorOf(r.req, r.flow, { toChannel: true });
     if (!peer) return false;
     void this.accept(r, peer).catch((e: Error) => {
       this.log.error(`upward INVITE ${r.req.headers.get('call-id')}: ${e.stack ?? e.message}`);

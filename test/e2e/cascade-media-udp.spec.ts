@@ -1,0 +1,183 @@
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  PsDemuxer, Rfc4571Framer, createRequest, findResolution, newBranch, newTag, parseRtpPacket, parseSdp, parseSipMessage, serializeSipMessage,
+  type PsAccessUnit, type RtpPacket, type SipResponse,
+} from '@gb/gb28181';
+import { FakeSuperior } from '../support/fake-superior';
+import { startMediaRig, type MediaRig, type StreamDto } from '../support/media-probe';
+import { waitFor } from '../support/gateway-harness';
+
+/**
+ * Media to the superior platform (issue 11 item 4, docs/cascade.md): the gateway under test registers with a superior
+ * played by raw sockets (test/support/fake-superior.ts), a simulated camera (apps/device-sim) registers with the
+ * gateway, and the superior INVITEs the camera's channel: PS over RTP must reach the address in its offer with its
+ * y= SSRC, over UDP and over TCP (the superior listening: "TCP passive" from the receiver's side), sharing ONE camera
+ * INVITE with a browser viewer; its BYE stops the RTP; the camera's BYE sends BYE upward.
+ */
+const SERVER_ID = '34020000002000000002';
+const DOMAIN = '3402000000';
+const PASSWORD = 'cascade-media-1';
+const WIDTH = 320;
+const HEIGHT = 180;
+
+interface UpwardDto {
+  callId: string;
+  state: string;
+  transport: string;
+  packetsSent: number;
+  bytesSent: number;
+  streamId: string | null;
+  closeReason: string | null;
+}
+
+/** A superior's SDP offer for `port` (GB/T 28181-2016 Annex F). */
+function offer(port: number, ssrc: string, transport: 'udp' | 'tcp-passive', sessionName = 'Play', extra: string[] = []): string {
+  const tcp = transport !== 'udp';
+  return [
+    'v=0', `o=${SERVER_ID} 0 0 IN IP4 127.0.0.1`, `s=${sessionName}`, 'c=IN IP4 127.0.0.1', ...extra.filter((l) => l.startsWith('u=')),
+    sessionName === 'Play' ? 't=0 0' : (extra.find((l) => l.startsWith('t=')) ?? 't=0 0'),
+    `m=video ${port} ${tcp ? 'TCP/RTP/AVP' : 'RTP/AVP'} 96 98 97`, 'a=recvonly', 'a=rtpmap:96 PS/90000', 'a=rtpmap:98 H264/90000', 'a=rtpmap:97 MPEG4/90000',
+    ...(tcp ? ['a=setup:passive', 'a=connection:new'] : []),
+    `y=${ssrc}`, '',
+  ].join('\r\n');
+}
+
+/** The superior's media receiver: RTP packets in arrival order, demuxed as they come. */
+class Receiver {
+  readonly packets: RtpPacket[] = [];
+  readonly units: PsAccessUnit[] = [];
+  private readonly demuxer = new PsDemuxer();
+  take(p: RtpPacket): void {
+    this.packets.push(p);
+    try {
+      this.units.push(...this.demuxer.push(p.payload, { marker: p.marker }));
+    } catch {
+      /* counted by the assertions below */
+    }
+  }
+  get video(): PsAccessUnit[] {
+    return this.units.filter((u) => u.kind === 'video');
+  }
+}
+
+describe('cascade: media to the superior (UDP signalling; RTP over UDP and TCP)', () => {
+  let rig: MediaRig;
+  let sup: FakeSuperior;
+  let platformId: string;
+  const closers: (() => void | Promise<void>)[] = [];
+
+  beforeAll(async () => {
+    const t0 = Date.now();
+    rig = await startMediaRig({ codec: 'h264', width: WIDTH, height: HEIGHT, gop: 25 });
+    sup = new FakeSuperior({ transport: 'udp', password: PASSWORD, serverId: SERVER_ID, domain: DOMAIN });
+    const port = await sup.start();
+    const created = await rig.gw.api<{ id: string }>('/api/platforms', {
+      method: 'POST',
+      body: JSON.stringify({ name: 'superior', serverId: SERVER_ID, domain: DOMAIN, host: '127.0.0.1', port, transport: 'udp', password: PASSWORD, channels: [rig.channelId] }),
+    });
+    expect(created.status).toBe(201);
+    platformId = created.body.id;
+    await waitFor('the gateway registered with the superior', async () => (await rig.gw.api<{ state: string }>(`/api/platforms/${platformId}`)).body.state === 'online', 5_000);
+    console.info(`[cascade-media] gateway, camera and superior up in ${Date.now() - t0} ms`);
+  }, 30_000);
+
+  afterAll(async () => {
+    for (const c of closers.reverse()) await c();
+    await sup?.close();
+    await rig?.close();
+  });
+
+  const sessions = async () => (await rig.gw.api<UpwardDto[]>(`/api/platforms/${platformId}/sessions`)).body;
+  const streams = async () => (await rig.gw.api<StreamDto[]>('/api/streams')).body;
+
+  async function udpReceiver(): Promise<{ rx: Receiver; port: number }> {
+    const sock = dgram.createSocket('udp4');
+    const rx = new Receiver();
+    sock.on('message', (b) => rx.take(parseRtpPacket(b)));
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+    closers.push(() => new Promise<void>((r) => sock.close(() => r())));
+    return { rx, port: sock.address().port };
+  }
+
+  it('refuses what it cannot serve: a malformed offer 400 with the reason in Warning, an unshared channel 404', async () => {
+    const bad = await sup.invite(rig.channelId, offer(30000, '0200000001', 'udp').replace('c=IN IP4 127.0.0.1', 'c=IN IP4 superior.example')).catch((e: { status: number; response: SipResponse }) => e);
+    expect('status' in bad && bad.status).toBe(400);
+    expect((bad as { response: SipResponse }).response.headers.get('Warning')).toMatch(/GB_OFFER_BAD_ADDRESS/);
+    const unshared = await sup.invite('34020000001310009999', offer(30000, '0200000001', 'udp')).catch((e: { status: number }) => e);
+    expect('status' in unshared && unshared.status).toBe(404);
+  });
+
+  it('a browser viewer and the superior share ONE camera INVITE; RTP arrives at the superior\'s UDP port with its y= SSRC and demuxes to the camera\'s H.264; its BYE stops the RTP, not the viewer\'s stream', async () => {
+    const viewer = await rig.play({ transport: 'udp' });
+    expect(viewer.state).toBe('playing');
+    const { rx, port } = await udpReceiver();
+    const held = await sup.invite(rig.channelId, offer(port, '0200000123', 'udp'));
+    const answer = parseSdp(held.answerSdp);
+    expect(answer.ssrc).toBe('0200000123');
+    expect(answer.media[0]).toMatchObject({ protocol: 'RTP/AVP', formats: [96], direction: 'sendonly' });
+
+    await waitFor('a keyframe and 10 frames at the superior', () => rx.video.length >= 10, 10_000);
+    expect(rx.packets.every((p) => p.ssrc === 123 + 200000000 && p.payloadType === 96)).toBe(true);
+    const first = rx.video[0]!;
+    expect(first.keyframe).toBe(true);
+    expect(first.codec).toBe('h264');
+    expect(findResolution(first.data, 'h264')).toMatchObject({ width: WIDTH, height: HEIGHT });
+    // one camera INVITE for both (the simulator counts them; the gateway lists one stream)
+    expect(rig.media.stats.sessions.Play).toBe(1);
+    expect((await streams()).filter((s) => s.state === 'playing')).toHaveLength(1);
+    const [up] = await sessions();
+    expect(up).toMatchObject({ state: 'sending', transport: 'udp', streamId: viewer.streamId });
+    expect(up!.packetsSent).toBeGreaterThan(0);
+
+    const bye = await held.bye();
+    expect(bye.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 100)); // packets sent before the 200 may still be in the socket
+    const atBye = rx.packets.length;
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(rx.packets.length).toBe(atBye);
+    expect((await sessions()).find((s) => s.callId === up!.callId)).toMatchObject({ state: 'closed', closeReason: 'the superior sent BYE' });
+    // the browser viewer's stream plays on
+    expect((await streams()).find((s) => s.streamId === viewer.streamId)?.state).toBe('playing');
+  }, 20_000);
+
+  it('TCP passive (the superior listens, we connect, RFC 4571): the stream arrives; the camera\'s BYE sends BYE upward', async () => {
+    const rx = new Receiver();
+    const server = net.createServer((sock) => {
+      const framer = new Rfc4571Framer();
+      sock.on('data', (b) => {
+        for (const f of framer.push(b)) rx.take(parseRtpPacket(Buffer.from(f)));
+      });
+      sock.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    closers.push(() => new Promise<void>((r) => server.close(() => r())));
+    const held = await sup.invite(rig.channelId, offer((server.address() as net.AddressInfo).port, '0200000124', 'tcp-passive'));
+    expect(parseSdp(held.answerSdp).media[0]).toMatchObject({ protocol: 'TCP/RTP/AVP', setup: 'active' });
+    await waitFor('frames over TCP', () => rx.video.length >= 5, 10_000);
+    expect(rx.packets.every((p) => p.ssrc === 200000124)).toBe(true);
+    expect(rx.video[0]!.keyframe).toBe(true);
+    expect(findResolution(rx.video[0]!.data, 'h264')).toMatchObject({ width: WIDTH, height: HEIGHT });
+    expect(rig.media.stats.sessions.Play).toBe(1); // still the one camera INVITE
+
+    // The camera hangs up: a BYE in the camera's dialog (the gateway matches it by Call-ID) reaches the gateway.
+    const live = (await streams()).find((s) => s.state === 'playing')!;
+    const cam = dgram.createSocket('udp4');
+    closers.push(() => new Promise<void>((r) => cam.close(() => r())));
+    await new Promise<void>((r) => cam.bind(0, '127.0.0.1', r));
+    const camBye = createRequest({
+      method: 'BYE', uri: `sip:${rig.gw.config.SIP_ID}@127.0.0.1:${rig.gw.sipPort}`,
+      via: { transport: 'UDP', host: '127.0.0.1', port: cam.address().port, branch: newBranch(), rport: true },
+      from: { uri: `sip:${rig.channelId}@${DOMAIN}`, tag: newTag() }, to: { uri: `sip:${rig.gw.config.SIP_ID}@${DOMAIN}`, tag: newTag() },
+      callId: live.callId!, cseq: 20,
+    });
+    const camAnswer = new Promise<number>((r) => cam.once('message', (b) => r((parseSipMessage(b) as SipResponse).status)));
+    const upwardBye = sup.waitForRequest((req) => req.method === 'BYE' && req.headers.get('Call-ID') === held.dialog.callId, 5_000);
+    cam.send(serializeSipMessage(camBye), rig.gw.sipPort, '127.0.0.1');
+    expect(await camAnswer).toBe(200);
+    const byeUp = await upwardBye;
+    expect(byeUp.headers.get('To')).toContain(`tag=${held.dialog.localTag}`);
+    await waitFor('the upward session closed', async () => (await sessions()).find((s) => s.callId === held.dialog.callId)?.state === 'closed', 3_000);
+  }, 20_000);
+});
