@@ -118,13 +118,19 @@ describe('a lower platform (ID type 200) registering with the gateway over UDP',
     expect((await gw.api<DeviceDto>(`/api/devices/${PLATFORM}`)).body.channelCount).toBe(3);
   });
 
-  it('NOTIFY from an unknown peer → 481, with another Event → 489, with an unreadable body → 400; nothing changes', async () => {
+  it('NOTIFY from an unknown peer → 481, with another Event → 489, with an unreadable body → 400, changing nothing; from the platform’s own flow without a subscription → applied', async () => {
     const callId = `${randomBytes(6).toString('hex')}@127.0.0.1`;
     const stranger = buildSipRequest({ method: 'NOTIFY', fromUser: '34020000002000000666', callId, viaPort: platform.port, extraHeaders: [['Event', 'Catalog'], ['Subscription-State', 'active']], contentType: 'Application/MANSCDP+xml', body: gb2312(platform.catalogXml('Notify', 1, 1, [item(CAM2, 'x', '<Event>DEL</Event>')])) });
     expect((await platform.sendRaw(stranger, callId))?.status).toBe(481);
     expect((await platform.notify([item(CAM2, 'x', '<Event>OFF</Event>')], { event: 'presence' })).status).toBe(489);
     expect((await platform.notify([], { body: Buffer.from('<Notify><CmdType>Catalog') })).status).toBe(400);
     expect((await channels()).get(CAM2)).toMatchObject({ status: 'ON' });
+
+    // The platform itself, from the address it registered from, outside the subscription (a new Call-ID): applied.
+    const ownCallId = `${randomBytes(6).toString('hex')}@127.0.0.1`;
+    const own = buildSipRequest({ method: 'NOTIFY', fromUser: PLATFORM, callId: ownCallId, viaPort: platform.port, extraHeaders: [['Event', 'Catalog'], ['Subscription-State', 'active']], contentType: 'Application/MANSCDP+xml', body: gb2312(platform.catalogXml('Notify', 2, 1, [item(CAM2, '东门二号', '<Event>VLOST</Event>')])) });
+    expect((await platform.sendRaw(own, ownCallId))?.status).toBe(200);
+    await waitFor('CAM2 video lost', async () => (await channels()).get(CAM2)?.status === 'VLOST', 2_000, 50);
   });
 
   it('play: the INVITE for a camera goes to the platform’s address with the camera’s ID; a directory is refused with CHANNEL_IS_DIRECTORY', async () => {
@@ -136,5 +142,14 @@ describe('a lower platform (ID type 200) registering with the gateway over UDP',
     const dir = await gw.api<{ code: string }>(`/api/devices/${PLATFORM}/channels/${ORG}/play`, { method: 'POST', body: '{}' });
     expect([dir.status, dir.body.code]).toEqual([409, 'CHANNEL_IS_DIRECTORY']);
     expect(platform.received('INVITE')).toHaveLength(1);
+  });
+
+  it('shutdown ends the subscription: SUBSCRIBE Expires: 0 in its dialog (same Call-ID, the To tag of our 200)', async () => {
+    const first = platform.received('SUBSCRIBE')[0]!;
+    await gw.stop();
+    const last = platform.received('SUBSCRIBE').at(-1)!;
+    expect(last.headers.get('Expires')).toBe('0');
+    expect(last.headers.get('Call-ID')).toBe(first.headers.get('Call-ID'));
+    expect(last.headers.get('To')).toContain(`tag=${platform.subscription!.localTag}`);
   });
 });
