@@ -15,6 +15,8 @@
  */
 import {
   canEncodeManscdpText,
+  catalogItemKind,
+  isDirectoryKind,
   encodeCatalogResponses,
   gbIdType,
   isCivilCode,
@@ -67,18 +69,12 @@ export function isOnStatus(status: string | null | undefined): boolean {
 }
 
 /**
- * Whether a stored row is a directory node rather than a channel: its `kind` when the store knows it, else by ID
- * (a civil code; type 200 platform, 215 business group, 216 virtual organisation; a 111-130 device with children).
+ * Whether a stored row is a directory node rather than a channel: its stored `kind`, else libs/gb28181
+ * catalogItemKind() from its ID (a civil code; type 200, 215, 216; a 111-130 device with children).
  */
 export function isDirectoryItem(row: { channelId: string; parental?: number | null; kind?: string | null }): boolean {
   if (row.kind) return row.kind !== 'channel';
-  const id = row.channelId;
-  if (isCivilCode(id)) return true;
-  if (!isGbId(id)) return false;
-  const t = gbIdType(id);
-  if (t === 'platform' || t === 'business-group' || t === 'virtual-organisation') return true;
-  const n = Number(id.slice(10, 13));
-  return n >= 111 && n <= 130 && row.parental === 1;
+  return isDirectoryKind(catalogItemKind(row.channelId, row.parental));
 }
 
 /**
