@@ -131,6 +131,9 @@ describe('cascade: media to the superior (UDP signalling; RTP over UDP and TCP)'
     expect(up).toMatchObject({ state: 'sending', transport: 'udp', streamId: viewer.streamId });
     expect(up!.packetsSent).toBeGreaterThan(0);
 
+    // a live leg shares the camera's stream: it is not paused for one superior
+    expect((await held.info('PAUSE RTSP/1.0\r\nCSeq: 1\r\nPauseTime: now\r\n\r\n')).status).toBe(488);
+
     const bye = await held.bye();
     expect(bye.status).toBe(200);
     await new Promise((r) => setTimeout(r, 100)); // packets sent before the 200 may still be in the socket
@@ -140,6 +143,27 @@ describe('cascade: media to the superior (UDP signalling; RTP over UDP and TCP)'
     expect((await sessions()).find((s) => s.callId === up!.callId)).toMatchObject({ state: 'closed', closeReason: 'the superior sent BYE' });
     // the browser viewer's stream plays on
     expect((await streams()).find((s) => s.streamId === viewer.streamId)?.state).toBe('playing');
+  }, 20_000);
+
+  it('Playback: a session of its own at the camera with the t= range; MANSRTSP INFO reaches the camera and its answer comes back; INFO on a live leg 488; BYE ends the camera\'s playback', async () => {
+    const { rx, port } = await udpReceiver();
+    const start = Math.floor(Date.now() / 1000) - 3600;
+    const before = { playback: rig.media.stats.sessions.Playback, byes: rig.media.stats.byes, infos: rig.media.stats.infos.length };
+    const held = await sup.invite(rig.channelId, offer(port, '1200000125', 'udp', 'Playback', [`u=${rig.channelId}:0`, `t=${start} ${start + 600}`]));
+    expect(parseSdp(held.answerSdp)).toMatchObject({ sessionName: 'Playback', ssrc: '1200000125' });
+    expect(rig.media.stats.sessions.Playback).toBe(before.playback + 1);
+    await waitFor('playback frames at the superior', () => rx.video.length >= 3, 10_000);
+    expect(rx.packets.every((p) => p.ssrc === 1200000125)).toBe(true);
+
+    const pause = await held.info('PAUSE RTSP/1.0\r\nCSeq: 1\r\nPauseTime: now\r\n\r\n');
+    expect(pause.status).toBe(200);
+    const relayed = rig.media.stats.infos.slice(before.infos);
+    expect(relayed.map((i) => i.request?.method)).toEqual(['PAUSE']);
+    const junk = await held.request('INFO', 'not rtsp at all', 'Application/MANSRTSP');
+    expect(junk.status).toBe(400);
+
+    expect((await held.bye()).status).toBe(200);
+    await waitFor('the camera\'s playback ended with BYE', () => rig.media.stats.byes === before.byes + 1, 3_000);
   }, 20_000);
 
   it('TCP passive (the superior listens, we connect, RFC 4571): the stream arrives; the camera\'s BYE sends BYE upward', async () => {
