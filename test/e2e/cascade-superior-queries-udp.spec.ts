@@ -176,6 +176,12 @@ describe('cascade: the gateway answers its superior (UDP)', () => {
     }, 5_000);
     expect(superior.seen.some((s) => isCmd(s.req, 'Catalog') && s.req.body.toString('latin1').includes('<Notify>'))).toBe(false);
 
+    // With the NVR gone: its channel reads OFFLINE, and a record search is answered at once with nothing and ERROR.
+    expect((await superior.message(encodeQuery('DeviceStatus', 602, CH3))).status).toBe(200);
+    expect(decode(await superior.waitForRequest((r) => isCmd(r, 'DeviceStatus', 602), 3_000, true))).toMatchObject({ deviceId: CH3, online: 'OFFLINE', status: 'ERROR' });
+    expect((await superior.message(encodeQuery('RecordInfo', 603, CH3, { StartTime: '2026-11-29T08:00:00', EndTime: '2026-11-29T09:00:00' }))).status).toBe(200);
+    expect(decode(await superior.waitForRequest((r) => isCmd(r, 'RecordInfo', 603), 3_000, true))).toMatchObject({ kind: 'RecordInfoResponse', deviceId: CH3, sumNum: 0, items: [], fields: { Result: 'ERROR' } });
+
     // Unsubscribe in the dialog: 200 with Expires 0, then a NOTIFY that ends it.
     const unsub = superior.buildRequest('SUBSCRIBE', undefined, undefined, [['Event', 'Catalog;id=7'], ['Expires', '0']]);
     unsub.headers.set('Call-ID', sub.headers.get('Call-ID')!);
