@@ -2,7 +2,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  PsDemuxer, Rfc4571Framer, createRequest, findResolution, newBranch, newTag, parseRtpPacket, parseSdp, parseSipMessage, serializeSipMessage,
+  PsDemuxer, Rfc4571Framer, buildCancel, createRequest, findResolution, newBranch, newTag, parseRtpPacket, parseSdp, parseSipMessage, serializeSipMessage,
   type PsAccessUnit, type RtpPacket, type SipResponse,
 } from '@gb/gb28181';
 import { FakeSuperior } from '../support/fake-superior';
@@ -203,5 +203,31 @@ describe('cascade: media to the superior (UDP signalling; RTP over UDP and TCP)'
     const byeUp = await upwardBye;
     expect(byeUp.headers.get('To')).toContain(`tag=${held.dialog.localTag}`);
     await waitFor('the upward session closed', async () => (await sessions()).find((s) => s.callId === held.dialog.callId)?.state === 'closed', 3_000);
+  }, 20_000);
+
+  it('CANCEL before our 200 (the camera is still being invited): 200 to the CANCEL, 487 to the INVITE, the leg ends unanswered', async () => {
+    expect((await streams()).filter((s) => s.state === 'playing')).toHaveLength(0); // the camera hung up above: a new camera INVITE is needed
+    const { port } = await udpReceiver();
+    const invite = sup.buildRequest('INVITE', offer(port, '0200000126', 'udp'), 'APPLICATION/SDP', [['Subject', `${rig.channelId}:0200000126,${SERVER_ID}:0`]]);
+    invite.uri = `sip:${rig.channelId}@${DOMAIN}`;
+    invite.headers.set('To', `<sip:${rig.channelId}@${DOMAIN}>`);
+    const final = sup.send(invite);
+    await new Promise((r) => setTimeout(r, 50));
+    const cancel = await sup.send(buildCancel(invite));
+    expect(cancel.status).toBe(200);
+    expect((await final).status).toBe(487);
+    const callId = invite.headers.get('Call-ID');
+    await waitFor('the cancelled leg listed as ended', async () => (await sessions()).find((s) => s.callId === callId)?.closeReason === 'the superior CANCELled its INVITE', 5_000);
+  }, 15_000);
+
+  it('shutting the gateway down sends BYE upward for a running leg', async () => {
+    const { rx, port } = await udpReceiver();
+    const held = await sup.invite(rig.channelId, offer(port, '0200000127', 'udp'));
+    await waitFor('frames at the superior', () => rx.video.length >= 1, 10_000);
+    const upwardBye = sup.waitForRequest((req) => req.method === 'BYE' && req.headers.get('Call-ID') === held.dialog.callId, 10_000);
+    const closing = rig.close();
+    await upwardBye;
+    await closing;
+    rig = undefined as unknown as MediaRig; // closed here: afterAll has nothing left to stop
   }, 20_000);
 });
