@@ -33,13 +33,13 @@ interface UpwardDto {
 }
 
 /** A superior's SDP offer for `port` (GB/T 28181-2016 Annex F). */
-function offer(port: number, ssrc: string, transport: 'udp' | 'tcp-passive', sessionName = 'Play', extra: string[] = []): string {
+function offer(port: number, ssrc: string, transport: 'udp' | 'tcp-passive' | 'tcp-active', sessionName = 'Play', extra: string[] = []): string {
   const tcp = transport !== 'udp';
   return [
     'v=0', `o=${SERVER_ID} 0 0 IN IP4 127.0.0.1`, `s=${sessionName}`, 'c=IN IP4 127.0.0.1', ...extra.filter((l) => l.startsWith('u=')),
     sessionName === 'Play' ? 't=0 0' : (extra.find((l) => l.startsWith('t=')) ?? 't=0 0'),
     `m=video ${port} ${tcp ? 'TCP/RTP/AVP' : 'RTP/AVP'} 96 98 97`, 'a=recvonly', 'a=rtpmap:96 PS/90000', 'a=rtpmap:98 H264/90000', 'a=rtpmap:97 MPEG4/90000',
-    ...(tcp ? ['a=setup:passive', 'a=connection:new'] : []),
+    ...(tcp ? [`a=setup:${transport === 'tcp-active' ? 'active' : 'passive'}`, 'a=connection:new'] : []),
     `y=${ssrc}`, '',
   ].join('\r\n');
 }
@@ -165,6 +165,25 @@ describe('cascade: media to the superior (UDP signalling; RTP over UDP and TCP)'
     expect((await held.bye()).status).toBe(200);
     await waitFor('the camera\'s playback ended with BYE', () => rig.media.stats.byes === before.byes + 1, 3_000);
   }, 20_000);
+
+  it('TCP active (the superior connects): we answer setup:passive with a port of the RTP pool and send on the connection it opens', async () => {
+    const held = await sup.invite(rig.channelId, offer(9, '0200000128', 'tcp-active'));
+    const answer = parseSdp(held.answerSdp);
+    expect(answer.media[0]).toMatchObject({ protocol: 'TCP/RTP/AVP', setup: 'passive' });
+    const ourPort = answer.media[0]!.port;
+    expect(ourPort).toBeGreaterThanOrEqual(Number(rig.gw.env.RTP_PORT_MIN));
+    expect(ourPort).toBeLessThanOrEqual(Number(rig.gw.env.RTP_PORT_MAX));
+    const rx = new Receiver();
+    const sock = net.connect({ host: answer.connection!.address, port: ourPort });
+    closers.push(() => void sock.destroy());
+    const framer = new Rfc4571Framer();
+    sock.on('data', (b) => {
+      for (const f of framer.push(b)) rx.take(parseRtpPacket(Buffer.from(f)));
+    });
+    await waitFor('frames on the connection we accepted', () => rx.video.length >= 3, 10_000);
+    expect(rx.packets.every((p) => p.ssrc === 200000128)).toBe(true);
+    expect((await held.bye()).status).toBe(200);
+  }, 15_000);
 
   it('TCP passive (the superior listens, we connect, RFC 4571): the stream arrives; the camera\'s BYE sends BYE upward', async () => {
     const rx = new Receiver();
