@@ -2,14 +2,12 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleInit } f
 import {
   Dialog, GB_OFFER_UNSUPPORTED, MANSRTSP_CONTENT_TYPE, getTag, isGb28181Error, newTag, parseSipUri, parseVia, readGbOffer, type GbOffer, type SipRequest,
 } from '@gb/gb28181';
-import { ChannelEntity, type Database } from '@gb/persistence';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config.schema';
-import { DATABASE } from '../database/database.providers';
-import { DevicesService } from '../devices/devices.service';
 import { SipService } from '../sip/sip.service';
 import type { IncomingRequest } from '../sip/sip-endpoint';
 import { StreamsService } from '../streams/streams.service';
 import { CascadeService, type SuperiorPeer } from './cascade.service';
+import { SharedChannelsService } from './shared-channels.service';
 import { UpwardSession, sipStatusOfUpwardFailure, type UpwardSessionDto } from './upward-session';
 
 /** Most upward sessions (legs to superiors) this node sends at once; past it an INVITE gets 486 Busy Here. */
@@ -75,8 +73,7 @@ export class UpwardMediaService implements OnModuleInit, BeforeApplicationShutdo
     @Inject(SipService) private readonly sip: SipService,
     @Inject(CascadeService) private readonly cascade: CascadeService,
     @Inject(StreamsService) private readonly streams: StreamsService,
-    @Inject(DevicesService) private readonly devices: DevicesService,
-    @Inject(DATABASE) private readonly db: Database,
+    @Inject(SharedChannelsService) private readonly shared: SharedChannelsService,
   ) {}
 
   onModuleInit(): void {
@@ -175,8 +172,9 @@ export class UpwardMediaService implements OnModuleInit, BeforeApplicationShutdo
     if (!channelId || !/^\d{20}$/.test(channelId)) return this.refuse(r, 404, `the Request-URI names no 20-digit channel ID`);
     const platform = peer.platform;
     if (!platform.shareAll && !platform.channels.includes(channelId)) return this.refuse(r, 404, `channel ${channelId} is not shared with this platform`);
-    const deviceId = await this.deviceOf(channelId);
-    if (!deviceId) return this.refuse(r, 404, `no device of this gateway has channel ${channelId}`);
+    const ref = await this.shared.resolve(platform, channelId);
+    if (!ref) return this.refuse(r, 404, `no device of this gateway has channel ${channelId}`);
+    const deviceId = ref.deviceId;
     if (this.closing) return this.refuse(r, 503, 'the gateway is shutting down');
     if (this.entries.has(key)) return this.refuse(r, 482, 'this Call-ID and From tag already have an upward session', 'Loop Detected');
 
@@ -228,17 +226,6 @@ export class UpwardMediaService implements OnModuleInit, BeforeApplicationShutdo
   /** Our Contact towards the superior: our local ID there, at our address towards it. */
   private contact(peer: SuperiorPeer): string {
     return `<sip:${peer.localId}@${this.sip.transport.localHostFor(peer.flow.remoteHost)}:${this.sip.port}>`;
-  }
-
-  /**
-   * The device serving a channel: a camera registered on its own (channel ID = device ID), else a device whose
-   * catalog lists it, preferring one online at this node.
-   */
-  private async deviceOf(channelId: string): Promise<string | undefined> {
-    if (this.devices.get(channelId)) return channelId;
-    const rows = await this.db.dataSource.getRepository(ChannelEntity).find({ where: { channelId }, order: { deviceId: 'ASC' }, take: 16 });
-    const owners = rows.map((c) => c.deviceId);
-    return owners.find((d) => this.devices.get(d)?.online) ?? owners.find((d) => this.devices.get(d)) ?? owners[0];
   }
 
   /** BYE upward in our UAS dialog, along the flow of our registration with the superior (TCP: its connection). */
