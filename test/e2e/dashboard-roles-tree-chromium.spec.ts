@@ -6,8 +6,9 @@ import type { ChannelPageDto } from '@gb/contracts';
 import { buildChannels, type SimulatedDevice } from '../../apps/device-sim/src';
 import { en } from '../../web/src/locales/en';
 import { buildDashboard, CHROMIUM_ARGS, CHROMIUM_PATH } from '../support/chromium';
-import { startTestGateway, TEST_ADMIN_PASSWORD, type TestGateway } from '../support/gateway-harness';
+import { startTestGateway, TEST_ADMIN_PASSWORD, waitFor, type TestGateway } from '../support/gateway-harness';
 import { startSimDevice } from '../support/sim-device';
+import { FakeLowerPlatform } from '../support/fake-lower-platform';
 import { e2eGatewayEnv, SIP_PASSWORD } from './e2e-fixture';
 
 /**
@@ -33,6 +34,7 @@ const MAX_ROWS_IN_DOM = 80;
 let gw: TestGateway;
 const devices: SimulatedDevice[] = [];
 let browser: Browser;
+let lower: FakeLowerPlatform | undefined;
 const pageErrors: string[] = [];
 /** Channel 77 of the third device: the one the search looks for. */
 const target = buildChannels(FLEET[2]!.id, 2, CHANNELS, FLEET[2]!.civil)[76]!;
@@ -78,6 +80,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close().catch(() => undefined);
+  await lower?.close();
   await Promise.all(devices.map((d) => d.stop({ unregister: false, timeoutMs: 300 }).catch(() => undefined)));
   await gw?.stop();
 });
@@ -189,6 +192,54 @@ describe('the channel tree of every device and the role-aware dashboard', () => 
     await page.locator('[data-field=channel-vtree] li.tree-row').first().waitFor({ timeout: 5000 });
     expect(await rowCount(page)).toBeLessThan(MAX_ROWS_IN_DOM);
     expect(en['nav.channels']).toBe(await page.locator('a[data-nav=channels]').textContent());
+    expect(pageErrors).toEqual([]);
+    await page.context().close();
+  }, 60_000);
+
+  it('a lower platform (type 200): its directories show as tagged tree nodes without Play, Records or Watch, and count no camera', async () => {
+    const P = '34020000002000000009';
+    const [bg, vo] = ['34020000002150000001', '34020000002160000001'];
+    const item = (id: string, name: string, extra: string) => `<Item><DeviceID>${id}</DeviceID><Name>${name}</Name>${extra}</Item>`;
+    lower = new FakeLowerPlatform({
+      id: P, password: SIP_PASSWORD, gatewayPort: gw.sipPort, perPacket: 3,
+      catalog: [
+        item('340200', '合肥市', '<Parental>1</Parental>'),
+        item(bg, '交通卡口', `<Parental>1</Parental><ParentID>${P}</ParentID>`),
+        item(vo, '东门片区', `<Parental>1</Parental><ParentID>${bg}</ParentID><BusinessGroupID>${bg}</BusinessGroupID>`),
+        item('34020000001310000901', '东门一号', `<ParentID>${vo}</ParentID><Status>ON</Status>`),
+        item('34020000001310000902', '东门二号', `<ParentID>${vo}</ParentID><Status>OFF</Status>`),
+        item('34020000001310000903', '南门', '<ParentID>340200</ParentID><Status>ON</Status>'),
+      ],
+    });
+    await lower.start();
+    expect(await lower.register()).toBe(200);
+    await waitFor('the platform’s catalog', async () => (await gw.api<{ channelCount: number; catalogSyncedAt: string | null }>(`/api/devices/${P}`)).body.catalogSyncedAt !== null, 8_000);
+
+    const page = await loginAs('admin', TEST_ADMIN_PASSWORD);
+    await visit(page, `#/devices/${P}`, '[data-field=channel-tree] ul.root');
+    for (const [id, kind] of [['340200', 'region'], [bg, 'business-group'], [vo, 'virtual-organisation']] as const) {
+      const node = page.locator(`.node[data-channel-id="${id}"]`);
+      expect(await node.getAttribute('data-kind')).toBe(kind);
+      expect(await node.locator('[data-field=kind]').textContent()).toBe(en[`channels.kind.${kind}`]);
+      expect(await node.locator('button').count()).toBe(0);
+    }
+    expect(await page.locator('.node[data-channel-id="34020000001310000901"] button[data-action=play]').count()).toBe(1);
+    // Nested as the catalog says: the camera inside the organisation inside the group.
+    const under = (id: string) => `details:has(> summary > .node[data-channel-id="${id}"]) > ul`;
+    expect(await page.locator(`${under(bg)} ${under(vo)} .node[data-channel-id="34020000001310000902"]`).count()).toBe(1);
+    expect(await page.locator('section.page .toolbar .muted').first().textContent()).toContain('3 channels');
+
+    await visit(page, '#/channels', '[data-field=channel-vtree] li.tree-row');
+    expect(await page.locator('[data-field=tree-summary]').textContent()).toBe('272 online / 303 channels · 4 devices');
+    // The platform is the last device: a search brings its cameras and their directories into view.
+    await page.fill('[data-field=tree-search]', '3402000000131000090');
+    await page.locator(`[data-field=channel-vtree] li[data-channel-id="34020000001310000902"]`).waitFor({ timeout: 5000 });
+    expect(await page.locator(`[data-field=channel-vtree] li[data-device-id="${P}"] [data-field=counts]`).textContent()).toBe('2/3');
+    expect(await page.locator(`[data-field=channel-vtree] li[data-key="c:${P}:${vo}"] [data-field=counts]`).textContent()).toBe('1/2');
+    expect(await page.locator('[data-field=channel-vtree] li[data-kind=group]').count()).toBe(3);
+    expect(await page.locator('[data-field=channel-vtree] li[data-kind=group] button:not(.expander)').count()).toBe(0);
+    expect(await page.locator('[data-field=channel-vtree] li[data-kind=channel] button[data-action=play]').count()).toBe(3);
+    await shot(page, 'tree-lower-platform');
     expect(pageErrors).toEqual([]);
     await page.context().close();
   }, 60_000);

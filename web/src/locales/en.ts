@@ -108,6 +108,12 @@ export const en = {
   'channels.emptyOffline': 'No channels known.',
   'channels.watchStopped': 'Stopped congestion scoring of {name}',
   'channels.watchStarted': 'Scoring congestion of {name}: see the Congestion page',
+  // Directory items of a catalog (a lower platform's tree): shown as tags, never played.
+  'channels.kind.region': 'region',
+  'channels.kind.platform': 'platform',
+  'channels.kind.business-group': 'business group',
+  'channels.kind.virtual-organisation': 'virtual organisation',
+  'channels.kind.device': 'device',
 
   'ptz.label': 'PTZ',
   'ptz.left': 'left',

@@ -106,6 +106,11 @@ export const zhCN: Catalogue = {
   'channels.emptyOffline': '没有已知通道。',
   'channels.watchStopped': '已停止 {name} 的拥堵评分',
   'channels.watchStarted': '已开始 {name} 的拥堵评分，请在“拥堵”页面查看',
+  'channels.kind.region': '行政区划',
+  'channels.kind.platform': '平台',
+  'channels.kind.business-group': '业务分组',
+  'channels.kind.virtual-organisation': '虚拟组织',
+  'channels.kind.device': '设备',
 
   'ptz.label': '云台控制',
   'ptz.left': '左转',

@@ -44,15 +44,18 @@ export function mountChannels(root: HTMLElement, ctx: AppContext, [deviceId]: st
   const renderNode = (n: TreeNode<ChannelDto>): HTMLLIElement => {
     const c = n.item;
     const on = c.status?.toUpperCase() === 'ON';
+    // A directory item (region, business group, virtual organisation, platform, NVR node): a tag, no actions.
+    const directory = c.isDirectory && c.kind !== 'channel' ? c.kind : null;
     const row = h(
       'div',
-      { class: 'node', 'data-channel-id': c.channelId },
-      h('span', { class: `dot ${on ? 'on' : 'off'}`, title: t('channels.status', { status: on ? t('status.online') : c.status?.toUpperCase() === 'OFF' ? t('status.offline') : (c.status ?? '?') }) }),
+      { class: 'node', 'data-channel-id': c.channelId, 'data-kind': c.kind },
+      directory ? null : h('span', { class: `dot ${on ? 'on' : 'off'}`, title: t('channels.status', { status: on ? t('status.online') : c.status?.toUpperCase() === 'OFF' ? t('status.offline') : (c.status ?? '?') }) }),
       h('span', { class: 'name' }, label(c)),
       h('span', { class: 'mono muted' }, c.channelId),
+      directory ? h('span', { class: 'tag', 'data-field': 'kind' }, t(`channels.kind.${directory}`)) : null,
       watched.has(c.channelId) ? h('a', { class: 'tag watch', href: '#/congestion' }, t('channels.watched')) : null,
       h('span', { class: 'grow' }),
-      h('span', { class: 'actions' },
+      directory ? null : h('span', { class: 'actions' },
         h('button', { onclick: () => play(c), 'data-action': 'play' }, t('common.play')),
         can('snapshot') ? h('button', { onclick: () => snapshot(c), 'data-action': 'snapshot' }, t('common.snapshot')) : null,
         h('button', { onclick: () => records(c), 'data-action': 'records' }, t('channels.records')),
@@ -84,7 +87,7 @@ export function mountChannels(root: HTMLElement, ctx: AppContext, [deviceId]: st
       watched.clear();
       for (const w of cong) if (w.deviceId === id) watched.add(w.channelId);
       title.replaceChildren(h('span', { class: `dot ${d.online ? 'on' : 'off'}`, 'data-field': 'online' }), d.name || d.deviceId);
-      meta.textContent = t('channels.meta', { id: d.deviceId, vendor: [d.manufacturer, d.model].filter(Boolean).join(' '), n: list.length });
+      meta.textContent = t('channels.meta', { id: d.deviceId, vendor: [d.manufacturer, d.model].filter(Boolean).join(' '), n: list.filter((c) => !c.isDirectory).length });
       renderTree();
     } catch (e) {
       treeEl.replaceChildren(h('p', { class: 'error' }, messageOf(e)));
@@ -101,7 +104,7 @@ export function mountChannels(root: HTMLElement, ctx: AppContext, [deviceId]: st
   };
 
   const onEvent = (e: GatewayEvent) => {
-    if (e.type === 'catalog.updated' && e.data.deviceId === id) void load();
+    if ((e.type === 'catalog.updated' || e.type === 'catalog.changed') && e.data.deviceId === id) void load();
     if ((e.type === 'device.online' || e.type === 'device.offline') && e.data.deviceId === id) void load();
   };
 

@@ -24,15 +24,12 @@ export interface ForestNode {
 }
 
 /**
- * GB/T 28181-2016 Annex D: digits 11-13 of a 20-digit ID are the type code. 200 a platform, 215 a business group,
- * 216 a virtual organisation; a civil code (2-8 digits, §D.1) names an administrative region. These are tree nodes,
- * not cameras.
+ * Whether a catalog item is a tree node rather than a camera: the gateway's `isDirectory` (GB/T 28181-2016 Annex D:
+ * a civil-code region, a platform (200), a business group (215), a virtual organisation (216), an NVR listed with its
+ * channels). Directories are never played and not counted in the online totals.
  */
-export function isGroupItem(id: string): boolean {
-  if (/^\d{2,8}$/.test(id)) return true;
-  if (!/^\d{20}$/.test(id)) return false;
-  const type = id.slice(10, 13);
-  return type === '200' || type === '215' || type === '216';
+export function isDirectory(c: Pick<ChannelDto, 'isDirectory'>): boolean {
+  return c.isDirectory === true;
 }
 
 export function isOnline(c: Pick<ChannelDto, 'status'>): boolean {
@@ -79,7 +76,7 @@ function fromChannelTree(deviceId: string, t: TreeNode<ChannelDto>): ForestNode 
   const c = t.item;
   return {
     key: `c:${deviceId}:${c.channelId}`,
-    kind: isGroupItem(c.channelId) ? 'group' : 'channel',
+    kind: isDirectory(c) ? 'group' : 'channel',
     label: label(c),
     code: c.channelId,
     channel: c,
@@ -131,7 +128,7 @@ export function forestByRegion(channels: readonly ChannelDto[]): ForestNode[] {
     return n;
   };
   for (const c of channels) {
-    if (isGroupItem(c.channelId)) continue;
+    if (isDirectory(c)) continue;
     const levels = civilLevels(civilCodeOf(c));
     let at: ForestNode | null = null;
     for (const l of levels) at = region(l, at);

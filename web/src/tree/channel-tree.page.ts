@@ -5,7 +5,7 @@ import { h, toast } from '../dom';
 import { t } from '../i18n';
 import { can } from '../session-role';
 import { ChannelPanel, channelLabel } from './channel-panel';
-import { flatten, forestByDevice, forestByRegion, isOnline, type ForestNode, type TreeRow } from './channel-forest';
+import { flatten, forestByDevice, forestByRegion, isDirectory, isOnline, type ForestNode, type TreeRow } from './channel-forest';
 import { VirtualList } from './virtual-list';
 
 /** Pixels per tree row: the virtual list needs one fixed height (style.css `.vlist li`). */
@@ -114,7 +114,7 @@ export function mountChannelTree(root: HTMLElement, ctx: AppContext): () => void
 
   const rebuild = () => {
     forest = grouping === 'region' ? forestByRegion(channels) : forestByDevice([...devices.values()], channels);
-    const on = channels.filter((c) => isOnline(c)).length;
+    const on = channels.filter((c) => !isDirectory(c) && isOnline(c)).length;
     const cams = forest.reduce((s, n) => s + n.total, 0);
     summary.textContent = t('tree.summary', { on, total: cams, devices: devices.size });
     showRows();
@@ -165,7 +165,7 @@ export function mountChannelTree(root: HTMLElement, ctx: AppContext): () => void
 
   let reloadTimer: number | undefined;
   const onEvent = (e: GatewayEvent) => {
-    if (e.type === 'catalog.updated' || e.type === 'device.online' || e.type === 'device.offline') {
+    if (e.type === 'catalog.updated' || e.type === 'catalog.changed' || e.type === 'device.online' || e.type === 'device.offline') {
       window.clearTimeout(reloadTimer);
       reloadTimer = window.setTimeout(() => void load(), RELOAD_DEBOUNCE_MS);
     }
