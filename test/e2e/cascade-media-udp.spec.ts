@@ -21,6 +21,7 @@ const DOMAIN = '3402000000';
 const PASSWORD = 'cascade-media-1';
 const WIDTH = 320;
 const HEIGHT = 180;
+const IDLE_MS = 2_500;
 
 interface UpwardDto {
   callId: string;
@@ -70,7 +71,8 @@ describe('cascade: media to the superior (UDP signalling; RTP over UDP and TCP)'
 
   beforeAll(async () => {
     const t0 = Date.now();
-    rig = await startMediaRig({ codec: 'h264', width: WIDTH, height: HEIGHT, gop: 25 });
+    // A short idle bound: a stream nobody fetches over HTTP ends IDLE_MS after its last view unless a superior holds it.
+    rig = await startMediaRig({ codec: 'h264', width: WIDTH, height: HEIGHT, gop: 25 }, { STREAM_IDLE_TIMEOUT_MS: String(IDLE_MS) });
     sup = new FakeSuperior({ transport: 'udp', password: PASSWORD, serverId: SERVER_ID, domain: DOMAIN });
     const port = await sup.start();
     const created = await rig.gw.api<{ id: string }>('/api/platforms', {
@@ -131,11 +133,18 @@ describe('cascade: media to the superior (UDP signalling; RTP over UDP and TCP)'
     expect(up).toMatchObject({ state: 'sending', transport: 'udp', streamId: viewer.streamId });
     expect(up!.packetsSent).toBeGreaterThan(0);
 
+    // The browser viewer fetches nothing: past the idle bound only the superior's hold keeps the stream (and its RTP) up.
+    const before = rx.packets.length;
+    await new Promise((r) => setTimeout(r, IDLE_MS + 500));
+    expect((await streams()).find((s) => s.streamId === viewer.streamId)?.state).toBe('playing');
+    expect(rx.packets.length).toBeGreaterThan(before + 20);
+
     // a live leg shares the camera's stream: it is not paused for one superior
     expect((await held.info('PAUSE RTSP/1.0\r\nCSeq: 1\r\nPauseTime: now\r\n\r\n')).status).toBe(488);
 
     const bye = await held.bye();
     expect(bye.status).toBe(200);
+    expect((await fetch(rig.url(viewer.urls.hls))).status).toBe(200); // the viewer is back: a playlist fetch is a view
     await new Promise((r) => setTimeout(r, 100)); // packets sent before the 200 may still be in the socket
     const atBye = rx.packets.length;
     await new Promise((r) => setTimeout(r, 1_000));
@@ -202,7 +211,7 @@ describe('cascade: media to the superior (UDP signalling; RTP over UDP and TCP)'
     expect(rx.packets.every((p) => p.ssrc === 200000124)).toBe(true);
     expect(rx.video[0]!.keyframe).toBe(true);
     expect(findResolution(rx.video[0]!.data, 'h264')).toMatchObject({ width: WIDTH, height: HEIGHT });
-    expect(rig.media.stats.sessions.Play).toBe(1); // still the one camera INVITE
+    expect((await streams()).filter((s) => s.state === 'playing' && s.channelId === rig.channelId)).toHaveLength(1); // one camera stream for all
 
     // The camera hangs up: a BYE in the camera's dialog (the gateway matches it by Call-ID) reaches the gateway.
     const live = (await streams()).find((s) => s.state === 'playing')!;
