@@ -54,6 +54,17 @@ describe('cascade: the gateway answers its superior (UDP)', () => {
     await waitFor('registered with the superior', async () => superior.isRegistered && (await gw.api<{ state: string }>(`/api/platforms/${created.body.id}`)).body.state === 'online', 5_000);
   }, 60_000);
 
+  /** Sends a Catalog query and resolves with the answer packets once their items add up to SumNum. */
+  async function askCatalog(sn: number): Promise<SipRequest[]> {
+    expect((await superior.message(encodeQuery('Catalog', sn, GATEWAY_ID))).status).toBe(200);
+    return waitFor(`the whole catalog SN ${sn}`, () => {
+      const got = superior.seen.filter((s) => isCmd(s.req, 'Catalog', sn)).map((s) => s.req);
+      const items = got.flatMap((r) => (decode(r) as Extract<ManscdpMessage, { kind: 'CatalogResponse' }>).items);
+      const sum = got[0] ? (decode(got[0]) as Extract<ManscdpMessage, { kind: 'CatalogResponse' }>).sumNum : -1;
+      return items.length === sum ? got : undefined;
+    }, 5_000);
+  }
+
   afterAll(async () => {
     await Promise.all([nvr?.stop({ unregister: false, timeoutMs: 300 }).catch(() => undefined), other?.stop({ unregister: false, timeoutMs: 300 }).catch(() => undefined)]);
     await gw?.stop();
@@ -61,14 +72,7 @@ describe('cascade: the gateway answers its superior (UDP)', () => {
   });
 
   it('Catalog: 200, then every shared channel with its GB2312 name and the regions and groups it hangs under, in packets that add up to SumNum', async () => {
-    const res = await superior.message(encodeQuery('Catalog', 101, GATEWAY_ID));
-    expect(res.status).toBe(200);
-    const packets = await waitFor('the whole catalog', () => {
-      const got = superior.seen.filter((s) => isCmd(s.req, 'Catalog', 101)).map((s) => s.req);
-      const items = got.flatMap((r) => (decode(r) as Extract<ManscdpMessage, { kind: 'CatalogResponse' }>).items);
-      const sum = got[0] ? (decode(got[0]) as Extract<ManscdpMessage, { kind: 'CatalogResponse' }>).sumNum : -1;
-      return items.length === sum ? got : undefined;
-    }, 5_000);
+    const packets = await askCatalog(101);
     expect(packets.length).toBeGreaterThan(1);
     const all = packets.map((r) => decode(r) as Extract<ManscdpMessage, { kind: 'CatalogResponse' }>);
     expect(all.every((m) => m.root === 'Response' && m.deviceId === GATEWAY_ID && m.sumNum === 7)).toBe(true);
@@ -98,6 +102,12 @@ describe('cascade: the gateway answers its superior (UDP)', () => {
     expect(status).toMatchObject({ kind: 'DeviceStatusResponse', deviceId: GATEWAY_ID, online: 'ONLINE', result: 'OK' });
     expect(decode(await superior.waitForRequest((r) => isCmd(r, 'DeviceStatus', 203), 3_000, true))).toMatchObject({ deviceId: CH2, online: 'ONLINE', status: 'OK' });
     expect(decode(await superior.waitForRequest((r) => isCmd(r, 'DeviceInfo', 204), 3_000, true))).toMatchObject({ deviceId: CH1, deviceName: '东门路口一号', manufacturer: 'GBSIM' });
+    // A superior that addresses the channel itself in the Request-URI and To is answered the same way.
+    const toChannel = superior.buildRequest('MESSAGE', encodeQuery('DeviceStatus', 205, CH2), 'Application/MANSCDP+xml');
+    toChannel.uri = `sip:${CH2}@${DOMAIN}`;
+    toChannel.headers.set('To', `<sip:${CH2}@${DOMAIN}>`);
+    expect((await superior.send(toChannel)).status).toBe(200);
+    expect(decode(await superior.waitForRequest((r) => isCmd(r, 'DeviceStatus', 205), 3_000, true))).toMatchObject({ deviceId: CH2, online: 'ONLINE' });
   });
 
   it('RecordInfo for a shared channel goes to the NVR and its recordings come back under the superior\'s SN, SumNum as found', async () => {
@@ -161,6 +171,8 @@ describe('cascade: the gateway answers its superior (UDP)', () => {
     expect(ok.headers.get('Expires')).toBe('600');
     const toTag = /;tag=([^;]+)/.exec(ok.headers.get('To') ?? '')?.[1];
     expect(toTag).toBeTruthy();
+    // As superiors do after subscribing: the whole catalog, which later changes are told against.
+    await askCatalog(600);
 
     await nvr.stop({ unregister: true, timeoutMs: 2_000 });
     const notify = await superior.waitForRequest((r) => r.method === 'NOTIFY' && r.body.toString('latin1').includes('<Event>OFF</Event>'), 5_000, true);

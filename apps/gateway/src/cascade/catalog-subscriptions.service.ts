@@ -31,6 +31,8 @@ export const MAX_EVENT_HEADER_CHARS = 128;
 export const CHANGE_DEBOUNCE_MS = 300;
 /** How often the shared sets are compared while a superior is online (catches an edit of a platform's channels). */
 export const SHARED_SET_POLL_MS = 5_000;
+/** How soon a superior that came online gets the baseline its changes are compared with. */
+export const BASELINE_CHECK_MS = 1_000;
 
 interface Subscription {
   /** Call-ID and the subscriber's From tag. */
@@ -54,7 +56,8 @@ interface Subscription {
  *   superior asks for the whole catalog with a Catalog query.
  * - For every online superior the catalog we show it is kept; device online/offline, catalogs and catalog changes
  *   from devices and (by a poll every SHARED_SET_POLL_MS) edits of its shared set are compared with it
- *   (diffCatalog) and the changes sent:
+ *   (diffCatalog) and the changes sent (the baseline: the last Catalog answer, else the first comparison, within
+ *   BASELINE_CHECK_MS of the registration or at the SUBSCRIBE):
  *   items with `<Event>` ON / OFF / ADD / DEL / UPDATE, in packets as the catalog answer, each after the 200 to the
  *   one before. A superior with a subscription gets them as NOTIFYs in each of its subscriptions; one without gets
  *   the same `<Notify><CmdType>Catalog</CmdType>` as a MESSAGE (WVP and this gateway read both).
@@ -85,9 +88,14 @@ export class CatalogSubscriptionsService implements OnModuleInit, OnModuleDestro
     this.unsubscribe = this.events.subscribe((e) => {
       if (e.type === 'device.online' || e.type === 'device.offline' || e.type === 'catalog.updated' || e.type === 'catalog.changed' || e.type === 'device.registered') this.changed();
     });
+    // Every second: a superior just online gets its baseline; every SHARED_SET_POLL_MS all are compared.
+    let ticks = 0;
     this.poll = setInterval(() => {
-      if (this.cascade.onlineSuperiors().length > 0 || this.shown.size > 0) this.changed(0);
-    }, SHARED_SET_POLL_MS);
+      ticks++;
+      const peers = this.cascade.onlineSuperiors();
+      const due = ticks % Math.max(1, Math.round(SHARED_SET_POLL_MS / BASELINE_CHECK_MS)) === 0;
+      if ((due && (peers.length > 0 || this.shown.size > 0)) || peers.some((p) => !this.shown.has(p.platform.id))) this.changed(0);
+    }, BASELINE_CHECK_MS);
     this.poll.unref();
   }
 
@@ -196,6 +204,14 @@ export class CatalogSubscriptionsService implements OnModuleInit, OnModuleDestro
         });
     }, delayMs);
     this.debounce.unref();
+  }
+
+  /**
+   * The superior was just sent the whole catalog (a Catalog answer): that is what later changes are compared with.
+   * Without it a change racing the first comparison could be taken into the baseline and never told.
+   */
+  shownTo(platformId: string, items: EncodableCatalogItem[]): void {
+    this.shown.set(platformId, items);
   }
 
   /** Resolves when no comparison is running or due (tests). */

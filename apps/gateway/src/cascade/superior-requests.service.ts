@@ -17,6 +17,7 @@ import { formatGbTime, parseGbTime } from '../records/record-time';
 import type { IncomingRequest } from '../sip/sip-endpoint';
 import { SipService } from '../sip/sip.service';
 import { CascadeService, type SuperiorPeer } from './cascade.service';
+import { CatalogSubscriptionsService } from './catalog-subscriptions.service';
 import { buildSharedCatalog, catalogPacketLimits, fitText, packItems } from './shared-catalog';
 import { SharedChannelsService, type SharedChannelRef } from './shared-channels.service';
 import { SuperiorControlService } from './superior-control.service';
@@ -65,6 +66,7 @@ export class SuperiorRequestsService implements OnModuleInit {
     private readonly sender: SuperiorSender,
     private readonly records: RecordsService,
     private readonly control: SuperiorControlService,
+    private readonly subscriptions: CatalogSubscriptionsService,
   ) {}
 
   onModuleInit(): void {
@@ -76,9 +78,12 @@ export class SuperiorRequestsService implements OnModuleInit {
     return this.inFlight;
   }
 
-  /** Claims a MESSAGE from a superior we are registered with; anything else goes on to the device handlers. */
+  /**
+   * Claims a MESSAGE from a superior we are registered with; anything else goes on to the device handlers. Its To
+   * may name us or a channel (superiors differ): the body's DeviceID decides what is asked about.
+   */
   intercept(r: IncomingRequest): boolean {
-    const peer = this.cascade.superiorOf(r.req, r.flow);
+    const peer = this.cascade.superiorOf(r.req, r.flow, { toChannel: true });
     if (!peer) return false;
     let m: ManscdpMessage;
     try {
@@ -155,6 +160,7 @@ export class SuperiorRequestsService implements OnModuleInit {
     const packets = packItems(items, peer.localId, catalogPacketLimits(peer.flow.transport, charset));
     const bodies = packets.map((part) => encodeCatalogResponses({ sn, deviceId: peer.localId, sumNum: items.length, items: part, perMessage: Math.max(1, part.length), charset })[0]!);
     const sent = await this.sender.sequence(peer, bodies);
+    if (sent === bodies.length) this.subscriptions.shownTo(peer.platform.id, items);
     if (sent < bodies.length) this.log.warn(`superior platform ${peer.platform.id}: catalog SN ${sn} stopped after ${sent} of ${bodies.length} packets (refused or unanswered)`);
     else this.log.log(`superior platform ${peer.platform.id}: catalog SN ${sn}, ${items.length} items in ${bodies.length} packets`);
   }
