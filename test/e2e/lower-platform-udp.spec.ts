@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import type { ChannelDto, ChannelPageDto, DeviceDto, GatewayEvent } from '@gb/contracts';
+import type { ChannelDto, ChannelPageDto, DeviceDto, GatewayEvent, RecordListDto } from '@gb/contracts';
 import { FakeLowerPlatform, gb2312 } from '../support/fake-lower-platform';
 import { startTestGateway, waitFor, type TestGateway } from '../support/gateway-harness';
 import { buildSipRequest } from '../support/raw-sip';
@@ -142,6 +142,21 @@ describe('a lower platform (ID type 200) registering with the gateway over UDP',
     const dir = await gw.api<{ code: string }>(`/api/devices/${PLATFORM}/channels/${ORG}/play`, { method: 'POST', body: '{}' });
     expect([dir.status, dir.body.code]).toEqual([409, 'CHANNEL_IS_DIRECTORY']);
     expect(platform.received('INVITE')).toHaveLength(1);
+  });
+
+  it('records and PTZ of a camera go to the platform with the camera’s ID in the body, as for an NVR; a directory is refused', async () => {
+    const records = await gw.api<RecordListDto>(`/api/devices/${PLATFORM}/channels/${CAM2}/records?start=2026-12-01T00:00:00Z&end=2026-12-01T06:00:00Z`);
+    expect(records.status).toBe(200);
+    expect(records.body).toMatchObject({ deviceId: PLATFORM, channelId: CAM2, sumNum: 1, complete: true });
+    expect(records.body.records).toHaveLength(1);
+    const query = platform.received('MESSAGE').find((m) => /RecordInfo/.test(m.body.toString('latin1')))!;
+    expect(query.body.toString('latin1')).toContain(`<DeviceID>${CAM2}</DeviceID>`);
+
+    expect((await gw.api(`/api/devices/${PLATFORM}/channels/${CAM1}/ptz`, { method: 'POST', body: JSON.stringify({ action: 'stop' }) })).status).toBe(200);
+    const control = platform.received('MESSAGE').find((m) => /PTZCmd/.test(m.body.toString('latin1')))!;
+    expect(control.body.toString('latin1')).toMatch(new RegExp(`<DeviceID>${CAM1}</DeviceID>[\\s\\S]*<PTZCmd>A50F0100000000B5</PTZCmd>`));
+    const dir = await gw.api<{ code: string }>(`/api/devices/${PLATFORM}/channels/${GROUP}/ptz`, { method: 'POST', body: JSON.stringify({ action: 'stop' }) });
+    expect([dir.status, dir.body.code]).toEqual([409, 'CHANNEL_IS_DIRECTORY']);
   });
 
   it('shutdown ends the subscription: SUBSCRIBE Expires: 0 in its dialog (same Call-ID, the To tag of our 200)', async () => {

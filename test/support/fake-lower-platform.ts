@@ -21,7 +21,8 @@ import {
  * - registers with digest (REGISTER → 401 → REGISTER with Authorization → 200), and sends keepalives when asked;
  * - answers the gateway's Catalog query with `catalog` (hand-written item XML), encoded in GB2312 and split into
  *   packets of `perPacket` items sent in `packetOrder`, each after the 200 to the previous one (§9.5.2);
- * - answers DeviceInfo; answers SUBSCRIBE 200 (keeping the dialog) and INVITE with `inviteStatus`;
+ * - answers DeviceInfo, and RecordInfo with one recording of the asked channel over the asked span; answers SUBSCRIBE
+ *   200 (keeping the dialog) and INVITE with `inviteStatus`; every other request 200;
  * - sends NOTIFYs in the subscription dialog (`notify()`) or any bytes (`sendRaw()`).
  *
  * Everything it receives is kept in `seen`. The XML is written here by hand, not by the gateway's encoder.
@@ -227,6 +228,11 @@ export class FakeLowerPlatform {
         this.reply(createResponse(msg, 200, 'OK'));
         const sn = Number(/<SN>\s*(\d+)\s*<\/SN>/.exec(body)?.[1] ?? 0);
         if (/<CmdType>\s*Catalog\s*<\/CmdType>/.test(body) && /<Query>/.test(body)) void this.sendCatalog(sn);
+        else if (/<CmdType>\s*RecordInfo\s*<\/CmdType>/.test(body)) {
+          // One recording of the asked channel over the asked span, as a platform relays its camera's answer.
+          const [channel, start, end] = ['DeviceID', 'StartTime', 'EndTime'].map((f) => new RegExp(`<${f}>\\s*([^<]+?)\\s*</${f}>`).exec(body)?.[1] ?? '');
+          void this.message(`<?xml version="1.0" encoding="GB2312"?>\r\n<Response>\r\n<CmdType>RecordInfo</CmdType>\r\n<SN>${sn}</SN>\r\n<DeviceID>${channel}</DeviceID>\r\n<Name>录像</Name>\r\n<SumNum>1</SumNum>\r\n<RecordList Num="1">\r\n<Item><DeviceID>${channel}</DeviceID><Name>录像</Name><StartTime>${start}</StartTime><EndTime>${end}</EndTime><Type>time</Type></Item>\r\n</RecordList>\r\n</Response>\r\n`).catch(() => undefined);
+        }
         else if (/<CmdType>\s*DeviceInfo\s*<\/CmdType>/.test(body)) {
           void this.message(`<?xml version="1.0" encoding="GB2312"?>\r\n<Response>\r\n<CmdType>DeviceInfo</CmdType>\r\n<SN>${sn}</SN>\r\n<DeviceID>${this.o.id}</DeviceID>\r\n<DeviceName>下级平台</DeviceName>\r\n<Result>OK</Result>\r\n<Manufacturer>WVP</Manufacturer>\r\n<Model>wvp-pro</Model>\r\n<Firmware>2.7</Firmware>\r\n</Response>\r\n`).catch(() => undefined);
         }
