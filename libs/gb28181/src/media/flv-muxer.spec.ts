@@ -3,7 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FlvMuxer, avcDecoderConfig } from './flv-muxer';
+import { FLV_TAG_AUDIO, FlvMuxer, avcDecoderConfig } from './flv-muxer';
+import { GATEWAY_AAC_CONFIG, aacSilentFrame } from './aac.codec';
 import { AnnexBAuSplitter, type SplitAccessUnit } from './annexb-au.splitter';
 import { isH264Keyframe } from './nal';
 import { MediaTimeline, TIMESTAMP_WRAP_90K } from './timestamps';
@@ -114,3 +115,45 @@ describe('FlvMuxer.videoTags()', () => {
     }
   });
 });
+
+describe('FlvMuxer.audioTags()', () => {
+  const idr = Buffer.concat([sc, SPS, sc, PPS, sc, Buffer.from([0x65, 0x88, 0x84, 0x21])]);
+  const raw = aacSilentFrame(1);
+  const time = (t: Buffer) => t.readUIntBE(4, 3) + t[7]! * 0x1000000;
+
+  it('the file header announces audio (flags 0x05) when asked, video only (0x01) otherwise', () => {
+    expect(FlvMuxer.header({ audio: true })[4]).toBe(0x05);
+    expect(FlvMuxer.header()[4]).toBe(0x01);
+  });
+
+  it('audio that starts after the video: the AAC sequence header (AudioSpecificConfig 0x14 0x08) comes with the first frame, then raw frames, timed from the first video frame', () => {
+    const m = new FlvMuxer();
+    expect(m.audioTags(raw, GATEWAY_AAC_CONFIG, 90_000)).toEqual([]); // before any video: nothing
+    m.videoTags(idr, 90_000, 90_000, true);
+    const late = 90_000 + 3 * 90_000; // 3 s after the video started
+    const [seq, frame] = m.audioTags(raw, GATEWAY_AAC_CONFIG, late);
+    expect(seq![0]).toBe(FLV_TAG_AUDIO);
+    expect([...seq!.subarray(11, 15)]).toEqual([0xaf, 0x00, 0x14, 0x08]);
+    expect(time(seq!)).toBe(3000);
+    expect([...frame!.subarray(11, 13)]).toEqual([0xaf, 0x01]);
+    expect(frame!.subarray(13, 13 + raw.length)).toEqual(raw);
+    expect(frame!.readUIntBE(1, 3)).toBe(2 + raw.length);
+    expect(frame!.readUInt32BE(frame!.length - 4)).toBe(frame!.length - 4);
+    expect(time(frame!)).toBe(3000);
+    const [next] = m.audioTags(raw, GATEWAY_AAC_CONFIG, late + 5760);
+    expect(time(next!)).toBe(3064);
+    expect(next![12]).toBe(1); // no second sequence header while the config stays
+  });
+
+  it('a changed configuration sends a new sequence header; audio before the video start is dropped and tag times never go back', () => {
+    const m = new FlvMuxer();
+    m.videoTags(idr, 90_000, 90_000, true);
+    expect(m.audioTags(raw, GATEWAY_AAC_CONFIG, 80_000)).toEqual([]);
+    m.audioTags(raw, GATEWAY_AAC_CONFIG, 180_000);
+    const tags = m.audioTags(aacSilentFrame(2), { objectType: 2, rateIndex: 3, channels: 2 }, 170_000);
+    expect(tags).toHaveLength(2);
+    expect([...tags[0]!.subarray(13, 15)]).toEqual([0x11, 0x90]);
+    expect(time(tags[1]!)).toBe(1000);
+  });
+});
+

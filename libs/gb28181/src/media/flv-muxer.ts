@@ -1,4 +1,5 @@
 import { Gb28181Error } from '../errors';
+import { audioSpecificConfig, type AacConfig } from './aac.codec';
 import { h264NalType, splitAnnexB } from './nal';
 
 /**
@@ -8,8 +9,13 @@ import { h264NalType, splitAnnexB } from './nal';
  *   FLV tag:  TagType(8) DataSize(24) Timestamp(24) TimestampExtended(8) StreamID(24)=0 | Data | PreviousTagSize(32)
  *   video data: FrameType(4) CodecID(4)=7 | AVCPacketType(8) CompositionTime(SI24) | payload
  *     AVCPacketType 0: AVCDecoderConfigurationRecord; 1: NAL units, each with a 4-byte length
+ *   audio data (§E.4.2): SoundFormat(4)=10 SoundRate(2)=3 SoundSize(1)=1 SoundType(1)=1 (fixed for AAC) | AACPacketType(8) | payload
+ *     AACPacketType 0: AudioSpecificConfig; 1: one raw AAC frame
  */
 export const FLV_TAG_VIDEO = 9;
+export const FLV_TAG_AUDIO = 8;
+/** The AudioTagHeader byte of every AAC tag: AAC, and the rate/size/type bits FLV requires for it (44 kHz, 16 bit, stereo). */
+const FLV_AAC_HEADER = 0xaf;
 
 export class FlvMuxer {
   private sps: Buffer | null = null;
@@ -17,10 +23,40 @@ export class FlvMuxer {
   private configSent: { sps: Buffer; pps: Buffer } | null = null;
   private baseDts: number | null = null;
   private lastMs = 0;
+  private audioConfigSent: Buffer | null = null;
+  private lastAudioMs = 0;
 
-  /** 'FLV', version 1, video only, header size 9, then PreviousTagSize0. */
-  static header(): Buffer {
-    return Buffer.from([0x46, 0x4c, 0x56, 0x01, 0x01, 0x00, 0x00, 0x00, 0x09, 0x00, 0x00, 0x00, 0x00]);
+  /** 'FLV', version 1, flags (video; audio too when `audio`), header size 9, then PreviousTagSize0. */
+  static header(opts: { audio?: boolean } = {}): Buffer {
+    return Buffer.from([0x46, 0x4c, 0x56, 0x01, opts.audio ? 0x05 : 0x01, 0x00, 0x00, 0x00, 0x09, 0x00, 0x00, 0x00, 0x00]);
+  }
+
+  /**
+   * Tags for one raw AAC frame (no ADTS header) of `config`, timed `pts90k` on the video's timeline: the AAC sequence
+   * header first when the config is new or changed (so audio may start, or change, after the video did), then the
+   * frame. Nothing before the first video frame (tag times count from it) or before it in time; audio tag times never
+   * go back (FLV timestamps must not decrease within a track).
+   */
+  audioTags(raw: Buffer, config: AacConfig, pts90k: number): Buffer[] {
+    if (this.baseDts === null) return [];
+    const ms = Math.round((pts90k - this.baseDts) / 90);
+    if (!(ms >= 0)) return [];
+    const at = Math.max(this.lastAudioMs, ms);
+    this.lastAudioMs = at;
+    const out: Buffer[] = [];
+    const asc = audioSpecificConfig(config);
+    if (!this.audioConfigSent?.equals(asc)) {
+      out.push(tag(FLV_TAG_AUDIO, at, Buffer.concat([Buffer.from([FLV_AAC_HEADER, 0]), asc])));
+      this.audioConfigSent = asc;
+    }
+    const t = Buffer.allocUnsafe(11 + 2 + raw.length + 4);
+    writeTagHeader(t, FLV_TAG_AUDIO, 2 + raw.length, at);
+    t[11] = FLV_AAC_HEADER;
+    t[12] = 1;
+    raw.copy(t, 13);
+    t.writeUInt32BE(11 + 2 + raw.length, 13 + raw.length);
+    out.push(t);
+    return out;
   }
 
   /**

@@ -32,10 +32,19 @@ export class PsMuxer {
     this.audio = opts.audio;
   }
 
-  muxVideo(accessUnit: Buffer, pts90k: number, keyframe: boolean): Buffer {
+  /**
+   * One video access unit as a pack. `audioFirst` (an audio frame of the declared codec) goes into the same pack right
+   * after the PSM and before the video: a reader that identifies streams from the first bytes (ffmpeg with a small
+   * probesize) then finds the audio stream before a keyframe that may be larger than what it reads.
+   */
+  muxVideo(accessUnit: Buffer, pts90k: number, keyframe: boolean, audioFirst?: Buffer): Buffer {
     checkTs(pts90k);
     const parts: Buffer[] = [packHeader(pts90k)];
     if (keyframe) parts.push(this.systemHeader(), this.psm());
+    if (audioFirst) {
+      if (!this.audio) throw new Gb28181Error('PS_MUX_NO_AUDIO', 'PsMuxer was created without an audio codec');
+      pushPes(parts, PS_AUDIO_STREAM_ID, audioFirst, pts90k);
+    }
     pushPes(parts, PS_VIDEO_STREAM_ID, accessUnit, pts90k);
     return Buffer.concat(parts);
   }
