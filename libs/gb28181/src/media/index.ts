@@ -9,6 +9,7 @@ export * from './ps-stream-types';
 export * from './ps-demuxer';
 export * from './ps-muxer';
 export * from './ps-rtp.packetizer';
+export * from './h264-rtp.packetizer';
 export * from './sdp.codec';
 export * from './gb-sdp.builder';
 export * from './gb-offer.reader';
