@@ -77,3 +77,14 @@ export {
   type PlatformStatePatch,
   type PlatformTransport,
 } from './repositories/platform.repository';
+export { StreamProxyEntity } from './entities/stream-proxy.entity';
+export { StreamProxies1796774400000 } from './migrations/1796774400000-stream-proxies';
+export {
+  MAX_STREAM_PROXIES,
+  MAX_STREAM_PROXY_SERIAL,
+  StreamProxyRepository,
+  type NewStreamProxy,
+  type StreamProxyMode,
+  type StreamProxyPatch,
+  type StreamProxyRow,
+} from './repositories/stream-proxy.repository';

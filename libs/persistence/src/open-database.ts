@@ -44,9 +44,12 @@ import { PlatformEntity } from './entities/platform.entity';
 import { Platforms1796601600000 } from './migrations/1796601600000-platforms';
 import { ChannelKinds1796688000000 } from './migrations/1796688000000-channel-kinds';
 import { PlatformRepository } from './repositories/platform.repository';
+import { StreamProxyEntity } from './entities/stream-proxy.entity';
+import { StreamProxies1796774400000 } from './migrations/1796774400000-stream-proxies';
+import { StreamProxyRepository } from './repositories/stream-proxy.repository';
 
-export const ENTITIES = [DeviceEntity, ChannelEntity, DeviceSettingsEntity, AppSecretEntity, RoiEntity, CongestionSampleEntity, AlertEntity, WatchEntity, NodeEntity, UserEntity, ApiKeyEntity, AuditEntryEntity, MapPlanEntity, MapSettingsEntity, MapPositionEntity, ExclusionZoneEntity, PlatformEntity];
-export const MIGRATIONS = [InitialSchema1795824000000, Congestion1795910400000, Watches1795996800000, Nodes1796083200000, Users1796169600000, AlertAckComment1796256000000, Map1796342400000, ExclusionZones1796428800000, AlertWarnedAt1796515200000, Platforms1796601600000, ChannelKinds1796688000000];
+export const ENTITIES = [DeviceEntity, ChannelEntity, DeviceSettingsEntity, AppSecretEntity, RoiEntity, CongestionSampleEntity, AlertEntity, WatchEntity, NodeEntity, UserEntity, ApiKeyEntity, AuditEntryEntity, MapPlanEntity, MapSettingsEntity, MapPositionEntity, ExclusionZoneEntity, PlatformEntity, StreamProxyEntity];
+export const MIGRATIONS = [InitialSchema1795824000000, Congestion1795910400000, Watches1795996800000, Nodes1796083200000, Users1796169600000, AlertAckComment1796256000000, Map1796342400000, ExclusionZones1796428800000, AlertWarnedAt1796515200000, Platforms1796601600000, ChannelKinds1796688000000, StreamProxies1796774400000];
 
 /** Pool sizes when the caller gives none. Embedded queries run one at a time anyway. */
 export const DEFAULT_POOL_SIZE = { postgres: 10, embedded: 4 } as const;
@@ -83,6 +86,7 @@ export interface Database {
   map: MapRepository;
   exclusions: ExclusionZoneRepository;
   platforms: PlatformRepository;
+  proxies: StreamProxyRepository;
   /** Idempotent: closes the pool, then (embedded) the socket server, PGlite and the data-dir lock. */
   close(): Promise<void>;
 }
@@ -151,6 +155,7 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
     map: new MapRepository(dataSource),
     exclusions: new ExclusionZoneRepository(dataSource),
     platforms: new PlatformRepository(dataSource),
+    proxies: new StreamProxyRepository(dataSource),
     close() {
       closing ??= (async () => {
         try {
