@@ -29,6 +29,7 @@ import { ClusterModule } from './cluster/cluster.module';
 import { AccessModule } from './access/access.module';
 import { MapModule } from './map/map.module';
 import { CascadeModule } from './cascade/cascade.module';
+import { ProxiesModule } from './proxies/proxies.module';
 import { DeviceSubscriptionsModule } from './devices/device-subscriptions.module';
 
 /** Config, database, events and the device use-cases, shared by every module. */
@@ -65,6 +66,6 @@ export class CoreModule {
 @Module({})
 export class AppModule {
   static forRoot(cfg: GatewayConfig): DynamicModule {
-    return { module: AppModule, imports: [CoreModule.forRoot(cfg), AccessModule, ApiModule, DeviceAlarmsModule, ChannelsListModule, RegistrationFailuresModule, StreamsModule, CongestionModule, RecordsModule, WebModule, MetricsModule, ClusterModule, MapModule, CascadeModule, DeviceSubscriptionsModule] };
+    return { module: AppModule, imports: [CoreModule.forRoot(cfg), AccessModule, ApiModule, DeviceAlarmsModule, ChannelsListModule, RegistrationFailuresModule, StreamsModule, CongestionModule, RecordsModule, WebModule, MetricsModule, ClusterModule, MapModule, CascadeModule, ProxiesModule, DeviceSubscriptionsModule] };
   }
 }

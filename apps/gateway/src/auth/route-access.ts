@@ -19,7 +19,7 @@ const ADMIN: readonly Role[] = ['admin'];
  *
  *   viewer:   read-only lists, live and playback (play, playback, pause/seek/speed), the event WebSocket
  *   operator: + PTZ, catalog re-sync, alert ack, watches and ROIs, snapshots, downloads, stopping streams
- *   admin:    + device edits and deletes, lifting SIP bans, users, API keys, the audit log, superior platforms
+ *   admin:    + device edits and deletes, lifting SIP bans, users, API keys, the audit log, superior platforms, stream proxies
  */
 export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   'GET /auth/me': { roles: VIEW },
@@ -82,6 +82,13 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   'POST /platforms': { roles: ADMIN, audit: 'platform.create' },
   'PATCH /platforms/:id': { roles: ADMIN, audit: 'platform.update' },
   'DELETE /platforms/:id': { roles: ADMIN, audit: 'platform.delete' },
+
+  // Stream proxies (channels whose source is a URL): anyone may see them and their state; only admins add, edit or remove them.
+  'GET /proxies': { roles: VIEW },
+  'GET /proxies/:id': { roles: VIEW },
+  'POST /proxies': { roles: ADMIN, audit: 'proxy.create' },
+  'PATCH /proxies/:id': { roles: ADMIN, audit: 'proxy.update' },
+  'DELETE /proxies/:id': { roles: ADMIN, audit: 'proxy.delete' },
 
   'GET /users': { roles: ADMIN },
   'POST /users': { roles: ADMIN, audit: 'user.create' },

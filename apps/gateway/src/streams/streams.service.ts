@@ -19,6 +19,7 @@ import { SipStreamSignalling } from './sip-stream-signalling';
 import { StreamSession, type CloseReason, type SessionScheduler } from './stream-session';
 import { SsrcAllocator } from './ssrc-allocator';
 import type { StreamDto } from './stream.types';
+import type { VirtualSource } from './virtual-source';
 
 export type { StreamKind };
 
@@ -79,6 +80,8 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
   private readonly signalling: SipStreamSignalling;
   /** Told of each session as it is created, before it starts (metrics: first-frame time, RTP totals). Must not throw. */
   onSessionCreated?: (s: StreamSession) => void;
+  /** Virtual devices (stream proxies): asked before the device registry; live streams only. */
+  readonly virtualSources: VirtualSource[] = [];
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly cfg: GatewayConfig,
@@ -193,14 +196,16 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
         return existing;
       }
     }
-    const device = this.devices.requireOnline(deviceId);
-    await this.devices.requireChannel(deviceId, channelId);
+    const virtual = this.virtualSources.find((v) => v.owns(deviceId));
+    if (virtual && o.kind !== 'live') throw new GatewayError('VALIDATION_FAILED', `${o.kind}: a stream proxy has no recordings on a device`);
+    const device = virtual ? undefined : this.devices.requireOnline(deviceId);
+    await (virtual ?? this.devices).requireChannel(deviceId, channelId);
     // requireChannel awaited: a concurrent play of the same channel may have started meanwhile.
     if (o.kind === 'live' && this.streams.has(liveId)) return this.open(deviceId, channelId, o);
     const streamId = o.kind === 'live' ? liveId : `${liveId}_${o.kind[0]}${(++this.streamSerial).toString(36)}`;
-    const transport = o.transport ?? device.streamTransport;
+    const transport = virtual?.transport ?? o.transport ?? device!.streamTransport;
     const ssrc = this.ssrcs.take((serial) => buildSsrc({ history: o.kind !== 'live', platformId: this.cfg.SIP_ID, streamNumber: serial }));
-    const mediaIp = this.cfg.MEDIA_IP ?? device.flow.localHost;
+    const mediaIp = this.cfg.MEDIA_IP ?? device?.flow.localHost ?? '127.0.0.1';
     const muxed = this.mux && transport !== 'tcp-active' ? this.mux : undefined;
     const sessionName = o.kind === 'live' ? 'Play' : o.kind === 'playback' ? 'Playback' : 'Download';
     const mediaFor = (port: number) =>
@@ -213,7 +218,7 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
       scheduler: realScheduler,
       noMediaTimeoutMs: this.cfg.STREAM_NO_RTP_TIMEOUT_MS,
       log: (level, m) => this.log[level](m),
-      signalling: this.signalling.forStream(deviceId, channelId, ssrc),
+      signalling: virtual ? virtual.signalling(deviceId, channelId) : this.signalling.forStream(deviceId, channelId, ssrc),
       buildOffer: (port) =>
         buildGbOffer({
           sessionName, platformId: this.cfg.SIP_ID, ip: mediaIp, port, transport, ssrc, channelId,

@@ -1,0 +1,144 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestGateway, waitFor, type TestGateway } from '../support/gateway-harness';
+import { probeVideo, requireTool, rtpRangeEnv, segmentFile, waitForSegments, type StreamDto } from '../support/media-probe';
+
+interface ProxyDto {
+  id: string;
+  deviceId: string;
+  channelId: string;
+  state: string;
+  causeCode: string | null;
+  cause: string | null;
+  hasPassword: boolean;
+  streamId: string | null;
+}
+
+let gw: TestGateway | undefined;
+let source: ChildProcess | undefined;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** A real RTMP server that plays a 640x360 H.264 test pattern to the one client that connects (ffmpeg -listen 1). */
+function startRtmpSource(port: number): ChildProcess {
+  const p = spawn('ffmpeg', [
+    '-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '25', '-pix_fmt', 'yuv420p',
+    '-f', 'flv', '-listen', '1', `rtmp://127.0.0.1:${port}/live/cam`,
+  ], { stdio: 'ignore' });
+  return p;
+}
+
+async function stopSource(): Promise<void> {
+  const p = source;
+  source = undefined;
+  if (!p || p.exitCode !== null) return;
+  const closed = new Promise((r) => p.once('close', r));
+  p.kill('SIGKILL');
+  await closed;
+}
+
+beforeAll(async () => {
+  requireTool('ffmpeg');
+  requireTool('ffprobe');
+  gw = await startTestGateway(rtpRangeEnv());
+}, 60_000);
+
+afterAll(async () => {
+  await stopSource();
+  await gw?.stop();
+});
+
+describe('stream proxy: pulling a real RTMP source (ffmpeg -listen 1) into a virtual channel', () => {
+  it('hostile or unsupported input is refused with 400 naming the field', async () => {
+    const post = (body: unknown) => gw!.api<{ code: string; message: string }>('/api/proxies', { method: 'POST', body: JSON.stringify(body) });
+    for (const [body, field] of [
+      [{ name: 'x', url: 'file:///etc/passwd' }, 'url'],
+      [{ name: 'x', url: 'rtsp://admin:pw@192.0.2.1/live' }, 'url'],
+      [{ name: 'x', url: `rtsp://192.0.2.1/${'a'.repeat(5000)}` }, 'url'],
+      [{ name: 'x', url: 'http://192.0.2.1/index.html' }, 'url'],
+      [{ name: 'x', url: 'rtsp://192.0.2.1/a\r\nb' }, 'url'],
+      [{ name: 'n'.repeat(65), url: 'rtsp://192.0.2.1/live' }, 'name'],
+      [{ name: 'x', url: 'rtsp://192.0.2.1/live', mode: 'sometimes' }, 'mode'],
+      [{ name: 'x', url: 'rtsp://192.0.2.1/live', password: 'p\u0000w' }, 'password'],
+    ] as const) {
+      const r = await post(body);
+      expect(r.status, JSON.stringify(body).slice(0, 80)).toBe(400);
+      expect(r.body.message).toContain(field);
+    }
+  });
+
+  it('plays (HLS segments ffprobe as H.264 640x360), comes back after the source restarts, shows the cause for a wrong URL', async () => {
+    const port = await freePort();
+    source = startRtmpSource(port);
+    const created = await gw!.api<ProxyDto>('/api/proxies', {
+      method: 'POST', body: JSON.stringify({ name: 'RTMP 测试', url: `rtmp://127.0.0.1:${port}/live/cam`, mode: 'on-demand', username: 'u', password: 'secret-pw' }),
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ state: 'idle', hasPassword: true });
+    expect(JSON.stringify(created.body)).not.toContain('secret-pw');
+    const { deviceId, channelId, id } = created.body;
+    expect(deviceId).toBe(`${gw!.config.SIP_ID.slice(0, 10)}1189000000`);
+    expect(channelId).toMatch(new RegExp(`^${gw!.config.SIP_ID.slice(0, 10)}1319\\d{6}$`));
+
+    const play = await gw!.api<StreamDto>(`/api/devices/${deviceId}/channels/${channelId}/play`, { method: 'POST', body: '{}' });
+    expect(play.status, JSON.stringify(play.body)).toBe(200);
+    const hls = `${gw!.httpUrl}${play.body.urls.hls}`;
+    const st = await waitForSegments(hls, 1, 15_000);
+    const seg = await segmentFile(st);
+    try {
+      const p = await probeVideo(seg.path);
+      expect(p).toMatchObject({ codec: 'h264', width: 640, height: 360 });
+      expect(p.frames).toBeGreaterThan(0);
+    } finally {
+      seg.cleanup();
+    }
+    expect((await gw!.api<ProxyDto>(`/api/proxies/${id}`)).body).toMatchObject({ state: 'live', streamId: play.body.streamId });
+
+    // The source goes away: the proxy retries and says why; the source comes back: the same stream plays on.
+    await stopSource();
+    const retrying = await waitFor('the proxy retrying', async () => {
+      const r = await gw!.api<ProxyDto>(`/api/proxies/${id}`);
+      return r.body.state === 'retrying' && r.body.causeCode === 'CONNECTION_REFUSED' && r.body;
+    }, 10_000, 200);
+    expect(retrying.cause).toMatch(/refused/i);
+    const before = (await waitForSegments(hls, 1)).segments.at(-1);
+    source = startRtmpSource(port);
+    await waitFor('the proxy live again', async () => (await gw!.api<ProxyDto>(`/api/proxies/${id}`)).body.state === 'live', 15_000, 200);
+    const after = await waitFor('a new HLS segment after the restart', async () => {
+      await fetch(hls); // a viewer's fetch keeps the stream from the idle sweep
+      const s = await waitForSegments(hls, 1);
+      return s.segments.at(-1) !== before && s;
+    }, 15_000, 300);
+    const seg2 = await segmentFile(after);
+    try {
+      expect(await probeVideo(seg2.path)).toMatchObject({ codec: 'h264', width: 640, height: 360 });
+    } finally {
+      seg2.cleanup();
+    }
+
+    // A wrong URL (nothing listens): the play fails with the cause, and the proxy shows it.
+    const deadPort = await freePort();
+    const wrong = await gw!.api<ProxyDto>('/api/proxies', { method: 'POST', body: JSON.stringify({ name: 'wrong', url: `rtmp://127.0.0.1:${deadPort}/live/none` }) });
+    expect(wrong.status).toBe(201);
+    const bad = await gw!.api<{ code: string; message: string }>(`/api/devices/${deviceId}/channels/${wrong.body.channelId}/play`, { method: 'POST', body: '{}' });
+    expect(bad.status).toBeGreaterThanOrEqual(400);
+    expect(bad.body.message).toMatch(/CONNECTION_REFUSED/);
+    expect((await gw!.api<ProxyDto>(`/api/proxies/${wrong.body.id}`)).body).toMatchObject({ state: 'failed', causeCode: 'CONNECTION_REFUSED' });
+
+    // DELETE ends the stream; the listing no longer has it.
+    expect((await gw!.api(`/api/proxies/${id}`, { method: 'DELETE' })).status).toBe(204);
+    await waitFor('the proxied stream closed', async () => !(await gw!.api<StreamDto[]>('/api/streams')).body.some((s) => s.streamId === play.body.streamId && ['playing', 'receiving'].includes(s.state)), 5_000);
+    expect((await gw!.api<ProxyDto[]>('/api/proxies')).body.map((p) => p.id)).toEqual([wrong.body.id]);
+  }, 55_000);
+});
