@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import { causeFromFfmpeg, MAX_CAUSE_CHARS } from './ffmpeg-cause';
+import { INGEST_BACKOFF_MAX_MS, INGEST_BACKOFF_MIN_MS, IngestBackoff } from './ingest-backoff';
+import { MAX_PROXY_SERIAL, proxyChannelId, proxyDeviceId, proxySerialOf } from './proxy-ids';
+import { ingestArgs, redactUrl, withCredentials } from './proxy-ingest';
+import { createProxySchema, MAX_PROXY_URL_CHARS, updateProxySchema } from './proxies.dto';
+
+const SIP_ID = '34020000002000000001';
+
+describe('virtual IDs of stream proxies', () => {
+  it('device <domain>1189000000, channel <domain>1319<serial:6>, both 20 digits; the serial reads back', () => {
+    expect(proxyDeviceId(SIP_ID)).toBe('34020000001189000000');
+    expect(proxyChannelId(SIP_ID, 1)).toBe('34020000001319000001');
+    expect(proxyChannelId(SIP_ID, MAX_PROXY_SERIAL)).toBe('34020000001319999999');
+    for (const n of [1, 42, MAX_PROXY_SERIAL]) expect(proxySerialOf(SIP_ID, proxyChannelId(SIP_ID, n))).toBe(n);
+  });
+
+  it('refuses serials out of range and reads no serial from other IDs', () => {
+    for (const n of [0, -1, 1.5, MAX_PROXY_SERIAL + 1, Number.NaN]) expect(() => proxyChannelId(SIP_ID, n)).toThrow(RangeError);
+    for (const id of ['34020000001319000000', '34020000001320000001', '44020000001319000001', '3402000000131900001', '340200000013190000011', '3402000000131900000x', '']) {
+      expect(proxySerialOf(SIP_ID, id)).toBeNull();
+    }
+  });
+});
+
+describe('IngestBackoff', () => {
+  it('1 s doubling to 30 s, then 30 s; reset() starts again at 1 s', () => {
+    const b = new IngestBackoff();
+    const waits = Array.from({ length: 8 }, () => b.next());
+    expect(waits).toEqual([1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]);
+    expect(waits[0]).toBe(INGEST_BACKOFF_MIN_MS);
+    expect(Math.max(...waits)).toBe(INGEST_BACKOFF_MAX_MS);
+    expect(b.failures).toBe(8);
+    b.reset();
+    expect(b.next()).toBe(1000);
+  });
+
+  it('stays bounded after very many failures (no overflow to Infinity or NaN)', () => {
+    const b = new IngestBackoff();
+    for (let i = 0; i < 10_000; i++) b.next();
+    expect(b.next()).toBe(INGEST_BACKOFF_MAX_MS);
+  });
+});
+
+describe('causeFromFfmpeg: ffmpeg stderr -> cause', () => {
+  const exit1 = { code: 1, signal: null };
+  it.each([
+    ['[rtsp @ 0x5] method DESCRIBE failed: 401 Unauthorized\nrtsp://h/live: Server returned 401 Unauthorized (authorization failed)', 'AUTH_FAILED'],
+    ['[rtsp @ 0x5] method DESCRIBE failed: 404 Not Found\nrtsp://h/x: Server returned 404 Not Found', 'NOT_FOUND'],
+    ['[http @ 0x5] HTTP error 403 Forbidden\nhttp://h/a.flv: Server returned 403 Forbidden (access denied)', 'FORBIDDEN'],
+    ['[tcp @ 0x5] Connection to tcp://127.0.0.1:1 failed: Connection refused\nrtmp://127.0.0.1:1/a: Connection refused', 'CONNECTION_REFUSED'],
+    ['[tcp @ 0x5] Connection to tcp://192.0.2.1:554?timeout=0 failed: Connection timed out', 'TIMEOUT'],
+    ['[tcp @ 0x5] Failed to resolve hostname nosuch.invalid: Name or service not known', 'DNS_FAILED'],
+    ['rtsp://h/x: Invalid data found when processing input', 'BAD_STREAM'],
+    ['Stream map \'0:v:0\' matches no streams.', 'NO_VIDEO'],
+  ])('%s -> %s', (stderr, code) => {
+    expect(causeFromFfmpeg(stderr, exit1).code).toBe(code);
+  });
+
+  it('the last error line wins (a reconnect after an auth failure that is now refused says refused)', () => {
+    expect(causeFromFfmpeg('Server returned 401 Unauthorized\n[tcp] Connection refused', exit1).code).toBe('CONNECTION_REFUSED');
+  });
+
+  it('exit 0 without an error: the source ended; otherwise the last line and the exit status', () => {
+    expect(causeFromFfmpeg('Input #0, flv\n  Stream #0:0: Video: h264, 640x360', { code: 0, signal: null })).toEqual({ code: 'SOURCE_ENDED', message: 'the source ended the stream' });
+    expect(causeFromFfmpeg('something odd happened', { code: 234, signal: null })).toEqual({ code: 'SOURCE_ERROR', message: 'ffmpeg exit code 234: something odd happened' });
+    expect(causeFromFfmpeg('', { code: null, signal: 'SIGKILL' }).message).toBe('ffmpeg killed by SIGKILL');
+  });
+
+  it('hostile stderr: control characters are blanked and the message is bounded', () => {
+    const c = causeFromFfmpeg(`x\u0007\u001b[31m${'y'.repeat(10_000)}`, exit1);
+    expect(c.message.length).toBeLessThanOrEqual(MAX_CAUSE_CHARS);
+    // eslint-disable-next-line no-control-regex
+    expect(c.message).not.toMatch(/[\u0000-\u001f]/);
+  });
+});
+
+describe('ingest command line and credentials', () => {
+  it('rtsp over TCP, first video stream copied as Annex B of the expected codec to stdout', () => {
+    const a = ingestArgs('rtsp://h/live', 'h264');
+    expect(a.join(' ')).toContain('-rtsp_transport tcp');
+    expect(a.slice(-9)).toEqual(['-map', '0:v:0', '-c:v', 'copy', '-flush_packets', '1', '-f', 'h264', 'pipe:1']);
+    expect(ingestArgs('rtmp://h/live/a', 'h265')).not.toContain('-rtsp_transport');
+    expect(ingestArgs('rtmp://h/live/a', 'h265').at(-2)).toBe('hevc');
+  });
+
+  it('credentials go in as percent-encoded userinfo (srt: passphrase) and are masked for people', () => {
+    const u = withCredentials('rtsp://192.0.2.1:554/live', 'ad min', 'p@ss:w/rd');
+    expect(u).toBe('rtsp://ad%20min:p%40ss%3Aw%2Frd@192.0.2.1:554/live');
+    expect(redactUrl(u)).toBe('rtsp://ad%20min:***@192.0.2.1:554/live');
+    expect(withCredentials('srt://192.0.2.1:9000?mode=caller', null, 'secret')).toBe('srt://192.0.2.1:9000?mode=caller&passphrase=secret');
+    expect(redactUrl('srt://192.0.2.1:9000?passphrase=secret&streamid=a')).toBe('srt://192.0.2.1:9000?passphrase=***&streamid=a');
+    expect(withCredentials('rtmp://h/a', null, null)).toBe('rtmp://h/a');
+  });
+});
+
+describe('proxy DTOs with hostile input', () => {
+  const ok = { name: '东门', url: 'rtsp://192.0.2.1:554/Streaming/Channels/101' };
+  const fieldOf = (r: { success: boolean; error?: { issues: { path: PropertyKey[] }[] } }) => r.error?.issues.map((i) => i.path.join('.'));
+
+  it('takes rtsp, rtmp, http(s) FLV and HLS, srt; mode defaults to on-demand', () => {
+    for (const url of ['rtsp://h/a', 'rtsps://h/a', 'rtmp://192.0.2.1/live/a', 'rtmps://h/live/a', 'http://h/live/a.flv', 'https://h/hls/index.m3u8?x=1', 'srt://h:9000?streamid=a']) {
+      expect(createProxySchema.safeParse({ ...ok, url }).success, url).toBe(true);
+    }
+    expect(createProxySchema.parse(ok).mode).toBe('on-demand');
+  });
+
+  it.each([
+    [{ ...ok, url: 'file:///etc/passwd' }, 'url'],
+    [{ ...ok, url: 'concat:rtsp://a|file:///etc/passwd' }, 'url'],
+    [{ ...ok, url: 'pipe:0' }, 'url'],
+    [{ ...ok, url: 'rtsp://u:p@h/a' }, 'url'],
+    [{ ...ok, url: 'http://h/index.html' }, 'url'],
+    [{ ...ok, url: 'rtsp://h/a b' }, 'url'],
+    [{ ...ok, url: 'rtsp://h/a\nb' }, 'url'],
+    [{ ...ok, url: `rtsp://h/${'a'.repeat(MAX_PROXY_URL_CHARS)}` }, 'url'],
+    [{ ...ok, url: 'not a url' }, 'url'],
+    [{ ...ok, url: 42 }, 'url'],
+    [{ ...ok, name: '' }, 'name'],
+    [{ ...ok, name: 'a\u0000b' }, 'name'],
+    [{ ...ok, name: 'x'.repeat(65) }, 'name'],
+    [{ ...ok, mode: 'sometimes' }, 'mode'],
+    [{ ...ok, username: 'x'.repeat(129) }, 'username'],
+    [{ ...ok, password: 'a\r\nb' }, 'password'],
+    [{ ...ok, extra: 1 }, ''],
+    [{ ...ok, __proto__: { admin: true }, constructor: 1 }, ''],
+  ])('refuses %j naming %s', (body, field) => {
+    const r = createProxySchema.safeParse(body);
+    expect(r.success).toBe(false);
+    if (field) expect(fieldOf(r)).toContain(field);
+  });
+
+  it('PATCH: null clears credentials; an empty patch is refused', () => {
+    expect(updateProxySchema.parse({ password: null, username: null })).toEqual({ password: null, username: null });
+    expect(updateProxySchema.safeParse({}).success).toBe(false);
+    expect(updateProxySchema.safeParse({ url: 'gopher://h/a' }).success).toBe(false);
+  });
+});
