@@ -16,6 +16,7 @@ import { DeviceDirectory } from './devices/device-directory';
 import { DevicesDirectoryService } from './devices/devices-directory.service';
 import { ApiModule } from './api/api.module';
 import { StreamsModule } from './streams/streams.module';
+import { WebRtcModule } from './webrtc/webrtc.module';
 import { CongestionModule } from './congestion/congestion.module';
 import { RecordsModule } from './records/records.module';
 import { WebModule } from './web/web.module';
@@ -66,6 +67,6 @@ export class CoreModule {
 @Module({})
 export class AppModule {
   static forRoot(cfg: GatewayConfig): DynamicModule {
-    return { module: AppModule, imports: [CoreModule.forRoot(cfg), AccessModule, ApiModule, DeviceAlarmsModule, ChannelsListModule, RegistrationFailuresModule, StreamsModule, CongestionModule, RecordsModule, WebModule, MetricsModule, ClusterModule, MapModule, CascadeModule, ProxiesModule, DeviceSubscriptionsModule] };
+    return { module: AppModule, imports: [CoreModule.forRoot(cfg), AccessModule, ApiModule, DeviceAlarmsModule, ChannelsListModule, RegistrationFailuresModule, StreamsModule, CongestionModule, RecordsModule, WebModule, MetricsModule, ClusterModule, MapModule, CascadeModule, ProxiesModule, DeviceSubscriptionsModule, WebRtcModule] };
   }
 }

@@ -46,7 +46,7 @@ export interface StreamDto {
   paused?: boolean;
   scale?: number;
   ended?: boolean;
-  urls: { hls: string; flv: string; wsFlv: string; player: string };
+  urls: { hls: string; flv: string; wsFlv: string; player: string; /** WHEP endpoint (POST an SDP offer): WebRTC playback of H.264 streams; absent where WebRTC is not offered. */ webrtc?: string };
 }
 
 /** One recording as the API returns it. */

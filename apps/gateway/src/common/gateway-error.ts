@@ -17,6 +17,10 @@ export type GatewayErrorCode =
   | 'ALERT_NOT_FOUND'
   | 'NOT_FOUND'
   | 'PORTS_EXHAUSTED'
+  /** A WebRTC (WHEP) offer while WEBRTC_MAX_PEERS peer connections are open. */
+  | 'WEBRTC_LIMIT'
+  /** A WHEP offer for a stream WebRTC does not carry here (H.265: browsers have no HEVC over WebRTC). */
+  | 'WEBRTC_UNSUPPORTED_CODEC'
   /** The remuxer (ffmpeg or the in-process HLS muxer) kept dying after its bounded restarts. */
   | 'MEDIA_REMUX_FAILED'
   | 'FEATURE_DISABLED'
@@ -78,6 +82,8 @@ export const HTTP_STATUS_BY_CODE: Record<GatewayErrorCode, number> = {
   DEVICE_OFFLINE: 409,
   CONFLICT: 409,
   PORTS_EXHAUSTED: 503,
+  WEBRTC_LIMIT: 503,
+  WEBRTC_UNSUPPORTED_CODEC: 415,
   MEDIA_REMUX_FAILED: 502,
   FEATURE_DISABLED: 501,
   DEVICE_TIMEOUT: 504,

@@ -104,6 +104,8 @@ export class StreamSession extends EventEmitter<{ state: [StreamState]; closed: 
   lastViewAt: number;
   /** Open FLV connections. */
   flvViewers = 0;
+  /** Open WebRTC (WHEP) peer connections (webrtc/webrtc.service.ts). */
+  webrtcViewers = 0;
   /** Holds by consumers that are no HTTP viewer (an upward send to a superior platform, docs/cascade.md). */
   private readonly holds = new Set<symbol>();
   paused?: boolean;

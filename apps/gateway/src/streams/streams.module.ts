@@ -9,6 +9,6 @@ import { PortRangeCheck } from '../media/port-range.check';
 @Module({
   providers: [StreamsService, MediaTokens, PortRangeCheck],
   controllers: [StreamsController, MediaHttpController, PtzController],
-  exports: [StreamsService],
+  exports: [StreamsService, MediaTokens],
 })
 export class StreamsModule {}

@@ -344,7 +344,7 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
     return {
       streamId: s.streamId, deviceId: s.deviceId, channelId: s.channelId, kind: s.kind, transport: s.transport, state: s.state,
       callId: s.callId,
-      viewers: s.isOpen ? (media?.flv.subscribers ?? 0) + recentViewers : 0,
+      viewers: s.isOpen ? (media?.flv.subscribers ?? 0) + s.webrtcViewers + recentViewers : 0,
       codec: i?.codec ?? null, audioCodec: i?.audioCodec ?? null, width: i?.width ?? null, height: i?.height ?? null, bitrateKbps: i?.bitrateKbps ?? 0,
       packets: i?.packets ?? 0, packetsLost: i?.packetsLost ?? 0, wrongSsrc: i?.wrongSsrc ?? 0, garbage: i?.garbage ?? 0, ssrc: s.ssrc, offered: s.offered, source: i?.source ?? null,
       remuxRestarts: i?.remuxRestarts ?? 0, remuxLastExit: i?.remuxLastExit ?? null,
@@ -355,6 +355,7 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
         flv: `${base}/flv/${s.streamId}.flv?${q}`,
         wsFlv: `${base}/flv/${s.streamId}.flv?${q}`,
         player: `${base}/play/${s.streamId}?${q}`,
+        webrtc: `${base}/whep/${s.streamId}?${q}`,
       },
     };
   }
