@@ -74,6 +74,11 @@ describe('parseCliArgs() media options', () => {
     });
   });
 
+  it('--audio takes g711a, g711u or aac; --audio-delay S starts it S seconds after the video', () => {
+    expect(parseCliArgs(['--audio', 'g711u', '--audio-delay', '3']).mediaOptions).toEqual({ audio: 'g711u', audioDelayS: 3 });
+    expect(parseCliArgs(['--audio', 'aac'])).toMatchObject({ media: true, mediaOptions: { audio: 'aac' } });
+  });
+
   it('--start-pts takes 90 kHz ticks, or wrap-S: S seconds before the 33-bit PTS wrap (a camera clock about to wrap)', () => {
     expect(parseCliArgs(['--start-pts', '900000']).mediaOptions).toEqual({ startPts90k: 900_000 });
     expect(parseCliArgs(['--start-pts', 'wrap-5'])).toMatchObject({ media: true, mediaOptions: { startPts90k: 2 ** 33 - 450_000 } });
@@ -81,7 +86,8 @@ describe('parseCliArgs() media options', () => {
 
   it.each([
     [['--codec', 'vp8'], /--codec must be h264 or h265/],
-    [['--audio', 'aac'], /--audio must be g711a/],
+    [['--audio', 'opus'], /--audio must be g711a, g711u or aac/],
+    [['--audio-delay', '-1'], /--audio-delay must be an integer/],
     [['--loss', '1.5'], /--loss must be a fraction/],
     [['--reorder=-0.1'], /--reorder must be a fraction/],
     [['--size', '641x360'], /--size must be WxH/],

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { TIMESTAMP_WRAP_90K, normaliseCharsetLabel, type ManscdpCharset } from '@gb/gb28181';
 import type { DeviceFleetOptions } from './device-fleet';
 import type { DeviceMediaOptions } from './media/device-media.simulator';
+import { SIM_AUDIO_CODECS, type SimAudioCodec } from './media/media-source';
 import { DEFAULT_CIVIL_CODE, DEFAULT_FIRST_DEVICE_ID, DEFAULT_SERVER_ID, offsetGbId } from './sim-options';
 
 export interface CliOptions {
@@ -48,7 +49,8 @@ Usage: npm run device-sim -- [options]
   --media                    answer INVITEs (live, playback, download) with an ffmpeg test pattern as PS over RTP
                              (UDP, TCP passive or TCP active); each option below implies --media
   --codec h264|h265          video codec                           (h264)
-  --audio g711a              add G.711 A-law audio                 (none)
+  --audio g711a|g711u|aac    add a 440 Hz tone: G.711 A-law / µ-law, or AAC-LC 8 kHz (none)
+  --audio-delay S            audio starts S seconds after the video (declared in the PSM from the start) (0)
   --media-file PATH          send this file (re-encoded, fixed GOP, looped) instead of the pattern
   --size WxH                 pattern size / file scaled to         (640x360)
   --fps N                    frames per second, GOP = fps          (25)
@@ -90,7 +92,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
         'catalog-per-message': { type: 'string' }, 'local-host': { type: 'string' }, rate: { type: 'string' }, duration: { type: 'string' },
         'unregister-on-exit': { type: 'boolean' }, media: { type: 'boolean' },
         codec: { type: 'string' }, audio: { type: 'string' }, 'media-file': { type: 'string' }, size: { type: 'string' }, fps: { type: 'string' },
-        loss: { type: 'string' }, reorder: { type: 'string' }, seed: { type: 'string' }, 'wrong-ssrc': { type: 'boolean' }, 'no-rtp': { type: 'boolean' }, 'start-pts': { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        loss: { type: 'string' }, reorder: { type: 'string' }, seed: { type: 'string' }, 'wrong-ssrc': { type: 'boolean' }, 'no-rtp': { type: 'boolean' }, 'start-pts': { type: 'string' }, 'audio-delay': { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     }));
   } catch (e) {
@@ -179,9 +181,10 @@ function parseMediaOptions(s: (k: string) => string | undefined, values: Record<
   }
   const audio = s('audio');
   if (audio !== undefined) {
-    if (audio !== 'g711a') throw new CliUsageError(`--audio must be g711a, got "${audio}"`);
-    o.audio = audio;
+    if (!(SIM_AUDIO_CODECS as readonly string[]).includes(audio)) throw new CliUsageError(`--audio must be g711a, g711u or aac, got "${audio}"`);
+    o.audio = audio as SimAudioCodec;
   }
+  if (s('audio-delay') !== undefined) o.audioDelayS = int('audio-delay', s('audio-delay'), 0, 0, 3600);
   if (s('media-file') !== undefined) o.file = s('media-file');
   const size = s('size');
   if (size !== undefined) {

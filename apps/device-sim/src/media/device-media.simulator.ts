@@ -131,7 +131,7 @@ export class DeviceMediaSimulator extends EventEmitter<DeviceMediaEvents> {
     const o = this.options;
     const session = new SimMediaSession({
       kind,
-      source: { codec: o.codec, audio: o.audio, file: o.file, width: o.width, height: o.height, fps: o.fps, gop: o.gop },
+      source: { codec: o.codec, audio: o.audio, audioDelayS: o.audioDelayS, file: o.file, width: o.width, height: o.height, fps: o.fps, gop: o.gop },
       sender: {
         transport, remoteHost: address, remotePort: m.port, localHost: ctx.localHost, ssrc: o.wrongSsrc ? wrongSsrcFor(ssrc) : ssrc,
         video: o.codec, audio: o.audio, impairment: { loss: o.loss, reorder: o.reorder, seed: o.seed }, startPts90k: o.startPts90k,

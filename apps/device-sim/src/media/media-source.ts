@@ -2,17 +2,22 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { AnnexBAuSplitter, type SplitAccessUnit } from '@gb/gb28181';
+import { AAC_SAMPLES_PER_FRAME, AdtsFramer, AnnexBAuSplitter, type SplitAccessUnit } from '@gb/gb28181';
 import { ffmpegPath } from './ffmpeg-path';
 
 export type SimVideoCodec = 'h264' | 'h265';
-export type SimAudioCodec = 'g711a';
+export type SimAudioCodec = 'g711a' | 'g711u' | 'aac';
+export const SIM_AUDIO_CODECS: readonly SimAudioCodec[] = ['g711a', 'g711u', 'aac'];
+/** The simulator's AAC: LC, 8 kHz mono in ADTS (a camera's usual setting; not the gateway's own 16 kHz, so it is transcoded). */
+export const SIM_AAC_SAMPLE_RATE = 8000;
 
 export interface MediaSourceOptions {
   /** Video codec the camera sends. Default h264. */
   codec?: SimVideoCodec;
-  /** Add G.711 A-law audio (8 kHz sine). Default none. */
+  /** Add audio: a 440 Hz tone as G.711 A-law or µ-law (8 kHz) or AAC-LC (ADTS, 8 kHz). Default none. */
   audio?: SimAudioCodec;
+  /** Audio starts this many seconds after the video (the PSM declares it from the start, as a camera does). Default 0. */
+  audioDelayS?: number;
   /** A media file to decode and re-encode instead of the test pattern. */
   file?: string;
   /** Pattern size, or the size a file is scaled to (a file keeps its own size when unset). Default 640x360 for the pattern. */
@@ -57,6 +62,7 @@ export class MediaSource extends EventEmitter<{ unit: [MediaUnit]; end: []; erro
   private frames = 0;
   private audioSamples = 0;
   private audioCarry = Buffer.alloc(0);
+  private readonly adts = new AdtsFramer();
   private stopped = false;
   private stderrTail = '';
 
@@ -110,25 +116,36 @@ export class MediaSource extends EventEmitter<{ unit: [MediaUnit]; end: []; erro
   }
 
   private onAudio(chunk: Buffer): void {
+    const delay90k = (this.opts.audioDelayS ?? 0) * 90_000;
+    const out = (data: Buffer, rate: number, samples: number) => {
+      const pts90k = Math.round((this.audioSamples * 90000) / rate);
+      this.audioSamples += samples;
+      if (pts90k >= delay90k) this.emit('unit', { kind: 'audio', data, pts90k, keyframe: false });
+    };
+    if (this.opts.audio === 'aac') {
+      for (const f of this.adts.push(chunk)) out(f.frame, SIM_AAC_SAMPLE_RATE, AAC_SAMPLES_PER_FRAME);
+      return;
+    }
     let buf = this.audioCarry.length ? Buffer.concat([this.audioCarry, chunk]) : chunk;
     while (buf.length >= G711_FRAME_BYTES) {
       const frame = Buffer.from(buf.subarray(0, G711_FRAME_BYTES));
       buf = buf.subarray(G711_FRAME_BYTES);
-      this.emit('unit', { kind: 'audio', data: frame, pts90k: Math.round((this.audioSamples * 90000) / 8000), keyframe: false });
-      this.audioSamples += G711_FRAME_BYTES;
+      out(frame, 8000, G711_FRAME_BYTES);
     }
     this.audioCarry = Buffer.from(buf);
   }
 
-  /** Backpressure: stop reading ffmpeg's pipes (ffmpeg blocks). */
+  /**
+   * Backpressure: stop reading ffmpeg's video pipe (ffmpeg blocks on it, audio included). The audio pipe is always read:
+   * paused with the video, its few KB/s arrived only in the short gaps between a resume and the next pause, seconds
+   * late and in bursts (the gateway then saw audio stop and restart).
+   */
   pause(): void {
     this.proc?.stdout?.pause();
-    (this.proc?.stdio[3] as Readable | undefined)?.pause();
   }
 
   resume(): void {
     this.proc?.stdout?.resume();
-    (this.proc?.stdio[3] as Readable | undefined)?.resume();
   }
 
   private fail(e: Error): void {
@@ -176,6 +193,10 @@ export function ffmpegArgs(o: MediaSourceOptions): string[] {
     args.push('-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline', '-threads', '1',
       '-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0', '-bsf:v', 'h264_mp4toannexb', '-f', 'h264', 'pipe:1');
   }
-  if (o.audio) args.push('-map', '1:a:0', ...t, '-c:a', 'pcm_alaw', '-ar', '8000', '-ac', '1', '-f', 'alaw', 'pipe:3');
+  if (o.audio) {
+    const enc = o.audio === 'aac' ? ['-c:a', 'aac', '-b:a', '24k', '-f', 'adts'] : o.audio === 'g711u' ? ['-c:a', 'pcm_mulaw', '-f', 'mulaw'] : ['-c:a', 'pcm_alaw', '-f', 'alaw'];
+    // flushed per packet: the pacer merges audio and video by time, so audio must not wait in ffmpeg's 32 KiB output buffer
+    args.push('-map', '1:a:0', ...t, '-ar', '8000', '-ac', '1', ...enc, '-flush_packets', '1', 'pipe:3');
+  }
   return args;
 }

@@ -25,6 +25,12 @@ export interface RemuxerOptions {
   hlsListSize?: number;
   /** A successor of an ffmpeg that died (RestartingRemuxer): continue its playlist (numbering, segments) after a discontinuity. */
   continuePlaylist?: boolean;
+  /**
+   * An audio frame of `audio` (e.g. silent AAC in ADTS) put in front of the first video keyframe, so ffmpeg's short
+   * probe (REMUX_PROBE_BYTES) finds the audio stream even when the keyframe alone is larger: a stream it does not find
+   * there is never mapped.
+   */
+  leadAudio?: Buffer;
 }
 
 /** The stage that turns access units into browser formats. ffmpeg today; replaceable on the relay path later. */
@@ -44,6 +50,8 @@ export function runningFfmpegRemuxers(): number {
   return runningChildren;
 }
 
+/** What ffmpeg reads to find the streams before it starts (bytes): a stream first seen later is not mapped (see leadAudio). */
+export const REMUX_PROBE_BYTES = 32768;
 /** Where the first video frame lands on the timeline fed to ffmpeg (90 kHz): 1 s, so audio slightly ahead stays positive. */
 export const REMUX_ORIGIN_90K = 90_000;
 /** How often the HLS directory is re-read in case a file-system event was missed (ms); events normally come first. */
@@ -62,6 +70,10 @@ export class FfmpegRemuxer extends EventEmitter implements Remuxer {
   private readonly muxer: PsMuxer;
   private readonly timeline = new MediaTimeline({ origin90k: REMUX_ORIGIN_90K });
   private readonly gate = new KeyframeGate();
+  /** The lead audio frame is still to go out, in front of the first keyframe. */
+  private leadPending = true;
+  /** Time of the last audio frame sent (90 kHz, ffmpeg's timeline). */
+  private lastAudioAt = -Infinity;
   /** PS written before ffmpeg started (the HLS directory is created first). */
   private early: Buffer[] = [];
   private earlyBytes = 0;
@@ -102,10 +114,16 @@ export class FfmpegRemuxer extends EventEmitter implements Remuxer {
       const queued = this.queuedBytes();
       if (queued > REMUX_MAX_QUEUED_BYTES) this.gate.shut();
       if (!this.gate.admit(au.keyframe, queued <= REMUX_MAX_QUEUED_BYTES / 2)) return;
-      this.send(this.muxer.muxVideo(au.data, t.pts, au.keyframe));
+      const lead = this.leadPending ? this.opts.leadAudio : undefined;
+      this.leadPending = false;
+      if (lead) this.lastAudioAt = t.pts;
+      this.send(this.muxer.muxVideo(au.data, t.pts, au.keyframe, lead));
     } else if (this.opts.audio && !this.gate.waiting && au.pts !== undefined) {
       const at = this.timeline.place(au.pts);
-      if (at !== null && at >= 0) this.send(this.muxer.muxAudio(au.data, at));
+      // never back in time on the audio stream (ffmpeg's copy refuses non-monotonic timestamps)
+      if (at === null || at < 0 || at <= this.lastAudioAt) return;
+      this.lastAudioAt = at;
+      this.send(this.muxer.muxAudio(au.data, at));
     }
   }
 
@@ -217,7 +235,7 @@ export function buildFfmpegArgs(o: RemuxerOptions): string[] {
     '-hide_banner', '-loglevel', 'warning', '-nostdin',
     // Tell ffmpeg what it reads instead of letting it probe (probing alone cost ~5 s to the first playlist).
     '-fflags', '+genpts+nobuffer+discardcorrupt', '-flags', 'low_delay',
-    '-probesize', '32768', '-analyzeduration', '0',
+    '-probesize', String(REMUX_PROBE_BYTES), '-analyzeduration', '0',
     '-f', 'mpeg', '-i', 'pipe:0',
     '-map', '0:v:0',
   ];

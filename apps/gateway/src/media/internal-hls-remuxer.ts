@@ -14,6 +14,8 @@ export interface InternalHlsRemuxerOptions {
   hlsListSize?: number;
   /** Where the playlist is announced and the newest segments are kept (its owner closes it); default a store of its own (`hls`). */
   store?: HlsStore;
+  /** Carry an AAC stream: audio units of codec 'aac' (ADTS frames, on the camera's clock like the video) go into the segments. */
+  audio?: boolean;
 }
 
 /** Where the first frame lands on the segments' timeline (90 kHz): 1 s, leaving room for the PCR below it. */
@@ -23,6 +25,11 @@ export const INTERNAL_HLS_ORIGIN_90K = 90_000;
 export const INTERNAL_HLS_FLUSH_BYTES = 256 * 1024;
 /** Bytes handed to the file system and not yet written: above this (a stalled disk) frames are dropped to the next keyframe. */
 export const INTERNAL_HLS_MAX_QUEUED_BYTES = 8 * 1024 * 1024;
+/**
+ * ADTS frames gathered into one audio PES (each PES starts a 188-byte TS packet: one frame per PES would cost ~23 kb/s
+ * of padding for a 16 kHz track of silence, four ~6 kb/s). Also flushed when a segment is cut.
+ */
+export const INTERNAL_HLS_AUDIO_FRAMES_PER_PES = 4;
 
 /**
  * H.264 live HLS without ffmpeg: access units -> one timeline (MediaTimeline: unwrapped, gaps filled, restarts bridged,
@@ -31,12 +38,15 @@ export const INTERNAL_HLS_MAX_QUEUED_BYTES = 8 * 1024 * 1024;
  * in the store (newest first, within its memory budget) and the playlist is announced there, so a reader never sees half
  * a segment and never a playlist naming a segment not yet readable. No playlist file: the store is the one copy.
  * File operations are asynchronous and run one after another on a promise chain.
- * Audio is not muxed: the session picks this remuxer only for streams without audio.
+ * With `audio`, AAC (ADTS) units are placed on the video's timeline and muxed on the audio PID, a few frames per PES.
  */
 export class InternalHlsRemuxer extends EventEmitter implements Remuxer {
   readonly hls: HlsStore;
-  private readonly muxer = new TsMuxer();
+  private readonly muxer: TsMuxer;
   private readonly segmenter: HlsSegmenter;
+  /** ADTS frames not yet muxed, and the output time of the first of them. */
+  private audioFrames: Buffer[] = [];
+  private audioPts = 0;
   private readonly timeline = new MediaTimeline({ origin90k: INTERNAL_HLS_ORIGIN_90K });
   /** Drops to the next keyframe when the disk falls behind (and before the first keyframe). */
   private readonly gate = new KeyframeGate();
@@ -56,6 +66,7 @@ export class InternalHlsRemuxer extends EventEmitter implements Remuxer {
   constructor(private readonly opts: InternalHlsRemuxerOptions) {
     super();
     this.hls = opts.store ?? new HlsStore();
+    this.muxer = new TsMuxer(opts.audio ? { audio: 'aac' } : {});
     this.segmenter = new HlsSegmenter({ targetDurationS: opts.hlsTime ?? 1, windowSize: opts.hlsListSize ?? 6 });
     this.queue = mkdir(opts.hlsDir, { recursive: true }).then(
       () => undefined,
@@ -69,7 +80,9 @@ export class InternalHlsRemuxer extends EventEmitter implements Remuxer {
   }
 
   write(au: PsAccessUnit): void {
-    if (this.closed || this.failed || au.kind !== 'video' || au.codec !== 'h264') return;
+    if (this.closed || this.failed) return;
+    if (au.kind === 'audio') return this.writeAudio(au);
+    if (au.kind !== 'video' || au.codec !== 'h264') return;
     try {
       // Every frame moves the timeline (the frame interval is measured on all of them), even one dropped below.
       const t = this.timeline.stamp(au.pts, au.dts);
@@ -77,7 +90,10 @@ export class InternalHlsRemuxer extends EventEmitter implements Remuxer {
       if (!this.gate.admit(au.keyframe, this.queuedBytes <= INTERNAL_HLS_MAX_QUEUED_BYTES / 2)) return;
       const step = this.segmenter.push(t.pts, au.keyframe);
       if (!step.accept) return;
-      if (step.closed) this.finishSegment(step.closed, step.evicted);
+      if (step.closed) {
+        this.flushAudio(); // the audio gathered so far belongs to the segment being finished
+        this.finishSegment(step.closed, step.evicted);
+      }
       if (step.opened !== null) {
         this.segmentParts = [];
         this.segmentBytes = 0;
@@ -86,6 +102,27 @@ export class InternalHlsRemuxer extends EventEmitter implements Remuxer {
       this.append(this.muxer.muxVideo(au.data, t.pts, t.dts, au.keyframe));
     } catch (e) {
       this.note(`dropped a frame: ${(e as Error).message}`);
+    }
+  }
+
+  /** An AAC frame: placed on the video's timeline (dropped before the first segment or when not placeable), gathered into a PES. */
+  private writeAudio(au: PsAccessUnit): void {
+    if (!this.opts.audio || au.codec !== 'aac' || au.pts === undefined || this.segmenter.currentSequence === null || this.gate.waiting) return;
+    const at = this.timeline.place(au.pts);
+    if (at === null || at < 0) return;
+    if (this.audioFrames.length === 0) this.audioPts = at;
+    this.audioFrames.push(au.data);
+    if (this.audioFrames.length >= INTERNAL_HLS_AUDIO_FRAMES_PER_PES) this.flushAudio();
+  }
+
+  private flushAudio(): void {
+    if (this.audioFrames.length === 0) return;
+    const frames = this.audioFrames;
+    this.audioFrames = [];
+    try {
+      this.append(this.muxer.muxAudio(Buffer.concat(frames), this.audioPts));
+    } catch (e) {
+      this.note(`dropped audio: ${(e as Error).message}`);
     }
   }
 

@@ -1,7 +1,10 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import type { StreamDto } from '@gb/contracts';
-import { FlvMuxer, KeyframeGate, MediaTimeline, PsDemuxer, StreamFailure, findResolution, seqDiff, type PsAccessUnit, type RtpPacket } from '@gb/gb28181';
+import {
+  FlvMuxer, GATEWAY_AAC_CONFIG, KeyframeGate, MediaTimeline, PS_AUDIO_STREAM_ID, PsDemuxer, StreamFailure, aacSilentFrame, adtsFrame, findResolution, seqDiff,
+  type AacTrackFrame, type PsAccessUnit, type RtpPacket,
+} from '@gb/gb28181';
 import { RtpReceiver, type MediaTransport } from './rtp-receiver';
 import type { RtpPortMux } from './rtp-port-mux';
 import { FfmpegRemuxer, type Remuxer } from './ffmpeg-remuxer';
@@ -9,6 +12,7 @@ import { FlvFanout } from './flv-fanout';
 import { HlsStore } from './hls-store';
 import { InternalHlsRemuxer } from './internal-hls-remuxer';
 import { RestartingRemuxer, describeExit } from './restarting-remuxer';
+import { StreamAudioTrack } from './stream-audio.track';
 
 export interface MediaSessionOptions {
   streamId: string;
@@ -20,11 +24,20 @@ export interface MediaSessionOptions {
   ffmpegPath: string;
   /** Download: write an MP4 file instead of HLS/FLV. */
   mp4Path?: string;
-  /** 'internal': live H.264 without audio goes to HLS through InternalHlsRemuxer instead of ffmpeg. */
+  /** 'internal': live H.264 (with its AAC track, if any) goes to HLS through InternalHlsRemuxer instead of ffmpeg. */
   hlsMuxer?: 'internal' | 'ffmpeg';
   /** Single-port mode: receive through the shared port, routed by SSRC. */
   mux?: RtpPortMux;
+  /**
+   * Live outputs carry an AAC track (silence until the camera's audio comes) even when the camera declared no audio by
+   * its first keyframe, so audio that starts later unannounced still plays (MEDIA_SILENT_AUDIO). Default false: only a
+   * stream whose PSM declares audio, or whose audio arrived before its first keyframe, gets the track.
+   */
+  silentAudio?: boolean;
 }
+
+type CameraAudioCodec = 'g711a' | 'g711u' | 'aac';
+const CAMERA_AUDIO: readonly string[] = ['g711a', 'g711u', 'aac'];
 
 /** The media half of a stream's API figures (StreamDto), plus when the first packet and frame arrived. */
 export type MediaSessionInfo = Pick<StreamDto, 'codec' | 'audioCodec' | 'width' | 'height' | 'bitrateKbps' | 'packets' | 'packetsLost' | 'wrongSsrc' | 'garbage' | 'source'> & {
@@ -54,7 +67,11 @@ export class MediaSession extends EventEmitter<{ accessUnit: [PsAccessUnit]; fai
   private restarting?: RestartingRemuxer;
   private lastSeq: number | null = null;
   private codec: 'h264' | 'h265' | null = null;
-  private audioCodec: 'g711a' | 'g711u' | 'aac' | null = null;
+  private audioCodec: CameraAudioCodec | null = null;
+  /** The AAC track of the browser outputs, when the stream has one (decided at the first keyframe). */
+  private audio: StreamAudioTrack | null = null;
+  /** Camera audio units that came after the first keyframe of a stream without an audio track (left out of FLV/HLS). */
+  audioUnitsUndeclared = 0;
   private width: number | null = null;
   private height: number | null = null;
   private firstFrameAt: number | null = null;
@@ -100,7 +117,7 @@ export class MediaSession extends EventEmitter<{ accessUnit: [PsAccessUnit]; fai
 
   private onUnit(au: PsAccessUnit): void {
     if (this.closed) return;
-    if (au.kind === 'audio' && (au.codec === 'g711a' || au.codec === 'g711u' || au.codec === 'aac')) this.audioCodec ??= au.codec;
+    if (au.kind === 'audio' && CAMERA_AUDIO.includes(au.codec)) this.audioCodec ??= au.codec as CameraAudioCodec;
     if (au.kind === 'video' && (au.codec === 'h264' || au.codec === 'h265')) {
       if (!this.start.admit(au.keyframe)) return;
       if (!this.codec) {
@@ -110,9 +127,12 @@ export class MediaSession extends EventEmitter<{ accessUnit: [PsAccessUnit]; fai
           this.width = r.width;
           this.height = r.height;
         }
+        if (!this.opts.mp4Path && (this.opts.silentAudio || this.declaredAudio() !== null)) {
+          this.audio = new StreamAudioTrack({ ffmpegPath: this.opts.ffmpegPath, onFrame: (f) => this.onAacFrame(f) });
+        }
         if (au.codec === 'h264' && !this.opts.mp4Path) {
           this.flvMuxer = new FlvMuxer();
-          this.flv.pushHeader(FlvMuxer.header());
+          this.flv.pushHeader(FlvMuxer.header({ audio: this.audio !== null }));
         }
         this.startRemuxer();
       }
@@ -132,21 +152,51 @@ export class MediaSession extends EventEmitter<{ accessUnit: [PsAccessUnit]; fai
       while (this.bitrateWindow.length && this.bitrateWindow[0]!.at < now - 5000) this.bitrateWindow.shift();
     }
     if (!this.remuxer) return; // audio before the first keyframe: only its codec is noted (above)
-    this.remuxer.write(au);
+    if (au.kind === 'video') {
+      this.remuxer.write(au);
+      // silence due up to this frame, after it (the HLS segment it belongs to is open by now)
+      if (au.pts !== undefined) this.audio?.video(au.pts);
+    } else if (this.opts.mp4Path) {
+      this.remuxer.write(au); // a download's ffmpeg transcodes the camera's audio itself
+    } else if (this.audio) {
+      this.audio.camera(au);
+    } else if (CAMERA_AUDIO.includes(au.codec)) {
+      this.audioUnitsUndeclared++;
+    }
     this.emit('accessUnit', au);
   }
 
+  /** The audio codec the camera's PSM declares (so audio may start after the video), or the one already seen. */
+  private declaredAudio(): CameraAudioCodec | null {
+    if (this.audioCodec) return this.audioCodec;
+    const s = this.demuxer.streams.find((x) => x.kind === 'audio' && CAMERA_AUDIO.includes(x.codec));
+    return (s?.codec as CameraAudioCodec | undefined) ?? null;
+  }
+
+  /** One frame of the AAC track to every live output, each placing it on its own timeline. */
+  private onAacFrame(f: AacTrackFrame): void {
+    if (this.closed) return;
+    if (this.flvMuxer) {
+      const at = this.timeline.place(f.pts);
+      if (at !== null) for (const tag of this.flvMuxer.audioTags(f.raw, GATEWAY_AAC_CONFIG, at)) this.flv.pushTag(tag);
+    }
+    this.remuxer?.write({ kind: 'audio', codec: 'aac', streamId: PS_AUDIO_STREAM_ID, pts: f.pts, keyframe: true, data: adtsFrame(GATEWAY_AAC_CONFIG, f.raw) });
+  }
+
   private startRemuxer(): void {
-    const internal = this.opts.hlsMuxer === 'internal' && this.codec === 'h264' && !this.audioCodec && !this.opts.mp4Path;
+    const internal = this.opts.hlsMuxer === 'internal' && this.codec === 'h264' && !this.opts.mp4Path;
+    // Live: the AAC track (copied by ffmpeg, led by a silent frame it finds the stream by); a download: the camera's audio.
+    const audio = this.opts.mp4Path ? (this.audioCodec ?? undefined) : this.audio ? 'aac' : undefined;
     const ffmpeg = (restart = 0) => new FfmpegRemuxer({
       ffmpegPath: this.opts.ffmpegPath,
       video: this.codec!,
-      audio: this.audioCodec ?? undefined,
+      audio,
+      leadAudio: this.audio ? adtsFrame(GATEWAY_AAC_CONFIG, aacSilentFrame(GATEWAY_AAC_CONFIG.channels)) : undefined,
       outputs: this.opts.mp4Path ? { hlsDir: this.hlsDir, mp4Path: this.opts.mp4Path } : { hlsDir: this.hlsDir, store: this.hls },
       continuePlaylist: restart > 0,
     });
     // Live HLS through ffmpeg survives a dead ffmpeg (restarted at the next keyframe); a download's MP4 could not continue.
-    const r: Remuxer = internal ? new InternalHlsRemuxer({ hlsDir: this.hlsDir, store: this.hls }) : this.opts.mp4Path ? ffmpeg() : new RestartingRemuxer({ start: ffmpeg });
+    const r: Remuxer = internal ? new InternalHlsRemuxer({ hlsDir: this.hlsDir, store: this.hls, audio: this.audio !== null }) : this.opts.mp4Path ? ffmpeg() : new RestartingRemuxer({ start: ffmpeg });
     if (r instanceof RestartingRemuxer) this.restarting = r;
     r.on('exit', (code, signal) => {
       if (this.closed) return;
@@ -189,6 +239,6 @@ export class MediaSession extends EventEmitter<{ accessUnit: [PsAccessUnit]; fai
     this.receiver.close();
     this.flv.close();
     this.hls.close();
-    await this.remuxer?.close();
+    await Promise.all([this.audio?.close(), this.remuxer?.close()]);
   }
 }

@@ -211,7 +211,7 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
     const mediaFor = (port: number) =>
       new MediaSession({
         mux: muxed, streamId, transport, bindHost: this.cfg.MEDIA_BIND_HOST, port, ssrc: ssrcToNumber(ssrc), hlsRoot: this.hlsRoot,
-        ffmpegPath: this.ffmpegPath, mp4Path: typeof o.remux === 'object' ? o.remux.mp4Path : undefined, hlsMuxer: this.cfg.HLS_MUXER,
+        ffmpegPath: this.ffmpegPath, mp4Path: typeof o.remux === 'object' ? o.remux.mp4Path : undefined, hlsMuxer: this.cfg.HLS_MUXER, silentAudio: this.cfg.MEDIA_SILENT_AUDIO,
       });
     const session: StreamSession = new StreamSession({
       streamId, deviceId, channelId, kind: o.kind, transport, ssrc, mediaIp,

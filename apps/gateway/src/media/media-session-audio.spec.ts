@@ -1,0 +1,139 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import * as dgram from 'node:dgram';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resolveFfmpeg } from '@gb/runtime';
+import { SimMediaSession } from '../../../device-sim/src/media/sim-media.session';
+import type { SimAudioCodec } from '../../../device-sim/src/media/media-source';
+import { MediaSession } from './media-session';
+import type { FlvSink } from './flv-fanout';
+
+const ffmpeg = resolveFfmpeg();
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+interface Rig {
+  media: MediaSession;
+  flv: Buffer[];
+  dir: string;
+}
+
+/** A MediaSession on a free UDP port fed by the simulator's camera (real ffmpeg source, PS over RTP, paced in real time). */
+async function rig(camera: { audio?: SimAudioCodec; audioDelayS?: number }, o: { hlsMuxer?: 'internal' | 'ffmpeg'; silentAudio?: boolean } = {}): Promise<Rig> {
+  const dir = mkdtempSync(join(tmpdir(), 'media-audio-'));
+  const media = new MediaSession({ streamId: 's_1', transport: 'udp', bindHost: '127.0.0.1', port: await freeUdpPort(), ssrc: null, hlsRoot: dir, ffmpegPath: ffmpeg, hlsMuxer: o.hlsMuxer ?? 'internal', silentAudio: o.silentAudio });
+  await media.open();
+  const flv: Buffer[] = [];
+  const sink: FlvSink = { write: (b) => void flv.push(b), backlog: 0, close: () => undefined };
+  media.flv.subscribe(sink);
+  const sim = new SimMediaSession({
+    kind: 'Play',
+    source: { codec: 'h264', width: 320, height: 180, audio: camera.audio, audioDelayS: camera.audioDelayS },
+    sender: { transport: 'udp', remoteHost: '127.0.0.1', remotePort: media.receiver.port, localHost: '127.0.0.1', ssrc: 1234, video: 'h264', audio: camera.audio },
+  });
+  await sim.bind();
+  void sim.start();
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }), () => media.close(), () => sim.stop());
+  return { media, flv, dir };
+}
+
+async function freeUdpPort(): Promise<number> {
+  const s = dgram.createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+  const port = s.address().port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+async function until(what: string, cond: () => boolean, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`${what} within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Media time (ms) of the last FLV audio frame tag, and the number of HLS segments listed. */
+const lastAudioMs = (r: Rig) => flvTags(Buffer.concat(r.flv)).filter((t) => t.type === 8).at(-1)?.ms ?? 0;
+const segments = (r: Rig) => (r.media.hls.playlist ?? '').split('\n').filter((l) => l.endsWith('.ts')).length;
+
+/** FLV tags (type, time ms, AACPacketType / AVCPacketType, data size) of a byte stream. */
+function flvTags(b: Buffer): { type: number; ms: number; packetType: number; size: number }[] {
+  const out = [];
+  if (b.length < 13) return [];
+  for (let o = b.readUInt32BE(5) + 4; o + 11 <= b.length; ) {
+    const size = b.readUIntBE(o + 1, 3);
+    if (o + 11 + size + 4 > b.length) break;
+    out.push({ type: b[o]!, ms: b.readUIntBE(o + 4, 3) + b[o + 7]! * 0x1000000, packetType: b[o + 12]!, size });
+    o += 11 + size + 4;
+  }
+  return out;
+}
+
+/** Decodes the audio of a media file with ffmpeg and returns its RMS per 100 ms (16 kHz mono). */
+function audioRms(bytes: Buffer, format: 'flv' | 'mpegts'): number[] {
+  const r = spawnSync(ffmpeg, ['-v', 'error', '-f', format, '-i', 'pipe:0', '-map', '0:a:0', '-f', 's16le', '-ac', '1', '-ar', '16000', 'pipe:1'], { input: bytes, maxBuffer: 64 << 20 });
+  const pcm = r.stdout;
+  const out: number[] = [];
+  for (let w = 0; (w + 1) * 3200 <= pcm.length; w++) {
+    let sum = 0;
+    for (let i = 0; i < 1600; i++) sum += pcm.readInt16LE(w * 3200 + i * 2) ** 2;
+    out.push(Math.round(Math.sqrt(sum / 1600)));
+  }
+  return out;
+}
+
+/** The HLS segments written so far (internal muxer: from the store; ffmpeg: from its directory), concatenated. */
+function hlsBytes(r: Rig): Buffer {
+  const names = r.media.hls.playlist!.split('\n').filter((l) => l.endsWith('.ts'));
+  return Buffer.concat(names.map((n) => r.media.hls.segment(n) ?? readFileSync(join(r.media.hlsDir, n))));
+}
+
+describe('MediaSession audio track (camera → AAC in FLV and HLS)', () => {
+  it('G.711 A-law that starts 2 s after the video (declared in the PSM): FLV and in-process HLS carry AAC from the first keyframe, silent, then the tone', async () => {
+    const r = await rig({ audio: 'g711a', audioDelayS: 2 });
+    await until('FLV audio past 4.5 s and 4 HLS segments', () => lastAudioMs(r) > 4500 && segments(r) >= 4);
+    const bytes = Buffer.concat(r.flv);
+    expect(bytes[4]).toBe(0x05); // FLV header: audio and video
+    const tags = flvTags(bytes);
+    const firstVideo = tags.findIndex((t) => t.type === 9);
+    const seqHeader = tags.findIndex((t) => t.type === 8 && t.packetType === 0);
+    expect(seqHeader).toBeGreaterThan(firstVideo);
+    expect(seqHeader - firstVideo).toBeLessThanOrEqual(2); // right after the first keyframe (config + frame)
+    expect(tags.filter((t) => t.type === 8 && t.packetType === 0)).toHaveLength(1);
+    const audioMs = tags.filter((t) => t.type === 8 && t.packetType === 1).map((t) => t.ms);
+    expect(audioMs[0]).toBeLessThanOrEqual(64);
+    expect(audioMs.at(-1)!).toBeGreaterThan(4500);
+    const flvRms = audioRms(bytes, 'flv');
+    // silent before 2 s (the simulator's PTS 0 is the first keyframe), the 440 Hz tone (RMS ≈ 2900) after 2.5 s
+    expect(flvRms.slice(0, 18).every((x) => x < 50), `FLV RMS per 100 ms: ${flvRms.join(' ')}`).toBe(true);
+    expect(flvRms.slice(26, 40).every((x) => x > 1000), `FLV RMS per 100 ms: ${flvRms.join(' ')}`).toBe(true);
+    const hlsRms = audioRms(hlsBytes(r), 'mpegts');
+    expect(hlsRms.filter((x) => x > 1000).length, `HLS RMS per 100 ms: ${hlsRms.join(' ')}`).toBeGreaterThan(8);
+    expect(hlsRms[0]).toBeLessThan(50);
+  }, 30_000);
+
+  it('HLS_MUXER=ffmpeg with µ-law audio: ffmpeg finds the AAC stream (a silent frame leads the first keyframe) and copies it; the tone is in the segments', async () => {
+    const r = await rig({ audio: 'g711u', audioDelayS: 1 }, { hlsMuxer: 'ffmpeg' });
+    await until('4 HLS segments from ffmpeg', () => segments(r) >= 4, 30_000);
+    const rms = audioRms(hlsBytes(r), 'mpegts');
+    expect(rms.filter((x) => x > 1000).length, `HLS (ffmpeg) RMS per 100 ms: ${rms.join(' ')}`).toBeGreaterThan(8);
+  }, 30_000);
+
+  it('a camera without audio gets no audio track by default (video-only FLV); with silentAudio it gets a silent one', async () => {
+    const [plain, silent] = await Promise.all([rig({}), rig({}, { silentAudio: true })]);
+    await until('2 s of FLV audio', () => lastAudioMs(silent) > 2000 && plain.flv.length > 20);
+    expect(Buffer.concat(plain.flv)[4]).toBe(0x01);
+    expect(flvTags(Buffer.concat(plain.flv)).some((t) => t.type === 8)).toBe(false);
+    const s = Buffer.concat(silent.flv);
+    expect(s[4]).toBe(0x05);
+    const audio = flvTags(s).filter((t) => t.type === 8);
+    expect(audio.length).toBeGreaterThan(15);
+    expect(audio.slice(1).every((t) => t.size === 2 + 6)).toBe(true); // the 6-byte silent frame
+    expect(audioRms(s, 'flv').every((x) => x === 0)).toBe(true);
+  }, 30_000);
+});
