@@ -21,9 +21,9 @@ export interface IngestCause {
 }
 
 const RULES: [RegExp, IngestCauseCode, string][] = [
-  [/401 Unauthorized|\bUnauthorized\b/i, 'AUTH_FAILED', '401 Unauthorized: wrong or missing username/password'],
-  [/403 Forbidden|\bForbidden\b/i, 'FORBIDDEN', '403 Forbidden'],
-  [/404 Not Found|\bNot Found\b|Stream not found|StreamNotFound/i, 'NOT_FOUND', '404 Not Found: no such stream at this URL'],
+  [/401 Unauthorized|\bUnauthorized\b/, 'AUTH_FAILED', '401 Unauthorized: wrong or missing username/password'],
+  [/403 Forbidden|\bForbidden\b/, 'FORBIDDEN', '403 Forbidden'],
+  [/404 Not Found|StreamNotFound|Stream not found/, 'NOT_FOUND', '404 Not Found: no such stream at this URL'],
   [/Connection refused/i, 'CONNECTION_REFUSED', 'connection refused: nothing listens at this address and port'],
   [/timed out|Operation timed out|Connection timed out/i, 'TIMEOUT', 'timed out: the source did not answer'],
   [/No route to host|Network is unreachable|Host is unreachable/i, 'UNREACHABLE', 'host unreachable'],
@@ -52,7 +52,8 @@ export function causeFromFfmpeg(stderr: string, exit: { code: number | null; sig
 }
 
 function clip(s: string): string {
+  // ffmpeg repeats the URL it was given, credentials included: the password never reaches the API or the log.
   // eslint-disable-next-line no-control-regex
-  const clean = s.replace(/[\u0000-\u001f\u007f]/g, ' ');
+  const clean = s.replace(/[\u0000-\u001f\u007f]/g, ' ').replace(/(\/\/[^/\s:@]*):[^@\s/]*@/g, '$1:***@');
   return clean.length > MAX_CAUSE_CHARS ? `${clean.slice(0, MAX_CAUSE_CHARS - 1)}…` : clean;
 }

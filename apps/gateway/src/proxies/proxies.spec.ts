@@ -57,6 +57,17 @@ describe('causeFromFfmpeg: ffmpeg stderr -> cause', () => {
     expect(causeFromFfmpeg(stderr, exit1).code).toBe(code);
   });
 
+  it('an ffmpeg option error is no 404 ("Option rw_timeout not found.")', () => {
+    expect(causeFromFfmpeg('Option rw_timeout not found.', exit1).code).toBe('SOURCE_ERROR');
+  });
+
+  it('the password ffmpeg repeats in its URL is masked', () => {
+    const c = causeFromFfmpeg('rtsp://admin:s3cr%40t@127.0.0.1:554/live: Server returned 401 Unauthorized (authorization failed)', exit1);
+    expect(c.code).toBe('AUTH_FAILED');
+    expect(c.message).toContain('rtsp://admin:***@127.0.0.1:554/live');
+    expect(c.message).not.toContain('s3cr');
+  });
+
   it('the last error line wins (a reconnect after an auth failure that is now refused says refused)', () => {
     expect(causeFromFfmpeg('Server returned 401 Unauthorized\n[tcp] Connection refused', exit1).code).toBe('CONNECTION_REFUSED');
   });
@@ -78,7 +89,9 @@ describe('causeFromFfmpeg: ffmpeg stderr -> cause', () => {
 describe('ingest command line and credentials', () => {
   it('rtsp over TCP, first video stream copied as Annex B of the expected codec to stdout', () => {
     const a = ingestArgs('rtsp://h/live', 'h264');
-    expect(a.join(' ')).toContain('-rtsp_transport tcp');
+    expect(a.join(' ')).toContain('-rtsp_transport tcp -timeout 10000000');
+    expect(a).not.toContain('-rw_timeout'); // the RTSP demuxer refuses it ("Option rw_timeout not found")
+    expect(ingestArgs('rtmp://h/live/a', 'h264').join(' ')).toContain('-rw_timeout 10000000');
     expect(a.slice(-9)).toEqual(['-map', '0:v:0', '-c:v', 'copy', '-flush_packets', '1', '-f', 'h264', 'pipe:1']);
     expect(ingestArgs('rtmp://h/live/a', 'h265')).not.toContain('-rtsp_transport');
     expect(ingestArgs('rtmp://h/live/a', 'h265').at(-2)).toBe('hevc');

@@ -38,8 +38,8 @@ export function ingestArgs(url: string, codec: ProxyCodec): string[] {
   const scheme = url.slice(0, url.indexOf(':')).toLowerCase();
   return [
     '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info',
-    ...(scheme === 'rtsp' || scheme === 'rtsps' ? ['-rtsp_transport', 'tcp'] : []),
-    '-rw_timeout', String(INGEST_IO_TIMEOUT_MS * 1000),
+    // The RTSP demuxer has its own sockets (-timeout, µs); every other protocol takes the generic -rw_timeout (µs).
+    ...(scheme === 'rtsp' || scheme === 'rtsps' ? ['-rtsp_transport', 'tcp', '-timeout'] : ['-rw_timeout']), String(INGEST_IO_TIMEOUT_MS * 1000),
     '-fflags', '+nobuffer+genpts', '-probesize', '1000000', '-analyzeduration', '1000000',
     '-i', url,
     '-map', '0:v:0', '-c:v', 'copy', '-flush_packets', '1', '-f', codec === 'h265' ? 'hevc' : 'h264', 'pipe:1',
