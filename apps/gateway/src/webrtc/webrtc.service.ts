@@ -45,6 +45,13 @@ export class WebRtcService implements OnApplicationShutdown {
     return this.peers.size;
   }
 
+  /** Peers whose ICE + DTLS are up. */
+  get connectedPeers(): number {
+    let n = 0;
+    for (const p of this.peers.values()) if (p.peer.connected) n++;
+    return n;
+  }
+
   async offer(streamId: string, offer: string): Promise<{ peerId: string; answer: string }> {
     if (this.cfg.WEBRTC_MAX_PEERS === 0) throw new GatewayError('FEATURE_DISABLED', 'WebRTC playback is off (WEBRTC_MAX_PEERS=0)');
     if (Buffer.byteLength(offer) > MAX_WHEP_OFFER_BYTES || !looksLikeVideoOffer(offer)) {
