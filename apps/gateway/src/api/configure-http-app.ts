@@ -10,6 +10,8 @@ import { createBodyParsers } from './body-parsers';
 import { EventStreamServer } from './event-stream.server';
 import { securityHeaders } from './security-headers';
 import { ClusterForwarder } from '../cluster/cluster-forwarder';
+import { FlvWebSocketServer } from '../streams/flv-ws.server';
+import { routeUpgrades } from './upgrade-router';
 
 function optional<T>(get: () => T): T | undefined {
   try {
@@ -58,7 +60,8 @@ export interface HttpAppOptions {
  * Everything the HTTP app needs besides its modules; call once, before `app.listen()`:
  * no X-Powered-By and the security headers on every response, global prefix `/api`, 64 KiB body parsers with
  * coded errors, OpenAPI at /api/docs and /api/docs-json as API_DOCS says (off, behind the bearer token, or public),
- * and the /api/events WebSocket upgrade on the app's HTTP server. Works with or without `bodyParser: false`.
+ * and the WebSocket upgrades on the app's HTTP server, routed by path in one listener (/api/events; /flv/<stream>.flv,
+ * WS-FLV, when the streams module is there; 404 otherwise). Works with or without `bodyParser: false`.
  */
 export function configureHttpApp(app: INestApplication, options: HttpAppOptions = {}): void {
   applyResponseHeaders(app);
@@ -72,7 +75,11 @@ export function configureHttpApp(app: INestApplication, options: HttpAppOptions 
   }
 
   setupOpenApi(app, options.apiDocs ?? app.get<GatewayConfig>(GATEWAY_CONFIG, { strict: false }).API_DOCS);
-  app.get(EventStreamServer).attach(app.getHttpServer() as Server);
+  const server = app.getHttpServer() as Server;
+  const events = app.get(EventStreamServer);
+  events.attach(server);
+  const flv = optional(() => app.get(FlvWebSocketServer, { strict: false }));
+  routeUpgrades(server, [events.upgradeRoute, ...(flv ? [flv.upgradeRoute] : [])]);
 }
 
 /** No X-Powered-By; SECURITY_HEADERS on every response, whichever route (or none) answers it. */

@@ -1,11 +1,12 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
-import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { GatewayEvent } from '@gb/contracts';
 import { AuthService } from '../auth/auth.service';
 import { bearerTokenFromUpgrade } from '../auth/bearer-token';
 import { EventBus, type NodeEvent } from '../events/event-bus';
+import { rejectUpgrade, type UpgradeRoute } from './upgrade-router';
 
 export const EVENT_STREAM_PATH = '/api/events';
 
@@ -43,8 +44,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Pushes every EventBus event to authenticated WebSocket clients at /api/events as JSON `{type, at, data}`.
- * A plain `ws` server in noServer mode: the HTTP `upgrade` is checked for a token (header or `?access_token=`)
- * before the handshake, so an unauthenticated client gets a plain 401 and never a socket.
+ * A plain `ws` server in noServer mode: the HTTP `upgrade` (routed here by routeUpgrades(), at the edge) is checked for
+ * a token (header or `?access_token=`) before the handshake, so an unauthenticated client gets a plain 401 and never a socket.
  */
 @Injectable()
 export class EventStreamServer implements OnModuleDestroy {
@@ -73,13 +74,18 @@ export class EventStreamServer implements OnModuleDestroy {
     return this.clients.size;
   }
 
-  /** Starts serving upgrades on `server`. Idempotent for the same server. */
+  /** The /api/events upgrades, for routeUpgrades() on the HTTP server. */
+  readonly upgradeRoute: UpgradeRoute = {
+    matches: (pathname) => pathname === EVENT_STREAM_PATH || pathname === `${EVENT_STREAM_PATH}/`,
+    handle: (req, socket, head) => void this.authorize(req, socket, head),
+  };
+
+  /** Starts publishing to clients of `server` (its upgrades arrive through upgradeRoute). Idempotent for the same server. */
   attach(server: Server): void {
     if (this.closed) throw new Error('EventStreamServer is closed');
     if (this.server === server) return;
     if (this.server) throw new Error('EventStreamServer is already attached to another server');
     this.server = server;
-    server.on('upgrade', this.onUpgrade);
     this.unsubscribe = this.bus.subscribeAll((e) => this.broadcast(e));
     this.pingTimer = setInterval(() => this.pingAll(), this.options.pingIntervalMs);
     this.pingTimer.unref();
@@ -89,7 +95,6 @@ export class EventStreamServer implements OnModuleDestroy {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.server?.off('upgrade', this.onUpgrade);
     this.unsubscribe?.();
     if (this.pingTimer) clearInterval(this.pingTimer);
     for (const ws of [...this.clients.keys()]) {
@@ -104,23 +109,8 @@ export class EventStreamServer implements OnModuleDestroy {
     this.close();
   }
 
-  private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    let pathname: string;
-    try {
-      pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
-    } catch {
-      pathname = '';
-    }
-    if (pathname !== EVENT_STREAM_PATH && pathname !== `${EVENT_STREAM_PATH}/`) {
-      // Another upgrade handler may own this path; if we are the only one, answer rather than leave it hanging.
-      if (this.server && this.server.listenerCount('upgrade') <= 1) rejectUpgrade(socket, 404, 'NOT_FOUND', 'No WebSocket endpoint here');
-      return;
-    }
-    socket.on('error', () => socket.destroy());
-    void this.authorize(req, socket, head);
-  };
-
   private async authorize(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    if (this.closed) return rejectUpgrade(socket, 503, 'SERVICE_UNAVAILABLE', 'The event stream is closed');
     if (this.clients.size + this.pendingUpgrades >= this.options.maxClients) {
       rejectUpgrade(socket, 503, 'SERVICE_UNAVAILABLE', 'Too many event-stream clients');
       return;
@@ -188,19 +178,4 @@ export class EventStreamServer implements OnModuleDestroy {
       ws.ping();
     }
   }
-}
-
-/** Answers an upgrade request with a plain HTTP error (JSON body like the REST API's) and closes the socket. */
-function rejectUpgrade(socket: Duplex, status: number, code: string, message: string): void {
-  if (socket.destroyed) return;
-  const body = JSON.stringify({ statusCode: status, code, message });
-  const headers = [
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`,
-    'Connection: close',
-    'Content-Type: application/json; charset=utf-8',
-    `Content-Length: ${Buffer.byteLength(body)}`,
-    ...(status === 401 ? ['WWW-Authenticate: Bearer'] : []),
-  ];
-  socket.end(`${headers.join('\r\n')}\r\n\r\n${body}`);
-  setTimeout(() => socket.destroy(), 1000).unref();
 }

@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
+import type { Request } from 'express';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { ZodValidationPipe } from '../api/zod-validation.pipe';
@@ -7,6 +8,7 @@ import { openApiSchemaOf } from '../api/openapi-schema';
 import { StreamsService } from './streams.service';
 import { playbackBodySchema } from './playback.dto';
 import type { StreamDto } from './stream.types';
+import { withWsFlvOrigin } from './ws-flv-url';
 
 const playSchema = z
   .object({ transport: z.enum(['udp', 'tcp-passive', 'tcp-active']).optional() })
@@ -35,8 +37,9 @@ export class StreamsController {
     @Param('deviceId', new ZodValidationPipe(deviceIdSchema, 'deviceId')) deviceId: string,
     @Param('channelId', new ZodValidationPipe(channelIdSchema, 'channelId')) channelId: string,
     @Body(new ZodValidationPipe(playSchema, 'body')) body: z.output<typeof playSchema>,
+    @Req() req: Request,
   ): Promise<StreamDto> {
-    return this.streams.play(deviceId, channelId, body.transport);
+    return this.streams.play(deviceId, channelId, body.transport).then((d) => withWsFlvOrigin(d, req));
   }
 
   @Post('devices/:deviceId/channels/:channelId/playback')
@@ -47,8 +50,9 @@ export class StreamsController {
     @Param('deviceId', new ZodValidationPipe(deviceIdSchema, 'deviceId')) deviceId: string,
     @Param('channelId', new ZodValidationPipe(channelIdSchema, 'channelId')) channelId: string,
     @Body(new ZodValidationPipe(playbackBodySchema, 'body')) body: z.output<typeof playbackBodySchema>,
+    @Req() req: Request,
   ): Promise<StreamDto> {
-    return this.streams.playback(deviceId, channelId, body.start, body.end, body.transport);
+    return this.streams.playback(deviceId, channelId, body.start, body.end, body.transport).then((d) => withWsFlvOrigin(d, req));
   }
 
   @Post('streams/:streamId/control')
@@ -63,8 +67,8 @@ export class StreamsController {
 
   @Get('streams')
   @ApiOperation({ summary: 'Running streams: state, viewers, codec, resolution, bitrate, packets lost, since' })
-  list(): StreamDto[] {
-    return this.streams.list();
+  list(@Req() req: Request): StreamDto[] {
+    return this.streams.list().map((d) => withWsFlvOrigin(d, req));
   }
 
   @Delete('streams/:streamId')

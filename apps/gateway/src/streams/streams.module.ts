@@ -5,10 +5,11 @@ import { StreamsController } from './streams.controller';
 import { MediaHttpController } from './media-http.controller';
 import { PtzController } from './ptz.controller';
 import { PortRangeCheck } from '../media/port-range.check';
+import { FlvWebSocketServer } from './flv-ws.server';
 
 @Module({
-  providers: [StreamsService, MediaTokens, PortRangeCheck],
+  providers: [StreamsService, MediaTokens, PortRangeCheck, FlvWebSocketServer],
   controllers: [StreamsController, MediaHttpController, PtzController],
-  exports: [StreamsService, MediaTokens],
+  exports: [StreamsService, FlvWebSocketServer, MediaTokens],
 })
 export class StreamsModule {}

@@ -353,7 +353,8 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
       urls: {
         hls: `${base}/live/${s.streamId}/index.m3u8?${q}`,
         flv: `${base}/flv/${s.streamId}.flv?${q}`,
-        wsFlv: `${base}/flv/${s.streamId}.flv?${q}`,
+        // ws(s):// of PUBLIC_URL; without it a path the API controller completes with the request's host (withWsFlvOrigin).
+        wsFlv: `${base.replace(/^http/, 'ws')}/flv/${s.streamId}.flv?${q}`,
         player: `${base}/play/${s.streamId}?${q}`,
         webrtc: `${base}/whep/${s.streamId}?${q}`,
       },
