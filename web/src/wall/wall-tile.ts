@@ -50,6 +50,9 @@ export class WallTile {
   private boxes: SnapshotBox[] = [];
   private showBoxes = false;
   private readonly boxesBtn: HTMLButtonElement;
+  /** Sound on/off for this tile (tiles start muted); shown when the stream has audio. */
+  private readonly soundBtn: HTMLButtonElement;
+  private muted = true;
   private flvTimer: number | undefined;
   private acquiredAt = Infinity;
 
@@ -72,9 +75,13 @@ export class WallTile {
       this.boxesBtn.setAttribute('aria-pressed', String(this.showBoxes));
       this.drawRois();
     } }, t('wall.tileBoxes'));
-    this.el = h('div', { class: 'wall-tile', 'data-tile': index, 'data-state': 'empty' },
+    this.soundBtn = h('button', { class: 'link', 'data-action': 'tile-sound', hidden: true, 'aria-pressed': 'false', title: t('wall.tileSoundTitle'), onclick: (e) => {
+      e.stopPropagation();
+      this.setMuted(!this.muted);
+    } }, t('wall.tileUnmute'));
+    this.el = h('div', { class: 'wall-tile', 'data-tile': index, 'data-state': 'empty', 'data-muted': 'true' },
       this.screen, this.overlay,
-      h('div', { class: 'wall-bar' }, this.nameEl, this.stateEl, h('span', { class: 'grow' }), this.formingEl, this.levelEl, this.boxesBtn, full, clear));
+      h('div', { class: 'wall-bar' }, this.nameEl, this.stateEl, h('span', { class: 'grow' }), this.formingEl, this.levelEl, this.soundBtn, this.boxesBtn, full, clear));
     this.el.addEventListener('click', () => handlers.onClick(this));
     this.el.addEventListener('dblclick', () => void this.el.requestFullscreen?.().catch(() => undefined));
     this.el.addEventListener('dragover', (e) => {
@@ -121,6 +128,8 @@ export class WallTile {
     if (this.streamId) void this.leases.release(this.streamId);
     this.streamId = null;
     this.bitrateKbps = 0;
+    this.setMuted(true);
+    this.soundBtn.hidden = true;
     if (this.channel) this.setState('released', t('wall.state.released'));
   }
 
@@ -134,6 +143,7 @@ export class WallTile {
     if (s.streamId !== this.streamId) return;
     if (s.state === 'failed' && s.errorCode) return this.fail(s.errorCode, s.error);
     this.bitrateKbps = s.bitrateKbps;
+    this.soundBtn.hidden = !s.audioCodec; // the camera's audio may show after play answered
     if (this.state === 'live') this.setState('live', this.liveText());
   }
 
@@ -197,6 +207,7 @@ export class WallTile {
     this.acquiredAt = Date.now();
     if (s.state === 'failed') return this.fail(s.errorCode ?? '', s.error);
     this.bitrateKbps = s.bitrateKbps;
+    this.soundBtn.hidden = !s.audioCodec;
     this.attach(s, 'flv', gen);
   }
 
@@ -206,6 +217,7 @@ export class WallTile {
     const p = new InlinePlayer(s, mode);
     this.player = p;
     p.video.controls = false;
+    p.video.muted = this.muted;
     p.video.addEventListener('loadedmetadata', () => {
       if (p.video.videoWidth && p.video.videoHeight) this.overlay.setAttribute('viewBox', `0 0 ${p.video.videoWidth} ${p.video.videoHeight}`);
       this.drawRois();
@@ -227,6 +239,18 @@ export class WallTile {
     window.clearTimeout(this.flvTimer);
     if (mode === 'flv') this.flvTimer = window.setTimeout(fallback, FLV_START_TIMEOUT_MS);
     this.screen.replaceChildren(p.video);
+  }
+
+  /** Mutes or unmutes this tile's video (the others keep theirs); unmuting is a click, so the browser lets it play. */
+  private setMuted(muted: boolean): void {
+    this.muted = muted;
+    if (this.player) {
+      this.player.video.muted = muted;
+      if (!muted) void this.player.video.play().catch(() => undefined);
+    }
+    this.soundBtn.textContent = muted ? t('wall.tileUnmute') : t('wall.tileMute');
+    this.soundBtn.setAttribute('aria-pressed', String(!muted));
+    this.el.dataset.muted = String(muted);
   }
 
   private fail(code: string, cause: string | null): void {
