@@ -16,13 +16,13 @@ export class ProxiesController {
 
   @Get()
   @ApiOperation({ summary: 'Stream proxies with their virtual device/channel IDs, state (idle / connecting / live / retrying / failed) and the cause of the last failure' })
-  list(): ProxyDto[] {
+  list(): Promise<ProxyDto[]> {
     return this.proxies.list();
   }
 
   @Get(':id')
   @ApiOperation({ summary: 'One stream proxy: 404 NOT_FOUND' })
-  get(@Param('id', idPipe) id: string): ProxyDto {
+  get(@Param('id', idPipe) id: string): Promise<ProxyDto> {
     return this.proxies.get(id);
   }
 

@@ -69,12 +69,15 @@ export class ProxiesService implements OnModuleInit, OnApplicationShutdown, Virt
 
   // ---- API ----
 
-  list(): ProxyDto[] {
-    return [...this.rows.values()].sort((a, b) => a.serial - b.serial).map((r) => this.toDto(r));
+  /** From the database (another node's proxies included); the state is this node's. */
+  async list(): Promise<ProxyDto[]> {
+    return (await this.db.proxies.list()).map((r) => this.toDto(r));
   }
 
-  get(id: string): ProxyDto {
-    return this.toDto(this.require(id));
+  async get(id: string): Promise<ProxyDto> {
+    const row = await this.db.proxies.get(id);
+    if (!row) throw new GatewayError('NOT_FOUND', `no stream proxy ${id}`);
+    return this.toDto(row);
   }
 
   async create(b: CreateProxyDto): Promise<ProxyDto> {
@@ -195,11 +198,21 @@ export class ProxiesService implements OnModuleInit, OnApplicationShutdown, Virt
     return deviceId === this.deviceId;
   }
 
+  /** Reads the row again (a proxy added, changed or deleted through another node counts from the next play on). */
   async requireChannel(deviceId: string, channelId: string): Promise<void> {
     const serial = proxySerialOf(this.cfg.SIP_ID, channelId);
-    if (deviceId !== this.deviceId || serial === null || !this.rows.has(serial)) {
+    const row = deviceId === this.deviceId && serial !== null ? await this.db.proxies.getBySerial(serial) : undefined;
+    if (!row) {
+      if (serial !== null && this.rows.has(serial)) await this.halt(serial);
+      this.rows.delete(serial ?? -1);
       throw new GatewayError('CHANNEL_NOT_FOUND', `no stream proxy channel ${channelId}`, { deviceId, channelId });
     }
+    const cached = this.rows.get(row.serial);
+    if (cached && cached.updatedAt.getTime() !== row.updatedAt.getTime() && !this.streams.get(this.streamIdOf(row.serial))?.isOpen) {
+      this.ingests.get(row.serial)?.stop();
+      this.ingests.delete(row.serial);
+    }
+    this.rows.set(row.serial, row);
   }
 
   signalling(deviceId: string, channelId: string): StreamSignalling {
