@@ -51,10 +51,10 @@ export function describeRepositoryContract(backend: string, h: BackendHandle): v
         `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
       )) as Array<{ table_name: string }>;
       expect(rows.map((r) => r.table_name)).toEqual([
-        'alerts', 'api_keys', 'app_secrets', 'audit_log', 'channels', 'congestion_samples', 'device_settings', 'devices', 'exclusion_zones', 'map_plans', 'map_positions', 'map_settings', 'migrations', 'nodes', 'platforms', 'rois', 'users', 'watches',
+        'alerts', 'api_keys', 'app_secrets', 'audit_log', 'channels', 'congestion_samples', 'device_settings', 'devices', 'exclusion_zones', 'map_plans', 'map_positions', 'map_settings', 'migrations', 'nodes', 'platforms', 'rois', 'stream_proxies', 'users', 'watches',
       ]);
       const applied = (await h.db().dataSource.query(`SELECT name FROM migrations ORDER BY id`)) as Array<{ name: string }>;
-      expect(applied.map((r) => r.name)).toEqual(['InitialSchema1795824000000', 'Congestion1795910400000', 'Watches1795996800000', 'Nodes1796083200000', 'Users1796169600000', 'AlertAckComment1796256000000', 'Map1796342400000', 'ExclusionZones1796428800000', 'AlertWarnedAt1796515200000', 'Platforms1796601600000', 'ChannelKinds1796688000000']);
+      expect(applied.map((r) => r.name)).toEqual(['InitialSchema1795824000000', 'Congestion1795910400000', 'Watches1795996800000', 'Nodes1796083200000', 'Users1796169600000', 'AlertAckComment1796256000000', 'Map1796342400000', 'ExclusionZones1796428800000', 'AlertWarnedAt1796515200000', 'Platforms1796601600000', 'ChannelKinds1796688000000', 'StreamProxies1796774400000']);
     });
 
     it('the hand-written migration and the entity decorators describe the same schema (no pending change)', async () => {
