@@ -103,7 +103,7 @@ export class InlinePlayer {
 
   private describe(): string {
     const s = this.stream;
-    const parts = [s.codec, s.width && s.height ? `${s.width}×${s.height}` : null].filter(Boolean);
+    const parts = [s.rendition ? t('player.transcoded', { from: s.rendition.sourceCodec.toUpperCase() }) : s.codec, s.width && s.height ? `${s.width}×${s.height}` : null].filter(Boolean);
     return parts.length ? ` · ${parts.join(' · ')}` : '';
   }
 

@@ -46,8 +46,16 @@ export interface StreamDto {
   paused?: boolean;
   scale?: number;
   ended?: boolean;
+  /**
+   * Set when the URLs carry a rendition of another stream rather than the camera's own video: an H.264 transcode of an
+   * H.265 stream for browsers without HEVC (POST …/play {codec: "h264"}). `codec` above is then the rendition's.
+   */
+  rendition?: { codec: 'h264'; transcode: true; sourceStreamId: string; sourceCodec: string };
   urls: { hls: string; flv: string; wsFlv: string; player: string; /** WHEP endpoint (POST an SDP offer): WebRTC playback of H.264 streams; absent where WebRTC is not offered. */ webrtc?: string };
 }
+
+/** Video codecs a player may ask of POST …/play (`codec`): the camera's own ("auto") or H.264 (a transcode if needed). */
+export type PlayCodec = 'auto' | 'h264';
 
 /** One recording as the API returns it. */
 export interface RecordDto {

@@ -252,6 +252,7 @@ export const en = {
 
   'player.starting': 'starting…',
   'player.playing': 'playing {mode}{info}',
+  'player.transcoded': 'H.264 (converted from {from} for this browser)',
   'player.buffering': 'buffering…',
   'player.error': '{mode} error: {message}',
   'player.tokenRefused': 'the media token was refused',
@@ -285,6 +286,8 @@ export const en = {
   'error.MEDIA_CONNECT_FAILED': 'The media connection failed',
   'error.MEDIA_REMUX_FAILED': 'The video could not be repackaged for the browser',
   'error.PORTS_EXHAUSTED': 'No media port is free',
+  'error.TRANSCODE_LIMIT': 'This camera sends H.265, which this browser cannot decode, and the gateway is already converting as many streams to H.264 as it may: try again when another viewer stops, or use a browser with H.265 support',
+  'error.TRANSCODE_FAILED': 'Converting this H.265 stream to H.264 for this browser failed',
   'error.STREAM_NOT_FOUND': 'No such stream',
   'error.FEATURE_DISABLED': 'This feature is turned off on the gateway',
   // Video wall (#/wall)

@@ -249,6 +249,7 @@ export const zhCN: Catalogue = {
 
   'player.starting': '正在启动…',
   'player.playing': '正在播放 {mode}{info}',
+  'player.transcoded': 'H.264（为此浏览器由 {from} 转码）',
   'player.buffering': '缓冲中…',
   'player.error': '{mode} 错误：{message}',
   'player.tokenRefused': '媒体令牌被拒绝',
@@ -282,6 +283,8 @@ export const zhCN: Catalogue = {
   'error.MEDIA_CONNECT_FAILED': '媒体连接失败',
   'error.MEDIA_REMUX_FAILED': '视频无法转封装供浏览器播放',
   'error.PORTS_EXHAUSTED': '没有空闲的媒体端口',
+  'error.TRANSCODE_LIMIT': '该摄像机发送 H.265，此浏览器无法解码，且网关转码为 H.264 的路数已达上限：请在其他观看者停止后重试，或使用支持 H.265 的浏览器',
+  'error.TRANSCODE_FAILED': '将此 H.265 流转码为 H.264 失败',
   'error.STREAM_NOT_FOUND': '视频流不存在',
   'error.FEATURE_DISABLED': '网关未启用此功能',
   // Video wall (#/wall)

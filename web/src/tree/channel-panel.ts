@@ -4,6 +4,7 @@ import type { AppContext } from '../app-context';
 import type { StreamDto } from '../api-types';
 import { h, toast } from '../dom';
 import { InlinePlayer, type PlayMode } from '../player';
+import { browserDecodesHevc, playBody } from '../player-codec';
 import { formatDateTime, t } from '../i18n';
 import { mountRecordsPanel } from '../pages/records.panel';
 import { can } from '../session-role';
@@ -88,7 +89,7 @@ export class ChannelPanel {
         player?.close();
       },
     );
-    api<StreamDto>('POST', `/api/devices/${c.deviceId}/channels/${c.channelId}/play`, transport ? { transport } : {})
+    api<StreamDto>('POST', `/api/devices/${c.deviceId}/channels/${c.channelId}/play`, playBody(transport ? { transport } : {}, browserDecodesHevc()))
       .then((s) => {
         if (cancelled) return;
         player = new InlinePlayer(s, mode);

@@ -4,6 +4,7 @@ import { h, svg } from '../dom';
 import { formatNumber, getLocale, t } from '../i18n';
 import { levelBadge } from '../pages/congestion.page';
 import { InlinePlayer, type PlayMode } from '../player';
+import { browserDecodesHevc, playBody } from '../player-codec';
 import type { StreamLeases } from './stream-leases';
 import type { WallChannel } from './wall-store';
 
@@ -195,7 +196,7 @@ export class WallTile {
     this.screen.replaceChildren(h('div', { class: 'wall-placeholder' }));
     let s: StreamDto;
     try {
-      s = await api<StreamDto>('POST', `/api/devices/${encodeURIComponent(channel.deviceId)}/channels/${encodeURIComponent(channel.channelId)}/play`, {});
+      s = await api<StreamDto>('POST', `/api/devices/${encodeURIComponent(channel.deviceId)}/channels/${encodeURIComponent(channel.channelId)}/play`, playBody({}, browserDecodesHevc()));
     } catch (e) {
       if (gen !== this.generation) return;
       if (e instanceof ApiError) return this.fail(e.code, e.message);

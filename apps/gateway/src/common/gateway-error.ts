@@ -17,10 +17,14 @@ export type GatewayErrorCode =
   | 'ALERT_NOT_FOUND'
   | 'NOT_FOUND'
   | 'PORTS_EXHAUSTED'
+  /** An H.264 rendition of an H.265 stream was asked while TRANSCODE_MAX transcodes run (browsers without HEVC). */
+  | 'TRANSCODE_LIMIT'
   /** A WebRTC (WHEP) offer while WEBRTC_MAX_PEERS peer connections are open. */
   | 'WEBRTC_LIMIT'
   /** A WHEP offer for a stream WebRTC does not carry here (H.265: browsers have no HEVC over WebRTC). */
   | 'WEBRTC_UNSUPPORTED_CODEC'
+  /** The H.265 -> H.264 transcoder (ffmpeg) could not start or died. */
+  | 'TRANSCODE_FAILED'
   /** The remuxer (ffmpeg or the in-process HLS muxer) kept dying after its bounded restarts. */
   | 'MEDIA_REMUX_FAILED'
   | 'FEATURE_DISABLED'
@@ -82,8 +86,10 @@ export const HTTP_STATUS_BY_CODE: Record<GatewayErrorCode, number> = {
   DEVICE_OFFLINE: 409,
   CONFLICT: 409,
   PORTS_EXHAUSTED: 503,
+  TRANSCODE_LIMIT: 503,
   WEBRTC_LIMIT: 503,
   WEBRTC_UNSUPPORTED_CODEC: 415,
+  TRANSCODE_FAILED: 502,
   MEDIA_REMUX_FAILED: 502,
   FEATURE_DISABLED: 501,
   DEVICE_TIMEOUT: 504,

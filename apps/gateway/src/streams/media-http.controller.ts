@@ -8,6 +8,7 @@ import { Public } from '../auth/public.decorator';
 import { GatewayError } from '../common/gateway-error';
 import { writableFlvSink } from '../media/flv-fanout';
 import { StreamsService } from './streams.service';
+import { H264RenditionsService, H264_RENDITION_SUFFIX } from './h264-renditions.service';
 import { MediaTokens } from './media-tokens';
 import { playerPage } from './player.page';
 import { STREAM_ID_RE } from '../api/devices.dto';
@@ -25,7 +26,13 @@ export class MediaHttpController {
   constructor(
     private readonly streams: StreamsService,
     private readonly tokens: MediaTokens,
+    private readonly renditions: H264RenditionsService,
   ) {}
+
+  /** A camera's stream, or an H.264 rendition of one (started here on demand: its URLs carry a token for it). */
+  private async lookup(streamId: string) {
+    return this.streams.get(streamId) ?? (await this.renditions.find(streamId));
+  }
 
   private check(streamId: string, token: string | undefined): void {
     if (!STREAM_ID.test(streamId) || !this.tokens.verify(streamId, token)) throw new GatewayError('UNAUTHORIZED', 'missing, expired or wrong media token');
@@ -37,9 +44,10 @@ export class MediaHttpController {
     // The URL may be another node's than the dashboard's (PUBLIC_URL): a token-signed media URL may be read cross-origin.
     res.setHeader('access-control-allow-origin', '*');
     if (!HLS_FILE.test(file)) throw new GatewayError('CHANNEL_NOT_FOUND', `no such HLS file ${file}`);
-    const s = this.streams.get(streamId);
+    const s = await this.lookup(streamId);
     if (!s) throw new GatewayError('CHANNEL_NOT_FOUND', `stream ${streamId} is not running; start it with POST /api/devices/:deviceId/channels/:channelId/play`);
     this.streams.touch(streamId);
+    this.renditions.touch(streamId);
     const hls = s.media.hls;
     if (file === 'index.m3u8') {
       // From memory, as the remuxer announced it. A player opened right after play asks before the first segment is
@@ -79,14 +87,14 @@ export class MediaHttpController {
   }
 
   @Get('flv/:file')
-  flv(@Param('file') file: string, @Query('token') token: string | undefined, @Res() res: Response): void {
+  async flv(@Param('file') file: string, @Query('token') token: string | undefined, @Res() res: Response): Promise<void> {
     const streamId = file.replace(/\.flv$/, '');
     this.check(streamId, token);
-    const s = this.streams.get(streamId);
+    const s = await this.lookup(streamId);
     if (!s) throw new GatewayError('CHANNEL_NOT_FOUND', `stream ${streamId} is not running`);
     const codec = s.media.info().codec;
     if (codec && codec !== 'h264') {
-      res.status(415).json({ statusCode: 415, code: 'UNSUPPORTED_CODEC', message: `HTTP-FLV carries H.264 only; this stream is ${codec}: use the HLS URL (fMP4)` });
+      res.status(415).json({ statusCode: 415, code: 'UNSUPPORTED_CODEC', message: `HTTP-FLV carries H.264 only; this stream is ${codec}: use the HLS URL (fMP4), or its H.264 rendition (play with {codec: "h264"})` });
       return;
     }
     res.status(200);
@@ -102,8 +110,12 @@ export class MediaHttpController {
   @Get('play/:streamId')
   player(@Param('streamId') streamId: string, @Query('token') token: string | undefined, @Query('mode') mode: string | undefined, @Res() res: Response): void {
     this.check(streamId, token);
+    // An H.265 stream: the page may switch to its H.264 rendition (no HEVC in the browser, or FLV asked), with its own token.
+    const h265 = this.streams.get(streamId)?.mediaSession?.info().codec === 'h265';
+    const h264Id = streamId + H264_RENDITION_SUFFIX;
+    const h264 = h265 ? { streamId: h264Id, token: this.tokens.sign(h264Id) } : undefined;
     res.setHeader('content-type', 'text/html; charset=utf-8');
-    res.send(playerPage(streamId, token!, mode === 'flv' ? 'flv' : 'hls'));
+    res.send(playerPage(streamId, token!, mode === 'flv' ? 'flv' : 'hls', h264));
   }
 
   @Get('vendor/:file')

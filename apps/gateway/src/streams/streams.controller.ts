@@ -6,15 +6,12 @@ import { ZodValidationPipe } from '../api/zod-validation.pipe';
 import { STREAM_ID_RE, channelIdSchema, deviceIdSchema } from '../api/devices.dto';
 import { openApiSchemaOf } from '../api/openapi-schema';
 import { StreamsService } from './streams.service';
+import { H264RenditionsService } from './h264-renditions.service';
+import { playBodySchema as playSchema } from './play.dto';
 import { playbackBodySchema } from './playback.dto';
 import type { StreamDto } from './stream.types';
 import { withWsFlvOrigin } from './ws-flv-url';
 
-const playSchema = z
-  .object({ transport: z.enum(['udp', 'tcp-passive', 'tcp-active']).optional() })
-  .strict()
-  .optional()
-  .default({});
 const streamIdSchema = z.string().regex(STREAM_ID_RE, 'must be <deviceId>_<channelId>[_<id>]');
 const controlSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('pause') }).strict(),
@@ -28,18 +25,22 @@ const controlSchema = z.discriminatedUnion('action', [
 @ApiBearerAuth()
 @Controller()
 export class StreamsController {
-  constructor(private readonly streams: StreamsService) {}
+  constructor(
+    private readonly streams: StreamsService,
+    private readonly renditions: H264RenditionsService,
+  ) {}
 
   @Post('devices/:deviceId/channels/:channelId/play')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Start (or join) the live stream of a channel; returns signed HLS / FLV / player URLs' })
+  @ApiOperation({ summary: 'Start (or join) the live stream of a channel; returns signed HLS / FLV / player URLs. Body {codec: "h264"}: an H.265 stream answers with its H.264 rendition (one shared transcode, `rendition` set; TRANSCODE_LIMIT past TRANSCODE_MAX)' })
   play(
     @Param('deviceId', new ZodValidationPipe(deviceIdSchema, 'deviceId')) deviceId: string,
     @Param('channelId', new ZodValidationPipe(channelIdSchema, 'channelId')) channelId: string,
     @Body(new ZodValidationPipe(playSchema, 'body')) body: z.output<typeof playSchema>,
     @Req() req: Request,
   ): Promise<StreamDto> {
-    return this.streams.play(deviceId, channelId, body.transport).then((d) => withWsFlvOrigin(d, req));
+    const dto = body.codec === 'h264' ? this.renditions.play(deviceId, channelId, 'h264', body.transport) : this.streams.play(deviceId, channelId, body.transport);
+    return dto.then((d) => withWsFlvOrigin(d, req));
   }
 
   @Post('devices/:deviceId/channels/:channelId/playback')
