@@ -8,7 +8,7 @@ export const WEBRTC_FALLBACK_MS = 2000;
  * in FLV mode (HLS for a 415: an H.265 stream, which that page handles with its H.264 rendition).
  * `window.__pc` is the peer connection (its getStats() counts decoded frames); `#status[data-transport]` says 'webrtc'.
  */
-export function webrtcPlayerPage(streamId: string, token: string): string {
+export function webrtcPlayerPage(streamId: string, token: string, fallbackMs = WEBRTC_FALLBACK_MS): string {
   const q = `token=${encodeURIComponent(token)}`;
   const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
   const js = (s: string) => JSON.stringify(s).replace(/</g, '\\u003c');
@@ -34,7 +34,7 @@ function fallback(why, httpStatus) {
   say('WebRTC: ' + why);
   location.replace(playerUrl + (httpStatus === 415 ? '' : '&mode=flv') + '&fallback=' + encodeURIComponent(why));
 }
-const timer = setTimeout(() => fallback('not connected within ${WEBRTC_FALLBACK_MS} ms'), ${WEBRTC_FALLBACK_MS});
+const timer = setTimeout(() => fallback('not connected within ${fallbackMs} ms'), ${fallbackMs});
 async function start() {
   if (!window.RTCPeerConnection) return fallback('this browser has no WebRTC');
   pc = window.__pc = new RTCPeerConnection();

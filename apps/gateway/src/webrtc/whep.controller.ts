@@ -65,10 +65,11 @@ export class WhepController {
 
   /** The WebRTC player page: WHEP first, the FLV player page when it does not connect within 2 s. */
   @Get('webrtc/:streamId')
-  player(@Param('streamId') streamId: string, @Query('token') token: string | undefined, @Res() res: Response): void {
+  player(@Param('streamId') streamId: string, @Query('token') token: string | undefined, @Query('wait') wait: string | undefined, @Res() res: Response): void {
     this.check(streamId, token);
+    const ms = Number(wait);
     res.setHeader('content-type', 'text/html; charset=utf-8');
-    res.send(webrtcPlayerPage(streamId, token!));
+    res.send(webrtcPlayerPage(streamId, token!, Number.isInteger(ms) && ms >= 500 && ms <= 30_000 ? ms : undefined));
   }
 
   @Delete('whep/:streamId/:peerId')
