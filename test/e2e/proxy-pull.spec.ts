@@ -74,7 +74,7 @@ describe('stream proxy: pulling real RTSP and RTMP sources into virtual channels
     let last: unknown;
     const held = await waitFor('the always-on proxy live with its stream open', async () => {
       const r = (last = (await gw!.api<ProxyDto>(`/api/proxies/${id}`)).body);
-      return r.state === 'live' && r.streamId && r;
+      return r.state === 'live' && r.streamId ? r : undefined;
     }, 15_000, 200).catch((e: Error) => {
       throw new Error(`${e.message}: ${JSON.stringify(last)}`);
     });

@@ -83,8 +83,8 @@ export class RtspTestServer {
     const [method, uri] = (line ?? '').split(' ');
     const h = new Map(rest.map((l) => [l.slice(0, l.indexOf(':')).trim().toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
     const cseq = h.get('cseq') ?? '0';
-    const reply = (status: string, headers: string[] = [], body = '') =>
-      c.sock.write(`RTSP/1.0 ${status}\r\nCSeq: ${cseq}\r\n${headers.map((x) => `${x}\r\n`).join('')}${body ? `Content-Length: ${Buffer.byteLength(body)}\r\n` : ''}\r\n${body}`);
+    const reply = (status: string, headers: string[] = [], body = ''): void =>
+      void c.sock.write(`RTSP/1.0 ${status}\r\nCSeq: ${cseq}\r\n${headers.map((x) => `${x}\r\n`).join('')}${body ? `Content-Length: ${Buffer.byteLength(body)}\r\n` : ''}\r\n${body}`);
     if (method === 'OPTIONS') return reply('200 OK', ['Public: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN']);
     if (this.o.username !== undefined) {
       const want = `Basic ${Buffer.from(`${this.o.username}:${this.o.password ?? ''}`).toString('base64')}`;
