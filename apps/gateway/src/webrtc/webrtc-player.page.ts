@@ -41,7 +41,7 @@ async function start() {
   pc.addTransceiver('video', { direction: 'recvonly' });
   pc.ontrack = (e) => { v.srcObject = e.streams[0] || new MediaStream([e.track]); v.play().catch(() => {}); };
   pc.onconnectionstatechange = () => {
-    if (pc.connectionState === 'connected' && !done) { done = true; clearTimeout(timer); say('connected WEBRTC'); }
+    if (pc.connectionState === 'connected' && !done) { done = true; clearTimeout(timer); status.dataset.connectedMs = String(Math.round(performance.now())); say('connected WEBRTC'); }
     if (pc.connectionState === 'failed') fallback('connection failed');
   };
   await pc.setLocalDescription(await pc.createOffer());
