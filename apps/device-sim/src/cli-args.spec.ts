@@ -87,7 +87,7 @@ describe('parseCliArgs() media options', () => {
   it.each([
     [['--codec', 'vp8'], /--codec must be h264 or h265/],
     [['--audio', 'opus'], /--audio must be g711a, g711u or aac/],
-    [['--audio-delay', '-1'], /--audio-delay must be an integer/],
+    [['--audio-delay', 'soon'], /--audio-delay must be an integer/],
     [['--loss', '1.5'], /--loss must be a fraction/],
     [['--reorder=-0.1'], /--reorder must be a fraction/],
     [['--size', '641x360'], /--size must be WxH/],

@@ -120,7 +120,7 @@ export class GatewayMetrics {
       buckets: FIRST_FRAME_BUCKETS,
       registers: [r],
     });
-    gauge(r, 'gb_ffmpeg_children', 'ffmpeg remuxer child processes running in this process (live HLS over ffmpeg, MP4 downloads; short-lived snapshot encoders are not counted)', [], () => [[{}, src.ffmpegChildren()]]);
+    gauge(r, 'gb_ffmpeg_children', 'ffmpeg child processes running in this process: remuxers (live HLS over ffmpeg, MP4 downloads) and audio transcoders (camera audio to AAC, one per stream with audio); short-lived snapshot encoders are not counted', [], () => [[{}, src.ffmpegChildren()]]);
     gauge(r, 'gb_alerts_active', 'Congestion alerts raised by this gateway and not cleared yet (acknowledged ones included)', [], () => [[{}, src.activeAlerts()]]);
     gauge(r, 'gb_rtp_ports', 'RTP port pool (RTP_PORT_MIN..RTP_PORT_MAX, even ports): in use, quarantined after a failed bind, free', ['state'], () => {
       const p = src.rtpPorts();

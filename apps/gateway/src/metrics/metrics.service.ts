@@ -7,6 +7,7 @@ import { DeviceMessagesService } from '../devices/device-messages.service';
 import { RegistrarService } from '../devices/registrar.service';
 import { EventBus } from '../events/event-bus';
 import { runningFfmpegRemuxers } from '../media/ffmpeg-remuxer';
+import { runningAudioTranscoders } from '../media/camera-audio.transcoder';
 import { SignallingAuthService } from '../devices/signalling-auth.service';
 import { SipService } from '../sip/sip.service';
 import { StreamsService } from '../streams/streams.service';
@@ -64,7 +65,7 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
       keepalives: () => messages.stats.keepalives,
       rtp: () => this.tally.rtp(),
       viewers: () => this.tally.viewers(),
-      ffmpegChildren: runningFfmpegRemuxers,
+      ffmpegChildren: () => runningFfmpegRemuxers() + runningAudioTranscoders(),
       activeAlerts: () => this.activeAlerts.size,
     });
     sip.transport.on('tcpLimit', (e) => this.metrics.countTcpLimit(e.code));
