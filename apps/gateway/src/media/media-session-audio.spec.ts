@@ -94,9 +94,9 @@ function hlsBytes(r: Rig): Buffer {
 }
 
 describe('MediaSession audio track (camera → AAC in FLV and HLS)', () => {
-  it('G.711 A-law that starts 2 s after the video (declared in the PSM): FLV and in-process HLS carry AAC from the first keyframe, silent, then the tone', async () => {
-    const r = await rig({ audio: 'g711a', audioDelayS: 2 });
-    await until('FLV audio past 4.5 s and 4 HLS segments', () => lastAudioMs(r) > 4500 && segments(r) >= 4);
+  it('G.711 A-law that starts 1.5 s after the video (declared in the PSM): FLV and in-process HLS carry AAC from the first keyframe, silent, then the tone', async () => {
+    const r = await rig({ audio: 'g711a', audioDelayS: 1.5 });
+    await until('FLV audio past 3.5 s and 3 HLS segments', () => lastAudioMs(r) > 3500 && segments(r) >= 3);
     const bytes = Buffer.concat(r.flv);
     expect(bytes[4]).toBe(0x05); // FLV header: audio and video
     const tags = flvTags(bytes);
@@ -107,11 +107,11 @@ describe('MediaSession audio track (camera → AAC in FLV and HLS)', () => {
     expect(tags.filter((t) => t.type === 8 && t.packetType === 0)).toHaveLength(1);
     const audioMs = tags.filter((t) => t.type === 8 && t.packetType === 1).map((t) => t.ms);
     expect(audioMs[0]).toBeLessThanOrEqual(64);
-    expect(audioMs.at(-1)!).toBeGreaterThan(4500);
+    expect(audioMs.at(-1)!).toBeGreaterThan(3500);
     const flvRms = audioRms(bytes, 'flv');
-    // silent before 2 s (the simulator's PTS 0 is the first keyframe), the 440 Hz tone (RMS ≈ 2900) after 2.5 s
-    expect(flvRms.slice(0, 18).every((x) => x < 50), `FLV RMS per 100 ms: ${flvRms.join(' ')}`).toBe(true);
-    expect(flvRms.slice(26, 40).every((x) => x > 1000), `FLV RMS per 100 ms: ${flvRms.join(' ')}`).toBe(true);
+    // silent before 1.5 s (the simulator's PTS 0 is the first keyframe), the 440 Hz tone (RMS ≈ 2900) from 2 s on
+    expect(flvRms.slice(0, 14).every((x) => x < 50), `FLV RMS per 100 ms: ${flvRms.join(' ')}`).toBe(true);
+    expect(flvRms.slice(20, 34).every((x) => x > 1000), `FLV RMS per 100 ms: ${flvRms.join(' ')}`).toBe(true);
     const hlsRms = audioRms(hlsBytes(r), 'mpegts');
     expect(hlsRms.filter((x) => x > 1000).length, `HLS RMS per 100 ms: ${hlsRms.join(' ')}`).toBeGreaterThan(8);
     expect(hlsRms[0]).toBeLessThan(50);
@@ -119,9 +119,9 @@ describe('MediaSession audio track (camera → AAC in FLV and HLS)', () => {
 
   it('HLS_MUXER=ffmpeg with µ-law audio: ffmpeg finds the AAC stream (a silent frame leads the first keyframe) and copies it; the tone is in the segments', async () => {
     const r = await rig({ audio: 'g711u', audioDelayS: 1 }, { hlsMuxer: 'ffmpeg' });
-    await until('4 HLS segments from ffmpeg', () => segments(r) >= 4, 30_000);
+    await until('3 HLS segments from ffmpeg', () => segments(r) >= 3, 30_000);
     const rms = audioRms(hlsBytes(r), 'mpegts');
-    expect(rms.filter((x) => x > 1000).length, `HLS (ffmpeg) RMS per 100 ms: ${rms.join(' ')}`).toBeGreaterThan(8);
+    expect(rms.filter((x) => x > 1000).length, `HLS (ffmpeg) RMS per 100 ms: ${rms.join(' ')}`).toBeGreaterThan(5);
   }, 30_000);
 
   it('a camera without audio gets no audio track by default (video-only FLV); with silentAudio it gets a silent one', async () => {
