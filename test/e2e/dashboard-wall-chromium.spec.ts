@@ -9,7 +9,7 @@ import { requireTool, startMediaRig, type MediaRig, type SimCamera, type StreamD
 
 /**
  * The dashboard's video wall (#/wall, issue #10 item 1) in real Chromium against a real gateway with four simulated
- * cameras that stream H.264 and one that answers the INVITE but sends no RTP.
+ * cameras that stream H.264 (the fourth with G.711 audio) and one that answers the INVITE but sends no RTP.
  */
 
 const SHOTS = process.env.DASHBOARD_SCREENSHOT_DIR ?? resolve(__dirname, '../../test-artifacts/screenshots');
@@ -48,7 +48,7 @@ beforeAll(async () => {
     launchChromium(),
     buildDashboard(),
   ]);
-  const more = await Promise.all([rig.addCamera(MEDIA), rig.addCamera(MEDIA), rig.addCamera(MEDIA)]);
+  const more = await Promise.all([rig.addCamera(MEDIA), rig.addCamera(MEDIA), rig.addCamera({ ...MEDIA, audio: 'g711a' })]);
   cams = [rig, ...more];
   silent = await rig.addCamera({ noRtp: true });
   mkdirSync(SHOTS, { recursive: true });
@@ -118,6 +118,19 @@ describe('the dashboard’s video wall', () => {
     await waitFor('a bitrate on every tile', async () => (await page.locator('[data-field=wall-grid] [data-field=tile-state]').allTextContents()).every((s) => /live · [\d,.]+ kb\/s/.test(s)), 10_000);
     const streams = await rig.streams();
     for (const c of cams) expect(running(streams, c)?.state).toBe('playing');
+    // Tiles start muted; the tile whose camera sends audio (the fourth) gets a sound toggle, the others none; it unmutes
+    // that tile only, and mutes it again.
+    const mutedNow = () => page.evaluate(`[...document.querySelectorAll('[data-field=wall-grid] video')].map((v) => v.muted)`) as Promise<boolean[]>;
+    expect(await mutedNow()).toEqual([true, true, true, true]);
+    const sound = tile(3).locator('button[data-action=tile-sound]');
+    await waitFor('the sound toggle on the tile with audio', () => sound.isVisible(), 10_000);
+    for (const i of [0, 1, 2]) expect(await tile(i).locator('button[data-action=tile-sound]').isVisible()).toBe(false);
+    expect(await sound.textContent()).toBe('Sound on');
+    await sound.click();
+    expect(await mutedNow()).toEqual([true, true, true, false]);
+    expect([await tile(3).getAttribute('data-muted'), await sound.getAttribute('aria-pressed'), await sound.textContent()]).toEqual(['false', 'true', 'Sound off']);
+    await sound.click();
+    expect(await mutedNow()).toEqual([true, true, true, true]);
     // The watched channel: frame and badge in its level, its ROIs over the picture (scaled to the 320×180 video).
     expect(await tile(0).getAttribute('data-level')).toBe('heavy');
     expect(await tile(0).locator('[data-field=tile-level]').textContent()).toBe('heavy · 72');
