@@ -1,6 +1,7 @@
 import { describe, it, expect, afterAll, beforeAll } from 'vitest';
 import { launchChromium, mseSupport, type TestBrowser } from '../support/chromium';
 import { probeVideo, requireTool, segmentFile, startMediaRig, waitForSegments, type MediaRig, type SimCamera, type StreamDto } from '../support/media-probe';
+import { WebSocket } from 'ws';
 import { waitFor } from '../support/gateway-harness';
 
 /**
@@ -49,7 +50,7 @@ async function openPlayer(url: string, seconds: number, withinMs: number): Promi
 }
 
 describe('an H.265 camera in a browser without HEVC', () => {
-  it('POST …/play {codec: "h264"} answers the H.264 rendition; its HLS segment is h264 at the camera\'s 640x360; Chromium plays it over HLS (the source\'s player page switches by itself) and over FLV', async () => {
+  it('POST …/play {codec: "h264"} answers the H.264 rendition; its HLS segment is h264 at the camera\'s 640x360; Chromium plays it over HLS (the source\'s player page switches by itself) and over FLV; WS-FLV serves it', async () => {
     const mse = await mseSupport(browser.context);
     expect(mse.h265, `this Chromium decodes HEVC (${mse.userAgent}): the test needs one without`).toBe(false);
     const t0 = Date.now();
@@ -78,6 +79,15 @@ describe('an H.265 camera in a browser without HEVC', () => {
     expect(viaSource.currentTime, viaSource.status).toBeGreaterThan(1);
     const flv = await openPlayer(`${rig.url(dto.urls.player)}&mode=flv`, 1, 10_000);
     expect(flv.currentTime, flv.status).toBeGreaterThan(1);
+    // WS-FLV of the rendition: the FLV file header first
+    const first = await new Promise<Buffer>((ok, fail) => {
+      const ws = new WebSocket(dto.urls.wsFlv.startsWith('ws') ? dto.urls.wsFlv : rig.url(dto.urls.wsFlv).replace(/^http/, 'ws'));
+      const timer = setTimeout(() => (ws.terminate(), fail(new Error('no WS-FLV data in 5 s'))), 5000);
+      ws.on('message', (b: Buffer) => (clearTimeout(timer), ws.close(), ok(b)));
+      ws.on('close', (code, why) => (clearTimeout(timer), fail(new Error(`WS-FLV closed ${code} ${why.toString()}`))));
+      ws.on('error', (e) => (clearTimeout(timer), fail(e)));
+    });
+    expect(first.subarray(0, 3).toString('latin1')).toBe('FLV');
   }, 45_000);
 
   it('TRANSCODE_MAX = 1: a second H.265 camera\'s rendition is refused (503 TRANSCODE_LIMIT, plain words on its player page) until the first transcode stops with its source', async () => {

@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -8,6 +8,7 @@ import type { FlvSink } from '../media/flv-fanout';
 import type { MediaSession } from '../media/media-session';
 import { MediaTokens } from './media-tokens';
 import { StreamsService } from './streams.service';
+import { H264RenditionsService } from './h264-renditions.service';
 
 /** The path of an FLV stream, for HTTP-FLV (GET) and WS-FLV (upgrade) alike. */
 export const FLV_PATH_RE = /^\/flv\/([^/]+)\.flv$/;
@@ -74,6 +75,8 @@ export class FlvWebSocketServer implements OnModuleDestroy {
   constructor(
     @Inject(StreamsService) private readonly streams: FlvStreamSource,
     private readonly tokens: MediaTokens,
+    /** H.264 renditions of H.265 streams (`<id>_h264`): looked up (and started on demand) when no stream has the ID. */
+    @Optional() private readonly renditions?: H264RenditionsService,
   ) {}
 
   /** Open WS-FLV connections. */
@@ -96,18 +99,19 @@ export class FlvWebSocketServer implements OnModuleDestroy {
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (this.closed) return rejectUpgrade(socket, 503, 'SERVICE_UNAVAILABLE', 'The gateway is shutting down');
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.addViewer(ws, req, socket));
+    this.wss.handleUpgrade(req, socket, head, (ws) => void this.addViewer(ws, req, socket));
   }
 
-  private addViewer(ws: WebSocket, req: IncomingMessage, socket: Duplex): void {
+  private async addViewer(ws: WebSocket, req: IncomingMessage, socket: Duplex): Promise<void> {
     ws.on('error', () => ws.terminate());
     const url = new URL(req.url ?? '/', 'http://localhost');
     const streamId = FLV_PATH_RE.exec(url.pathname)?.[1] ?? '';
     if (!STREAM_ID_RE.test(streamId) || !this.tokens.verify(streamId, url.searchParams.get('token') ?? undefined)) {
       return ws.close(FLV_WS_CLOSE.UNAUTHORIZED, 'missing, expired or wrong media token');
     }
-    const s = this.streams.get(streamId);
-    if (!s) return ws.close(FLV_WS_CLOSE.NOT_FOUND, `stream ${streamId} is not running`);
+    let refused = '';
+    const s = this.streams.get(streamId) ?? (await this.renditions?.find(streamId).catch((e: Error) => void (refused = e.message)));
+    if (!s) return ws.close(FLV_WS_CLOSE.NOT_FOUND, (refused || `stream ${streamId} is not running`).slice(0, 120));
     const codec = s.media.info().codec;
     if (codec && codec !== 'h264') return ws.close(FLV_WS_CLOSE.UNSUPPORTED_CODEC, `FLV carries H.264 only; this stream is ${codec}: use the HLS URL`);
     if (this.closed) return ws.close(FLV_WS_CLOSE.SHUTDOWN, 'server shutting down');
