@@ -1,4 +1,4 @@
-import { Controller, Get, Param, Query, Res } from '@nestjs/common';
+import { Controller, Get, Optional, Param, Query, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { createReadStream } from 'node:fs';
@@ -26,12 +26,13 @@ export class MediaHttpController {
   constructor(
     private readonly streams: StreamsService,
     private readonly tokens: MediaTokens,
-    private readonly renditions: H264RenditionsService,
+    /** H.264 renditions of H.265 streams (absent in tests that build this controller alone). */
+    @Optional() private readonly renditions?: H264RenditionsService,
   ) {}
 
   /** A camera's stream, or an H.264 rendition of one (started here on demand: its URLs carry a token for it). */
   private async lookup(streamId: string) {
-    return this.streams.get(streamId) ?? (await this.renditions.find(streamId));
+    return this.streams.get(streamId) ?? (await this.renditions?.find(streamId));
   }
 
   private check(streamId: string, token: string | undefined): void {
@@ -47,7 +48,7 @@ export class MediaHttpController {
     const s = await this.lookup(streamId);
     if (!s) throw new GatewayError('CHANNEL_NOT_FOUND', `stream ${streamId} is not running; start it with POST /api/devices/:deviceId/channels/:channelId/play`);
     this.streams.touch(streamId);
-    this.renditions.touch(streamId);
+    this.renditions?.touch(streamId);
     const hls = s.media.hls;
     if (file === 'index.m3u8') {
       // From memory, as the remuxer announced it. A player opened right after play asks before the first segment is
