@@ -7,3 +7,4 @@ export * from './media';
 export * from './map';
 export * from './congestion-alert-rule';
 export * from './congestion-onset';
+export * from './platforms';

@@ -104,34 +104,5 @@ export const platformIdSchema = z.uuid();
 export type CreatePlatformDto = z.output<typeof createPlatformSchema>;
 export type UpdatePlatformDto = z.output<typeof updatePlatformSchema>;
 
-/** A superior platform as the API shows it: settings (never the password) and the registration state. */
-export interface PlatformDto {
-  id: string;
-  name: string;
-  serverId: string;
-  domain: string;
-  host: string;
-  port: number;
-  transport: 'udp' | 'tcp';
-  /** Our ID towards this superior (the gateway's SIP_ID unless set). */
-  localId: string;
-  expiresS: number;
-  keepaliveS: number;
-  charset: string;
-  shareAll: boolean;
-  channels: string[];
-  enabled: boolean;
-  /** The node that runs this registration (docs/cascade.md, "Cluster"). */
-  ownerNode: string;
-  state: 'registering' | 'online' | 'failed' | 'disabled';
-  /** `<code>: <detail>` of the last failure; null once registered. */
-  cause: string | null;
-  stateAt: string | null;
-  lastKeepaliveAt: string | null;
-  /** When the granted registration runs out (owner node only; null elsewhere or when not registered). */
-  registeredUntil: string | null;
-  /** When the next REGISTER after a failure goes out (owner node only). */
-  nextAttemptAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
+/** A superior platform as the API shows it: one shape for the gateway and the dashboard (libs/contracts). */
+export type { PlatformDto } from '@gb/contracts';
