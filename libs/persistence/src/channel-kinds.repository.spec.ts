@@ -1,26 +1,10 @@
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from './open-database';
+import { describe, expect, it } from 'vitest';
+import { specDatabase } from './testing/spec-database';
 import { ChannelKinds1796688000000 } from './migrations/1796688000000-channel-kinds';
 import { registration } from './repository.contract';
 import type { ChannelRow } from './repositories/channel.repository';
 
-const root = mkdtempSync(join(tmpdir(), 'gb-channel-kinds-db-'));
-let db: Database;
-
-beforeAll(async () => {
-  // Start from the migrated template of test/global-setup.ts when there is one (skips PGlite's initdb).
-  const template = process.env.GB_TEST_DB_TEMPLATE;
-  if (template && existsSync(join(template, 'pgdata'))) cpSync(join(template, 'pgdata'), join(root, 'data', 'pgdata'), { recursive: true });
-  db = await openDatabase({ dataDir: join(root, 'data') });
-}, 180_000);
-
-afterAll(async () => {
-  await db?.close();
-  rmSync(root, { recursive: true, force: true });
-});
+const spec = specDatabase('gb-channel-kinds-db-');
 
 const PLATFORM = '34020000002000000009';
 /** A lower platform's catalog: a region, a business group, a virtual organisation, an NVR and four channels. */
@@ -34,36 +18,36 @@ const tree: ChannelRow[] = [
 
 describe('channels: kinds and business groups (migration 1796688000000)', () => {
   it('the hand-written migration and ChannelEntity agree (no pending change)', async () => {
-    const pending = await db.dataSource.driver.createSchemaBuilder().log();
+    const pending = await spec.db.dataSource.driver.createSchemaBuilder().log();
     expect(pending.upQueries.map((q) => q.query)).toEqual([]);
   });
 
   it('replaceCatalogs() and replaceForDevice() count channels only, not directories; kind and businessGroupId are stored', async () => {
-    await db.devices.upsertRegistration(registration(PLATFORM));
-    expect(await db.channels.replaceCatalogs([{ deviceId: PLATFORM, items: tree, complete: true }])).toEqual(new Map([[PLATFORM, 4]]));
-    expect((await db.devices.findById(PLATFORM))?.channelCount).toBe(4);
-    expect(await db.channels.replaceForDevice(PLATFORM, tree, { complete: true })).toBe(4);
-    const vo = await db.channels.findOne(PLATFORM, '34020000002160000001');
+    await spec.db.devices.upsertRegistration(registration(PLATFORM));
+    expect(await spec.db.channels.replaceCatalogs([{ deviceId: PLATFORM, items: tree, complete: true }])).toEqual(new Map([[PLATFORM, 4]]));
+    expect((await spec.db.devices.findById(PLATFORM))?.channelCount).toBe(4);
+    expect(await spec.db.channels.replaceForDevice(PLATFORM, tree, { complete: true })).toBe(4);
+    const vo = await spec.db.channels.findOne(PLATFORM, '34020000002160000001');
     expect(vo).toMatchObject({ kind: 'virtual-organisation', businessGroupId: '34020000002150000001', parental: 1 });
     // A row written without a kind is a channel.
-    await db.channels.upsertMany(PLATFORM, [{ channelId: 'CAM9', name: 'plain' }]);
-    expect((await db.channels.findOne(PLATFORM, 'CAM9'))?.kind).toBe('channel');
+    await spec.db.channels.upsertMany(PLATFORM, [{ channelId: 'CAM9', name: 'plain' }]);
+    expect((await spec.db.channels.findOne(PLATFORM, 'CAM9'))?.kind).toBe('channel');
   });
 
   it('setStatus() changes only the status of the rows that exist and returns their IDs; findMany() reads them; recount() stores the count', async () => {
-    const changed = await db.channels.setStatus(PLATFORM, ['34020000001310000001', '34020000001310000002', '34020000001319999999'], 'OFF');
+    const changed = await spec.db.channels.setStatus(PLATFORM, ['34020000001310000001', '34020000001310000002', '34020000001319999999'], 'OFF');
     expect(changed.sort()).toEqual(['34020000001310000001', '34020000001310000002']);
-    const rows = await db.channels.findMany(PLATFORM, ['34020000001310000001', '34020000001310000003', '34020000001319999999']);
+    const rows = await spec.db.channels.findMany(PLATFORM, ['34020000001310000001', '34020000001310000003', '34020000001319999999']);
     expect(rows.map((r) => [r.channelId, r.status, r.name])).toEqual([['34020000001310000001', 'OFF', '摄像机1'], ['34020000001310000003', 'ON', '摄像机3']]);
-    expect(await db.channels.setStatus(PLATFORM, [], 'ON')).toEqual([]);
-    expect(await db.channels.deleteMany(PLATFORM, ['34020000001310000004', 'CAM9'])).toBe(2);
-    expect(await db.channels.recount(PLATFORM)).toBe(3);
-    expect((await db.devices.findById(PLATFORM))?.channelCount).toBe(3);
-    expect(await db.channels.recount('34020000002000000404')).toBeNull();
+    expect(await spec.db.channels.setStatus(PLATFORM, [], 'ON')).toEqual([]);
+    expect(await spec.db.channels.deleteMany(PLATFORM, ['34020000001310000004', 'CAM9'])).toBe(2);
+    expect(await spec.db.channels.recount(PLATFORM)).toBe(3);
+    expect((await spec.db.devices.findById(PLATFORM))?.channelCount).toBe(3);
+    expect(await spec.db.channels.recount('34020000002000000404')).toBeNull();
   });
 
   it('the migration gives rows stored before it their kind by the ID rule and recounts their devices', async () => {
-    const runner = db.dataSource.createQueryRunner();
+    const runner = spec.db.dataSource.createQueryRunner();
     try {
       const m = new ChannelKinds1796688000000();
       await m.down(runner);
@@ -71,7 +55,7 @@ describe('channels: kinds and business groups (migration 1796688000000)', () => 
     } finally {
       await runner.release();
     }
-    const kinds = Object.fromEntries((await db.channels.listByDevice(PLATFORM)).map((r) => [r.channelId, r.kind]));
+    const kinds = Object.fromEntries((await spec.db.channels.listByDevice(PLATFORM)).map((r) => [r.channelId, r.kind]));
     expect(kinds).toEqual({
       '340200': 'region',
       '34020000002150000001': 'business-group',
@@ -81,6 +65,6 @@ describe('channels: kinds and business groups (migration 1796688000000)', () => 
       '34020000001310000002': 'channel',
       '34020000001310000003': 'channel',
     });
-    expect((await db.devices.findById(PLATFORM))?.channelCount).toBe(3);
+    expect((await spec.db.devices.findById(PLATFORM))?.channelCount).toBe(3);
   });
 });

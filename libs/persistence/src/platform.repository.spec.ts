@@ -1,24 +1,8 @@
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from './open-database';
+import { describe, expect, it } from 'vitest';
+import { specDatabase } from './testing/spec-database';
 import type { NewPlatform } from './repositories/platform.repository';
 
-const root = mkdtempSync(join(tmpdir(), 'gb-platforms-db-'));
-let db: Database;
-
-beforeAll(async () => {
-  // Start from the migrated template of test/global-setup.ts when there is one (skips PGlite's initdb).
-  const template = process.env.GB_TEST_DB_TEMPLATE;
-  if (template && existsSync(join(template, 'pgdata'))) cpSync(join(template, 'pgdata'), join(root, 'data', 'pgdata'), { recursive: true });
-  db = await openDatabase({ dataDir: join(root, 'data') });
-}, 180_000);
-
-afterAll(async () => {
-  await db?.close();
-  rmSync(root, { recursive: true, force: true });
-});
+const spec = specDatabase('gb-platforms-db-');
 
 const base = (id: string, extra: Partial<NewPlatform> = {}): NewPlatform => ({
   id,
@@ -43,33 +27,33 @@ const base = (id: string, extra: Partial<NewPlatform> = {}): NewPlatform => ({
 
 describe('PlatformRepository (migration 1796601600000)', () => {
   it('the hand-written migration and PlatformEntity agree (no pending change)', async () => {
-    const pending = await db.dataSource.driver.createSchemaBuilder().log();
+    const pending = await spec.db.dataSource.driver.createSchemaBuilder().log();
     expect(pending.upQueries.map((q) => q.query)).toEqual([]);
   });
 
   it('create() stores every field, starts registering (disabled when not enabled), get() and listOwnedBy() read it back', async () => {
-    const a = await db.platforms.create(base('00000000-0000-4000-8000-000000000001'));
-    const b = await db.platforms.create(base('00000000-0000-4000-8000-000000000002', { enabled: false, ownerNode: 'node-b', transport: 'tcp', shareAll: true, channels: [] }));
+    const a = await spec.db.platforms.create(base('00000000-0000-4000-8000-000000000001'));
+    const b = await spec.db.platforms.create(base('00000000-0000-4000-8000-000000000002', { enabled: false, ownerNode: 'node-b', transport: 'tcp', shareAll: true, channels: [] }));
     expect(a).toMatchObject({ state: 'registering', cause: null, name: '指挥中心', channels: ['34020000001320000001'], password: 'secret-1' });
     expect(b.state).toBe('disabled');
-    expect(await db.platforms.get(a.id)).toEqual(a);
-    expect((await db.platforms.listOwnedBy('node-b')).map((p) => p.id)).toEqual([b.id]);
-    expect((await db.platforms.list()).map((p) => p.id)).toEqual([a.id, b.id]);
+    expect(await spec.db.platforms.get(a.id)).toEqual(a);
+    expect((await spec.db.platforms.listOwnedBy('node-b')).map((p) => p.id)).toEqual([b.id]);
+    expect((await spec.db.platforms.list()).map((p) => p.id)).toEqual([a.id, b.id]);
   });
 
   it('update() changes settings and updated_at; recordState() changes only the state columns; adopt() only from the named owner; delete() removes the row', async () => {
     const id = '00000000-0000-4000-8000-000000000003';
-    await db.platforms.create(base(id));
+    await spec.db.platforms.create(base(id));
     const later = new Date('2026-12-01T09:00:00.000Z');
-    expect(await db.platforms.update(id, { password: 'secret-2', enabled: false }, later)).toMatchObject({ password: 'secret-2', enabled: false, updatedAt: later });
-    await db.platforms.recordState(id, { state: 'failed', cause: 'PLATFORM_FORBIDDEN: 403 Forbidden', stateAt: later, lastKeepaliveAt: later });
-    expect(await db.platforms.get(id)).toMatchObject({ state: 'failed', cause: 'PLATFORM_FORBIDDEN: 403 Forbidden', lastKeepaliveAt: later, updatedAt: later });
-    expect(await db.platforms.update('00000000-0000-4000-8000-0000000000ff', { name: 'x' }, later)).toBeUndefined();
-    expect(await db.platforms.adopt(id, 'node-z', 'node-b')).toBe(false);
-    expect(await db.platforms.adopt(id, 'node-a', 'node-b')).toBe(true);
-    expect((await db.platforms.get(id))?.ownerNode).toBe('node-b');
-    expect(await db.platforms.delete(id)).toBe(true);
-    expect(await db.platforms.delete(id)).toBe(false);
-    expect(await db.platforms.get(id)).toBeUndefined();
+    expect(await spec.db.platforms.update(id, { password: 'secret-2', enabled: false }, later)).toMatchObject({ password: 'secret-2', enabled: false, updatedAt: later });
+    await spec.db.platforms.recordState(id, { state: 'failed', cause: 'PLATFORM_FORBIDDEN: 403 Forbidden', stateAt: later, lastKeepaliveAt: later });
+    expect(await spec.db.platforms.get(id)).toMatchObject({ state: 'failed', cause: 'PLATFORM_FORBIDDEN: 403 Forbidden', lastKeepaliveAt: later, updatedAt: later });
+    expect(await spec.db.platforms.update('00000000-0000-4000-8000-0000000000ff', { name: 'x' }, later)).toBeUndefined();
+    expect(await spec.db.platforms.adopt(id, 'node-z', 'node-b')).toBe(false);
+    expect(await spec.db.platforms.adopt(id, 'node-a', 'node-b')).toBe(true);
+    expect((await spec.db.platforms.get(id))?.ownerNode).toBe('node-b');
+    expect(await spec.db.platforms.delete(id)).toBe(true);
+    expect(await spec.db.platforms.delete(id)).toBe(false);
+    expect(await spec.db.platforms.get(id)).toBeUndefined();
   });
 });

@@ -1,24 +1,8 @@
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from './open-database';
+import { describe, expect, it } from 'vitest';
+import { specDatabase } from './testing/spec-database';
 import type { NewStreamProxy } from './repositories/stream-proxy.repository';
 
-const root = mkdtempSync(join(tmpdir(), 'gb-proxies-db-'));
-let db: Database;
-
-beforeAll(async () => {
-  // Start from the migrated template of test/global-setup.ts when there is one (skips PGlite's initdb).
-  const template = process.env.GB_TEST_DB_TEMPLATE;
-  if (template && existsSync(join(template, 'pgdata'))) cpSync(join(template, 'pgdata'), join(root, 'data', 'pgdata'), { recursive: true });
-  db = await openDatabase({ dataDir: join(root, 'data') });
-}, 180_000);
-
-afterAll(async () => {
-  await db?.close();
-  rmSync(root, { recursive: true, force: true });
-});
+const spec = specDatabase('gb-proxies-db-');
 
 const base = (id: string, extra: Partial<NewStreamProxy> = {}): NewStreamProxy => ({
   id, name: '东门 RTSP', url: 'rtsp://192.0.2.9:554/Streaming/Channels/101', mode: 'on-demand', username: 'admin', password: 'pw-1',
@@ -27,36 +11,36 @@ const base = (id: string, extra: Partial<NewStreamProxy> = {}): NewStreamProxy =
 
 describe('StreamProxyRepository (migration 1796774400000)', () => {
   it('the hand-written migration and StreamProxyEntity agree (no pending change)', async () => {
-    const pending = await db.dataSource.driver.createSchemaBuilder().log();
+    const pending = await spec.db.dataSource.driver.createSchemaBuilder().log();
     expect(pending.upQueries.map((q) => q.query)).toEqual([]);
   });
 
   it('create() numbers serials 1, 2, …; get(), getBySerial() and list() read every field back', async () => {
-    const a = await db.proxies.create(base('00000000-0000-4000-8000-000000000001'));
-    const b = await db.proxies.create(base('00000000-0000-4000-8000-000000000002', { mode: 'always', username: null, password: null, url: 'rtmp://192.0.2.9/live/a' }));
+    const a = await spec.db.proxies.create(base('00000000-0000-4000-8000-000000000001'));
+    const b = await spec.db.proxies.create(base('00000000-0000-4000-8000-000000000002', { mode: 'always', username: null, password: null, url: 'rtmp://192.0.2.9/live/a' }));
     expect(a).toMatchObject({ serial: 1, name: '东门 RTSP', mode: 'on-demand', username: 'admin', password: 'pw-1' });
     expect(b).toMatchObject({ serial: 2, mode: 'always', username: null, password: null });
-    expect(await db.proxies.get(a.id)).toEqual(a);
-    expect(await db.proxies.getBySerial(2)).toEqual(b);
-    expect((await db.proxies.list()).map((p) => p.serial)).toEqual([1, 2]);
+    expect(await spec.db.proxies.get(a.id)).toEqual(a);
+    expect(await spec.db.proxies.getBySerial(2)).toEqual(b);
+    expect((await spec.db.proxies.list()).map((p) => p.serial)).toEqual([1, 2]);
   });
 
   it('two creates at once get distinct serials', async () => {
     const [c, d] = await Promise.all([
-      db.proxies.create(base('00000000-0000-4000-8000-000000000003')),
-      db.proxies.create(base('00000000-0000-4000-8000-000000000004')),
+      spec.db.proxies.create(base('00000000-0000-4000-8000-000000000003')),
+      spec.db.proxies.create(base('00000000-0000-4000-8000-000000000004')),
     ]);
     expect(new Set([c.serial, d.serial]).size).toBe(2);
   });
 
   it('update() changes settings and updated_at, not the serial; delete() removes; the mode check refuses others', async () => {
     const later = new Date('2026-12-02T09:00:00.000Z');
-    const u = await db.proxies.update('00000000-0000-4000-8000-000000000001', { name: 'n2', mode: 'always', password: null }, later);
+    const u = await spec.db.proxies.update('00000000-0000-4000-8000-000000000001', { name: 'n2', mode: 'always', password: null }, later);
     expect(u).toMatchObject({ serial: 1, name: 'n2', mode: 'always', password: null, updatedAt: later });
-    expect(await db.proxies.update('00000000-0000-4000-8000-0000000000ff', { name: 'x' }, later)).toBeUndefined();
-    expect(await db.proxies.delete('00000000-0000-4000-8000-000000000001')).toBe(true);
-    expect(await db.proxies.delete('00000000-0000-4000-8000-000000000001')).toBe(false);
-    expect(await db.proxies.get('00000000-0000-4000-8000-000000000001')).toBeUndefined();
-    await expect(db.proxies.create(base('00000000-0000-4000-8000-000000000005', { mode: 'sometimes' as never }))).rejects.toThrow();
+    expect(await spec.db.proxies.update('00000000-0000-4000-8000-0000000000ff', { name: 'x' }, later)).toBeUndefined();
+    expect(await spec.db.proxies.delete('00000000-0000-4000-8000-000000000001')).toBe(true);
+    expect(await spec.db.proxies.delete('00000000-0000-4000-8000-000000000001')).toBe(false);
+    expect(await spec.db.proxies.get('00000000-0000-4000-8000-000000000001')).toBeUndefined();
+    await expect(spec.db.proxies.create(base('00000000-0000-4000-8000-000000000005', { mode: 'sometimes' as never }))).rejects.toThrow();
   });
 });
