@@ -13,6 +13,7 @@
  * passed on: their channels hang under the region and group nodes above, or directly under us.
  * Pure: rows in, items out; reading rows and sending packets is the caller's.
  */
+import type { ChannelRow } from '@gb/persistence';
 import {
   canEncodeManscdpText,
   catalogItemKind,
@@ -36,26 +37,18 @@ export const MAX_CATALOG_BODY_BYTES_TCP = 32_000;
 /** Most items in one catalog MESSAGE, whatever their size (the standard allows up to 10,000). */
 export const MAX_CATALOG_ITEMS_PER_PACKET = 50;
 
-/** A stored catalog row (a channel, or a directory node a device reported) as the tree builder needs it. */
-export interface SourceItem {
+/**
+ * A stored catalog row (a channel, or a directory node a device reported) as the tree builder needs it: the stored
+ * columns (ChannelRow) it reads, with the device whose catalog listed it.
+ */
+export type SourceItem = Pick<
+  ChannelRow,
+  'channelId' | 'manufacturer' | 'model' | 'owner' | 'civilCode' | 'block' | 'address' | 'parental' | 'parentId' | 'businessGroupId' | 'status' | 'longitude' | 'latitude' | 'ptzType'
+> & {
   /** The device whose catalog listed it. */
   deviceId: string;
-  channelId: string;
   name: string | null;
-  manufacturer?: string | null;
-  model?: string | null;
-  owner?: string | null;
-  civilCode?: string | null;
-  block?: string | null;
-  address?: string | null;
-  parental?: number | null;
-  parentId?: string | null;
-  businessGroupId?: string | null;
-  status?: string | null;
-  longitude?: number | null;
-  latitude?: number | null;
-  ptzType?: number | null;
-}
+};
 
 /** A shared channel and whether it is online now (its device online and its own status ON). */
 export interface SharedChannel extends SourceItem {
