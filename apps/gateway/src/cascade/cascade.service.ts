@@ -107,6 +107,8 @@ export class CascadeService implements OnApplicationBootstrap, BeforeApplication
    * name the channel, GB/T 28181-2016 §9.2): the To user is not compared; the caller checks the channel is shared.
    */
   superiorOf(req: SipRequest, flow: SipFlow, opts: { toChannel?: boolean } = {}): SuperiorPeer | undefined {
+    // Every device MESSAGE (keepalives included) passes here: without a superior, no header is parsed.
+    if (this.runners.size === 0) return undefined;
     let fromUser: string | undefined;
     let toUser: string | undefined;
     try {
@@ -118,10 +120,10 @@ export class CascadeService implements OnApplicationBootstrap, BeforeApplication
     if (!fromUser) return undefined;
     for (const r of this.runners.values()) {
       if (r.row.serverId !== fromUser || r.reg.status.state !== 'online') continue;
-      const localId = r.row.localId ?? this.cfg.SIP_ID;
-      if (!opts.toChannel && toUser !== undefined && toUser !== localId) continue;
+      const peer = this.peerOf(r);
+      if (!opts.toChannel && toUser !== undefined && toUser !== peer.localId) continue;
       if (!sameHost(r.flow.remoteHost, flow.remoteHost)) continue;
-      return { platform: r.row, localId, flow: r.flow };
+      return peer;
     }
     return undefined;
   }
@@ -130,7 +132,11 @@ export class CascadeService implements OnApplicationBootstrap, BeforeApplication
   onlineSuperiors(): SuperiorPeer[] {
     return [...this.runners.values()]
       .filter((r) => r.reg.status.state === 'online')
-      .map((r) => ({ platform: r.row, localId: r.row.localId ?? this.cfg.SIP_ID, flow: r.flow }));
+      .map((r) => this.peerOf(r));
+  }
+
+  private peerOf(r: Runner): SuperiorPeer {
+    return { platform: r.row, localId: r.row.localId ?? this.cfg.SIP_ID, flow: r.flow };
   }
 
   /** Brings what runs for platform `id` in line with its row (gone, disabled, edited, new). */
