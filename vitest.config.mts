@@ -19,14 +19,15 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     globalSetup: ['test/global-setup.ts'],
-    // Two projects so that `npm test` (scripts/test-all.mjs) can run the cluster file — five minutes of mostly
-    // waiting on keepalives, with its gateways in processes of their own — beside the rest instead of after it.
-    // `vitest run` alone still runs both.
+    // Three projects so that `npm test` (scripts/test-all.mjs) can run the files that mostly wait — the cluster file
+    // (five minutes of keepalives, its gateways in processes of their own) and test/long (the 2-minute platform
+    // recording) — in a vitest process beside the rest instead of after it. `vitest run` alone still runs all three.
     projects: [
       { extends: true, test: { name: 'cluster', include: ['test/cluster/**/*.spec.ts'] } },
+      { extends: true, test: { name: 'long', include: ['test/long/**/*.spec.ts'] } },
       {
         extends: true,
-        test: { name: 'main', include: ['libs/**/*.spec.ts', 'apps/**/*.spec.ts', 'test/**/*.spec.ts'], exclude: ['test/cluster/**', '**/node_modules/**'] },
+        test: { name: 'main', include: ['libs/**/*.spec.ts', 'apps/**/*.spec.ts', 'test/**/*.spec.ts'], exclude: ['test/cluster/**', 'test/long/**', '**/node_modules/**'] },
       },
     ],
   },

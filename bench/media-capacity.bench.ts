@@ -1,17 +1,20 @@
 // Relay capacity: N concurrent 2 Mb/s 720p camera streams through the built gateway (RTP -> PS demux -> ffmpeg HLS + FLV),
 // CPU and memory of the gateway and its ffmpeg children, beside a bare ffmpeg per stream and reference figures.
+// BENCH_ZLM_BIN=<path to ZLMediaKit's MediaServer>: the same RTP load through MediaServer too (openRtpServer, HLS on),
+// measured in the same run (docs/decisions/media-capacity.md).
 import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveFfmpeg } from '@gb/runtime';
 import type { BenchResult } from './bench-result';
 import { BareFfmpegFarm } from './support/bare-ffmpeg';
-import { startBuiltGateway, type BuiltGateway } from './support/built-gateway';
+import { freePort, startBuiltGateway, type BuiltGateway } from './support/built-gateway';
 import { CAMERA_CLIP, loadH264Clip } from './support/h264-clip';
 import { killAll, loadAverage, processTree, sample, usageBetween, type WindowUsage } from './support/proc-stats';
 import { PsRtpClip } from './support/ps-rtp-clip';
 import { startReplayCameras, type ReplayCameras } from './support/replay-cameras';
-import { RtpReplayer } from './support/rtp-replayer';
+import { RtpReplayer, type ReplayHandle } from './support/rtp-replayer';
+import { assertZlmBinary, startZlmServer } from './support/zlm-server';
 
 const GROUP = 'media capacity';
 const STEPS = (process.env.BENCH_CAPACITY_STEPS ?? '1,10,50,100,200,400').split(',').map(Number);
@@ -20,6 +23,8 @@ const BUDGET_S = Number(process.env.BENCH_CAPACITY_BUDGET_S ?? 180);
 const WINDOW_S = 10;
 const SETTLE_S = 3;
 const PLAY_CONCURRENCY = 8;
+/** BENCH_CAPACITY_TRANSPORT=tcp-passive: the cameras connect to the gateway over TCP (RFC 4571) instead of UDP. */
+const TRANSPORT = process.env.BENCH_CAPACITY_TRANSPORT === 'tcp-passive' ? 'tcp-passive' : 'udp';
 /** % of one core the gateway tree may be predicted to need before a step is skipped (2 shared cores, sender included). */
 const MAX_PREDICTED_CPU = Number(process.env.BENCH_CAPACITY_MAX_CPU ?? 150);
 /** Product target: 400 streams within 1.4 cores and 1 MB each. */
@@ -53,6 +58,8 @@ interface Measured {
 }
 
 export async function run(): Promise<BenchResult[]> {
+  const zlmBin = process.env.BENCH_ZLM_BIN;
+  if (zlmBin) assertZlmBinary(zlmBin);
   const t0 = performance.now();
   const deadline = t0 + BUDGET_S * 1000;
   const clip = new PsRtpClip(loadH264Clip(CAMERA_CLIP));
@@ -61,11 +68,16 @@ export async function run(): Promise<BenchResult[]> {
   const load0 = loadAverage();
 
   const gwPhase = await measureGateway(clip, maxN, deadline);
-  const bare = await measureBare(clip, STEPS, deadline);
+  const bare = process.env.BENCH_CAPACITY_BARE === '0' ? { steps: [], idle: gwPhase.idle, skipped: ['bare ffmpeg (BENCH_CAPACITY_BARE=0)'] } : await measureBare(clip, STEPS, deadline);
+  const zlm = zlmBin ? await measureZlm(clip, zlmBin, STEPS, deadline) : undefined;
   const results: BenchResult[] = [];
-  for (const s of gwPhase.steps) {
+  for (const [i, s] of gwPhase.steps.entries()) {
     const cpuPer = s.usage.cpuPercent / s.n;
     const mbPer = (s.usage.rssKb - gwPhase.idle.rssKb) / 1024 / s.n;
+    // What each stream added since the previous step: the process's fixed growth under load (V8's young generation,
+    // code, pools) stays out of it, which the figure against the idle process counts as if it were per stream.
+    const prev = gwPhase.steps[i - 1];
+    const marginal = prev ? `; ${((s.usage.rssKb - prev.usage.rssKb) / 1024 / (s.n - prev.n)).toFixed(2)} MB per stream added since N=${prev.n}` : '';
     const pssPer = (s.usage.pssKb - gwPhase.idle.pssKb) / 1024 / s.n;
     // A starved window (sender behind by >2 % of frames, or RTP lost) measures the machine, not the gateway.
     const framesDue = s.n * WINDOW_S * clip.fps;
@@ -80,7 +92,7 @@ export async function run(): Promise<BenchResult[]> {
       {
         group: GROUP, name: `N=${s.n}: RSS per added stream, gateway + ffmpeg`, value: round3(mbPer), unit: 'MB/stream', better: 'lower', target: TARGET_MB_PER_STREAM,
         baseline: { name: REF_ZLM.name, value: REF_ZLM.mb },
-        note: `${invalid}sum VmRSS ${(s.usage.rssKb / 1024).toFixed(0)} MB (gateway JS ${(s.jsRssKb / 1024).toFixed(0)} MB, whole tree idle ${(gwPhase.idle.rssKb / 1024).toFixed(0)} MB, embedded PGlite included); HLS files held ${(s.hlsBytes / 1e6 / s.n).toFixed(2)} MB/stream (page cache, not in RSS)`,
+        note: `${invalid}sum VmRSS ${(s.usage.rssKb / 1024).toFixed(0)} MB (gateway JS ${(s.jsRssKb / 1024).toFixed(0)} MB, whole tree idle ${(gwPhase.idle.rssKb / 1024).toFixed(0)} MB, embedded PGlite included); HLS files held ${(s.hlsBytes / 1e6 / s.n).toFixed(2)} MB/stream (page cache, not in RSS)${marginal}`,
       },
       {
         group: GROUP, name: `N=${s.n}: PSS per added stream, gateway + ffmpeg`, value: round3(pssPer), unit: 'MB/stream', better: 'lower', target: TARGET_MB_PER_STREAM,
@@ -103,10 +115,25 @@ export async function run(): Promise<BenchResult[]> {
         },
     );
   }
-  const skipped = [...gwPhase.skipped, ...bare.skipped];
+  for (const z of zlm?.steps ?? []) {
+    const s = gwPhase.steps.find((x) => x.n === z.n);
+    const b = bare.steps.find((x) => x.n === z.n);
+    const ratio = `${s ? `; gateway/ZLMediaKit ${(s.usage.cpuPercent / z.usage.cpuPercent).toFixed(2)}×` : ''}${b ? `; bare ffmpeg/ZLMediaKit ${(b.usage.cpuPercent / z.usage.cpuPercent).toFixed(2)}×` : ''}`;
+    results.push(
+      {
+        group: GROUP, name: `N=${z.n}: CPU per stream, ZLMediaKit MediaServer (HLS)`, value: round3(z.usage.cpuPercent / z.n), unit: '%core/str', better: 'lower',
+        baseline: { name: REF_ZLM.name, value: REF_ZLM.cpu }, note: `total ${z.usage.cpuPercent.toFixed(1)}% of a core${ratio}; RTP sent late frames ${z.lateFrames}; load ${z.load}`,
+      },
+      {
+        group: GROUP, name: `N=${z.n}: RSS per added stream, ZLMediaKit MediaServer (HLS)`, value: round3((z.usage.rssKb - zlm!.idle.rssKb) / 1024 / z.n), unit: 'MB/stream', better: 'lower',
+        baseline: { name: REF_ZLM.name, value: REF_ZLM.mb }, note: `VmRSS ${(z.usage.rssKb / 1024).toFixed(0)} MB, idle ${(zlm!.idle.rssKb / 1024).toFixed(0)} MB`,
+      },
+    );
+  }
+  const skipped = [...gwPhase.skipped, ...bare.skipped, ...(zlm?.skipped ?? [])];
   results.push({
     group: GROUP, name: 'load average (1/5/15 min) at the end', value: Number(loadAverage().split(' ')[0]), unit: 'load',
-    note: `before ${load0}; bench took ${Math.round((performance.now() - t0) / 1000)} s of a ${BUDGET_S} s budget${skipped.length ? `; skipped: ${skipped.join('; ')}` : ''}; 2-core machine shared with other work`,
+    note: `gateway RTP over ${TRANSPORT}${process.env.DATABASE_URL ? ', database: PostgreSQL (DATABASE_URL, outside the process)' : ', embedded database'}; before ${load0}; bench took ${Math.round((performance.now() - t0) / 1000)} s of a ${BUDGET_S} s budget${skipped.length ? `; skipped: ${skipped.join('; ')}` : ''}; 2-core machine shared with other work`,
   });
   return results;
 }
@@ -151,7 +178,7 @@ async function measureGateway(clip: PsRtpClip, maxN: number, deadline: number): 
       const todo = cameras.cameras.slice(playing, n);
       const failures: string[] = [];
       await pool(todo, PLAY_CONCURRENCY, (c) =>
-        gw!.api('POST', `/api/devices/${c.deviceId}/channels/${c.channelId}/play`, { transport: 'udp' }).catch((e: Error) => failures.push(e.message)),
+        gw!.api('POST', `/api/devices/${c.deviceId}/channels/${c.channelId}/play`, { transport: TRANSPORT }).catch((e: Error) => failures.push(e.message)),
       );
       secondsPerPlay = Math.max(0.2, ((performance.now() - tPlay) / 1000 / Math.max(1, todo.length)) * PLAY_CONCURRENCY);
       playing = n;
@@ -213,6 +240,54 @@ async function measureBare(clip: PsRtpClip, ns: number[], deadline: number): Pro
     const pids = farm.pids;
     await farm.close();
     killAll(pids.filter((p) => existsPid(p)));
+  }
+}
+
+/**
+ * ZLMediaKit phase (BENCH_ZLM_BIN): one MediaServer, an openRtpServer receiver per stream, the same clip sent over UDP from
+ * this process; MediaServer's own CPU and VmRSS over the same windows. It cannot run where no MediaServer is built (then
+ * the phase is not run at all; a given BENCH_ZLM_BIN that does not start fails the bench with MediaServer's message).
+ */
+async function measureZlm(clip: PsRtpClip, bin: string, ns: number[], deadline: number): Promise<Measured> {
+  const maxN = Math.max(...ns);
+  const rtpMin = 10_000 + Math.floor(Math.random() * (22_000 - 2 * maxN - 20));
+  const zlm = await startZlmServer(bin, await freePort(), [rtpMin, rtpMin + 2 * maxN + 19]);
+  const replayer = new RtpReplayer(clip);
+  const handles: ReplayHandle[] = [];
+  const steps: Step[] = [];
+  const skipped: string[] = [];
+  try {
+    const idle = await window(zlm.pid, 3);
+    for (const n of ns) {
+      if (performance.now() + (SETTLE_S + WINDOW_S + 1 + n * 0.02) * 1000 > deadline) {
+        skipped.push(`ZLMediaKit N=${n} (time budget)`);
+        break;
+      }
+      const last = steps.at(-1);
+      if (last && (last.usage.cpuPercent / last.n) * n > MAX_PREDICTED_CPU) {
+        skipped.push(`ZLMediaKit N=${n}: the machine cannot (~${((last.usage.cpuPercent / last.n) * n).toFixed(0)}% of a core)`);
+        break;
+      }
+      while (handles.length < n) {
+        const i = handles.length;
+        const port = await zlm.openRtpServer(`bench${i}`);
+        handles.push(await replayer.start({ transport: 'udp', host: '127.0.0.1', port, ssrc: 0x1000_0000 + i }));
+      }
+      await sleep(SETTLE_S * 1000);
+      const late0 = replayer.lateFrames;
+      const s0 = sample([zlm.pid]);
+      await sleep(WINDOW_S * 1000);
+      const s1 = sample([zlm.pid]);
+      const usage = usageBetween(s0, s1);
+      if (usage.processes === 0) throw new Error(`ZLMediaKit MediaServer exited during the N=${n} window`);
+      log(`ZLMediaKit N=${n}: ${usage.cpuPercent.toFixed(1)}% CPU, ${(usage.rssKb / 1024).toFixed(0)} MB RSS`);
+      steps.push({ n, attempted: n, usage, jsCpu: 0, jsRssKb: 0, delivered: 1, lateFrames: replayer.lateFrames - late0, hlsBytes: 0, load: loadAverage() });
+    }
+    return { steps, idle, skipped };
+  } finally {
+    for (const h of handles) h.stop();
+    replayer.close();
+    await zlm.stop();
   }
 }
 

@@ -7,6 +7,7 @@ import { loadAverage } from './support/proc-stats';
 import { PsRtpClip } from './support/ps-rtp-clip';
 import { startReplayCameras, type ReplayCameras } from './support/replay-cameras';
 import { RtpReplayer } from './support/rtp-replayer';
+import { waitFor } from './support/poll';
 
 const GROUP = 'media first frame';
 const RUNS = Number(process.env.BENCH_FIRST_FRAME_RUNS ?? 20);
@@ -101,15 +102,3 @@ async function waitOnline(gw: BuiltGateway, deviceId: string): Promise<void> {
   if (!ok) throw new Error(`camera ${deviceId} did not come online in the gateway`);
 }
 
-async function waitFor(fn: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const until = performance.now() + timeoutMs;
-  while (performance.now() < until) {
-    try {
-      if (await fn()) return true;
-    } catch {
-      /* not yet */
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return false;
-}

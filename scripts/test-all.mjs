@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// `npm test`'s vitest step: the cluster project (test/cluster: two gateway processes, PostgreSQL, NATS and a
-// five-minute keepalive window that mostly waits) runs in a vitest process of its own beside the main project,
-// instead of after it: on the 2-core CI machine that takes ~6 minutes off the run (vitest's one worker runs files
-// one after another). The cluster file's bounds already allow for other test files beside it.
+// `npm test`'s vitest step: the projects that mostly wait — cluster (test/cluster: two gateway processes, PostgreSQL,
+// NATS and a five-minute keepalive window) and long (test/long: a 2-minute platform recording) — run one after the
+// other in a vitest process of their own beside the main project, instead of after it: on the 2-core CI machine that
+// takes ~8 minutes off the run (vitest's one worker runs files one after another). Their bounds allow for the
+// files beside them.
 // With arguments (`npm test -- test/e2e/foo.spec.ts`), this is plain `vitest run <args>`.
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -27,8 +28,8 @@ if (args.length > 0) {
   codes = [await run(args)];
 } else {
   const started = Date.now();
-  const cluster = run(['--project', 'cluster'], '[cluster] ').then((c) => {
-    process.stdout.write(`[cluster] finished with exit code ${c} after ${Math.round((Date.now() - started) / 1000)} s\n`);
+  const cluster = run(['--project', 'cluster', '--project', 'long'], '[beside] ').then((c) => {
+    process.stdout.write(`[beside] cluster + long finished with exit code ${c} after ${Math.round((Date.now() - started) / 1000)} s\n`);
     return c;
   });
   codes = await Promise.all([run(['--project', 'main']), cluster]);

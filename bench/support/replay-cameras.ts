@@ -10,6 +10,8 @@ export interface ReplayCamerasOptions {
   /** The simulator answers at most 64 simultaneous INVITE dialogs per device. */
   channelsPerDevice?: number;
   firstDeviceId?: string;
+  /** Cameras honour DeviceControl IFameCmd (a keyframe next, see ReplayHandle.keyframeNow). Default false. */
+  honourKeyframeRequests?: boolean;
 }
 
 export interface ReplayCamera {
@@ -35,6 +37,7 @@ export async function startReplayCameras(replayer: RtpReplayer, o: ReplayCameras
   const perDevice = o.channelsPerDevice ?? 50;
   const first = o.firstDeviceId ?? '34020000001320000001';
   const acks = new Map<string, number>();
+  const handles = new Map<string, { stop(): void; keyframeNow(): void }>();
   let sending = 0;
   const hook: InviteHook = async (ctx) => {
     const offer = parseSdp(ctx.offer);
@@ -46,7 +49,7 @@ export async function startReplayCameras(replayer: RtpReplayer, o: ReplayCameras
     const ssrc = offer.ssrc ?? '0';
     const localPort = tcp ? 9 : await replayer.open();
     const sdp = buildGbAnswer({ offer, deviceId: ctx.channelId, ip: ctx.localHost, port: localPort, ssrc });
-    let handle: { stop(): void } | undefined;
+    let handle: { stop(): void; keyframeNow(): void } | undefined;
     let stopped = false;
     return {
       status: 200,
@@ -57,6 +60,7 @@ export async function startReplayCameras(replayer: RtpReplayer, o: ReplayCameras
           (h) => {
             if (stopped) return h.stop();
             handle = h;
+            handles.set(ctx.channelId, h);
             sending++;
           },
           () => undefined,
@@ -66,6 +70,7 @@ export async function startReplayCameras(replayer: RtpReplayer, o: ReplayCameras
         if (stopped) return;
         stopped = true;
         if (handle) sending--;
+        if (handle && handles.get(ctx.channelId) === handle) handles.delete(ctx.channelId);
         handle?.stop();
       },
     };
@@ -85,6 +90,9 @@ export async function startReplayCameras(replayer: RtpReplayer, o: ReplayCameras
         { onInvite: hook },
       );
       device.on('error', () => undefined);
+      if (o.honourKeyframeRequests) device.on('query', (q) => {
+        if (q.fields?.['IFameCmd'] !== undefined) handles.get(q.targetId ?? '')?.keyframeNow();
+      });
       devices.push(device);
       const outcome = await device.start();
       if (outcome !== 'registered') throw new Error(`replay camera ${deviceId} could not register: ${outcome}`);

@@ -25,6 +25,11 @@ interface Stream extends ReplayTarget {
 export interface ReplayHandle {
   /** Idempotent. */
   stop(): void;
+  /**
+   * A camera honouring DeviceControl IFameCmd: the next frame sent is a keyframe (the clip jumps back to the keyframe
+   * that starts the current GOP; timestamps keep running on), as an encoder that inserts an IDR now.
+   */
+  keyframeNow(): void;
 }
 
 /** Pacing tick: frames due are sent on each tick (25 fps = one frame every 40 ms per stream). */
@@ -89,6 +94,12 @@ export class RtpReplayer {
     this.timer ??= setInterval(() => this.tick(), TICK_MS);
     this.tick();
     return {
+      keyframeNow: () => {
+        const n = this.clip.frameCount;
+        let k = (s.startFrame + s.sent) % n;
+        for (let i = 0; i < n && !this.clip.frames[k]!.keyframe; i++) k = (k - 1 + n) % n;
+        s.startFrame = (((k - s.sent) % n) + n) % n;
+      },
       stop: () => {
         s.stopped = true;
         this.streams.delete(s);

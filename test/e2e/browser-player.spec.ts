@@ -17,19 +17,27 @@ afterAll(async () => {
 });
 
 /** Opens the player page and waits until the <video> has played past `seconds`; returns the time that took. */
-async function playsPast(mode: 'hls' | 'flv', seconds: number, withinMs = 15_000): Promise<number> {
+async function playsPast(mode: 'hls' | 'flv' | 'webrtc', seconds: number, withinMs = 15_000): Promise<number> {
   const page = await browser.context.newPage();
   const logs: string[] = [];
   page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
   page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
   const t0 = Date.now();
   try {
-    await page.goto(`${rig.url(dto.urls.player)}&mode=${mode}`);
+    // WebRTC is the page's default (no mode); &wait=8000: a loaded machine may take longer than the 2 s before FLV.
+    await page.goto(`${rig.url(dto.urls.player)}${mode === 'webrtc' ? '&wait=8000' : `&mode=${mode}`}`);
     try {
       // strings, evaluated in the page (this file compiles without the DOM lib)
       // stop early on a fatal player error (the status line says so)
       await page.waitForFunction(`document.getElementById('v').currentTime > ${seconds} || /error/i.test(document.getElementById('status').textContent)`, undefined, { timeout: withinMs, polling: 200 });
-      if (await page.evaluate(`document.getElementById('v').currentTime > ${seconds}`)) return Date.now() - t0;
+      if (await page.evaluate(`document.getElementById('v').currentTime > ${seconds}`)) {
+        // what the page played over, and for WebRTC the peer connection's decoded frames
+        const [transport, decoded] = (await page.evaluate(`(async () => { let n = null; if (window.__pc) for (const s of (await window.__pc.getStats()).values()) if (s.type === 'inbound-rtp' && s.kind === 'video') n = s.framesDecoded;
+          return [document.getElementById('status').dataset.transport, n]; })()`)) as [string, number | null];
+        expect(transport).toBe(mode);
+        if (mode === 'webrtc') expect(decoded).toBeGreaterThan(0);
+        return Date.now() - t0;
+      }
       throw new Error('player error');
     } catch {
       const st = await page.evaluate(`(() => { const v = document.getElementById('v');
@@ -63,5 +71,10 @@ describe('the player page in real Chromium', () => {
   it('mode=flv (mpegts.js over HTTP-FLV): the video element plays past 1 s', async () => {
     const ms = await playsPast('flv', 1);
     console.info(`[browser-player] FLV: currentTime > 1 s after ${ms} ms`);
+  }, 30_000);
+
+  it('no mode (WebRTC first): the page plays over WebRTC (inbound-rtp framesDecoded > 0) past 1 s', async () => {
+    const ms = await playsPast('webrtc', 1);
+    console.info(`[browser-player] WebRTC: currentTime > 1 s after ${ms} ms`);
   }, 30_000);
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChannelDto, DeviceAlarmDto, DeviceDto } from '@gb/contracts';
+import type { ChannelDto, DeviceAlarmPageDto, DeviceDto } from '@gb/contracts';
 import type { SipRequest } from '@gb/gb28181';
 import type { QueryEvent } from '../../apps/device-sim/src';
 import { SipService } from '../../apps/gateway/src/sip/sip.service';
@@ -96,14 +96,14 @@ describe('two gateways chained: the lower registers with the upper and shares it
   it('PTZ from the upper reaches the simulated camera', async () => {
     const r = await upper.api<{ ptzCmd: string }>(`/api/devices/${LOWER_ID}/channels/${lower.channelId}/ptz`, { method: 'POST', body: JSON.stringify({ action: 'move', pan: -1, speed: 100 }) });
     expect(r.status, JSON.stringify(r.body)).toBeLessThan(300);
-    const seen = await waitFor('the DeviceControl at the camera', () => atCamera.find((q) => q.cmdType === 'DeviceControl'), 5_000);
+    const seen = await waitFor('the DeviceControl at the camera', () => atCamera.find((q) => q.cmdType === 'DeviceControl' && q.ptzCmd !== undefined), 5_000);
     expect(seen.ptzCmd).toBe(r.body.ptzCmd);
     expect(seen.targetId).toBe(lower.channelId);
   });
 
   it('an alarm of the camera appears at the upper', async () => {
     expect(await lower.device.sendAlarm({ channelId: lower.channelId, priority: 1, method: 5, description: '视频丢失', time: '2026-12-02T08:00:00' })).toBe(200);
-    const alarm = await waitFor('the alarm at the upper', async () => (await upper.api<DeviceAlarmDto[]>(`/api/device-alarms?deviceId=${LOWER_ID}`)).body[0], 5_000);
+    const alarm = await waitFor('the alarm at the upper', async () => (await upper.api<DeviceAlarmPageDto>(`/api/device-alarms?deviceId=${LOWER_ID}`)).body.items[0], 5_000);
     expect(alarm).toMatchObject({ channelId: lower.channelId, description: '视频丢失' });
   });
 

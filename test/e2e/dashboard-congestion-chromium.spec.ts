@@ -101,7 +101,20 @@ describe('dashboard congestion and alerts in real Chromium (simulated camera -> 
     // Titled by the catalog's channel name, not the 20-digit id.
     await pagePoll(page, 'the card titled with the channel name', `document.querySelector('article.card.congestion h2')?.textContent === ${JSON.stringify(channelName)}`, 5000);
 
-    // The ROI editor: a snapshot of the channel, then a polygon by clicks.
+    // The ROI editor: a snapshot of the channel, then a polygon by clicks. The editor's first read of the stored ROIs
+    // is answered by the gateway at once (none stored yet) but reaches the page only after the drawn ROI is saved, as
+    // on a busy gateway whose database ran that read before the save: the late, empty answer must not wipe what the
+    // operator drew (it did in a loaded run, and the exclusion save then stored no ROI).
+    let releaseLoad!: () => void;
+    const loadHeld = new Promise<void>((r) => (releaseLoad = r));
+    let held = false;
+    await page.route(/\/rois\?include=exclusions$/, async (route) => {
+      if (held || route.request().method() !== 'GET') return route.continue();
+      held = true;
+      const response = await route.fetch();
+      await loadHeld;
+      await route.fulfill({ response });
+    });
     await card.locator('.roi-editor summary').click();
     await pagePoll(page, 'the snapshot in the ROI editor', `(document.querySelector('.roi-editor img.roi-snapshot')?.naturalWidth ?? 0) > 0 && document.querySelector('.roi-editor .roi-snapshot-note').hidden`, 20_000);
     await card.locator('button[data-action=roi-add]').click();
@@ -127,10 +140,10 @@ describe('dashboard congestion and alerts in real Chromium (simulated camera -> 
     await page.mouse.up();
     await look();
     await page.mouse.click(...at(0.5, 0.5));
-    await pagePoll(page, 'five handles', `document.querySelectorAll('.roi-overlay .roi-handle').length === 5`, 2000);
+    await pagePoll(page, 'five handles', `document.querySelectorAll('.roi-overlay .roi-handle').length === 5`, 5000); // a loaded CI browser once took over 2 s
     await look();
     await page.mouse.click(...at(0.5, 0.5), { button: 'right' });
-    await pagePoll(page, 'four handles', `document.querySelectorAll('.roi-overlay .roi-handle').length === 4`, 2000);
+    await pagePoll(page, 'four handles', `document.querySelectorAll('.roi-overlay .roi-handle').length === 4`, 5000);
     await page.screenshot({ path: `${SCREENSHOT_DIR}/dashboard-roi-editor.png` });
     await card.locator('button[data-action=roi-save]').click();
 
@@ -139,6 +152,11 @@ describe('dashboard congestion and alerts in real Chromium (simulated camera -> 
       return r.length ? r : null;
     }, 5000, 200);
     expect(saved.map((r) => r.id)).toEqual(['road']);
+    expect(held).toBe(true);
+    const lateLoad = page.waitForResponse((r) => r.url().endsWith('/rois?include=exclusions') && r.request().method() === 'GET');
+    releaseLoad();
+    await lateLoad;
+    await page.evaluate('new Promise((r) => requestAnimationFrame(() => setTimeout(r, 50)))'); // its .then has run
     const expected = [[0.02, 0.02], [0.98, 0.02], [0.98, 0.98], [0.02, 0.98]];
     expect(saved[0]!.polygon).toHaveLength(4);
     saved[0]!.polygon.forEach(([x, y], i) => {

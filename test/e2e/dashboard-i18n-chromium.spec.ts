@@ -107,6 +107,7 @@ const ROUTES = [
   { name: 'streams', hash: '#/streams', ready: 'table.streams' },
   { name: 'congestion', hash: '#/congestion', ready: 'section.page h1' },
   { name: 'alerts', hash: '#/alerts', ready: 'table.alerts' },
+  { name: 'device-alarms', hash: '#/device-alarms', ready: 'table.device-alarms' },
   { name: 'wall', hash: '#/wall', ready: '[data-field=wall-picker] .wall-pick' },
   { name: 'map', hash: '#/map', ready: '[data-field=map-unplaced] li' },
   { name: 'tree', hash: '#/channels', ready: '[data-field=channel-vtree] li.tree-row' },

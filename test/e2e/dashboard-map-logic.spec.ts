@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TILE_SIZE, hasCoordinates, lonLatToWorld, visibleTiles, worldToLonLat } from '../../web/src/map/map-geometry';
+import { TILE_SIZE, channelLonLat, hasCoordinates, lonLatToWorld, visibleTiles, worldToLonLat } from '../../web/src/map/map-geometry';
 
 describe('dashboard map geometry (web/src/map/map-geometry.ts)', () => {
   it('lonLatToWorld() puts 0,0 at the centre of the world and round-trips through worldToLonLat()', () => {
@@ -25,5 +25,13 @@ describe('dashboard map geometry (web/src/map/map-geometry.ts)', () => {
     expect(hasCoordinates(Number.NaN, 1)).toBe(false);
     expect(hasCoordinates(181, 1)).toBe(false);
     expect(hasCoordinates(1, 89)).toBe(false);
+  });
+
+  it('channelLonLat() draws a moving channel at its latest mobile position, else at its catalog coordinates, else nowhere', () => {
+    const position = { time: '2026-12-03T08:00:00.000Z', longitude: 120.2, latitude: 30.3, speed: 36, direction: 90, altitude: null };
+    expect(channelLonLat({ longitude: 120.1, latitude: 30.1, position })).toEqual([120.2, 30.3]);
+    expect(channelLonLat({ longitude: 120.1, latitude: 30.1, position: null })).toEqual([120.1, 30.1]);
+    expect(channelLonLat({ longitude: 120.1, latitude: 30.1, position: { ...position, longitude: 0, latitude: 0 } })).toEqual([120.1, 30.1]);
+    expect(channelLonLat({ longitude: null, latitude: null })).toBeNull();
   });
 });

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { HEVC_MSE_TYPES, browserDecodesHevc, playBody } from '../../web/src/player-codec';
+import { HEVC_MSE_TYPES, browserDecodesHevc, playBody, preferredTransport } from '../../web/src/player-codec';
 
 describe('browserDecodesHevc()', () => {
   it('true when MSE takes either the hvc1 or the hev1 form', () => {
@@ -19,5 +19,15 @@ describe('playBody()', () => {
   it('a browser without HEVC asks for H.264; one with it asks for the camera\'s own video', () => {
     expect(playBody({ transport: 'udp' }, false)).toEqual({ transport: 'udp', codec: 'h264' });
     expect(playBody({}, true)).toEqual({});
+  });
+});
+
+describe('preferredTransport()', () => {
+  it('WebRTC first unless ?transport= or the stored preference says flv or hls; the URL wins; unknown values are ignored', () => {
+    expect(preferredTransport('', null)).toBe('webrtc');
+    expect(preferredTransport('?transport=flv', null)).toBe('flv');
+    expect(preferredTransport('', 'hls')).toBe('hls');
+    expect(preferredTransport('?transport=webrtc', 'flv')).toBe('webrtc');
+    expect(preferredTransport('?transport=rtmp', 'nonsense')).toBe('webrtc');
   });
 });

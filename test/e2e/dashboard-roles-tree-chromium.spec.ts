@@ -123,11 +123,11 @@ describe('the channel tree of every device and the role-aware dashboard', () => 
     await page.context().close();
   }, 60_000);
 
-  it('an operator may sync catalogs, steer and watch, but sees no device edit or delete', async () => {
+  it('an operator may sync catalogs, steer, control devices and watch, but sees no device edit or delete', async () => {
     const page = await loginAs(OPERATOR.username, OPERATOR.password);
     expect(await page.locator('header [data-field=user]').textContent()).toBe('otto (operator)');
     await visit(page, '#/devices', `tr[data-device-id="${FLEET[0]!.id}"]`);
-    expect(await page.locator(`tr[data-device-id="${FLEET[0]!.id}"] td.actions button`).allTextContents()).toEqual([en['devices.sync']]);
+    expect(await page.locator(`tr[data-device-id="${FLEET[0]!.id}"] td.actions button`).allTextContents()).toEqual([en['devices.sync'], en['deviceControl.open']]);
     const dome = buildChannels(FLEET[0]!.id, 0, 1, FLEET[0]!.civil)[0]!.deviceId!;
     await visit(page, `#/devices/${FLEET[0]!.id}`, '[data-field=channel-tree] ul.root');
     expect(await page.locator('button[data-action=catalog-sync]').count()).toBe(1);
@@ -141,7 +141,7 @@ describe('the channel tree of every device and the role-aware dashboard', () => 
     const page = await loginAs('admin', TEST_ADMIN_PASSWORD);
     expect(await page.locator('header [data-field=user]').textContent()).toBe('admin (admin)');
     await visit(page, '#/devices', `tr[data-device-id="${FLEET[0]!.id}"]`);
-    expect(await page.locator(`tr[data-device-id="${FLEET[0]!.id}"] td.actions button`).count()).toBe(3);
+    expect(await page.locator(`tr[data-device-id="${FLEET[0]!.id}"] td.actions button`).count()).toBe(4);
 
     // Devices in ID order: the first one's row and channels fill the view.
     const first = [...FLEET].sort((a, b) => a.id.localeCompare(b.id))[0]!;

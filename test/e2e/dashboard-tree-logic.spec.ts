@@ -60,8 +60,8 @@ describe('the channel tree model (web/src/tree/channel-forest.ts)', () => {
     expect(flatten(roots, new Set(['r:33']), 'east').map((r) => [r.node.code, r.depth])).toEqual([['33', 0], ['3301', 1], ['330106', 2], ['1', 3]]);
   });
 
-  it('roleMay(): a viewer may use no control, an operator no device edit/delete, superior platform edit or admin page, an admin everything', () => {
-    const caps = ['ptz', 'ack', 'catalogSync', 'watch', 'roiEdit', 'deviceEdit', 'deviceDelete', 'platformEdit', 'admin'] as const;
+  it('roleMay(): a viewer may use no control, an operator no device edit/delete, superior platform or stream proxy edit or admin page, an admin everything', () => {
+    const caps = ['ptz', 'ack', 'catalogSync', 'watch', 'roiEdit', 'deviceEdit', 'deviceDelete', 'platformEdit', 'proxyEdit', 'admin'] as const;
     expect(caps.filter((c) => roleMay('viewer', c))).toEqual([]);
     expect(caps.filter((c) => roleMay('operator', c))).toEqual(['ptz', 'ack', 'catalogSync', 'watch', 'roiEdit']);
     expect(caps.filter((c) => roleMay('admin', c))).toEqual([...caps]);

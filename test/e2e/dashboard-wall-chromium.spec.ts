@@ -17,6 +17,7 @@ const MEDIA = { codec: 'h264' as const, width: 320, height: 180, fps: 15 };
 /** Far above the spec's bounds: a stream that goes away went because the wall released it, not because it idled. */
 const IDLE_TIMEOUT_MS = '120000';
 const RELEASE_BOUND_MS = 5000;
+const WEBRTC_PEERS = 2;
 
 const ROIS = [
   { id: 'lane-1', polygon: [[0.05, 0.5], [0.45, 0.5], [0.45, 0.95], [0.05, 0.95]] },
@@ -44,7 +45,8 @@ const pageErrors: string[] = [];
 beforeAll(async () => {
   requireTool('ffmpeg');
   [rig, browser] = await Promise.all([
-    startMediaRig(MEDIA, { STREAM_NO_RTP_TIMEOUT_MS: '8000', STREAM_IDLE_TIMEOUT_MS: IDLE_TIMEOUT_MS, VISION_EMBEDDED: 'false' }),
+    // Two WebRTC viewers at most: two tiles play over WebRTC, the other two are refused (WEBRTC_LIMIT) and play FLV.
+    startMediaRig(MEDIA, { STREAM_NO_RTP_TIMEOUT_MS: '8000', STREAM_IDLE_TIMEOUT_MS: IDLE_TIMEOUT_MS, VISION_EMBEDDED: 'false', WEBRTC_MAX_PEERS: String(WEBRTC_PEERS) }),
     launchChromium(),
     buildDashboard(),
   ]);
@@ -58,6 +60,8 @@ beforeAll(async () => {
   page = await browser.context.newPage();
   await page.setViewportSize({ width: 1440, height: 900 });
   page.on('pageerror', (e) => pageErrors.push(e.message));
+  // WebRTC gets 8 s instead of 2 before a tile gives up on it (whep-client.ts WEBRTC_WAIT_KEY): a loaded machine is slow at ICE + DTLS.
+  await page.addInitScript(`localStorage.setItem('gbgw.webrtcWaitMs', '8000')`);
   // The congestion list is the one answer made up in the browser: no vision worker runs here (four live streams and
   // Chromium already fill a small machine), so the first camera is reported watched with a heavy score.
   await page.route('**/api/congestion', (route) =>
@@ -75,9 +79,10 @@ function pagePoll(what: string, expr: string, timeoutMs: number): Promise<unknow
 }
 
 const tile = (i: number) => page.locator(`[data-field=wall-grid] [data-tile="${i}"]`);
-const liveId = (c: SimCamera) => `${c.deviceId}_${c.channelId}`;
-/** The camera's live stream at the gateway, unless it is gone or over. */
-const running = (list: StreamDto[], c: SimCamera) => list.find((s) => s.streamId === liveId(c) && s.state !== 'closed' && s.state !== 'failed');
+/** Wall tiles ask for the camera's substream (issue 13 item 6): its own stream `<device>_<channel>_sub`. */
+const liveId = (c: SimCamera) => `${c.deviceId}_${c.channelId}_sub`;
+/** The camera's substream at the gateway, unless it is gone or over. */
+const running = (list: StreamDto[], c: SimCamera) => list.find((s) => s.streamId === liveId(c) && s.stream === 'sub' && s.state !== 'closed' && s.state !== 'failed');
 
 describe('the dashboard’s video wall', () => {
   it('a 2×2 wall (three channels picked then placed by click, one dragged) plays four cameras at once: every <video> advances', async () => {
@@ -131,11 +136,12 @@ describe('the dashboard’s video wall', () => {
     expect([await tile(3).getAttribute('data-muted'), await sound.getAttribute('aria-pressed'), await sound.textContent()]).toEqual(['false', 'true', 'Sound off']);
     await sound.click();
     expect(await mutedNow()).toEqual([true, true, true, true]);
-    // The watched channel: frame and badge in its level, its ROIs over the picture (scaled to the 320×180 video).
+    // The watched channel: frame and badge in its level, its ROIs over the picture (scaled to the tile's video: the
+    // camera's 320×180 substream, which the simulator sends at half size, 160×90).
     expect(await tile(0).getAttribute('data-level')).toBe('heavy');
     expect(await tile(0).locator('[data-field=tile-level]').textContent()).toBe('heavy · 72');
     expect(await tile(0).locator('[data-field=tile-rois] polygon').evaluateAll((ps) => ps.map((p) => p.getAttribute('points')))).toEqual([
-      '16,90 144,90 144,171 16,171', '176,90 304,90 304,171 176,171',
+      '8,45 72,45 72,85.5 8,85.5', '88,45 152,45 152,85.5 88,85.5',
     ]);
     // Boxes on: the counted one in its colour, the ignored one dashed grey without fill; off again.
     await tile(0).locator('button[data-action=tile-boxes]').click();
@@ -153,6 +159,22 @@ describe('the dashboard’s video wall', () => {
     expect(saved.tiles.slice(0, 4).map((x) => x?.channelId)).toEqual(cams.map((c) => c.channelId));
     expect(pageErrors).toEqual([]);
   }, 60_000);
+
+  it('tiles play over WebRTC first (inbound-rtp framesDecoded > 0, label WebRTC); past WEBRTC_MAX_PEERS the gateway refuses and those tiles play FLV', async () => {
+    const transports = (await page.locator('[data-field=wall-grid] [data-tile]').evaluateAll((els) => els.map((el) => el.getAttribute('data-transport')))) as string[];
+    expect(transports.filter((x) => x === 'webrtc').length, JSON.stringify(transports)).toBe(WEBRTC_PEERS);
+    expect(transports.filter((x) => x === 'flv').length, JSON.stringify(transports)).toBe(4 - WEBRTC_PEERS);
+    for (const [i, tr] of transports.entries()) {
+      expect(await tile(i).locator('[data-field=tile-transport]').textContent()).toBe(tr === 'webrtc' ? 'WebRTC' : 'FLV');
+      if (tr === 'flv') expect(await tile(i).getAttribute('data-fallback')).toMatch(/503 WEBRTC_LIMIT/);
+    }
+    const decoded = (await page.evaluate(`Promise.all([...document.querySelectorAll('[data-field=wall-grid] [data-tile]')].map(async (el) => {
+      const pc = el.querySelector('video').__pc; if (!pc) return null;
+      for (const s of (await pc.getStats()).values()) if (s.type === 'inbound-rtp' && s.kind === 'video') return s.framesDecoded || 0;
+      return 0; }))`)) as (number | null)[];
+    console.info(`[wall] transports ${transports.join(', ')}; WebRTC frames decoded ${JSON.stringify(decoded)}`);
+    transports.forEach((tr, i) => (tr === 'webrtc' ? expect(decoded[i], `tile ${i}`).toBeGreaterThan(0) : expect(decoded[i]).toBeNull()));
+  });
 
   it('a tile whose camera sends no RTP shows MEDIA_NO_RTP and the cause; the playing tiles keep playing', async () => {
     await page.click('button[data-layout="9"]');
@@ -224,4 +246,11 @@ describe('the dashboard’s video wall', () => {
     expect(await tile(0).locator('[data-field=tile-error-cause]').textContent()).toMatch(/ended at the gateway/);
     expect(pageErrors).toEqual([]);
   }, 15_000);
+
+  it('a camera that registers while the wall is open shows up in the picker without a reload', async () => {
+    expect(page.url()).toMatch(/#\/wall$/);
+    const late = await rig.addCamera({ noRtp: true });
+    await page.locator(`[data-field=wall-picker] [data-channel-id="${late.channelId}"]`).waitFor({ timeout: 10_000 });
+    expect(pageErrors).toEqual([]);
+  }, 30_000);
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DeviceAlarmDto, GatewayEvent } from '@gb/contracts';
+import type { DeviceAlarmDto, DeviceAlarmPageDto, GatewayEvent } from '@gb/contracts';
 import { startTestGateway, waitFor, type TestGateway } from '../support/gateway-harness';
 import { startSimDevice } from '../support/sim-device';
 import { channelId, type QueryEvent, type SimulatedDevice } from '../../apps/device-sim/src';
@@ -41,7 +41,7 @@ describe('device alarms (simulated NVR over UDP)', () => {
     expect(await device.sendAlarm({ priority: 1, method: 6, description: '硬盘故障' })).toBe(200);
     await waitFor('two Alarm Responses at the device', async () => responses.length >= 2, 5000);
     expect(responses.map((r) => r.targetId).sort()).toEqual([ch, deviceId].sort());
-    const list = (await gw.api<DeviceAlarmDto[]>(`/api/device-alarms?deviceId=${deviceId}`)).body;
+    const list = (await gw.api<DeviceAlarmPageDto>(`/api/device-alarms?deviceId=${deviceId}`)).body.items;
     expect(list.map((a) => [a.channelId, a.priority, a.method, a.description])).toEqual([
       [deviceId, '1', '6', '硬盘故障'],
       [ch, '2', '5', '视频丢失'],
@@ -52,7 +52,7 @@ describe('device alarms (simulated NVR over UDP)', () => {
 
   it('a 10,000-character description is kept to 256 characters; bad queries are 400', async () => {
     expect(await device.sendAlarm({ channelId: ch, description: '长'.repeat(10_000) })).toBe(200);
-    const [latest] = (await gw.api<DeviceAlarmDto[]>('/api/device-alarms?limit=1')).body;
+    const [latest] = (await gw.api<DeviceAlarmPageDto>('/api/device-alarms?limit=1')).body.items;
     expect(latest!.description).toHaveLength(256);
     expect((await gw.api('/api/device-alarms?limit=0')).status).toBe(400);
     expect((await gw.api('/api/device-alarms?deviceId=not_an_id')).status).toBe(400);

@@ -1,6 +1,6 @@
 import { describe, it, expect, afterAll, beforeAll } from 'vitest';
 import { launchChromium, mseSupport, type TestBrowser } from '../support/chromium';
-import { probeVideo, requireTool, segmentFile, startMediaRig, waitForSegments, type MediaRig, type SimCamera, type StreamDto } from '../support/media-probe';
+import { audioRms, probeVideo, readFor, requireTool, segmentFile, startMediaRig, waitForSegments, type MediaRig, type SimCamera, type StreamDto } from '../support/media-probe';
 import { WebSocket } from 'ws';
 import { waitFor } from '../support/gateway-harness';
 
@@ -20,7 +20,7 @@ beforeAll(async () => {
   requireTool('ffprobe');
   const t0 = Date.now();
   const rigUp = startMediaRig({ codec: 'h265', width: 640, height: 360 }, { TRANSCODE_MAX: '1' });
-  [rig, browser, second] = await Promise.all([rigUp, launchChromium(), rigUp.then((r) => r.addCamera({ codec: 'h265', width: 320, height: 180 }))]);
+  [rig, browser, second] = await Promise.all([rigUp, launchChromium(), rigUp.then((r) => r.addCamera({ codec: 'h265', width: 320, height: 180, audio: 'g711a' }))]);
   console.info(`[h264-rendition] gateway, two cameras and Chromium up in ${Date.now() - t0} ms`);
 }, 30_000);
 afterAll(async () => {
@@ -109,6 +109,16 @@ describe('an H.265 camera in a browser without HEVC', () => {
       return r.status === 200 ? r.body : null;
     }, 5000, 100);
     expect(next.rendition?.sourceCodec).toBe('h265');
+    // GET /api/streams lists the rendition after its source, with its own token
+    const listed = (await rig.gw.api<StreamDto[]>('/api/streams')).body.find((x) => x.streamId === next.streamId);
+    expect(listed?.rendition?.sourceStreamId).toBe(`${second.deviceId}_${second.channelId}`);
+    expect(listed?.urls.hls).toContain(`/live/${next.streamId}/index.m3u8?token=`);
+    // the second camera sends G.711 A-law: the rendition carries the source's AAC track (FLV flags audio + video, the tone decodes)
+    expect(listed?.audioTrack).toBe(true);
+    const flvBytes = await readFor(rig.url(next.urls.flv), 4000);
+    expect(flvBytes[4], 'FLV flags of the rendition').toBe(0x05);
+    const rms = audioRms(flvBytes, 'flv');
+    expect(rms.filter((x) => x > 1000).length, `rendition FLV audio RMS per 100 ms: ${rms.join(' ')}`).toBeGreaterThan(5);
     const st = await waitForSegments(rig.url(next.urls.hls), 1, 15_000);
     const seg = await segmentFile(st);
     try {
@@ -116,6 +126,11 @@ describe('an H.265 camera in a browser without HEVC', () => {
     } finally {
       seg.cleanup();
     }
+    // DELETE of the rendition's ID stops the transcode only: the camera's own stream stays
+    expect((await rig.gw.api(`/api/streams/${next.streamId}`, { method: 'DELETE' })).status).toBe(204);
+    const after = (await rig.gw.api<StreamDto[]>('/api/streams')).body.map((x) => x.streamId);
+    expect(after).not.toContain(next.streamId);
+    expect(after).toContain(`${second.deviceId}_${second.channelId}`);
     expect(rig.errors).toEqual([]);
   }, 40_000);
 });

@@ -25,6 +25,7 @@ const REQUIRED: Record<string, string> = {
   gb_viewers: 'gauge',
   gb_stream_first_frame_seconds: 'histogram',
   gb_ffmpeg_children: 'gauge',
+  gb_transcodes: 'gauge',
   nodejs_eventloop_lag_seconds: 'gauge',
   gb_alerts_active: 'gauge',
 };
@@ -64,6 +65,8 @@ describe('GET /metrics covers devices, SIP, streams and media (a simulated camer
     expect(value(f, 'gb_sip_retransmissions_total', { direction: 'sent' })).toBe(0);
     expect(value(f, 'gb_alerts_active')).toBe(0);
     expect(value(f, 'gb_ffmpeg_children')).toBeGreaterThanOrEqual(0);
+    expect(value(f, 'gb_transcodes', { state: 'running' })).toBe(0);
+    expect(value(f, 'gb_transcodes', { state: 'limit' })).toBeGreaterThan(0);
   });
 
   it('a request sent twice (same branch) moves gb_sip_retransmissions_total: received once, and our answer sent again once', async () => {

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, waitFor, type TestGateway } from '../support/gateway-harness';
 import { probeVideo, requireTool, rtpRangeEnv, segmentFile, waitForSegments, type StreamDto } from '../support/media-probe';
 import { RtspTestServer } from '../support/rtsp-test-server';
+import { freePort } from '../support/sipp';
 
 interface ProxyDto {
   id: string;
@@ -19,17 +19,6 @@ interface ProxyDto {
 let gw: TestGateway | undefined;
 let source: ChildProcess | undefined;
 let rtsp: RtspTestServer | undefined;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** A real RTMP server that plays a 640x360 H.264 test pattern to the one client that connects (ffmpeg -listen 1). */
 function startRtmpSource(port: number): ChildProcess {
@@ -48,6 +37,19 @@ async function stopSource(): Promise<void> {
   const closed = new Promise((r) => p.once('close', r));
   p.kill('SIGKILL');
   await closed;
+}
+
+/**
+ * ffmpeg -listen takes a moment to listen (longer on a loaded machine); a probe would take its one client, so the play
+ * is asked again while the source refuses (each refused try fails at once with CONNECTION_REFUSED). Any other failure
+ * fails the test at once.
+ */
+async function playOnceListening(deviceId: string, channelId: string) {
+  return waitFor('the proxy playing once its source listens', async () => {
+    const r = await gw!.api<StreamDto>(`/api/devices/${deviceId}/channels/${channelId}/play`, { method: 'POST', body: '{}' });
+    if (r.status !== 200 && !JSON.stringify(r.body).includes('CONNECTION_REFUSED')) throw new Error(`play: ${r.status} ${JSON.stringify(r.body)}`);
+    return r.status === 200 && r;
+  }, 15_000, 300);
 }
 
 beforeAll(async () => {
@@ -78,8 +80,7 @@ describe('stream proxy: pulling real RTSP and RTMP sources into virtual channels
     }, 15_000, 200).catch((e: Error) => {
       throw new Error(`${e.message}: ${JSON.stringify(last)}`);
     });
-    const play = await gw!.api<StreamDto>(`/api/devices/${deviceId}/channels/${channelId}/play`, { method: 'POST', body: '{}' });
-    expect(play.status, JSON.stringify(play.body)).toBe(200);
+    const play = await playOnceListening(deviceId, channelId);
     expect(play.body.streamId).toBe(held.streamId);
     const seg = await segmentFile(await waitForSegments(`${gw!.httpUrl}${play.body.urls.hls}`, 1, 15_000));
     try {
@@ -131,8 +132,7 @@ describe('stream proxy: pulling real RTSP and RTMP sources into virtual channels
     expect(deviceId).toBe(`${gw!.config.SIP_ID.slice(0, 10)}1189000000`);
     expect(channelId).toMatch(new RegExp(`^${gw!.config.SIP_ID.slice(0, 10)}1319\\d{6}$`));
 
-    const play = await gw!.api<StreamDto>(`/api/devices/${deviceId}/channels/${channelId}/play`, { method: 'POST', body: '{}' });
-    expect(play.status, JSON.stringify(play.body)).toBe(200);
+    const play = await playOnceListening(deviceId, channelId);
     const hls = `${gw!.httpUrl}${play.body.urls.hls}`;
     const st = await waitForSegments(hls, 1, 15_000);
     const seg = await segmentFile(st);
@@ -144,6 +144,8 @@ describe('stream proxy: pulling real RTSP and RTMP sources into virtual channels
       seg.cleanup();
     }
     expect((await gw!.api<ProxyDto>(`/api/proxies/${id}`)).body).toMatchObject({ state: 'live', streamId: play.body.streamId });
+    // A source without audio: video only, as before (the pull's audio output fails alone), no AAC track.
+    expect((await gw!.api<StreamDto[]>('/api/streams')).body.find((x) => x.streamId === play.body.streamId)).toMatchObject({ audioTrack: false, audioCodec: null });
 
     // The source goes away: the proxy retries and says why; the source comes back: the same stream plays on.
     await stopSource();
@@ -166,6 +168,22 @@ describe('stream proxy: pulling real RTSP and RTMP sources into virtual channels
     } finally {
       seg2.cleanup();
     }
+
+    // Every channel route works on the proxy's channel: a snapshot, a congestion watch and a record plan found by the
+    // channel ID alone (no catalog row: the virtual device is found through the proxies).
+    const snap = await fetch(`${gw!.httpUrl}/api/devices/${deviceId}/channels/${channelId}/snapshot`, { headers: await gw!.auth() });
+    expect(snap.status).toBe(200);
+    expect(snap.headers.get('content-type')).toMatch(/image\/jpeg/);
+    expect((await snap.arrayBuffer()).byteLength).toBeGreaterThan(1000);
+    const watch = await gw!.api<{ channelId: string; deviceId: string }>(`/api/channels/${channelId}/watch`, { method: 'POST', body: '{}' });
+    expect(watch.status, JSON.stringify(watch.body)).toBeLessThan(300);
+    expect(watch.body).toMatchObject({ channelId, deviceId });
+    expect((await gw!.api(`/api/channels/${channelId}/watch`, { method: 'DELETE' })).status).toBeLessThan(300);
+    const plan = await gw!.api<{ deviceId: string }>(`/api/channels/${channelId}/record-plan`, { method: 'PUT', body: JSON.stringify({ mode: 'always', enabled: false }) });
+    expect(plan.status, JSON.stringify(plan.body)).toBe(200);
+    expect(plan.body.deviceId).toBe(deviceId);
+    expect((await gw!.api(`/api/channels/${channelId}/record-plan`, { method: 'DELETE' })).status).toBe(204);
+    expect((await gw!.api(`/api/channels/${gw!.config.SIP_ID.slice(0, 10)}1319999999/watch`, { method: 'POST', body: '{}' })).status).toBe(404);
 
     // A wrong URL (nothing listens): the play fails with the cause, and the proxy shows it.
     const deadPort = await freePort();

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { launchChromium, type TestBrowser } from '../support/chromium';
 import { requireTool, startMediaRig, type MediaRig, type StreamDto } from '../support/media-probe';
+import { WebRtcService } from '../../apps/gateway/src/webrtc/webrtc.service';
 
 let rig: MediaRig;
 let browser: TestBrowser;
@@ -90,4 +91,62 @@ describe('WebRTC playback (WHEP) in real Chromium', () => {
       await page.close();
     }
   }, 15_000);
+
+  it('the regular player page (no mode) plays over WebRTC first; a second one, refused (WEBRTC_LIMIT), goes on with FLV on the same page', async () => {
+    await waitForPeers(0);
+    const player = (wait?: number) => rig.url(dto.urls.player) + (wait ? `&wait=${wait}` : '');
+    const a = await browser.context.newPage();
+    const b = await browser.context.newPage();
+    try {
+      await a.goto(player(8000));
+      await a.waitForFunction(`/playing WEBRTC/.test(document.getElementById('status').textContent)`, undefined, { timeout: 9000, polling: 100 });
+      expect(await a.evaluate(`document.getElementById('status').dataset.transport`)).toBe('webrtc');
+      expect((await inbound(a))?.framesDecoded).toBeGreaterThan(0);
+      await b.goto(player());
+      await b.waitForFunction(`document.getElementById('v').currentTime > 0.5`, undefined, { timeout: 10_000, polling: 200 });
+      expect(await b.evaluate(`[document.getElementById('status').dataset.transport, document.getElementById('status').dataset.fallback]`)).toEqual(['flv', 'refused: 503 WEBRTC_LIMIT']);
+      expect(b.url()).toContain('/play/');
+    } finally {
+      await a.close({ runBeforeUnload: true });
+      await b.close();
+    }
+  }, 25_000);
+
+  it('a G.711 (A-law) camera: the audio goes out as PCMA, the peer connection counts audio packets and energy (inbound-rtp audio)', async () => {
+    await waitForPeers(0);
+    const cam = await rig.addCamera({ codec: 'h264', width: 320, height: 180, audio: 'g711a' });
+    const g711 = await cam.play({ transport: 'udp' });
+    const page = await browser.context.newPage();
+    try {
+      await page.goto(rig.url(g711.urls.player.replace('/play/', '/webrtc/')) + '&wait=8000');
+      await page.evaluate(`document.getElementById('v').muted = false`); // played out, so the energy is measured
+      const audio = () => page.evaluate(`(async () => { if (!window.__pc) return null; const r = await window.__pc.getStats(); let codec = null, st = null;
+        for (const s of r.values()) if (s.type === 'inbound-rtp' && s.kind === 'audio') st = s;
+        if (st && st.codecId) codec = r.get(st.codecId).mimeType;
+        return st && { packetsReceived: st.packetsReceived || 0, totalAudioEnergy: st.totalAudioEnergy || 0, codec }; })()`) as Promise<{ packetsReceived: number; totalAudioEnergy: number; codec: string | null } | null>;
+      let st = await audio();
+      const until = Date.now() + 10_000;
+      while (Date.now() < until && !(st && st.packetsReceived > 20 && st.totalAudioEnergy > 0)) {
+        await new Promise((r) => setTimeout(r, 200));
+        st = await audio();
+      }
+      console.info(`[webrtc] G.711 camera over WebRTC: ${JSON.stringify(st)}`);
+      expect(st?.codec).toBe('audio/PCMA');
+      expect(st?.packetsReceived).toBeGreaterThan(20);
+      expect(st?.totalAudioEnergy).toBeGreaterThan(0);
+      expect((await inbound(page))?.framesDecoded).toBeGreaterThan(0);
+    } finally {
+      await page.close({ runBeforeUnload: true });
+      await cam.stop();
+    }
+  }, 30_000);
 });
+
+/** Until the gateway holds `n` WebRTC peers (a closed page's DELETE is asynchronous). */
+async function waitForPeers(n: number): Promise<void> {
+  const svc = rig.gw.app.get(WebRtcService);
+  const until = Date.now() + 5000;
+  while (svc.peerCount !== n && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+  expect(svc.peerCount, 'WebRTC peers held by the gateway').toBe(n);
+}
+

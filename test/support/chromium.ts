@@ -14,12 +14,13 @@ export interface TestBrowser {
 }
 
 /** Real Chromium (Debian package) with a fresh profile; fails with what to install when it is missing. */
-export async function launchChromium(): Promise<TestBrowser> {
+/** `args`: more Chromium switches (e.g. the fake microphone: --use-fake-device-for-media-stream --use-fake-ui-for-media-stream). */
+export async function launchChromium(opts: { args?: readonly string[] } = {}): Promise<TestBrowser> {
   if (!existsSync(CHROMIUM_PATH)) throw new Error(`this test needs Chromium at ${CHROMIUM_PATH}: install Debian package chromium (apt-get install -y chromium) or set CHROMIUM_PATH`);
   const profile = mkdtempSync(join(tmpdir(), 'gbchromium-'));
   let context: BrowserContext;
   try {
-    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
+    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS, ...(opts.args ?? [])], timeout: 30_000 });
   } catch (e) {
     rmSync(profile, { recursive: true, force: true });
     throw e;

@@ -12,7 +12,7 @@ export type { StreamDto };
 /** Fails (never skips) when a tool the media tests need is missing. */
 export function requireTool(tool: 'ffmpeg' | 'ffprobe', install = 'apt-get install -y ffmpeg'): void {
   const r = spawnSync(tool, ['-version'], { encoding: 'utf8' });
-  if (r.error || r.status !== 0) throw new Error(`this test needs ${tool} on PATH: install it (${install})`);
+  if (r.error || (r.status !== 0 && r.stdout.length === 0)) throw new Error(`this test needs ${tool} on PATH: install it (${install})`);
 }
 
 export const MEDIA_PASSWORD = '12345678';
@@ -76,6 +76,12 @@ async function startCamera(gw: TestGateway, media: DeviceMediaOptions): Promise<
       const r = await gw.api<DeviceDto[]>('/api/devices');
       return r.body.some((d) => d.deviceId === deviceId && d.online);
     }, 10_000);
+    // Ready = its channel stored too: the catalog is written after the device is online (in batches), and a page that
+    // lists channels once (the wall's picker) would miss one still on its way.
+    await waitFor('the camera\'s channel stored at the gateway', async () => {
+      const r = await gw.api<{ channelId: string }[]>(`/api/devices/${deviceId}/channels`);
+      return r.status === 200 && r.body.some((c) => c.channelId === channelId(deviceId, 1));
+    }, 10_000);
   } catch (e) {
     await stop();
     throw e;
@@ -91,7 +97,7 @@ async function startCamera(gw: TestGateway, media: DeviceMediaOptions): Promise<
 
 /**
  * The real gateway in-process plus one simulated camera whose media side is a DeviceMediaSimulator;
- * resolves once the gateway lists the device online. More cameras: addCamera().
+ * resolves once the gateway lists the device online and its channel. More cameras: addCamera().
  */
 export async function startMediaRig(media: DeviceMediaOptions = {}, gatewayEnv: Record<string, string> = {}): Promise<MediaRig> {
   const gw = await startTestGateway({ SIP_PASSWORD: MEDIA_PASSWORD, ...rtpRangeEnv(), ...gatewayEnv });
@@ -197,7 +203,8 @@ export async function probeVideo(path: string): Promise<ProbeResult> {
   return { codec: s.codec_name, width: s.width, height: s.height, frames: Number(s.nb_read_frames ?? 0), errors: stderr.trim() };
 }
 
-function run(cmd: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs a tool to its end and returns its exit code and output. */
+export function run(cmd: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -308,4 +315,41 @@ export async function expectLiveStream(
   check(flv.bytes.toString('latin1', 0, 3) === 'FLV', `FLV response starts with ${JSON.stringify(flv.bytes.subarray(0, 3).toString('latin1'))}`);
   check(flv.tagTypes.includes(9), `FLV tags seen: [${flv.tagTypes.join(',')}] (no video tag within 8 s)`);
   return { dto, hls, probe, figures: { playMs, firstSegmentMs, firstFlvVideoMs: flv.firstVideoTagMs } };
+}
+
+/** Decodes the first audio stream of FLV or MPEG-TS bytes with ffmpeg: RMS of 16-bit samples per 100 ms (16 kHz mono). */
+export function audioRms(bytes: Buffer, format: 'flv' | 'mpegts'): number[] {
+  const r = spawnSync('ffmpeg', ['-v', 'error', '-f', format, '-i', 'pipe:0', '-map', '0:a:0', '-f', 's16le', '-ac', '1', '-ar', '16000', 'pipe:1'], { input: bytes, maxBuffer: 64 << 20 });
+  // No audio decoded at all is worth its reason (no audio stream in the input, or ffmpeg failing) in the assertion's message.
+  if (r.error || r.status !== 0) throw new Error(`ffmpeg decoding the ${format} audio (${bytes.length} B) failed: ${r.error?.message ?? `exit ${r.status}`}: ${String(r.stderr).trim().slice(-500)}`);
+  const pcm = r.stdout;
+  const out: number[] = [];
+  for (let w = 0; (w + 1) * 3200 <= pcm.length; w++) {
+    let sum = 0;
+    for (let i = 0; i < 1600; i++) sum += pcm.readInt16LE(w * 3200 + i * 2) ** 2;
+    out.push(Math.round(Math.sqrt(sum / 1600)));
+  }
+  return out;
+}
+
+/** Reads an HTTP(S) body for `ms`, then aborts: what a live FLV/TS URL sent in that time. */
+export async function readFor(url: string, ms: number): Promise<Buffer> {
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(), ms);
+  const chunks: Buffer[] = [];
+  try {
+    const r = await fetch(url, { signal: ac.signal });
+    if (r.status !== 200) throw new Error(`GET ${url} -> ${r.status}: ${(await r.text()).slice(0, 200)}`);
+    const reader = r.body!.getReader();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      chunks.push(Buffer.from(value));
+    }
+  } catch (e) {
+    if (!ac.signal.aborted) throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+  return Buffer.concat(chunks);
 }

@@ -9,28 +9,34 @@ import { join } from 'node:path';
  * A small real RTSP server for tests (RFC 2326 over TCP, interleaved RTP): OPTIONS, DESCRIBE, SETUP (TCP interleaved
  * only), PLAY, TEARDOWN, with HTTP Basic authentication when credentials are given (wrong ones get 401). The video is
  * ffmpeg's: a 640x360 H.264 test pattern sent as RTP (-f rtp) to a UDP port of ours, whose packets are relayed to
- * every playing client; the SDP is ffmpeg's (sprop-parameter-sets included). Debian has no RTSP server package that
+ * every playing client; the SDP is ffmpeg's (sprop-parameter-sets included). With `audio: 'pcma'` a second track carries
+ * a 440 Hz tone as G.711 A-law 8 kHz (a second ffmpeg, interleaved channels 2-3). Debian has no RTSP server package that
  * is installed here (no GStreamer RTSP server, no mediamtx), and ffmpeg cannot serve RTSP to a puller.
  */
 export class RtspTestServer {
   private server?: net.Server;
   private udp?: dgram.Socket;
   private ffmpeg?: ChildProcess;
+  private audioUdp?: dgram.Socket;
+  private audioFfmpeg?: ChildProcess;
   private readonly clients = new Set<{ sock: net.Socket; playing: boolean }>();
   private sdp = '';
   private dir = mkdtempSync(join(tmpdir(), 'rtsp-src-'));
   port = 0;
 
-  constructor(private readonly o: { username?: string; password?: string; path?: string } = {}) {}
+  constructor(private readonly o: { username?: string; password?: string; path?: string; audio?: 'pcma' } = {}) {}
 
   async start(port = 0): Promise<number> {
-    const udp = dgram.createSocket('udp4');
-    await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r));
-    this.udp = udp;
-    udp.on('message', (pkt) => {
-      const head = Buffer.from([0x24, 0, pkt.length >> 8, pkt.length & 0xff]);
-      for (const c of this.clients) if (c.playing && !c.sock.destroyed) c.sock.write(Buffer.concat([head, pkt]));
-    });
+    const relay = async (channel: number): Promise<dgram.Socket> => {
+      const udp = dgram.createSocket('udp4');
+      await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r));
+      udp.on('message', (pkt) => {
+        const head = Buffer.from([0x24, channel, pkt.length >> 8, pkt.length & 0xff]);
+        for (const c of this.clients) if (c.playing && !c.sock.destroyed) c.sock.write(Buffer.concat([head, pkt]));
+      });
+      return udp;
+    };
+    const udp = (this.udp = await relay(0));
     const sdpPath = join(this.dir, 'a.sdp');
     this.ffmpeg = spawn('ffmpeg', [
       '-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25',
@@ -44,7 +50,16 @@ export class RtspTestServer {
     }
     const lines = readFileSync(sdpPath, 'utf8').split(/\r?\n/).filter((l) => l && !l.startsWith('c=') && !l.startsWith('m=') && !l.startsWith('a=rtpmap') && !l.startsWith('a=fmtp') && !l.startsWith('SDP:'));
     const media = readFileSync(sdpPath, 'utf8').split(/\r?\n/).filter((l) => l.startsWith('a=rtpmap') || l.startsWith('a=fmtp'));
-    this.sdp = [...lines, 'c=IN IP4 0.0.0.0', 'm=video 0 RTP/AVP 96', ...media, 'a=control:trackID=0', ''].join('\r\n');
+    const tracks = ['m=video 0 RTP/AVP 96', ...media, 'a=control:trackID=0'];
+    if (this.o.audio === 'pcma') {
+      const audioUdp = (this.audioUdp = await relay(2));
+      this.audioFfmpeg = spawn('ffmpeg', [
+        '-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=8000',
+        '-c:a', 'pcm_alaw', '-ar', '8000', '-ac', '1', '-f', 'rtp', `rtp://127.0.0.1:${audioUdp.address().port}?pkt_size=1400`,
+      ], { stdio: 'ignore' });
+      tracks.push('m=audio 0 RTP/AVP 8', 'a=rtpmap:8 PCMA/8000', 'a=control:trackID=1');
+    }
+    this.sdp = [...lines, 'c=IN IP4 0.0.0.0', ...tracks, ''].join('\r\n');
     const server = net.createServer((sock) => this.onClient(sock));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -94,7 +109,8 @@ export class RtspTestServer {
     if (method === 'DESCRIBE') return reply('200 OK', [`Content-Base: ${uri}/`, 'Content-Type: application/sdp'], this.sdp);
     if (method === 'SETUP') {
       if (!/interleaved/.test(h.get('transport') ?? '')) return reply('461 Unsupported Transport');
-      return reply('200 OK', ['Transport: RTP/AVP/TCP;unicast;interleaved=0-1', 'Session: 12345678']);
+      const ch = /interleaved=(\d+-\d+)/.exec(h.get('transport') ?? '')?.[1] ?? (uri.includes('trackID=1') ? '2-3' : '0-1');
+      return reply('200 OK', [`Transport: RTP/AVP/TCP;unicast;interleaved=${ch}`, 'Session: 12345678']);
     }
     if (method === 'PLAY') {
       reply('200 OK', ['Session: 12345678', 'Range: npt=0.000-']);
@@ -116,11 +132,14 @@ export class RtspTestServer {
     this.server = undefined;
     this.udp?.close();
     this.udp = undefined;
-    const f = this.ffmpeg;
-    if (f && f.exitCode === null) {
-      const closed = new Promise((r) => f.once('close', r));
-      f.kill('SIGKILL');
-      await closed;
+    this.audioUdp?.close();
+    this.audioUdp = undefined;
+    for (const f of [this.ffmpeg, this.audioFfmpeg]) {
+      if (f && f.exitCode === null) {
+        const closed = new Promise((r) => f.once('close', r));
+        f.kill('SIGKILL');
+        await closed;
+      }
     }
     rmSync(this.dir, { recursive: true, force: true });
   }

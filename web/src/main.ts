@@ -12,6 +12,8 @@ import { mountWall } from './pages/wall.page';
 import { mountMap } from './pages/map.page';
 import { mountAdmin } from './pages/admin.page';
 import { mountPlatforms } from './pages/platforms.page';
+import { mountProxies } from './pages/proxies.page';
+import { mountDeviceAlarms } from './pages/device-alarms.page';
 import { toast } from './dom';
 import { getLocale, onLocaleChange, t, type MessageKey } from './i18n';
 import { languageSwitch } from './language-switch';
@@ -19,17 +21,19 @@ import { announceAlert } from './alert-notify';
 import { mountChannelTree } from './tree/channel-tree.page';
 import { currentUser, forgetMe, loadMe, roleMay, type Capability } from './session-role';
 
-/** Hash routes: #/login, #/devices, #/devices/<id>, #/streams, #/congestion, #/alerts, #/wall, #/map, #/channels, #/platforms, #/admin. */
+/** Hash routes: #/login, #/devices, #/devices/<id>, #/streams, #/congestion, #/alerts, #/wall, #/map, #/channels, #/platforms, #/proxies, #/admin. */
 const ROUTES: { re: RegExp; page: Page; nav: string }[] = [
   { re: new RegExp(`^#/devices/(${DEVICE_ID_CHARS})$`), page: mountChannels, nav: 'devices' },
   { re: /^#\/devices$/, page: mountDevices, nav: 'devices' },
   { re: /^#\/streams$/, page: mountStreams, nav: 'streams' },
   { re: /^#\/congestion$/, page: mountCongestion, nav: 'congestion' },
   { re: /^#\/alerts$/, page: mountAlerts, nav: 'alerts' },
+  { re: /^#\/device-alarms$/, page: mountDeviceAlarms, nav: 'device-alarms' },
   { re: /^#\/wall$/, page: mountWall, nav: 'wall' },
   { re: /^#\/map$/, page: mountMap, nav: 'map' },
   { re: /^#\/channels$/, page: mountChannelTree, nav: 'channels' },
   { re: /^#\/platforms$/, page: mountPlatforms, nav: 'platforms' },
+  { re: /^#\/proxies$/, page: mountProxies, nav: 'proxies' },
   { re: /^#\/admin$/, page: mountAdmin, nav: 'admin' },
 ];
 

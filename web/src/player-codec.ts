@@ -29,3 +29,30 @@ function mseTypeCheck(): ((type: string) => boolean) | undefined {
 export function playBody<T extends Record<string, unknown>>(body: T, hevc: boolean): T & { codec?: 'h264' } {
   return hevc ? body : { ...body, codec: 'h264' };
 }
+
+/** 'webrtc': WebRTC (WHEP) first, HTTP-FLV when it does not play within WEBRTC_START_MS or is refused. */
+export type PlayMode = 'webrtc' | 'hls' | 'flv';
+/** What a player actually plays over. */
+export type PlayTransport = 'webrtc' | 'hls' | 'flv';
+
+const PLAY_MODES: readonly PlayMode[] = ['webrtc', 'flv', 'hls'];
+/** localStorage key of the transport preference (a debugging switch beside ?transport= in the page URL). */
+export const TRANSPORT_KEY = 'gbgw.transport';
+
+/**
+ * The transport players start with: `?transport=flv|hls|webrtc` in the page's URL (before the #route), else the
+ * one saved in localStorage (TRANSPORT_KEY), else WebRTC first. `?transport=flv` brings back the FLV-first behaviour.
+ */
+export function preferredTransport(search = (globalThis as { location?: { search?: string } }).location?.search ?? '', stored: string | null = readStored()): PlayMode {
+  const q = new URLSearchParams(search).get('transport');
+  for (const v of [q, stored]) if (v && (PLAY_MODES as readonly string[]).includes(v)) return v as PlayMode;
+  return 'webrtc';
+}
+
+function readStored(): string | null {
+  try {
+    return (globalThis as { localStorage?: { getItem(k: string): string | null } }).localStorage?.getItem(TRANSPORT_KEY) ?? null;
+  } catch {
+    return null;
+  }
+}

@@ -1,6 +1,10 @@
 import { h } from './dom';
 import type { StreamDto } from './api-types';
 import { t } from './i18n';
+import type { PlayMode, PlayTransport } from './player-codec';
+import { webrtcStartMs, WhepClient, WhepError, type WebRtcVideo } from './whep-client';
+
+export { preferredTransport, TRANSPORT_KEY, type PlayMode, type PlayTransport } from './player-codec';
 
 /** Minimal shapes of the two player libraries the gateway serves at /vendor/ (loaded on demand, not bundled). */
 interface HlsInstance {
@@ -32,8 +36,6 @@ declare global {
     mpegts?: MpegtsStatic;
   }
 }
-
-export type PlayMode = 'hls' | 'flv';
 
 const loaded = new Map<string, Promise<void>>();
 function loadScript(src: string): Promise<void> {
@@ -78,15 +80,26 @@ async function waitForPlaylist(url: string, signal: AbortSignal, timeoutMs = 20_
   throw new DOMException('stopped', 'AbortError');
 }
 
+const LABEL: Record<PlayTransport, string> = { webrtc: 'WebRTC', flv: 'FLV', hls: 'HLS' };
+export const transportLabel = (tr: PlayTransport): string => LABEL[tr];
+
 /**
- * An inline player for one stream: a <video> element fed by hls.js (HLS) or mpegts.js (HTTP-FLV), both from /vendor/.
- * `close()` releases the player and the video element; it is safe to call twice.
+ * An inline player for one stream: a <video> element fed by WebRTC (WHEP, whep-client.ts), hls.js (HLS) or mpegts.js
+ * (HTTP-FLV), the last two from /vendor/. Mode 'webrtc' tries WHEP first and goes on with FLV when it does not play
+ * within WEBRTC_START_MS (webrtcStartMs), is refused (503 WEBRTC_LIMIT, an H.265 stream) or drops later; `transport` says what plays
+ * (also `data-transport` on the status line), `fallback` why WebRTC was left. `close()` releases the player and the
+ * video element; it is safe to call twice.
  */
 export class InlinePlayer {
-  readonly video = h('video', { muted: true, autoplay: true, playsinline: true, controls: true, class: 'video' });
+  readonly video: WebRtcVideo = h('video', { muted: true, autoplay: true, playsinline: true, controls: true, class: 'video' });
   readonly status = h('div', { class: 'player-status', 'data-field': 'player-status' }, t('player.starting'));
+  /** Called when the transport changes (WebRTC -> FLV). */
+  onTransport: ((tr: PlayTransport) => void) | null = null;
+  fallback: string | null = null;
   private hls: HlsInstance | null = null;
   private flv: MpegtsPlayer | null = null;
+  private whep: WhepClient | null = null;
+  private transportValue: PlayTransport;
   private readonly abort = new AbortController();
 
   constructor(
@@ -94,11 +107,24 @@ export class InlinePlayer {
     readonly mode: PlayMode,
   ) {
     this.video.muted = true;
-    this.video.addEventListener('playing', () => this.say(t('player.playing', { mode: mode.toUpperCase(), info: this.describe() })));
+    this.transportValue = mode === 'webrtc' && !stream.urls.webrtc ? 'flv' : mode;
+    this.status.dataset.transport = this.transportValue;
+    this.video.addEventListener('playing', () => this.say(t('player.playing', { mode: LABEL[this.transportValue], info: this.describe() })));
     this.video.addEventListener('waiting', () => this.say(t('player.buffering')));
     void this.start().catch((e: Error) => {
-      if (e.name !== 'AbortError') this.say(t('player.error', { mode: mode.toUpperCase(), message: e.message }), true);
+      if (e.name !== 'AbortError') this.say(t('player.error', { mode: LABEL[this.transportValue], message: e.message }), true);
     });
+  }
+
+  get transport(): PlayTransport {
+    return this.transportValue;
+  }
+
+  private setTransport(tr: PlayTransport): void {
+    if (tr === this.transportValue) return;
+    this.transportValue = tr;
+    this.status.dataset.transport = tr;
+    this.onTransport?.(tr);
   }
 
   private describe(): string {
@@ -114,7 +140,41 @@ export class InlinePlayer {
 
   private async start(): Promise<void> {
     const { urls } = this.stream;
-    if (this.mode === 'hls') {
+    if (this.transportValue === 'webrtc' && urls.webrtc) {
+      this.say(t('player.connectingWebrtc'));
+      const w = new WhepClient(urls.webrtc, this.video);
+      this.whep = w;
+      try {
+        await w.start(webrtcStartMs(), this.abort.signal);
+        w.onFailed = (why) => void this.toFlv(why);
+        return;
+      } catch (e) {
+        if (this.abort.signal.aborted) throw new DOMException('stopped', 'AbortError');
+        this.whep = null;
+        this.fallback = e instanceof WhepError ? e.message : String((e as Error).message ?? e);
+        this.status.dataset.fallback = this.fallback;
+        this.setTransport('flv');
+      }
+    }
+    return this.startMse();
+  }
+
+  /** WebRTC dropped after it played: FLV from here on. */
+  private async toFlv(why: string): Promise<void> {
+    if (this.abort.signal.aborted) return;
+    this.whep?.close();
+    this.whep = null;
+    this.fallback = why;
+    this.status.dataset.fallback = why;
+    this.setTransport('flv');
+    await this.startMse().catch((e: Error) => {
+      if (e.name !== 'AbortError') this.say(t('player.error', { mode: 'FLV', message: e.message }), true);
+    });
+  }
+
+  private async startMse(): Promise<void> {
+    const { urls } = this.stream;
+    if (this.transportValue === 'hls') {
       await loadScript('/vendor/hls.min.js');
       const Hls = window.Hls;
       this.say(t('player.waitingSegment'));
@@ -144,12 +204,14 @@ export class InlinePlayer {
       p.load();
       void Promise.resolve(p.play()).catch(() => undefined);
     }
-    this.say(t('player.loading', { mode: this.mode.toUpperCase() }));
+    this.say(t('player.loading', { mode: LABEL[this.transportValue] }));
     void this.video.play().catch(() => undefined);
   }
 
   close(): void {
     this.abort.abort();
+    this.whep?.close();
+    this.whep = null;
     this.hls?.destroy();
     this.flv?.destroy();
     this.hls = this.flv = null;

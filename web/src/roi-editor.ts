@@ -219,8 +219,13 @@ export function roiEditor(channelId: string, deviceId: string): { el: HTMLDetail
   };
 
   const load = () => {
+    // What the gateway stored replaces the editor's lists only if the operator has not drawn meanwhile: on a busy
+    // gateway this answer can come after the first points, or even after a save, and would wipe them.
+    const asAsked = JSON.stringify([rois, zones]);
     api<ChannelRoisDto>('GET', `/api/channels/${channelId}/rois?include=exclusions`, undefined, ctrl.signal)
-      .then(show)
+      .then((file) => {
+        if (JSON.stringify([rois, zones]) === asAsked) show(file);
+      })
       .catch((e: unknown) => {
         if (!ctrl.signal.aborted) error.textContent = messageOf(e);
       });

@@ -4,13 +4,13 @@
  */
 export type Role = 'admin' | 'operator' | 'viewer';
 
-export type Capability = 'ptz' | 'ack' | 'catalogSync' | 'watch' | 'roiEdit' | 'snapshot' | 'deviceEdit' | 'deviceDelete' | 'platformEdit' | 'admin';
+export type Capability = 'ptz' | 'ack' | 'catalogSync' | 'watch' | 'roiEdit' | 'snapshot' | 'deviceEdit' | 'deviceDelete' | 'platformEdit' | 'proxyEdit' | 'admin';
 
 const OPERATE: readonly Capability[] = ['ptz', 'ack', 'catalogSync', 'watch', 'roiEdit', 'snapshot'];
 const GRANTS: Record<Role, readonly Capability[]> = {
   viewer: [],
   operator: OPERATE,
-  admin: [...OPERATE, 'deviceEdit', 'deviceDelete', 'platformEdit', 'admin'],
+  admin: [...OPERATE, 'deviceEdit', 'deviceDelete', 'platformEdit', 'proxyEdit', 'admin'],
 };
 
 /** May `role` use `cap`? An unknown role may use nothing. */

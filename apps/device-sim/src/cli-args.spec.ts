@@ -77,11 +77,19 @@ describe('parseCliArgs() media options', () => {
   it('--audio takes g711a, g711u or aac; --audio-delay S starts it S seconds after the video', () => {
     expect(parseCliArgs(['--audio', 'g711u', '--audio-delay', '3']).mediaOptions).toEqual({ audio: 'g711u', audioDelayS: 3 });
     expect(parseCliArgs(['--audio', 'aac'])).toMatchObject({ media: true, mediaOptions: { audio: 'aac' } });
+    expect(parseCliArgs(['--audio', 'aac', '--audio-undeclared']).mediaOptions).toEqual({ audio: 'aac', audioUndeclared: true });
   });
 
   it('--start-pts takes 90 kHz ticks, or wrap-S: S seconds before the 33-bit PTS wrap (a camera clock about to wrap)', () => {
     expect(parseCliArgs(['--start-pts', '900000']).mediaOptions).toEqual({ startPts90k: 900_000 });
     expect(parseCliArgs(['--start-pts', 'wrap-5'])).toMatchObject({ media: true, mediaOptions: { startPts90k: 2 ** 33 - 450_000 } });
+  });
+
+  it('--positions S makes a moving device (MobilePosition every S s); --control-result sets how AlarmCmd/GuardCmd are answered', () => {
+    expect(parseCliArgs(['--positions', '5', '--control-result', 'ERROR']).fleet).toMatchObject({ positionIntervalS: 5, controlResult: 'ERROR' });
+    expect(parseCliArgs([]).fleet).not.toHaveProperty('positionIntervalS');
+    expect(() => parseCliArgs(['--positions', '0'])).toThrow(/--positions must be an integer in 1..3600/);
+    expect(() => parseCliArgs(['--control-result', 'maybe'])).toThrow(/--control-result must be OK, ERROR or none/);
   });
 
   it.each([

@@ -59,8 +59,14 @@ Usage: npm run device-sim -- [options]
   --seed N                   seed for --loss / --reorder           (1)
   --wrong-ssrc               send RTP with another SSRC than the answered y=
   --no-rtp                   answer 200 but never send RTP
+  --audio-undeclared         send the audio without naming it in the PSM (only AAC can then be recognised)
   --start-pts N|wrap-S       camera PTS of the first frame, 90 kHz ticks, or S seconds before the 33-bit wrap
                              (wrap-5: PTS passes 2^33 five seconds in)  (0)
+  --positions S              send a MobilePosition notify for the first channel every S seconds, walking a
+                             ~200 m square at 36 km/h (a vehicle or body camera)  (off)
+  --control-result R         OK | ERROR | none: how AlarmCmd / GuardCmd / RecordCmd / HomePosition / DeviceConfig
+                             are answered after the 200, and PresetQuery / ConfigDownload (ERROR: Result ERROR,
+                             none: no answer; TeleBoot restarts only with OK)  (OK)
   --quiet                    print only the summary
   -h, --help                 this text
 `;
@@ -92,7 +98,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
         'catalog-per-message': { type: 'string' }, 'local-host': { type: 'string' }, rate: { type: 'string' }, duration: { type: 'string' },
         'unregister-on-exit': { type: 'boolean' }, media: { type: 'boolean' },
         codec: { type: 'string' }, audio: { type: 'string' }, 'media-file': { type: 'string' }, size: { type: 'string' }, fps: { type: 'string' },
-        loss: { type: 'string' }, reorder: { type: 'string' }, seed: { type: 'string' }, 'wrong-ssrc': { type: 'boolean' }, 'no-rtp': { type: 'boolean' }, 'start-pts': { type: 'string' }, 'audio-delay': { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        loss: { type: 'string' }, reorder: { type: 'string' }, seed: { type: 'string' }, 'wrong-ssrc': { type: 'boolean' }, 'no-rtp': { type: 'boolean' }, 'audio-undeclared': { type: 'boolean' }, 'start-pts': { type: 'string' }, 'audio-delay': { type: 'string' }, positions: { type: 'string' }, 'control-result': { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     }));
   } catch (e) {
@@ -124,6 +130,9 @@ export function parseCliArgs(argv: string[]): CliOptions {
   const duration = durationText === undefined ? undefined : Number(durationText);
   if (duration !== undefined && (!Number.isFinite(duration) || duration <= 0)) throw new CliUsageError(`--duration must be a positive number of seconds, got "${durationText}"`);
   const mediaOptions = parseMediaOptions(s, values);
+  const controlResult = s('control-result');
+  if (controlResult !== undefined && controlResult !== 'OK' && controlResult !== 'ERROR' && controlResult !== 'none') throw new CliUsageError(`--control-result must be OK, ERROR or none, got "${controlResult}"`);
+  const positionsText = s('positions');
   return {
     fleet: {
       count,
@@ -147,6 +156,8 @@ export function parseCliArgs(argv: string[]): CliOptions {
       manufacturer: 'GBSIM',
       model: 'SIM-NVR',
       firmware: '1.0.0',
+      ...(positionsText !== undefined ? { positionIntervalS: int('positions', positionsText, 1, 1, 3600) } : {}),
+      ...(controlResult !== undefined ? { controlResult } : {}),
     },
     durationSeconds: duration,
     unregisterOnExit: values['unregister-on-exit'] === true,
@@ -201,6 +212,7 @@ function parseMediaOptions(s: (k: string) => string | undefined, values: Record<
   if (s('seed') !== undefined) o.seed = int('seed', s('seed'), 1, 0, 2 ** 31 - 1);
   if (values['wrong-ssrc'] === true) o.wrongSsrc = true;
   if (values['no-rtp'] === true) o.noRtp = true;
+  if (values['audio-undeclared'] === true) o.audioUndeclared = true;
   const startPts = s('start-pts');
   if (startPts !== undefined) o.startPts90k = parseStartPts(startPts);
   return o;

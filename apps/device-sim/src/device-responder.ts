@@ -1,8 +1,13 @@
 import {
   createResponse,
   encodeCatalogResponses,
+  encodeConfigDownloadResponse,
+  encodePresetQueryResponses,
+  readDeviceConfigBasic,
+  type BasicParamSet,
   encodeDeviceInfoResponse,
   encodeDeviceStatusResponse,
+  encodeManscdpMessage,
   encodeRecordInfoResponses,
   parseManscdp,
   type ManscdpMessage,
@@ -12,6 +17,7 @@ import {
 } from '@gb/gb28181';
 import type { SimulatedDeviceOptions } from './sim-options';
 import type { InviteAnswer, InviteHook } from './media/invite-hook';
+import type { SimVoiceRespond } from './media/sim-voice';
 
 export interface QueryEvent {
   deviceId: string;
@@ -27,6 +33,10 @@ export interface QueryEvent {
   targetId?: string;
   /** DeviceControl: the PTZCmd hex, when present. */
   ptzCmd?: string;
+  /** Controls: the body's fields after CmdType/SN/DeviceID (e.g. `{ AlarmCmd: 'ResetAlarm', Info: {…} }`). */
+  fields?: Record<string, unknown>;
+  /** The DeviceControl Response Result sent (OK / ERROR), when one was. */
+  result?: string;
 }
 
 export interface InviteReceivedEvent {
@@ -47,9 +57,26 @@ export interface ResponderPort {
   onInviteReceived?(i: InviteReceivedEvent): void;
   onError(e: Error): void;
   onInvite?: InviteHook;
+  /** SUBSCRIBE (RFC 6665): true when answered there; otherwise the responder answers 501. */
+  onSubscribe?(req: SipRequest): boolean;
   /** The device's next MANSCDP SN (for MESSAGEs the media side sends, e.g. MediaStatus). */
   nextSn?: () => number;
+  /** Claims a request before the responder (the device's voice side); `respond` answers it. */
+  intercept?(req: SipRequest, respond: SimVoiceRespond): boolean;
+  /** DeviceControl TeleBoot: the device restarts (after its 200). */
+  onTeleBoot?(): void;
+  /** DeviceConfig BasicParam applied: the new heartbeat interval / expiry take effect. */
+  onBasicParam?(basic: Required<BasicParamSet>): void;
 }
+
+/** Named presets a simulated dome reports to PresetQuery. */
+export const SIM_PRESETS: ReadonlyArray<{ index: number; name: string }> = [
+  { index: 1, name: '东门' },
+  { index: 2, name: 'Car park' },
+  { index: 5, name: 'Gate 5' },
+];
+/** The heartbeat count a simulated device reports (missed keepalives before the platform judges it offline). */
+export const SIM_HEARTBEAT_COUNT = 3;
 
 /** How long a final response is kept to answer a retransmitted request (RFC 3261 Timer J = 64 × T1). */
 export const RESPONSE_CACHE_MS = 32_000;
@@ -74,11 +101,21 @@ export class DeviceResponder {
   /** INVITEs whose answer the media hook is still preparing (a retransmission gets 100 again, not a second hook call). */
   private readonly inviting = new Set<string>();
   private closed = false;
+  /** BasicParam as configured (DeviceConfig changes it; ConfigDownload reports it). */
+  private basic: Required<BasicParamSet>;
 
   constructor(
     private readonly o: SimulatedDeviceOptions,
     private readonly port: ResponderPort,
-  ) {}
+    basic?: Required<BasicParamSet>,
+  ) {
+    this.basic = basic ?? { name: o.name, expirationS: o.expires, heartbeatIntervalS: o.keepaliveSeconds, heartbeatCount: SIM_HEARTBEAT_COUNT };
+  }
+
+  /** The BasicParam now in force. */
+  get basicParam(): Required<BasicParamSet> {
+    return { ...this.basic };
+  }
 
   onRequest(req: SipRequest): void {
     if (this.closed) return;
@@ -88,6 +125,15 @@ export class DeviceResponder {
       this.port.send(cached.res);
       return;
     }
+    // voice (Broadcast MESSAGE, s=Talk INVITE, its ACK and BYE) first: SimVoice
+    const claim = this.port.intercept?.(req, (status, o = {}) => {
+      const res = createResponse(req, status, undefined, {
+        headers: [['User-Agent', 'gb-device-sim'], ...(o.headers ?? [])], ...(o.toTag ? { toTag: o.toTag } : {}), ...(o.body ? { body: o.body.data, contentType: o.body.type } : {}),
+      });
+      this.remember(key, res);
+      this.port.send(res);
+    });
+    if (claim) return;
     switch (req.method) {
       case 'MESSAGE':
         return this.onMessage(req, key);
@@ -103,6 +149,9 @@ export class DeviceResponder {
         return this.respond(req, key, 200);
       case 'INFO':
         return this.onInfo(req, key);
+      case 'SUBSCRIBE':
+        if (this.port.onSubscribe?.(req)) return;
+        return this.respond(req, key, 501, [['Allow', ALLOW]]);
       default:
         return this.respond(req, key, 501, [['Allow', ALLOW]]);
     }
@@ -146,7 +195,17 @@ export class DeviceResponder {
       return;
     }
     this.respond(req, key, 200);
-    void this.answer(msg);
+    if (msg.root === 'Control' && msg.cmdType === 'DeviceConfig' && (this.o.controlResult ?? 'OK') === 'OK') {
+      try {
+        this.basic = { ...this.basic, ...readDeviceConfigBasic(msg) };
+        this.port.onBasicParam?.(this.basicParam);
+      } catch (e) {
+        this.port.onError(e as Error);
+      }
+    }
+    void this.answer(msg).then(() => {
+      if (msg.root === 'Control' && msg.cmdType === 'DeviceControl' && msg.fields['TeleBoot'] !== undefined && (this.o.controlResult ?? 'OK') === 'OK') this.port.onTeleBoot?.();
+    });
   }
 
   private async answer(msg: ManscdpMessage): Promise<void> {
@@ -172,9 +231,12 @@ export class DeviceResponder {
       }
     }
     const ptz = msg.fields['PTZCmd'];
+    const result = answeredControl(msg) ? (this.o.controlResult ?? 'OK') : undefined;
     this.port.onQuery({
       deviceId: this.o.deviceId, kind: msg.kind, cmdType: msg.cmdType, sn: msg.sn, packetsSent: sent, ok, targetId: msg.deviceId,
       ...(typeof ptz === 'string' ? { ptzCmd: ptz } : {}),
+      ...(msg.root === 'Control' ? { fields: { ...msg.fields } } : {}),
+      ...(result !== undefined && result !== 'none' ? { result } : {}),
     });
   }
 
@@ -198,8 +260,20 @@ export class DeviceResponder {
           sn: msg.sn, deviceId: msg.deviceId || o.deviceId, name: o.name, perMessage: 2, charset,
           items: simRecords(msg.deviceId || o.deviceId, msg.startTime, msg.endTime),
         });
-      default:
-        return [];
+      default: {
+        const result = o.controlResult ?? 'OK';
+        const target = msg.deviceId || o.deviceId;
+        if (msg.root === 'Query' && (msg.cmdType === 'PresetQuery' || msg.cmdType === 'ConfigDownload')) {
+          // A camera without the feature answers Result ERROR, or not at all.
+          if (result === 'none') return [];
+          if (result === 'ERROR') return [encodeManscdpMessage('Response', msg.cmdType, msg.sn, target, { Result: 'ERROR' }, charset)];
+          if (msg.cmdType === 'PresetQuery') return encodePresetQueryResponses({ sn: msg.sn, deviceId: target, presets: o.presets ?? SIM_PRESETS, perMessage: o.catalogPerMessage, charset });
+          return [encodeConfigDownloadResponse({ sn: msg.sn, deviceId: target, basic: this.basic, charset })];
+        }
+        // AlarmCmd / GuardCmd / RecordCmd / HomePosition / DeviceConfig: a Response with the Result (§A.2.6.1), unless told to stay silent.
+        if (!answeredControl(msg) || result === 'none') return [];
+        return [encodeManscdpMessage('Response', msg.cmdType, msg.sn, target, { Result: result }, charset)];
+      }
     }
   }
 
@@ -258,6 +332,12 @@ export class DeviceResponder {
     safeCall(d.onBye);
     this.respond(req, key, 200);
   }
+}
+
+/** A DeviceControl whose device answers with a Response carrying a Result (GB/T 28181-2016 §A.2.6.1). */
+function answeredControl(msg: ManscdpMessage): boolean {
+  if (msg.root === 'Control' && msg.cmdType === 'DeviceConfig') return true;
+  return msg.root === 'Control' && msg.cmdType === 'DeviceControl' && ['AlarmCmd', 'GuardCmd', 'RecordCmd', 'HomePosition'].some((f) => msg.fields[f] !== undefined);
 }
 
 function safeCall(fn: (() => void) | undefined): void {

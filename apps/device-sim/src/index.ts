@@ -1,10 +1,12 @@
 // Public surface of the device simulator, for e2e tests and benchmarks running it in-process.
-export { SimulatedDevice, MANSCDP_CONTENT_TYPE, REFRESH_FRACTION, MAX_MISSED_KEEPALIVES } from './simulated-device';
+export { SimulatedDevice, MANSCDP_CONTENT_TYPE, REFRESH_FRACTION, MAX_MISSED_KEEPALIVES, SIM_POSITION_PATH, SIM_SPEED_MPS, simPositionAt } from './simulated-device';
 export type { DeviceState, RegistrationOutcome, SimulatedDeviceStats, SimulatedDeviceEvents, StopOptions } from './simulated-device';
 export { DeviceFleet } from './device-fleet';
 export type { DeviceFleetOptions, DeviceFleetEvents, FleetStats } from './device-fleet';
-export { DeviceResponder, SIM_RECORDS_PER_QUERY, simRecords } from './device-responder';
+export { DeviceResponder, SIM_HEARTBEAT_COUNT, SIM_PRESETS, SIM_RECORDS_PER_QUERY, simRecords } from './device-responder';
 export type { QueryEvent, InviteReceivedEvent } from './device-responder';
+export { SimSubscriptions, SIM_MAX_SUBSCRIPTIONS, SIM_MAX_SUBSCRIPTION_S } from './sim-subscriptions';
+export type { SubscribeEvent, SimSubscriptionEvent } from './sim-subscriptions';
 export {
   buildChannels, channelId, channelName, chineseOrdinal, deviceOptionsAt, offsetGbId,
   DEFAULT_SERVER_ID, DEFAULT_FIRST_DEVICE_ID, DEFAULT_CIVIL_CODE,
@@ -30,3 +32,5 @@ export type { RtpImpairmentOptions } from './media/rtp-impairment';
 export { parseMansrtsp } from './media/mansrtsp.parser';
 export type { MansrtspRequest } from './media/mansrtsp.parser';
 export { ffmpegPath } from './media/ffmpeg-path';
+export { SimVoice } from './media/sim-voice';
+export type { SimVoiceOptions, SimVoiceStats } from './media/sim-voice';

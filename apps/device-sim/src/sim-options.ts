@@ -1,4 +1,5 @@
 import type { CatalogItem, ManscdpCharset } from '@gb/gb28181';
+import type { SimVoiceOptions } from './media/sim-voice';
 
 export type SimTransport = 'udp' | 'tcp';
 
@@ -59,6 +60,33 @@ export interface SimulatedDeviceOptions {
    * unanswered (the platform's own offline rule, §9.6, seen from the device).
    */
   serverTimeoutMs?: number;
+  /**
+   * How the device answers a DeviceControl that has a Response (AlarmCmd, GuardCmd, RecordCmd, §A.2.6.1), after
+   * its 200: 'OK' (default), 'ERROR' (refuses, as a camera without that feature), 'none' (no Response at all).
+   */
+  controlResult?: 'OK' | 'ERROR' | 'none';
+  /**
+   * The PTZ presets a PresetQuery lists (§A.2.4.8). Default SIM_PRESETS (three named presets); with controlResult
+   * ERROR the answer is a Result ERROR without a list, with 'none' there is no answer (as for ConfigDownload).
+   */
+  presets?: ReadonlyArray<{ index: number; name: string }>;
+  /** After a TeleBoot: how long the device is "restarting" (silent) before it registers anew, ms. Default 1000. */
+  rebootMs?: number;
+  /**
+   * Moving device (GB/T 28181 §9.10): every positionIntervalS seconds while registered, a MobilePosition Notify for
+   * its first channel (the device when it has none), walking `positionPath` (lon/lat corners, looped; default a
+   * ~200 m square) at 36 km/h with the heading along the path. Default off.
+   */
+  positionIntervalS?: number;
+  positionPath?: ReadonlyArray<readonly [number, number]>;
+  /**
+   * Event packages this device accepts SUBSCRIBE for (RFC 6665, GB/T 28181 §9.11): 'MobilePosition' (NOTIFYs every
+   * `<Interval>` s along positionPath), 'Alarm' (notifyAlarm()). Others get 489. Default none: every SUBSCRIBE is 501,
+   * as from a camera without subscriptions.
+   */
+  acceptSubscriptions?: ReadonlyArray<'Alarm' | 'MobilePosition' | 'Catalog'>;
+  /** Voice broadcast and talk (SimVoice): payload, broadcast transport, ok/refuse/busy. Default PCMA over UDP, ok. */
+  voice?: SimVoiceOptions;
 }
 
 /** One platform SIP address. */

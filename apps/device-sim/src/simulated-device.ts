@@ -5,6 +5,7 @@ import {
   createRequest,
   MANSCDP_CONTENT_TYPE,
   encodeAlarmNotify,
+  encodeMobilePositionNotify,
   encodeKeepalive,
   newBranch,
   newCallId,
@@ -14,13 +15,16 @@ import {
   type SipMessage,
   type SipRequest,
   type SipResponse,
+  type BasicParamSet,
 } from '@gb/gb28181';
 import { SimSipTransport } from './sim-transport';
 import { T1_MS, TransactionAbortedError, TransactionTimeoutError, UacTransactions } from './uac-transactions';
-import { DeviceResponder, type InviteReceivedEvent, type QueryEvent } from './device-responder';
+import { DeviceResponder, localIsoTime, type InviteReceivedEvent, type QueryEvent } from './device-responder';
 import { MissedKeepalives, type KeepaliveVerdict } from './missed-keepalives';
 import type { SimServerAddress, SimulatedDeviceOptions } from './sim-options';
 import type { InviteHook } from './media/invite-hook';
+import { SimSubscriptions, type SubscribeEvent } from './sim-subscriptions';
+import { SimVoice } from './media/sim-voice';
 
 export type DeviceState = 'idle' | 'registering' | 'registered' | 'failed' | 'stopping' | 'stopped';
 export type RegistrationOutcome = 'registered' | 'unauthorized' | 'forbidden' | 'failed' | 'stopped';
@@ -42,6 +46,8 @@ export interface SimulatedDeviceStats {
   ptzCommands: number;
   /** Moves to another platform address (fallbackServers). */
   serverChanges: number;
+  /** TeleBoot restarts. */
+  reboots: number;
   /** Time from the first REGISTER of the last successful registration to its 200, ms. */
   lastRegisterMs: number | null;
 }
@@ -60,6 +66,12 @@ export interface SimulatedDeviceEvents {
   ptz: [info: { deviceId: string; channelId: string; ptzCmd: string; sn: number }];
   /** The device judged its server gone and now registers with this address (fallbackServers). */
   'server-changed': [info: { deviceId: string; host: string; port: number }];
+  /** DeviceControl TeleBoot: the device goes silent for rebootMs, then registers anew. */
+  reboot: [info: { deviceId: string }];
+  /** A DeviceConfig BasicParam was applied (the keepalive interval follows HeartBeatInterval at once). */
+  configured: [info: { deviceId: string; basic: Required<BasicParamSet> }];
+  /** A SUBSCRIBE answered (acceptSubscriptions; a device without any answers 501 and emits nothing). */
+  subscribe: [info: SubscribeEvent];
   error: [err: Error];
 }
 
@@ -89,7 +101,7 @@ const MAX_AUTH_ROUNDS = 2;
 export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
   readonly stats: SimulatedDeviceStats = {
     registerSent: 0, registered: 0, unauthorized: 0, forbidden: 0, keepalivesSent: 0, keepalivesAnswered: 0,
-    queries: 0, catalogPackets: 0, retransmissions: 0, malformed: 0, invitesReceived: 0, ptzCommands: 0, serverChanges: 0,
+    queries: 0, catalogPackets: 0, retransmissions: 0, malformed: 0, invitesReceived: 0, ptzCommands: 0, serverChanges: 0, reboots: 0,
     lastRegisterMs: null,
   };
   private stateValue: DeviceState = 'idle';
@@ -112,9 +124,18 @@ export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
   private refreshTimer?: NodeJS.Timeout;
   private keepaliveTimer?: NodeJS.Timeout;
   private retryTimer?: NodeJS.Timeout;
+  private positionTimer?: NodeJS.Timeout;
+  private positionStep = 0;
+  private subscriptions?: SimSubscriptions;
+  /** Voice broadcast and talk: what the device received (decoded, with its energy) and sent. */
+  voice = new SimVoice({}, undefined as never);
   private readonly missedKeepalives = new MissedKeepalives(MAX_MISSED_KEEPALIVES);
   private stopPromise?: Promise<void>;
   private registering?: Promise<RegistrationOutcome>;
+  /** BasicParam as configured by the platform (kept across a TeleBoot). */
+  private basic?: Required<BasicParamSet>;
+  /** Between a TeleBoot and the new registration: requests are not answered. */
+  private rebooting = false;
 
   constructor(
     readonly options: SimulatedDeviceOptions,
@@ -170,6 +191,8 @@ export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
     const wasRegistered = this.stateValue === 'registered';
     this.stateValue = 'stopping';
     this.clearTimers();
+    this.subscriptions?.close();
+    this.voice.close();
     // In-flight REGISTER/keepalive/answers give up now (they see `stopping`), so stop never waits for Timer F.
     this.tx?.abortAll('device stopping');
     if (this.registering) await this.registering.catch(() => undefined);
@@ -240,6 +263,30 @@ export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
       onError: (e) => this.safeEmit('error', e),
       onInvite: this.hooks.onInvite,
       nextSn: () => this.nextSn(),
+      onSubscribe: (req) => this.subscriptions?.onSubscribe(req) ?? false,
+      intercept: (req, respond) => this.voice.intercept(req, respond),
+      onTeleBoot: () => this.reboot(),
+      onBasicParam: (b) => {
+        this.basic = b;
+        if (this.keepaliveTimer) this.startKeepalive(false);
+        this.safeEmit('configured', { deviceId: this.deviceId, basic: b });
+      },
+    }, this.basic);
+    this.voice.close();
+    this.voice = new SimVoice(o.voice ?? {}, {
+      deviceId: o.deviceId, domain: o.domain, localHost: o.localHost, charset: o.charset === 'UTF-8' ? 'UTF-8' : 'GB2312',
+      via: () => this.via(), contact: () => this.contact(), request: (req) => tx.request(req), send: (m) => transport.send(m),
+      newMessage: (body) => this.newMessage(body), server: () => this.currentServer,
+    });
+    this.subscriptions?.close();
+    this.subscriptions = new SimSubscriptions({
+      deviceId: o.deviceId, domain: o.domain, charset: o.charset, accepts: o.acceptSubscriptions ?? [],
+      via: () => this.via(), contact: () => this.contact(), send: (res) => transport.send(res), request: (req) => tx.request(req), nextSn: () => this.nextSn(),
+      position: () => ({
+        channelId: o.channels[0]?.deviceId ?? o.deviceId, speed: SIM_SPEED_MPS * 3.6, altitude: 12,
+        ...simPositionAt(o.positionPath ?? SIM_POSITION_PATH, this.positionStep++, (o.positionIntervalS ?? 1) * SIM_SPEED_MPS),
+      }),
+      onSubscribe: (e) => this.safeEmit('subscribe', e),
     });
     transport.on('message', (m) => this.onMessage(m));
     transport.on('malformed', () => this.stats.malformed++);
@@ -252,7 +299,7 @@ export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
       this.tx?.onResponse(m);
       return;
     }
-    if (this.stopping && m.method !== 'ACK') return;
+    if ((this.stopping || this.rebooting) && m.method !== 'ACK') return;
     this.responder?.onRequest(m);
   }
 
@@ -335,6 +382,46 @@ export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
     this.stateValue = 'failed';
     await this.moveToNextServer();
     return this.register();
+  }
+
+  /**
+   * DeviceControl TeleBoot (§A.2.3.1.1), as a camera restarts: its dialogs end, timers stop and it answers nothing
+   * for rebootMs; then a fresh socket (a new Call-ID and CSeq, no cached challenge) and a new registration.
+   */
+  private reboot(): void {
+    if (this.stopping || this.rebooting) return;
+    this.stats.reboots++;
+    this.rebooting = true;
+    this.clearTimers();
+    this.responder?.close();
+    this.subscriptions?.close();
+    this.stateValue = 'failed';
+    this.safeEmit('reboot', { deviceId: this.deviceId });
+    this.retryTimer = setTimeout(() => {
+      void (async () => {
+        this.rebooting = false;
+        if (this.stopping) return;
+        this.tx?.abortAll('rebooted');
+        const old = this.transport;
+        this.transport = undefined;
+        this.tx = undefined;
+        this.responder = undefined;
+        await old?.close();
+        this.registerCallId = newCallId(this.options.localHost);
+        this.registerCseq = 0;
+        this.challenge = undefined;
+        this.nc = 0;
+        try {
+          await this.openTransport();
+        } catch (e) {
+          if (this.stopping) return;
+          this.safeEmit('error', e as Error);
+          this.scheduleRetry();
+          return;
+        }
+        await this.register();
+      })();
+    }, this.options.rebootMs ?? 1000);
   }
 
   /** Round-robin to the next address: the UDP socket is kept and retargeted; a TCP device connects anew. */
@@ -487,10 +574,15 @@ export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
   }
 
   private startKeepalive(refresh: boolean): void {
+    const every = this.options.positionIntervalS;
+    if (every && every > 0 && !this.positionTimer) {
+      this.positionTimer = setInterval(() => void this.sendNextPosition().catch(() => undefined), every * 1000);
+      this.positionTimer.unref?.();
+    }
     if (refresh && this.keepaliveTimer) return;
     clearInterval(this.keepaliveTimer);
     this.missedKeepalives.reset();
-    this.keepaliveTimer = setInterval(() => this.keepaliveDue(), this.options.keepaliveSeconds * 1000);
+    this.keepaliveTimer = setInterval(() => this.keepaliveDue(), (this.basic?.heartbeatIntervalS ?? this.options.keepaliveSeconds) * 1000);
   }
 
   /** Interval tick: first what the keepalives still unanswered mean (see MissedKeepalives), then the next one. */
@@ -544,6 +636,36 @@ export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
     return res.status;
   }
 
+  /**
+   * A MobilePosition Notify (§9.10) for a channel (or the device); resolves with the platform's final status.
+   * `time` defaults to now, in the device's local `YYYY-MM-DDTHH:mm:ss`.
+   */
+  async sendMobilePosition(o: { channelId?: string; longitude: number; latitude: number; speed?: number; direction?: number; altitude?: number; time?: string }): Promise<number> {
+    const body = encodeMobilePositionNotify({
+      sn: this.nextSn(), deviceId: o.channelId ?? this.deviceId, time: o.time ?? localIsoTime(Date.now()), longitude: o.longitude, latitude: o.latitude,
+      ...(o.speed !== undefined ? { speed: o.speed } : {}), ...(o.direction !== undefined ? { direction: o.direction } : {}), ...(o.altitude !== undefined ? { altitude: o.altitude } : {}),
+      charset: this.options.charset,
+    });
+    return (await this.requireTx().request(this.newMessage(body))).status;
+  }
+
+  /** Catalog changes as a NOTIFY in each Catalog subscription the platform holds (acceptSubscriptions); their final statuses. */
+  notifyCatalog(items: Parameters<SimSubscriptions['notifyCatalog']>[0]): Promise<number[]> {
+    return this.subscriptions?.notifyCatalog(items) ?? Promise.resolve([]);
+  }
+
+  /** An alarm as a NOTIFY in each Alarm subscription the platform holds (acceptSubscriptions); their final statuses. */
+  notifyAlarm(o: { channelId?: string; priority?: number; method?: number; description?: string; time?: string }): Promise<number[]> {
+    return this.subscriptions?.notifyAlarm(o) ?? Promise.resolve([]);
+  }
+
+  /** The next point of positionPath (see SimulatedDeviceOptions), sent as a MobilePosition Notify. */
+  private async sendNextPosition(): Promise<void> {
+    if (this.stateValue !== 'registered') return;
+    const p = simPositionAt(this.options.positionPath ?? SIM_POSITION_PATH, this.positionStep++, (this.options.positionIntervalS ?? 1) * SIM_SPEED_MPS);
+    await this.sendMobilePosition({ channelId: this.options.channels[0]?.deviceId ?? this.deviceId, ...p, speed: SIM_SPEED_MPS * 3.6, altitude: 12 });
+  }
+
   nextSn(): number {
     this.sn = (this.sn % 0x7fffffff) + 1;
     return this.sn;
@@ -583,7 +705,8 @@ export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
     clearTimeout(this.refreshTimer);
     clearInterval(this.keepaliveTimer);
     clearTimeout(this.retryTimer);
-    this.refreshTimer = this.keepaliveTimer = this.retryTimer = undefined;
+    clearInterval(this.positionTimer);
+    this.refreshTimer = this.keepaliveTimer = this.retryTimer = this.positionTimer = undefined;
   }
 
   /** A throwing listener must not break the device; 'error' without listeners is dropped, not thrown. */
@@ -595,6 +718,41 @@ export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
       if (event !== 'error') this.safeEmit('error', e as Error);
     }
   }
+}
+
+/** Default path of a moving simulated device: a ~200 m square in Hangzhou (lon, lat corners, walked in order). */
+export const SIM_POSITION_PATH: ReadonlyArray<readonly [number, number]> = [[120.1500, 30.2800], [120.1521, 30.2800], [120.1521, 30.2818], [120.1500, 30.2818]];
+/** Speed of a moving simulated device, m/s (36 km/h). */
+export const SIM_SPEED_MPS = 10;
+const M_PER_DEG_LAT = 111_320;
+
+/**
+ * Where a device walking `path` (looped) stands after `step` steps of `stepM` metres, and its heading (degrees
+ * clockwise from north). Flat-earth: fine over a few kilometres.
+ */
+export function simPositionAt(path: ReadonlyArray<readonly [number, number]>, step: number, stepM: number): { longitude: number; latitude: number; direction: number } {
+  if (path.length === 0) throw new Error('positionPath needs at least one point');
+  if (path.length === 1) return { longitude: path[0]![0], latitude: path[0]![1], direction: 0 };
+  const legs = path.map((a, i) => {
+    const b = path[(i + 1) % path.length]!;
+    const dx = (b[0] - a[0]) * M_PER_DEG_LAT * Math.cos((a[1] * Math.PI) / 180);
+    const dy = (b[1] - a[1]) * M_PER_DEG_LAT;
+    return { a, b, len: Math.hypot(dx, dy), dir: ((Math.atan2(dx, dy) * 180) / Math.PI + 360) % 360 };
+  });
+  const loop = legs.reduce((n, l) => n + l.len, 0);
+  let d = loop > 0 ? (step * stepM) % loop : 0;
+  for (const l of legs) {
+    if (d <= l.len || l === legs[legs.length - 1]) {
+      const f = l.len > 0 ? Math.min(1, d / l.len) : 0;
+      return { longitude: round6(l.a[0] + (l.b[0] - l.a[0]) * f), latitude: round6(l.a[1] + (l.b[1] - l.a[1]) * f), direction: Math.round(l.dir) % 360 };
+    }
+    d -= l.len;
+  }
+  return { longitude: path[0]![0], latitude: path[0]![1], direction: 0 };
+}
+
+function round6(n: number): number {
+  return Math.round(n * 1e6) / 1e6;
 }
 
 function safeNonce(challenge: string): string | undefined {

@@ -12,6 +12,7 @@ import { DeviceQueriesService } from './devices/device-queries.service';
 import { CatalogSyncService } from './devices/catalog-sync.service';
 import { DeviceMessagesService } from './devices/device-messages.service';
 import { DeviceAlarmsService } from './devices/device-alarms.service';
+import { ChannelPositionsService } from './devices/channel-positions.service';
 import { DeviceDirectory } from './devices/device-directory';
 import { DevicesDirectoryService } from './devices/devices-directory.service';
 import { ApiModule } from './api/api.module';
@@ -21,6 +22,7 @@ import { CongestionModule } from './congestion/congestion.module';
 import { RecordsModule } from './records/records.module';
 import { WebModule } from './web/web.module';
 import { DeviceAlarmsModule } from './devices/device-alarms.module';
+import { DeviceControlModule } from './devices/device-control.module';
 import { ChannelsListModule } from './devices/channels-list.controller';
 import { MetricsModule } from './metrics/metrics.module';
 import { NodesService } from './cluster/nodes.service';
@@ -32,6 +34,8 @@ import { MapModule } from './map/map.module';
 import { CascadeModule } from './cascade/cascade.module';
 import { ProxiesModule } from './proxies/proxies.module';
 import { DeviceSubscriptionsModule } from './devices/device-subscriptions.module';
+import { RecordingModule } from './recording/recording.module';
+import { VoiceModule } from './voice/voice.module';
 
 /** Config, database, events and the device use-cases, shared by every module. */
 @Global()
@@ -57,9 +61,10 @@ export class CoreModule {
         RegistrarService,
         DeviceMessagesService,
         DeviceAlarmsService,
+        ChannelPositionsService,
         { provide: DeviceDirectory, useClass: DevicesDirectoryService },
       ],
-      exports: [GATEWAY_CONFIG, EventBus, DATABASE, SecretStore, SipService, NodesService, ClusterBus, ClusterForwarder, DevicesService, DeviceQueriesService, CatalogSyncService, DeviceMessagesService, DeviceAlarmsService, SignallingAuthService, DeviceDirectory],
+      exports: [GATEWAY_CONFIG, EventBus, DATABASE, SecretStore, SipService, NodesService, ClusterBus, ClusterForwarder, DevicesService, DeviceQueriesService, CatalogSyncService, DeviceMessagesService, DeviceAlarmsService, ChannelPositionsService, SignallingAuthService, DeviceDirectory],
     };
   }
 }
@@ -67,6 +72,6 @@ export class CoreModule {
 @Module({})
 export class AppModule {
   static forRoot(cfg: GatewayConfig): DynamicModule {
-    return { module: AppModule, imports: [CoreModule.forRoot(cfg), AccessModule, ApiModule, DeviceAlarmsModule, ChannelsListModule, RegistrationFailuresModule, StreamsModule, CongestionModule, RecordsModule, WebModule, MetricsModule, ClusterModule, MapModule, CascadeModule, ProxiesModule, DeviceSubscriptionsModule, WebRtcModule] };
+    return { module: AppModule, imports: [CoreModule.forRoot(cfg), AccessModule, ApiModule, DeviceAlarmsModule, DeviceControlModule, ChannelsListModule, RegistrationFailuresModule, StreamsModule, CongestionModule, RecordsModule, WebModule, MetricsModule, ClusterModule, MapModule, CascadeModule, ProxiesModule, DeviceSubscriptionsModule, WebRtcModule, RecordingModule, VoiceModule] };
   }
 }

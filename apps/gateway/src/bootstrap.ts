@@ -32,7 +32,7 @@ export async function startGateway(env: Record<string, string | undefined> = pro
   const app = await NestFactory.create(AppModule.forRoot(config), { logger: new PinoNestLogger(logger.pino), bodyParser: false });
   app.enableShutdownHooks();
   // Media routes live outside /api: players get them with a signed token, not the API token.
-  configureHttpApp(app, { prefixExclude: ['live/*path', 'flv/*path', 'play/*path', 'vendor/*path', 'whep/*path', 'webrtc/*path', ...WEB_PREFIX_EXCLUDE] });
+  configureHttpApp(app, { prefixExclude: ['live/*path', 'flv/*path', 'play/*path', 'vendor/*path', 'whep/*path', 'webrtc/*path', 'rec/*path', ...WEB_PREFIX_EXCLUDE] });
   const { generatedPassword } = await app.get(AuthService).init();
   await app.listen(config.HTTP_PORT, config.HTTP_HOST);
   const addr = app.getHttpServer().address() as AddressInfo;

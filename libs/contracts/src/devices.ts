@@ -1,3 +1,4 @@
+import type { ChannelPositionDto } from './events';
 /** Shapes the gateway's HTTP API returns; shared by gateway, worker and web. */
 export type SipTransport = 'udp' | 'tcp';
 export type StreamTransport = 'udp' | 'tcp-passive' | 'tcp-active';
@@ -23,6 +24,11 @@ export interface DeviceDto {
   catalogSyncedAt: string | null;
   /** NODE_ID of the gateway node that owns the device (it registered there last); null when no node holds it. */
   node: string | null;
+  /**
+   * Set on the gateway's own device of stream proxies (no SIP: not edited, deleted or queried; its channels are managed
+   * under /api/proxies). Absent on GB devices.
+   */
+  virtual?: 'stream-proxies';
 }
 
 /**
@@ -56,6 +62,11 @@ export interface ChannelDto {
   longitude: number | null;
   latitude: number | null;
   ptzType: number | null;
+  /**
+   * The latest mobile position a moving channel reported (GB/T 28181 §9.10), null when none is stored. Device
+   * channel lists always carry it; channels that cannot move (stream proxies) may leave it out.
+   */
+  position?: ChannelPositionDto | null;
 }
 
 export interface CatalogProgressDto {
@@ -70,4 +81,31 @@ export interface CatalogProgressDto {
 export interface ChannelPageDto {
   total: number;
   items: ChannelDto[];
+}
+
+/** One event subscription of the gateway to a device (GB/T 28181 §9.11), as GET /api/devices/:d/subscriptions shows it. */
+export interface DeviceSubscriptionDto {
+  /** refused: the device does not do it (405, 489, 501…), not retried until it registers again; failed: gave up after retries. */
+  state: 'subscribing' | 'active' | 'retrying' | 'refused' | 'failed' | 'stopped';
+  cause: string | null;
+  since: string;
+  activeUntil: string | null;
+  nextAttemptAt: string | null;
+}
+
+/** The gateway's subscriptions to one device; null where its config (CATALOG_/ALARM_/MOBILE_POSITION_SUBSCRIBE) asks none. */
+export interface DeviceSubscriptionsDto {
+  deviceId: string;
+  catalog: DeviceSubscriptionDto | null;
+  alarm: DeviceSubscriptionDto | null;
+  mobilePosition: DeviceSubscriptionDto | null;
+  /** The device's own settings (PUT); null = follows the config. */
+  settings: DeviceSubscriptionSettingsDto;
+}
+
+/** PUT /api/devices/:d/subscriptions (fields left out are kept; null = follow the config again). */
+export interface DeviceSubscriptionSettingsDto {
+  catalog: boolean | null;
+  alarm: boolean | null;
+  mobilePosition: { enabled: boolean | null; intervalS: number | null };
 }

@@ -13,12 +13,16 @@ export type GatewayEvent =
   | { type: 'congestion.status'; at: string; data: { channelId: string; state: VisionChannelState; error: string | null } }
   | { type: 'congestion.forming'; at: string; data: CongestionFormingEvent }
   | { type: 'congestion.forming.ended'; at: string; data: { channelId: string; roi: string; reason: 'reached' | 'eased' | 'reset' } }
-  | { type: 'ptz.sent'; at: string; data: { deviceId: string; channelId: string; action: 'move' | 'stop' | 'preset'; movesCamera: boolean } }
+  | { type: 'ptz.sent'; at: string; data: { deviceId: string; channelId: string; action: 'move' | 'stop' | 'preset' | 'focusIris' | 'cruise' | 'scan'; movesCamera: boolean } }
   | { type: 'alert.raised'; at: string; data: AlertDto }
   | { type: 'alert.cleared'; at: string; data: AlertDto }
   | { type: 'alert.acked'; at: string; data: AlertDto }
   | { type: 'download.progress'; at: string; data: DownloadProgressDto }
-  | { type: 'device.alarm'; at: string; data: DeviceAlarmDto };
+  | { type: 'device.alarm'; at: string; data: DeviceAlarmDto }
+  /** A stored alarm acknowledged or cleared (GET /api/device-alarms shows the same). */
+  | { type: 'device.alarm.updated'; at: string; data: DeviceAlarmDto }
+  /** A channel's mobile position (GB/T 28181 §9.10 Notify/MobilePosition), as stored. */
+  | { type: 'position.updated'; at: string; data: ChannelPositionEventDto };
 
 /**
  * Onset warning of a ROI (docs/congestion.md, "Onset warning"): its queue is forming, before the held alert. Ends with
@@ -53,6 +57,47 @@ export interface DeviceAlarmDto {
   longitude: number | null;
   latitude: number | null;
   receivedAt: string;
+  /** open: neither acknowledged nor cleared. */
+  state: DeviceAlarmState;
+  ackedAt: string | null;
+  ackedBy: string | null;
+  clearedAt: string | null;
+  clearedBy: string | null;
+}
+
+export type DeviceAlarmState = 'open' | 'acknowledged' | 'cleared';
+
+/** GET /api/device-alarms: one page, newest first; `nextCursor` fetches the next (older) page, null at the end. */
+export interface DeviceAlarmPageDto {
+  items: DeviceAlarmDto[];
+  nextCursor: string | null;
+}
+
+/** POST /api/devices/:deviceId/alarm-reset and /guard: the device's DeviceControl Response Result (OK). */
+export interface DeviceControlResultDto {
+  deviceId: string;
+  targetId: string;
+  command: 'ResetAlarm' | 'SetGuard' | 'ResetGuard';
+  sn: number;
+  result: 'OK';
+}
+
+/** One mobile position of a channel (GB/T 28181 §9.10). `time`: ISO, the device's time read as the gateway's local time. */
+export interface ChannelPositionDto {
+  time: string;
+  longitude: number;
+  latitude: number;
+  /** km/h. */
+  speed: number | null;
+  /** Degrees clockwise from north. */
+  direction: number | null;
+  /** Metres. */
+  altitude: number | null;
+}
+
+export interface ChannelPositionEventDto extends ChannelPositionDto {
+  deviceId: string;
+  channelId: string;
 }
 
 /**
@@ -82,3 +127,36 @@ export interface DownloadProgressDto {
 }
 
 export type GatewayEventType = GatewayEvent['type'];
+
+/**
+ * POST /api/devices/:deviceId/control and /reboot: `OK` when the device answered a DeviceControl Response with
+ * Result OK (RecordCmd, HomePosition); `ACCEPTED` when the command has no Response in GB/T 28181 (TeleBoot,
+ * IFameCmd, DragZoomIn/Out) and the device answered the MESSAGE 200.
+ */
+export interface DeviceCommandResultDto {
+  deviceId: string;
+  targetId: string;
+  command: 'TeleBoot' | 'Record' | 'StopRecord' | 'IFameCmd' | 'DragZoomIn' | 'DragZoomOut' | 'HomePosition' | 'DeviceConfig';
+  sn: number;
+  result: 'OK' | 'ACCEPTED';
+}
+
+/** GET /api/devices/:deviceId/channels/:channelId/presets: the channel's presets from a PresetQuery (§A.2.4.8). */
+export interface ChannelPresetsDto {
+  deviceId: string;
+  channelId: string;
+  presets: { index: number; name: string }[];
+}
+
+/** GET/PUT /api/devices/:deviceId/config: the device's BasicParam (ConfigDownload §A.2.6.9); null where not reported. */
+export interface DeviceBasicConfigDto {
+  deviceId: string;
+  name: string | null;
+  expirationS: number | null;
+  heartbeatIntervalS: number | null;
+  heartbeatCount: number | null;
+  sipServerId: string | null;
+  sipServerIp: string | null;
+  sipServerPort: number | null;
+  domainName: string | null;
+}

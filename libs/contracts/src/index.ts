@@ -8,3 +8,5 @@ export * from './map';
 export * from './congestion-alert-rule';
 export * from './congestion-onset';
 export * from './platforms';
+export * from './recording';
+export * from './proxies';

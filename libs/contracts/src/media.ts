@@ -15,6 +15,8 @@ export interface StreamDto {
   deviceId: string;
   channelId: string;
   kind: StreamKind;
+  /** Live: the channel's main stream or its substream (a separate stream with its own ID, `…_sub`). */
+  stream?: 'main' | 'sub';
   transport: StreamTransport;
   state: StreamState;
   /** The Call-ID of the stream's INVITE and dialog (null only when it failed before the INVITE was sent, e.g. PORTS_EXHAUSTED). */
@@ -22,6 +24,12 @@ export interface StreamDto {
   viewers: number;
   codec: string | null;
   audioCodec: string | null;
+  /**
+   * Live: whether the browser outputs (FLV, HLS) carry the AAC track, and how many camera audio units were left out
+   * because they came after the first keyframe without a PSM entry (the channel's next stream then starts with the track).
+   */
+  audioTrack?: boolean;
+  audioUndeclaredUnits?: number;
   width: number | null;
   height: number | null;
   bitrateKbps: number;

@@ -4,3 +4,4 @@ export * from './sip';
 export * from './manscdp';
 export * from './ids';
 export * from './media';
+export * from './rtmp';

@@ -79,6 +79,7 @@ export {
 } from './repositories/platform.repository';
 export { StreamProxyEntity } from './entities/stream-proxy.entity';
 export { StreamProxies1796774400000 } from './migrations/1796774400000-stream-proxies';
+export { StreamProxyPush1796864400000 } from './migrations/1796864400000-stream-proxy-push';
 export {
   MAX_STREAM_PROXIES,
   MAX_STREAM_PROXY_SERIAL,
@@ -88,3 +89,37 @@ export {
   type StreamProxyPatch,
   type StreamProxyRow,
 } from './repositories/stream-proxy.repository';
+export { RecordPlanEntity, type RecordScheduleRange } from './entities/record-plan.entity';
+export { RecordSegmentEntity } from './entities/record-segment.entity';
+export { Recordings1796947200000 } from './migrations/1796947200000-recordings';
+export {
+  MAX_RECORD_PLANS,
+  MAX_SEGMENTS_LISTED,
+  RecordingRepository,
+  type RecordPlanMode,
+  type RecordPlanRow,
+  type RecordSegmentRow,
+} from './repositories/recording.repository';
+export { DeviceAlarmEntity } from './entities/device-alarm.entity';
+export { ChannelPositionEntity } from './entities/channel-position.entity';
+export { DeviceEvents1797033600000 } from './migrations/1797033600000-device-events';
+export {
+  ALARM_DELETE_CHUNK_ROWS,
+  DeviceAlarmRepository,
+  MAX_DEVICE_ALARMS_PAGE,
+  type DeviceAlarmFilter,
+  type DeviceAlarmRow,
+  type DeviceAlarmState,
+  type NewDeviceAlarm,
+} from './repositories/device-alarm.repository';
+export {
+  ChannelPositionRepository,
+  MAX_LATEST_POSITIONS,
+  MAX_POSITIONS_LISTED,
+  POSITION_DELETE_CHUNK_ROWS,
+  type ChannelPositionRow,
+  type NewChannelPosition,
+} from './repositories/channel-position.repository';
+export { DeviceSubscriptionSettingsEntity } from './entities/device-subscription-settings.entity';
+export { DeviceSubscriptionSettings1797120000000 } from './migrations/1797120000000-device-subscription-settings';
+export { DeviceSubscriptionSettingsRepository, type DeviceSubscriptionSettingsRow } from './repositories/device-subscription-settings.repository';

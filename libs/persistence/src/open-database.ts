@@ -1,9 +1,9 @@
-import { DataSource, type DataSourceOptions } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { AppSecretEntity } from './entities/app-secret.entity';
 import { ChannelEntity } from './entities/channel.entity';
 import { DeviceSettingsEntity } from './entities/device-settings.entity';
 import { DeviceEntity } from './entities/device.entity';
-import { EmbeddedPostgres } from './embedded-postgres';
+import { EmbeddedPostgres, type EmbeddedHost } from './embedded-postgres';
 import { InitialSchema1795824000000 } from './migrations/1795824000000-initial-schema';
 import { PersistenceError } from './persistence-error';
 import { ChannelRepository } from './repositories/channel.repository';
@@ -46,10 +46,23 @@ import { ChannelKinds1796688000000 } from './migrations/1796688000000-channel-ki
 import { PlatformRepository } from './repositories/platform.repository';
 import { StreamProxyEntity } from './entities/stream-proxy.entity';
 import { StreamProxies1796774400000 } from './migrations/1796774400000-stream-proxies';
+import { StreamProxyPush1796864400000 } from './migrations/1796864400000-stream-proxy-push';
+import { Recordings1796947200000 } from './migrations/1796947200000-recordings';
+import { RecordPlanEntity } from './entities/record-plan.entity';
+import { RecordSegmentEntity } from './entities/record-segment.entity';
+import { RecordingRepository } from './repositories/recording.repository';
 import { StreamProxyRepository } from './repositories/stream-proxy.repository';
+import { DeviceAlarmEntity } from './entities/device-alarm.entity';
+import { ChannelPositionEntity } from './entities/channel-position.entity';
+import { DeviceEvents1797033600000 } from './migrations/1797033600000-device-events';
+import { DeviceAlarmRepository } from './repositories/device-alarm.repository';
+import { ChannelPositionRepository } from './repositories/channel-position.repository';
+import { DeviceSubscriptionSettingsEntity } from './entities/device-subscription-settings.entity';
+import { DeviceSubscriptionSettings1797120000000 } from './migrations/1797120000000-device-subscription-settings';
+import { DeviceSubscriptionSettingsRepository } from './repositories/device-subscription-settings.repository';
 
-export const ENTITIES = [DeviceEntity, ChannelEntity, DeviceSettingsEntity, AppSecretEntity, RoiEntity, CongestionSampleEntity, AlertEntity, WatchEntity, NodeEntity, UserEntity, ApiKeyEntity, AuditEntryEntity, MapPlanEntity, MapSettingsEntity, MapPositionEntity, ExclusionZoneEntity, PlatformEntity, StreamProxyEntity];
-export const MIGRATIONS = [InitialSchema1795824000000, Congestion1795910400000, Watches1795996800000, Nodes1796083200000, Users1796169600000, AlertAckComment1796256000000, Map1796342400000, ExclusionZones1796428800000, AlertWarnedAt1796515200000, Platforms1796601600000, ChannelKinds1796688000000, StreamProxies1796774400000];
+export const ENTITIES = [DeviceEntity, ChannelEntity, DeviceSettingsEntity, AppSecretEntity, RoiEntity, CongestionSampleEntity, AlertEntity, WatchEntity, NodeEntity, UserEntity, ApiKeyEntity, AuditEntryEntity, MapPlanEntity, MapSettingsEntity, MapPositionEntity, ExclusionZoneEntity, PlatformEntity, StreamProxyEntity, RecordPlanEntity, RecordSegmentEntity, DeviceAlarmEntity, ChannelPositionEntity, DeviceSubscriptionSettingsEntity];
+export const MIGRATIONS = [InitialSchema1795824000000, Congestion1795910400000, Watches1795996800000, Nodes1796083200000, Users1796169600000, AlertAckComment1796256000000, Map1796342400000, ExclusionZones1796428800000, AlertWarnedAt1796515200000, Platforms1796601600000, ChannelKinds1796688000000, StreamProxies1796774400000, StreamProxyPush1796864400000, Recordings1796947200000, DeviceEvents1797033600000, DeviceSubscriptionSettings1797120000000];
 
 /** Pool sizes when the caller gives none. Embedded queries run one at a time anyway. */
 export const DEFAULT_POOL_SIZE = { postgres: 10, embedded: 4 } as const;
@@ -87,6 +100,10 @@ export interface Database {
   exclusions: ExclusionZoneRepository;
   platforms: PlatformRepository;
   proxies: StreamProxyRepository;
+  recordings: RecordingRepository;
+  deviceAlarms: DeviceAlarmRepository;
+  positions: ChannelPositionRepository;
+  subscriptionSettings: DeviceSubscriptionSettingsRepository;
   /** Idempotent: closes the pool, then (embedded) the socket server, PGlite and the data-dir lock. */
   close(): Promise<void>;
 }
@@ -99,41 +116,53 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
   const kind = opts.databaseUrl ? 'postgres' : 'embedded';
   const poolSize = opts.poolSize ?? DEFAULT_POOL_SIZE[kind];
   // Room for pool churn: the socket server counts a closed connection until its close event runs.
-  const embedded = kind === 'embedded' ? await EmbeddedPostgres.start(opts.dataDir, poolSize * 2 + 2) : undefined;
-
-  const connection = embedded
-    ? { host: embedded.host, port: embedded.port, username: 'postgres', database: 'postgres' }
-    : { url: opts.databaseUrl };
-  const options: DataSourceOptions = {
-    type: 'postgres',
-    ...connection,
-    entities: ENTITIES,
-    migrations: MIGRATIONS,
-    migrationsRun: false,
-    migrationsTransactionMode: 'all',
-    synchronize: opts.synchronize ?? false,
-    installExtensions: false,
-    logging: opts.logging ?? false,
-    applicationName: 'gb-gateway',
-    extra: { max: poolSize },
-  };
-  const dataSource = new DataSource(options);
-
+  const startEmbedded = (runsIn: EmbeddedHost) => EmbeddedPostgres.start(opts.dataDir, poolSize * 2 + 2, runsIn);
+  // A first start serves from a child process until the schema is made (see EmbeddedPostgres), then from a worker.
+  const firstStart = kind === 'embedded' && !EmbeddedPostgres.exists(opts.dataDir);
+  let embedded = kind === 'embedded' ? await startEmbedded(firstStart ? 'process' : 'worker') : undefined;
+  let dataSource = await connect(embedded);
   try {
-    try {
-      await dataSource.initialize();
-    } catch (e) {
-      throw new PersistenceError(
-        'DATABASE_UNREACHABLE',
-        `cannot connect to ${embedded ? `embedded PostgreSQL at ${embedded.host}:${embedded.port}` : describeUrl(opts.databaseUrl)}: ${messageOf(e)}`,
-        { cause: e },
-      );
-    }
     if (!opts.synchronize) await migrate(dataSource);
+    if (embedded?.runsIn === 'process') {
+      await dataSource.destroy();
+      await embedded.stop();
+      embedded = undefined;
+      embedded = await startEmbedded('worker');
+      dataSource = await connect(embedded);
+    }
   } catch (e) {
     if (dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
     await embedded?.stop().catch(() => undefined);
     throw e;
+  }
+
+  /** A DataSource on the embedded server or DATABASE_URL, initialised; when it cannot connect the embedded server is stopped. */
+  async function connect(on: EmbeddedPostgres | undefined): Promise<DataSource> {
+    const connection = on ? { host: on.host, port: on.port, username: 'postgres', database: 'postgres' } : { url: opts.databaseUrl };
+    const ds = new DataSource({
+      type: 'postgres',
+      ...connection,
+      entities: ENTITIES,
+      migrations: MIGRATIONS,
+      migrationsRun: false,
+      migrationsTransactionMode: 'all',
+      synchronize: opts.synchronize ?? false,
+      installExtensions: false,
+      logging: opts.logging ?? false,
+      applicationName: 'gb-gateway',
+      extra: { max: poolSize },
+    });
+    try {
+      await ds.initialize();
+      return ds;
+    } catch (e) {
+      await on?.stop().catch(() => undefined);
+      throw new PersistenceError(
+        'DATABASE_UNREACHABLE',
+        `cannot connect to ${on ? `embedded PostgreSQL at ${on.host}:${on.port}` : describeUrl(opts.databaseUrl)}: ${messageOf(e)}`,
+        { cause: e },
+      );
+    }
   }
 
   let closing: Promise<void> | undefined;
@@ -156,6 +185,10 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
     exclusions: new ExclusionZoneRepository(dataSource),
     platforms: new PlatformRepository(dataSource),
     proxies: new StreamProxyRepository(dataSource),
+    recordings: new RecordingRepository(dataSource),
+    deviceAlarms: new DeviceAlarmRepository(dataSource),
+    positions: new ChannelPositionRepository(dataSource),
+    subscriptionSettings: new DeviceSubscriptionSettingsRepository(dataSource),
     close() {
       closing ??= (async () => {
         try {

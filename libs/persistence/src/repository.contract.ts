@@ -51,10 +51,10 @@ export function describeRepositoryContract(backend: string, h: BackendHandle): v
         `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
       )) as Array<{ table_name: string }>;
       expect(rows.map((r) => r.table_name)).toEqual([
-        'alerts', 'api_keys', 'app_secrets', 'audit_log', 'channels', 'congestion_samples', 'device_settings', 'devices', 'exclusion_zones', 'map_plans', 'map_positions', 'map_settings', 'migrations', 'nodes', 'platforms', 'rois', 'stream_proxies', 'users', 'watches',
+        'alerts', 'api_keys', 'app_secrets', 'audit_log', 'channel_positions', 'channels', 'congestion_samples', 'device_alarms', 'device_settings', 'device_subscription_settings', 'devices', 'exclusion_zones', 'map_plans', 'map_positions', 'map_settings', 'migrations', 'nodes', 'platforms', 'record_plans', 'record_segments', 'rois', 'stream_proxies', 'users', 'watches',
       ]);
       const applied = (await h.db().dataSource.query(`SELECT name FROM migrations ORDER BY id`)) as Array<{ name: string }>;
-      expect(applied.map((r) => r.name)).toEqual(['InitialSchema1795824000000', 'Congestion1795910400000', 'Watches1795996800000', 'Nodes1796083200000', 'Users1796169600000', 'AlertAckComment1796256000000', 'Map1796342400000', 'ExclusionZones1796428800000', 'AlertWarnedAt1796515200000', 'Platforms1796601600000', 'ChannelKinds1796688000000', 'StreamProxies1796774400000']);
+      expect(applied.map((r) => r.name)).toEqual(['InitialSchema1795824000000', 'Congestion1795910400000', 'Watches1795996800000', 'Nodes1796083200000', 'Users1796169600000', 'AlertAckComment1796256000000', 'Map1796342400000', 'ExclusionZones1796428800000', 'AlertWarnedAt1796515200000', 'Platforms1796601600000', 'ChannelKinds1796688000000', 'StreamProxies1796774400000', 'StreamProxyPush1796864400000', 'Recordings1796947200000', 'DeviceEvents1797033600000', 'DeviceSubscriptionSettings1797120000000']);
     });
 
     it('the hand-written migration and the entity decorators describe the same schema (no pending change)', async () => {
@@ -77,6 +77,16 @@ export function describeRepositoryContract(backend: string, h: BackendHandle): v
       expect(second).toMatchObject({ transport: 'tcp', remoteHost: '10.0.0.9', remotePort: 15060, name: 'Gate NVR' });
       expect(second?.createdAt.getTime()).toBe(first?.createdAt.getTime());
       expect(second!.updatedAt.getTime()).toBeGreaterThanOrEqual(first!.updatedAt.getTime());
+    });
+
+    it('findByIds() returns the rows of the given devices that exist, in one query', async () => {
+      const { devices } = h.db();
+      const other = gbId('132', 9_000_101);
+      await devices.upsertRegistration(registration(other));
+      const rows = await devices.findByIds([DEV, other, gbId('132', 9_000_102)]);
+      expect(rows.map((r) => r.deviceId).sort()).toEqual([DEV, other].sort());
+      expect(await devices.findByIds([])).toEqual([]);
+      await devices.delete(other);
     });
 
     it('upsertRegistration() of an unknown device without an address fails with MISSING_COLUMN', async () => {

@@ -5,11 +5,11 @@ import type { NewStreamProxy } from './repositories/stream-proxy.repository';
 const spec = specDatabase('gb-proxies-db-');
 
 const base = (id: string, extra: Partial<NewStreamProxy> = {}): NewStreamProxy => ({
-  id, name: '东门 RTSP', url: 'rtsp://192.0.2.9:554/Streaming/Channels/101', mode: 'on-demand', username: 'admin', password: 'pw-1',
+  id, name: '东门 RTSP', url: 'rtsp://192.0.2.9:554/Streaming/Channels/101', mode: 'on-demand', username: 'admin', password: 'pw-1', pushKey: null,
   now: new Date('2026-12-02T08:00:00.000Z'), ...extra,
 });
 
-describe('StreamProxyRepository (migration 1796774400000)', () => {
+describe('StreamProxyRepository (migrations 1796774400000, 1796864400000)', () => {
   it('the hand-written migration and StreamProxyEntity agree (no pending change)', async () => {
     const pending = await spec.db.dataSource.driver.createSchemaBuilder().log();
     expect(pending.upQueries.map((q) => q.query)).toEqual([]);
@@ -42,5 +42,14 @@ describe('StreamProxyRepository (migration 1796774400000)', () => {
     expect(await spec.db.proxies.delete('00000000-0000-4000-8000-000000000001')).toBe(false);
     expect(await spec.db.proxies.get('00000000-0000-4000-8000-000000000001')).toBeUndefined();
     await expect(spec.db.proxies.create(base('00000000-0000-4000-8000-000000000005', { mode: 'sometimes' as never }))).rejects.toThrow();
+  });
+
+  it('a push proxy has no URL and a key; the source check refuses a push without a key, a pull with one or a push with a URL', async () => {
+    const p = await spec.db.proxies.create(base('00000000-0000-4000-8000-000000000006', { mode: 'push', url: null, username: null, password: null, pushKey: 'k'.repeat(32) }));
+    expect(await spec.db.proxies.get(p.id)).toMatchObject({ mode: 'push', url: null, pushKey: 'k'.repeat(32) });
+    expect(await spec.db.proxies.update(p.id, { pushKey: 'n'.repeat(32) }, new Date())).toMatchObject({ pushKey: 'n'.repeat(32) });
+    await expect(spec.db.proxies.create(base('00000000-0000-4000-8000-000000000007', { mode: 'push', url: null }))).rejects.toThrow();
+    await expect(spec.db.proxies.create(base('00000000-0000-4000-8000-000000000008', { pushKey: 'k'.repeat(32) }))).rejects.toThrow();
+    await expect(spec.db.proxies.create(base('00000000-0000-4000-8000-000000000009', { mode: 'push', pushKey: 'k'.repeat(32) }))).rejects.toThrow();
   });
 });

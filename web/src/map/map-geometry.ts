@@ -34,3 +34,14 @@ export function visibleTiles(x0: number, y0: number, w: number, h: number, z: nu
 export function hasCoordinates(lon: number | null, lat: number | null): lon is number {
   return lon !== null && lat !== null && Number.isFinite(lon) && Number.isFinite(lat) && Math.abs(lon) <= 180 && Math.abs(lat) <= 85.05 && !(lon === 0 && lat === 0);
 }
+
+/**
+ * Where a channel is drawn on a lon/lat map: its latest mobile position (a moving camera reports it, GB/T 28181
+ * §9.10) when drawable, else its catalog coordinates; null when neither is. A place set by hand wins over both
+ * (the caller checks it first).
+ */
+export function channelLonLat(c: { longitude: number | null; latitude: number | null; position?: { longitude: number; latitude: number } | null }): [number, number] | null {
+  if (c.position && hasCoordinates(c.position.longitude, c.position.latitude)) return [c.position.longitude, c.position.latitude];
+  if (hasCoordinates(c.longitude, c.latitude)) return [c.longitude, c.latitude!];
+  return null;
+}

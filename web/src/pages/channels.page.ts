@@ -6,6 +6,7 @@ import { h, toast } from '../dom';
 import { t } from '../i18n';
 import { can } from '../session-role';
 import { ChannelPanel, channelLabel } from '../tree/channel-panel';
+import { deviceName } from '../proxies/proxy-form';
 
 /** One device's channels as a tree (ParentID), each with Play, Snapshot, Records and Watch congestion. */
 export function mountChannels(root: HTMLElement, ctx: AppContext, [deviceId]: string[]): () => void {
@@ -86,7 +87,7 @@ export function mountChannels(root: HTMLElement, ctx: AppContext, [deviceId]: st
       channels = list;
       watched.clear();
       for (const w of cong) if (w.deviceId === id) watched.add(w.channelId);
-      title.replaceChildren(h('span', { class: `dot ${d.online ? 'on' : 'off'}`, 'data-field': 'online' }), d.name || d.deviceId);
+      title.replaceChildren(h('span', { class: `dot ${d.online ? 'on' : 'off'}`, 'data-field': 'online' }), deviceName(d) || d.deviceId);
       meta.textContent = t('channels.meta', { id: d.deviceId, vendor: [d.manufacturer, d.model].filter(Boolean).join(' '), n: list.filter((c) => !c.isDirectory).length });
       renderTree();
     } catch (e) {

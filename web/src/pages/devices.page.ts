@@ -4,8 +4,10 @@ import type { AppContext } from '../app-context';
 import { h, toast } from '../dom';
 import { ago, localTime } from '../format';
 import { t } from '../i18n';
+import { deviceName } from '../proxies/proxy-form';
 import { can } from '../session-role';
 import { registrationFailuresPanel } from './registration-failures.panel';
+import { openDeviceControl } from './device-control.dialog';
 
 const CHARSETS: DeviceCharset[] = ['auto', 'GB2312', 'GBK', 'GB18030', 'UTF-8'];
 const TRANSPORTS: StreamTransport[] = ['udp', 'tcp-passive', 'tcp-active'];
@@ -40,7 +42,7 @@ export function mountDevices(root: HTMLElement, ctx: AppContext): () => void {
       { 'data-device-id': d.deviceId, 'data-online': String(d.online), class: d.online ? '' : 'offline' },
       h('td', {}, h('span', { class: `dot ${d.online ? 'on' : 'off'}`, 'data-field': 'online', title: d.online ? t('status.online') : t('status.offline') }), d.online ? t('status.online') : t('status.offline')),
       h('td', { class: 'mono' }, h('a', { href: `#/devices/${d.deviceId}` }, d.deviceId)),
-      h('td', {}, d.name ?? ''),
+      h('td', {}, deviceName(d) ?? ''),
       h('td', {}, h('span', { class: 'tag' }, d.transport.toUpperCase()), ' ', h('span', { class: 'tag muted', title: t('devices.mediaTransport') }, t(`transport.${d.streamTransport}`))),
       // With several gateway nodes, the one the device registered with (it serves its video and answers for it).
       h('td', { class: 'mono' }, d.remoteAddress ?? '', d.node ? h('span', { class: 'tag muted', title: t('devices.node'), 'data-field': 'node' }, ` ${d.node}`) : null),
@@ -50,9 +52,11 @@ export function mountDevices(root: HTMLElement, ctx: AppContext): () => void {
       h(
         'td',
         { class: 'actions' },
-        can('catalogSync') && h('button', { onclick: () => void sync(d.deviceId), disabled: !d.online || (p ? !p.done : false), title: t('devices.syncTitle') }, t('devices.sync')),
-        can('deviceEdit') && h('button', { onclick: () => edit(d) }, t('common.edit')),
-        can('deviceDelete') && h('button', { class: 'danger', onclick: () => void remove(d) }, t('common.delete')),
+        !d.virtual && can('catalogSync') && h('button', { onclick: () => void sync(d.deviceId), disabled: !d.online || (p ? !p.done : false), title: t('devices.syncTitle') }, t('devices.sync')),
+        !d.virtual && can('deviceEdit') && h('button', { onclick: () => edit(d) }, t('common.edit')),
+        !d.virtual && can('deviceDelete') && h('button', { class: 'danger', onclick: () => void remove(d) }, t('common.delete')),
+        // Last, so the buttons before it keep their places.
+        !d.virtual && can('ptz') && h('button', { onclick: () => openDeviceControl(dialog, d), disabled: !d.online, 'data-action': 'device-control' }, t('deviceControl.open')),
       ),
     );
     tr.hidden = !matches(d);

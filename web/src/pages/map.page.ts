@@ -4,7 +4,7 @@ import type { AppContext } from '../app-context';
 import { h, toast } from '../dom';
 import { t } from '../i18n';
 import { can } from '../session-role';
-import { hasCoordinates } from '../map/map-geometry';
+import { channelLonLat } from '../map/map-geometry';
 import { MapView, type MapMarker, type MarkerPlace } from '../map/map-view';
 import { StreamLeases } from '../wall/stream-leases';
 import { WallTile } from '../wall/wall-tile';
@@ -173,8 +173,8 @@ export function mountMap(root: HTMLElement, ctx: AppContext): () => void {
   function placeOf(c: MapChannel): MarkerPlace | null {
     const pos = positions.get(c.dto.channelId);
     if (pos) return { px: pos };
-    if (hasCoordinates(c.dto.longitude, c.dto.latitude)) return { lonlat: [c.dto.longitude, c.dto.latitude!] };
-    return null;
+    const lonlat = channelLonLat(c.dto);
+    return lonlat ? { lonlat } : null;
   }
 
   /** Colour (level, online) and title of a marker, set in place so a score does not rebuild the map. */
@@ -293,6 +293,7 @@ export function mountMap(root: HTMLElement, ctx: AppContext): () => void {
     }
   }
 
+  let moved: ReturnType<typeof setTimeout> | undefined;
   const offEvents = ctx.events.on((e) => {
     if (e.type === 'congestion.score') {
       const c = channels.get(e.data.channelId);
@@ -311,6 +312,16 @@ export function mountMap(root: HTMLElement, ctx: AppContext): () => void {
       }
       if (changed) draw();
     } else if (e.type === 'catalog.updated') void load();
+    else if (e.type === 'position.updated') {
+      // A moving camera: follow its latest position, redrawing at most once a second whatever the fleet reports.
+      const c = channels.get(e.data.channelId);
+      if (!c) return;
+      c.dto = { ...c.dto, position: e.data };
+      moved ??= setTimeout(() => {
+        moved = undefined;
+        draw();
+      }, 1000);
+    }
   });
 
   const legend = h('div', { class: 'map-legend toolbar' },
@@ -333,6 +344,7 @@ export function mountMap(root: HTMLElement, ctx: AppContext): () => void {
 
   return () => {
     disposed = true;
+    clearTimeout(moved);
     offEvents();
     tile.release();
     view.dispose();

@@ -7,6 +7,9 @@ import { bytes, duration, localTime, toDatetimeLocal } from '../format';
 import { InlinePlayer } from '../player';
 import { hasKey, t } from '../i18n';
 import { mountTimeline } from '../timeline/timeline.panel';
+import { mountPlatformRecordings } from '../recording/platform-recordings';
+import { mountRecordPlanEditor } from '../recording/record-plan-editor';
+import { can } from '../session-role';
 
 /** A RecordInfo Type (time, alarm, manual, all) in words; another value as the device sent it. */
 function recordType(type: string | null | undefined): string {
@@ -125,17 +128,35 @@ export function mountRecordsPanel(card: HTMLElement, ctx: AppContext, deviceId: 
   };
 
   const timeline = mountTimeline({ deviceId, channelId: c.channelId, download: (r) => void download({ start: r.from, end: r.to }) });
-  card.append(
-    h('div', { class: 'toolbar' }, h('h2', {}, t('records.title', { name: label })), h('span', { class: 'grow' }), h('button', { onclick: close }, t('common.close'))),
+  // Source: the device's own recordings (RecordInfo, s=Playback) or the platform's (record plans, RECORD_DIR).
+  const deviceBox = h('div', { 'data-field': 'records-device' },
     timeline.el,
     h('form', { class: 'row', onsubmit: (e: Event) => (e.preventDefault(), void search()) }, h('label', {}, t('records.from'), ' ', from), h('label', {}, t('records.to'), ' ', to), h('label', {}, t('records.speed'), ' ', speed), h('button', { type: 'submit', class: 'primary' }, t('records.search'))),
     list,
     downloadsEl,
     playerBox,
   );
+  let platform: { el: HTMLElement; close(): void } | null = null;
+  const platformBox = h('div', { 'data-field': 'records-platform', hidden: true });
+  const source = h('select', { 'data-field': 'records-source' }, h('option', { value: 'device' }, t('records.sourceDevice')), h('option', { value: 'platform' }, t('records.sourcePlatform')));
+  source.onchange = () => {
+    const onPlatform = source.value === 'platform';
+    deviceBox.hidden = onPlatform;
+    platformBox.hidden = !onPlatform;
+    if (onPlatform && !platform) {
+      platform = mountPlatformRecordings(c.channelId);
+      platformBox.replaceChildren(mountRecordPlanEditor(c.channelId, deviceId, can('admin')), platform.el);
+    }
+  };
+  card.append(
+    h('div', { class: 'toolbar' }, h('h2', {}, t('records.title', { name: label })), h('label', {}, t('records.source'), ' ', source), h('span', { class: 'grow' }), h('button', { onclick: close }, t('common.close'))),
+    deviceBox,
+    platformBox,
+  );
   const off = ctx.events.on(onEvent);
   return () => {
     off();
+    platform?.close();
     timeline.close();
     player?.close();
     for (const u of blobUrls) URL.revokeObjectURL(u);

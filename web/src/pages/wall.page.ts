@@ -27,6 +27,9 @@ function worst(scores: CongestionScore[]): { level: CongestionScore['level']; in
  * leaves the screen (smaller layout, another page, hidden tab) stops its player and stops the stream at the gateway
  * when no other tile shows it. Layout, tiles and tour interval are kept per user in localStorage.
  */
+/** How long the picker waits after a device or catalog event before it reloads its list (a registration storm is one reload). */
+const CHANNELS_RELOAD_DEBOUNCE_MS = 1000;
+
 export function mountWall(root: HTMLElement, ctx: AppContext): () => void {
   const state = loadWall();
   // A stream the gateway already ended (failed, idled out) is gone: nothing to stop.
@@ -155,6 +158,7 @@ export function mountWall(root: HTMLElement, ctx: AppContext): () => void {
     const channel: WallChannel = { deviceId: d.deviceId, channelId: c.channelId, name: c.name || c.channelId };
     const li = h('li', { class: 'wall-pick', draggable: 'true', tabindex: 0, 'data-channel-id': c.channelId, 'data-device-id': d.deviceId, title: c.channelId },
       h('span', {}, channel.name), h('span', { class: 'muted' }, c.channelId));
+    if (selected?.channelId === channel.channelId) li.classList.add('selected'); // kept across a reload of the list
     const select = () => {
       const again = selected?.channelId === channel.channelId;
       selected = again ? null : channel;
@@ -210,7 +214,15 @@ export function mountWall(root: HTMLElement, ctx: AppContext): () => void {
       .catch(() => undefined);
   };
 
+  /** Devices coming and going and catalogs arriving change the picker's list: reloaded once things settle. */
+  let channelsReload: number | undefined;
+  const reloadChannelsSoon = () => {
+    window.clearTimeout(channelsReload);
+    channelsReload = window.setTimeout(() => void loadChannels(), CHANNELS_RELOAD_DEBOUNCE_MS);
+  };
+
   const offEvents = ctx.events.on((e) => {
+    if (e.type === 'catalog.updated' || e.type === 'catalog.changed' || e.type === 'device.online' || e.type === 'device.offline') return reloadChannelsSoon();
     if (e.type === 'congestion.forming' || e.type === 'congestion.forming.ended') {
       // An onset warning went out or ended: the tile's "Forming" badge follows.
       const c = congestion.get(e.data.channelId);
@@ -249,6 +261,7 @@ export function mountWall(root: HTMLElement, ctx: AppContext): () => void {
 
   return () => {
     disposed = true;
+    window.clearTimeout(channelsReload);
     window.clearInterval(tourTimer);
     window.clearInterval(streamsTimer);
     offEvents();

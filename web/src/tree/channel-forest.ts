@@ -5,6 +5,7 @@
  */
 import type { ChannelDto, DeviceDto } from '@gb/contracts';
 import { buildChannelTree, type TreeNode } from '../channel-tree';
+import { deviceName } from '../proxies/proxy-form';
 
 export type ForestNodeKind = 'device' | 'region' | 'group' | 'channel';
 
@@ -103,7 +104,7 @@ export function forestByDevice(devices: readonly DeviceDto[], channels: readonly
   const known = new Map(devices.map((d) => [d.deviceId, d]));
   const roots = ids.map((id): ForestNode => {
     const d = known.get(id);
-    return { key: `d:${id}`, kind: 'device', label: d?.name || id, code: id, device: d, children: buildChannelTree(per.get(id) ?? []).map((t) => fromChannelTree(id, t)), on: 0, total: 0 };
+    return { key: `d:${id}`, kind: 'device', label: (d && deviceName(d)) || id, code: id, device: d, children: buildChannelTree(per.get(id) ?? []).map((t) => fromChannelTree(id, t)), on: 0, total: 0 };
   });
   roots.forEach(countUp);
   return roots;

@@ -3,11 +3,13 @@ import { api, apiBlob, messageOf } from '../api';
 import type { AppContext } from '../app-context';
 import type { StreamDto } from '../api-types';
 import { h, toast } from '../dom';
-import { InlinePlayer, type PlayMode } from '../player';
+import { InlinePlayer, preferredTransport, type PlayMode } from '../player';
 import { browserDecodesHevc, playBody } from '../player-codec';
 import { formatDateTime, t } from '../i18n';
 import { mountRecordsPanel } from '../pages/records.panel';
 import { can } from '../session-role';
+import { voiceControls } from '../voice-client';
+import { ptzExtras } from './ptz-extras';
 
 export const channelLabel = (c: ChannelDto): string => c.name || c.channelId;
 
@@ -50,7 +52,7 @@ function ptzPad(c: ChannelDto): HTMLElement {
 export class ChannelPanel {
   readonly el = h('div', { class: 'panel' }, h('p', { class: 'muted hint' }, t('channels.hint')));
   private closeCurrent: (() => void) | null = null;
-  private preferredMode: PlayMode = 'hls';
+  private preferredMode: PlayMode = preferredTransport();
 
   constructor(
     private readonly ctx: AppContext,
@@ -68,7 +70,7 @@ export class ChannelPanel {
   play(c: ChannelDto, mode: PlayMode = this.preferredMode, transport?: StreamTransport): void {
     this.preferredMode = mode;
     const device = this.deviceOf(c.deviceId);
-    const modeSel = h('select', { 'data-field': 'player-mode', title: t('live.player'), 'aria-label': t('live.player') }, h('option', { value: 'hls', selected: mode === 'hls' }, t('live.hls')), h('option', { value: 'flv', selected: mode === 'flv' }, t('live.flv')));
+    const modeSel = h('select', { 'data-field': 'player-mode', title: t('live.player'), 'aria-label': t('live.player') }, h('option', { value: 'webrtc', selected: mode === 'webrtc' }, t('live.webrtc')), h('option', { value: 'hls', selected: mode === 'hls' }, t('live.hls')), h('option', { value: 'flv', selected: mode === 'flv' }, t('live.flv')));
     const trSel = h('select', { title: t('live.transportTitle'), 'aria-label': t('live.transportTitle') }, h('option', { value: '' }, t('live.deviceDefault', { transport: t(`transport.${device?.streamTransport ?? 'udp'}`) })), (['udp', 'tcp-passive', 'tcp-active'] as const).map((tr) => h('option', { value: tr, selected: tr === transport }, t(`transport.${tr}`))));
     const status = h('div', { class: 'player-status' }, t('live.asking'));
     const body = h('div', { class: 'player' }, h('div', { class: 'video placeholder' }), status);
@@ -76,17 +78,21 @@ export class ChannelPanel {
     let player: InlinePlayer | null = null;
     let cancelled = false;
     const again = () => this.play(c, modeSel.value as PlayMode, (trSel.value || undefined) as StreamTransport | undefined);
+    // voice (talk / broadcast) where the role may operate the camera
+    const voice = can('ptz') ? voiceControls(c) : null;
     modeSel.addEventListener('change', again);
     trSel.addEventListener('change', again);
     this.set(
       h('div', { class: 'card' },
         h('div', { class: 'toolbar' }, h('h2', {}, t('live.title', { name: channelLabel(c) })), h('span', { class: 'grow' }), modeSel, trSel, links, h('button', { onclick: this.clear }, t('common.close'))),
         body,
-        c.ptzType === 3 || !can('ptz') ? h('div') : ptzPad(c),
+        c.ptzType === 3 || !can('ptz') ? h('div') : h('div', {}, ptzPad(c), ptzExtras(c)),
+        voice?.el ?? h('div'),
       ),
       () => {
         cancelled = true;
         player?.close();
+        voice?.close();
       },
     );
     api<StreamDto>('POST', `/api/devices/${c.deviceId}/channels/${c.channelId}/play`, playBody(transport ? { transport } : {}, browserDecodesHevc()))
@@ -94,7 +100,7 @@ export class ChannelPanel {
         if (cancelled) return;
         player = new InlinePlayer(s, mode);
         body.replaceChildren(player.video, player.status);
-        links.replaceChildren(h('a', { href: `${s.urls.player}${mode === 'flv' ? '&mode=flv' : ''}`, target: '_blank', rel: 'noopener' }, t('live.openPlayer')));
+        links.replaceChildren(h('a', { href: `${s.urls.player}&mode=${mode}`, target: '_blank', rel: 'noopener' }, t('live.openPlayer')));
       })
       .catch((e: unknown) => {
         status.textContent = messageOf(e);

@@ -3,14 +3,14 @@ import { api, ApiError, explainCode } from '../api';
 import { h, svg } from '../dom';
 import { formatNumber, getLocale, t } from '../i18n';
 import { levelBadge } from '../pages/congestion.page';
-import { InlinePlayer, type PlayMode } from '../player';
+import { InlinePlayer, preferredTransport, transportLabel, type PlayMode, type PlayTransport } from '../player';
 import { browserDecodesHevc, playBody } from '../player-codec';
 import type { StreamLeases } from './stream-leases';
 import type { WallChannel } from './wall-store';
 
 export type TileState = 'empty' | 'connecting' | 'live' | 'failed' | 'released';
 
-/** A player that has not started playing this long after the FLV connection opened is given up for HLS. */
+/** A player that has not started playing this long after it started (WebRTC, then FLV) is given up for HLS. */
 const FLV_START_TIMEOUT_MS = 12_000;
 
 /** Labels the detector reports for vehicles (apps/vision-worker/src/model/classes.ts); anything else but a person is 'other'. */
@@ -28,7 +28,8 @@ function fullscreenIcon(): SVGSVGElement {
 }
 
 /**
- * One tile of the video wall: a channel's name and state, its <video> (HTTP-FLV first, HLS when FLV fails), and for
+ * One tile of the video wall: a channel's name and state, its <video> (WebRTC first, then HTTP-FLV, HLS when FLV fails;
+ * `?transport=flv` starts at FLV, see preferredTransport) with a small label of the transport it plays over, and for
  * a watched channel its congestion level (frame colour and badge) and ROI polygons drawn over the picture.
  * `release()` stops the player and lets go of the stream; `show()` or `resume()` plays again.
  */
@@ -39,6 +40,8 @@ export class WallTile {
   private readonly nameEl = h('span', { class: 'wall-name', 'data-field': 'tile-name' });
   private readonly stateEl = h('span', { class: 'wall-state', 'data-field': 'tile-state' });
   private readonly levelEl = h('span', { class: 'wall-level', 'data-field': 'tile-level' });
+  /** WebRTC / FLV / HLS: what the tile's player plays over. */
+  private readonly transportEl = h('span', { class: 'wall-transport', 'data-field': 'tile-transport', title: t('wall.tileTransport'), hidden: true });
   /** "Forming" while an onset warning is out for one of the channel's ROIs (congestion.forming). */
   private readonly formingEl = h('span', { class: 'forming-badge wall-forming', 'data-field': 'tile-forming', hidden: true }, t('congestion.forming'));
   private readonly screen = h('div', { class: 'wall-screen' });
@@ -82,7 +85,7 @@ export class WallTile {
     } }, t('wall.tileUnmute'));
     this.el = h('div', { class: 'wall-tile', 'data-tile': index, 'data-state': 'empty', 'data-muted': 'true' },
       this.screen, this.overlay,
-      h('div', { class: 'wall-bar' }, this.nameEl, this.stateEl, h('span', { class: 'grow' }), this.formingEl, this.levelEl, this.soundBtn, this.boxesBtn, full, clear));
+      h('div', { class: 'wall-bar' }, this.nameEl, this.stateEl, this.transportEl, h('span', { class: 'grow' }), this.formingEl, this.levelEl, this.soundBtn, this.boxesBtn, full, clear));
     this.el.addEventListener('click', () => handlers.onClick(this));
     this.el.addEventListener('dblclick', () => void this.el.requestFullscreen?.().catch(() => undefined));
     this.el.addEventListener('dragover', (e) => {
@@ -126,6 +129,7 @@ export class WallTile {
     window.clearTimeout(this.flvTimer);
     this.player?.close();
     this.player = null;
+    this.showTransport(null);
     if (this.streamId) void this.leases.release(this.streamId);
     this.streamId = null;
     this.bitrateKbps = 0;
@@ -196,7 +200,7 @@ export class WallTile {
     this.screen.replaceChildren(h('div', { class: 'wall-placeholder' }));
     let s: StreamDto;
     try {
-      s = await api<StreamDto>('POST', `/api/devices/${encodeURIComponent(channel.deviceId)}/channels/${encodeURIComponent(channel.channelId)}/play`, playBody({}, browserDecodesHevc()));
+      s = await api<StreamDto>('POST', `/api/devices/${encodeURIComponent(channel.deviceId)}/channels/${encodeURIComponent(channel.channelId)}/play`, playBody({ stream: 'sub' }, browserDecodesHevc()));
     } catch (e) {
       if (gen !== this.generation) return;
       if (e instanceof ApiError) return this.fail(e.code, e.message);
@@ -209,14 +213,23 @@ export class WallTile {
     if (s.state === 'failed') return this.fail(s.errorCode ?? '', s.error);
     this.bitrateKbps = s.bitrateKbps;
     this.soundBtn.hidden = !s.audioCodec;
-    this.attach(s, 'flv', gen);
+    this.attach(s, preferredTransport(), gen);
   }
 
-  /** HTTP-FLV first (lowest latency); on a player error or no picture in FLV_START_TIMEOUT_MS, HLS once. */
+  /**
+   * WebRTC first (the player goes on with FLV by itself when WebRTC does not play within 2 s or is refused), or FLV;
+   * on a player error or no picture in FLV_START_TIMEOUT_MS, HLS once.
+   */
   private attach(s: StreamDto, mode: PlayMode, gen: number): void {
     this.player?.close();
     const p = new InlinePlayer(s, mode);
     this.player = p;
+    this.showTransport(p.transport);
+    p.onTransport = (tr) => {
+      if (gen !== this.generation || this.player !== p) return;
+      this.showTransport(tr);
+      if (p.fallback) this.el.dataset.fallback = p.fallback; // why WebRTC was left (tests, debugging)
+    };
     p.video.controls = false;
     p.video.muted = this.muted;
     p.video.addEventListener('loadedmetadata', () => {
@@ -226,20 +239,29 @@ export class WallTile {
     p.video.addEventListener('playing', () => {
       if (gen !== this.generation) return;
       window.clearTimeout(this.flvTimer);
-      this.el.dataset.mode = mode;
+      this.el.dataset.mode = p.transport;
       this.setState('live', this.liveText());
     });
     const fallback = () => {
       if (gen !== this.generation || this.player !== p || this.state === 'live') return;
-      if (mode === 'flv') return this.attach(s, 'hls', gen);
+      if (mode !== 'hls') return this.attach(s, 'hls', gen);
       this.fail('', p.status.textContent);
     };
     new MutationObserver(() => {
       if (p.status.classList.contains('error')) fallback();
     }).observe(p.status, { attributes: true, attributeFilter: ['class'] });
     window.clearTimeout(this.flvTimer);
-    if (mode === 'flv') this.flvTimer = window.setTimeout(fallback, FLV_START_TIMEOUT_MS);
+    if (mode !== 'hls') this.flvTimer = window.setTimeout(fallback, FLV_START_TIMEOUT_MS);
     this.screen.replaceChildren(p.video);
+  }
+
+  /** The transport label (hidden without a player); `data-transport` on the tile for tests and styles. */
+  private showTransport(tr: PlayTransport | null): void {
+    this.transportEl.hidden = !tr;
+    this.transportEl.textContent = tr ? transportLabel(tr) : '';
+    if (tr) this.el.dataset.transport = tr;
+    else delete this.el.dataset.transport;
+    if (tr !== 'flv') delete this.el.dataset.fallback;
   }
 
   /** Mutes or unmutes this tile's video (the others keep theirs); unmuting is a click, so the browser lets it play. */
@@ -258,6 +280,7 @@ export class WallTile {
     window.clearTimeout(this.flvTimer);
     this.player?.close();
     this.player = null;
+    this.showTransport(null);
     // English shows the gateway's own words (addresses, figures); other languages the code's explanation.
     const explained = code ? explainCode(code) : null;
     const text = (getLocale() === 'en' ? cause : (explained ?? cause)) ?? '';

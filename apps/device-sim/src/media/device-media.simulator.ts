@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { buildGbAnswer, encodeMediaStatusNotify, parseSdp, type SessionDescription } from '@gb/gb28181';
+import { buildGbAnswer, encodeMediaStatusNotify, offeredStreamNumber, parseSdp, type SessionDescription } from '@gb/gb28181';
 import type { InviteAnswer, InviteContext, InviteHook } from './invite-hook';
 import type { MediaSourceOptions } from './media-source';
 import { parseMansrtsp, type MansrtspRequest } from './mansrtsp.parser';
@@ -18,6 +18,8 @@ export interface DeviceMediaOptions extends Omit<MediaSourceOptions, 'offsetS' |
   wrongSsrc?: boolean;
   /** Answer 200 but never send RTP. */
   noRtp?: boolean;
+  /** Send the audio without naming it in the PSM (a camera that does not declare its audio). */
+  audioUndeclared?: boolean;
   /** The camera's PTS at the first frame (90 kHz, 33 bits); e.g. 2^33 − 5 s for a clock that wraps 5 s in. Default 0. */
   startPts90k?: number;
 }
@@ -32,6 +34,8 @@ export interface SimInviteEvent {
   /** t= range for Playback/Download, unix seconds. */
   range?: { start: number; end: number };
   downloadSpeed?: number;
+  /** Play: the stream asked for (0 main, 1.. sub; 0 when the offer names none). */
+  streamNumber: number;
   offer: string;
 }
 
@@ -129,12 +133,16 @@ export class DeviceMediaSimulator extends EventEmitter<DeviceMediaEvents> {
     const range = kind === 'Play' ? undefined : { start: offer.timing.start, end: offer.timing.stop };
     const downloadSpeed = kind === 'Download' ? Math.max(1, m.downloadSpeed ?? 1) : undefined;
     const o = this.options;
+    // A substream (streamnumber / stream / streamprofile 1.., streamMode SUB) comes at half the size, as a camera's
+    // second encoder (its default size halved, even numbers; a file source without a set size is scaled to 320x180).
+    const streamNumber = kind === 'Play' ? (offeredStreamNumber(m) ?? 0) : 0;
+    const size = streamNumber > 0 ? { width: halfEven(o.width ?? SIM_DEFAULT_WIDTH), height: halfEven(o.height ?? SIM_DEFAULT_HEIGHT) } : { width: o.width, height: o.height };
     const session = new SimMediaSession({
       kind,
-      source: { codec: o.codec, audio: o.audio, audioDelayS: o.audioDelayS, file: o.file, width: o.width, height: o.height, fps: o.fps, gop: o.gop },
+      source: { codec: o.codec, audio: o.audio, audioDelayS: o.audioDelayS, file: o.file, width: size.width, height: size.height, fps: o.fps, gop: o.gop },
       sender: {
         transport, remoteHost: address, remotePort: m.port, localHost: ctx.localHost, ssrc: o.wrongSsrc ? wrongSsrcFor(ssrc) : ssrc,
-        video: o.codec, audio: o.audio, impairment: { loss: o.loss, reorder: o.reorder, seed: o.seed }, startPts90k: o.startPts90k,
+        video: o.codec, audio: o.audio, declareAudio: !o.audioUndeclared, impairment: { loss: o.loss, reorder: o.reorder, seed: o.seed }, startPts90k: o.startPts90k,
       },
       rangeStart: range?.start, rangeEnd: range?.end, scale: downloadSpeed, noRtp: o.noRtp,
       onEnd: () => void this.sendMediaStatus(ctx, callId),
@@ -151,7 +159,7 @@ export class DeviceMediaSimulator extends EventEmitter<DeviceMediaEvents> {
     const sdp = buildGbAnswer({ offer, deviceId: ctx.channelId, ip: ctx.localHost, port: port || 9, ssrc: ssrcText });
     this.sessions.set(callId, session);
     this.perKind[kind]++;
-    this.safeEmit('invite', { callId, channelId: ctx.channelId, sessionName: kind, transport, ssrc: ssrcText, range, downloadSpeed, offer: ctx.offer });
+    this.safeEmit('invite', { callId, channelId: ctx.channelId, sessionName: kind, transport, ssrc: ssrcText, range, downloadSpeed, streamNumber, offer: ctx.offer });
     return {
       status: 200,
       sdp,
@@ -218,4 +226,12 @@ export class DeviceMediaSimulator extends EventEmitter<DeviceMediaEvents> {
       // a throwing listener must not break the media
     }
   }
+}
+
+/** The test pattern's size when none is set (media-source.ts). */
+export const SIM_DEFAULT_WIDTH = 640;
+export const SIM_DEFAULT_HEIGHT = 360;
+
+function halfEven(n: number): number {
+  return Math.max(2, Math.floor(n / 4) * 2);
 }

@@ -19,6 +19,8 @@ export interface PsRtpSenderOptions {
   payloadType?: number;
   video?: SimVideoCodec;
   audio?: SimAudioCodec;
+  /** false: the PSM does not name the audio stream (a camera whose audio is undeclared). Default true. */
+  declareAudio?: boolean;
   impairment?: RtpImpairmentOptions;
   /** How long `connect()` waits for the TCP connection, ms. Default 10000. */
   connectTimeoutMs?: number;
@@ -52,7 +54,7 @@ export class PsRtpSender {
   private sent = { packets: 0, bytes: 0 };
 
   constructor(private readonly o: PsRtpSenderOptions) {
-    this.muxer = new PsMuxer({ video: o.video ?? 'h264', audio: o.audio });
+    this.muxer = new PsMuxer({ video: o.video ?? 'h264', audio: o.audio, declareAudio: o.declareAudio });
     this.impairment = new RtpImpairment(o.impairment);
   }
 

@@ -12,6 +12,7 @@ import { securityHeaders } from './security-headers';
 import { ClusterForwarder } from '../cluster/cluster-forwarder';
 import { FlvWebSocketServer } from '../streams/flv-ws.server';
 import { routeUpgrades } from './upgrade-router';
+import { VoiceWebSocketServer } from '../voice/voice-ws.server';
 
 function optional<T>(get: () => T): T | undefined {
   try {
@@ -79,7 +80,8 @@ export function configureHttpApp(app: INestApplication, options: HttpAppOptions 
   const events = app.get(EventStreamServer);
   events.attach(server);
   const flv = optional(() => app.get(FlvWebSocketServer, { strict: false }));
-  routeUpgrades(server, [events.upgradeRoute, ...(flv ? [flv.upgradeRoute] : [])]);
+  const voice = optional(() => app.get(VoiceWebSocketServer, { strict: false }));
+  routeUpgrades(server, [events.upgradeRoute, ...(flv ? [flv.upgradeRoute] : []), ...(voice ? [voice.upgradeRoute] : [])]);
 }
 
 /** No X-Powered-By; SECURITY_HEADERS on every response, whichever route (or none) answers it. */

@@ -28,6 +28,7 @@ export class DeviceResponse implements DeviceDto {
   hasPassword!: boolean;
   @ApiProperty({ type: String, nullable: true, format: 'date-time' }) catalogSyncedAt!: string | null;
   @ApiProperty({ type: String, nullable: true, description: 'NODE_ID of the gateway node that owns the device' }) node!: string | null;
+  @ApiProperty({ enum: ['stream-proxies'], required: false, description: "only on the gateway's own device of stream proxies (managed under /api/proxies)" }) virtual?: 'stream-proxies';
 }
 
 export class ChannelResponse implements ChannelDto {

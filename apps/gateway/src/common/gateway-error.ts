@@ -30,6 +30,12 @@ export type GatewayErrorCode =
   | 'FEATURE_DISABLED'
   /** A query (MESSAGE) the device did not answer in time. */
   | 'DEVICE_TIMEOUT'
+  /** A DeviceControl (AlarmCmd, GuardCmd…) the device accepted (200) but answered with Result ERROR. */
+  | 'DEVICE_CONTROL_FAILED'
+  /** A DeviceControl the device accepted (200) without sending the Response with its Result in time. */
+  | 'DEVICE_CONTROL_NO_RESULT'
+  /** No stored device alarm has this ID. */
+  | 'ALARM_NOT_FOUND'
   | 'VALIDATION_FAILED'
   | 'UNAUTHORIZED'
   /** Authenticated, but the role may not use this route (auth/route-access.ts). */
@@ -50,6 +56,10 @@ export type GatewayErrorCode =
   | 'MAP_REFERENCE_DEGENERATE'
   /** More manual map positions than MAX_MAP_POSITIONS. */
   | 'MAP_POSITIONS_FULL'
+  /** A voice session (broadcast or talk) was asked for a device that has one already (one per device). */
+  | 'VOICE_BUSY'
+  /** VOICE_MAX_SESSIONS voice sessions are open on this node. */
+  | 'VOICE_LIMIT'
   | 'INTERNAL';
 
 export class GatewayError extends Error {
@@ -93,6 +103,9 @@ export const HTTP_STATUS_BY_CODE: Record<GatewayErrorCode, number> = {
   MEDIA_REMUX_FAILED: 502,
   FEATURE_DISABLED: 501,
   DEVICE_TIMEOUT: 504,
+  DEVICE_CONTROL_FAILED: 502,
+  DEVICE_CONTROL_NO_RESULT: 504,
+  ALARM_NOT_FOUND: 404,
   VALIDATION_FAILED: 400,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
@@ -105,6 +118,8 @@ export const HTTP_STATUS_BY_CODE: Record<GatewayErrorCode, number> = {
   MAP_PLAN_NOT_FOUND: 404,
   MAP_REFERENCE_DEGENERATE: 400,
   MAP_POSITIONS_FULL: 409,
+  VOICE_BUSY: 409,
+  VOICE_LIMIT: 503,
   INTERNAL: 500,
 };
 

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { ONSET_DEFAULTS } from '@gb/contracts';
+import { SUBSTREAM_SDP_STYLES, type SubstreamSdpStyle } from '@gb/gb28181';
 
 /**
  * The gateway's whole configuration: one schema, validated once at boot.
@@ -10,6 +11,17 @@ import { ONSET_DEFAULTS } from '@gb/contracts';
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 const gbId = z.string().regex(/^\d{20}$/, 'must be a 20-digit GB/T 28181 ID');
+
+/** SUBSTREAM_SDP_STYLE_BY_DEVICE read: `{deviceId: style}`, or null when a part is not `deviceId=style`. */
+export function substreamStylesByDevice(v: string): Record<string, SubstreamSdpStyle> | null {
+  const out: Record<string, SubstreamSdpStyle> = {};
+  for (const part of v.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const [id, style, extra] = part.split('=').map((x) => x.trim());
+    if (extra !== undefined || !id || !/^\d{20}$/.test(id) || !SUBSTREAM_SDP_STYLES.includes(style as SubstreamSdpStyle)) return null;
+    out[id] = style as SubstreamSdpStyle;
+  }
+  return out;
+}
 
 export const configSchema = z.object({
   SIP_HOST: z.string().default('0.0.0.0').describe('Address the SIP UDP and TCP listeners bind to'),
@@ -29,6 +41,13 @@ export const configSchema = z.object({
   CATALOG_MAX_ITEMS: positiveInt.default(50000).describe('Most channels one device may report in one catalog'),
   CATALOG_SUBSCRIBE: z.enum(['platforms', 'all', 'off']).default('platforms').describe("Which registered devices the gateway SUBSCRIBEs to for catalog change notifications (GB/T 28181 §9.11, Event: Catalog): 'platforms' = lower platforms (ID type 200), 'all' = every device, 'off' = none. A refusal (405, 489, …) is not retried until the device registers again"),
   CATALOG_SUBSCRIBE_EXPIRES_S: z.coerce.number().int().min(10).max(86400).default(3600).describe('Expires asked for in a catalog SUBSCRIBE (seconds); refreshed at 2/3 of what the device grants'),
+  ALARM_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90).describe('Device alarms (GET /api/device-alarms) received more than this many days ago are deleted (swept hourly)'),
+  POSITION_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30).describe('Mobile positions (GET /api/channels/:channelId/positions) older than this many days are deleted (swept hourly)'),
+  POSITION_MIN_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(1000).describe('A channel\'s mobile positions closer together than this are answered but not stored (a device reporting 10 times a second keeps one a second)'),
+  ALARM_SUBSCRIBE: z.enum(['platforms', 'all', 'off']).default('off').describe("Which registered devices the gateway SUBSCRIBEs to for alarms (Event: Alarm, every priority and method), as CATALOG_SUBSCRIBE. Off by default: most devices send alarms unasked (MESSAGE), which are always taken. A refusal is not retried until the device registers again"),
+  MOBILE_POSITION_SUBSCRIBE: z.enum(['platforms', 'all', 'off']).default('off').describe('Which registered devices the gateway SUBSCRIBEs to for mobile positions (Event: MobilePosition, GB/T 28181 §9.10), as CATALOG_SUBSCRIBE; unasked MobilePosition MESSAGEs are always taken'),
+  MOBILE_POSITION_INTERVAL_S: z.coerce.number().int().min(1).max(3600).default(5).describe('Interval asked for in a MobilePosition SUBSCRIBE (seconds between the device\'s notifies)'),
+  EVENT_SUBSCRIBE_EXPIRES_S: z.coerce.number().int().min(10).max(86400).default(3600).describe('Expires asked for in an Alarm or MobilePosition SUBSCRIBE (seconds); refreshed at 2/3 of what the device grants'),
   SIP_MAX_MESSAGE_BYTES: positiveInt.default(262144).describe('Largest SIP message accepted (UDP datagram or TCP frame)'),
   SIP_TCP_FIRST_MESSAGE_TIMEOUT_MS: positiveInt.default(10000).describe('A SIP TCP connection must deliver its first complete message within this long of being accepted, else it is closed (covers connections that never send)'),
   SIP_TCP_MESSAGE_TIMEOUT_MS: positiveInt.default(30000).describe('Most time one SIP TCP message may take from its first byte to its last; a trickled message is closed at this bound (bytes do not restart it)'),
@@ -49,12 +68,27 @@ export const configSchema = z.object({
   FFMPEG_PATH: z.string().optional().describe('ffmpeg binary; default: ffmpeg on PATH, else the one bundled by @ffmpeg-installer/ffmpeg'),
   HLS_MUXER: z.enum(['internal', 'ffmpeg']).default('internal').describe('Live HLS writer: internal = in-process MPEG-TS segmenter for H.264 streams, audio included (no ffmpeg process per stream for the video); ffmpeg = one ffmpeg per stream for every stream. H.265 and downloads always use ffmpeg'),
   MEDIA_SILENT_AUDIO: z.enum(['true', 'false']).default('false').transform((v) => v === 'true').describe('true: every live stream carries an AAC audio track from its first keyframe (silence until the camera sends audio), so audio that starts later without the camera announcing it in its PSM still plays. false: only streams whose PSM declares audio (or whose audio arrives before the first keyframe) get the track; G.711 and AAC are transcoded to AAC 16 kHz mono for FLV and HLS either way'),
+  PLAY_KEYFRAME_REQUEST: z.enum(['true', 'false']).default('true').transform((v) => v === 'true').describe('Send DeviceControl IFameCmd to the channel as soon as a new live stream is answered, so a camera that is already encoding starts with a keyframe instead of waiting for its next GOP (a replay camera honouring it: play answer p50 461 -> 56 ms, docs/decisions/device-control.md). Cameras that ignore it cost one MESSAGE per play'),
+  SUBSTREAM_SDP_STYLE: z.enum(SUBSTREAM_SDP_STYLES).default('gb2022').describe('How a play request for the substream ({stream:"sub"}) names it in the INVITE offer: gb2022 = a=streamnumber:1 and a=stream:1; streamprofile = a=streamprofile:1 (Hikvision-style); streamMode = a=streamMode:SUB (Dahua-style); all = every one. Main streams name none'),
+  SUBSTREAM_SDP_STYLE_BY_DEVICE: z
+    .string()
+    .default('')
+    .refine((v) => substreamStylesByDevice(v) !== null, { message: `want comma-separated deviceId=style (20-digit ID; style ${SUBSTREAM_SDP_STYLES.join(' | ')})` })
+    .describe('Per-device SUBSTREAM_SDP_STYLE: comma-separated deviceId=style (e.g. 34020000001320000001=streamprofile); others use SUBSTREAM_SDP_STYLE'),
   TRANSCODE_MAX: z.coerce.number().int().min(0).max(1000).default(0).describe('Most H.265 -> H.264 transcodes (one ffmpeg with libx264 each, for browsers without HEVC) running at once; one more is refused with TRANSCODE_LIMIT (503). 0 = 2 per CPU core'),
   TRANSCODE_MAX_HEIGHT: z.coerce.number().int().min(0).max(4320).default(0).describe('H.264 renditions of H.265 streams are scaled down to at most this many lines (0 = the camera\'s size)'),
   WEBRTC_MAX_PEERS: z.coerce.number().int().min(0).default(64).describe('Most WebRTC (WHEP) viewers at once, all streams together; past it an offer gets 503 WEBRTC_LIMIT and players fall back to FLV. 0 = WebRTC playback off'),
   WEBRTC_PUBLIC_HOST: z.string().optional().describe('Address added to the host ICE candidates of every WebRTC answer (same port as each local one): the public address of a 1:1 NAT or port-forwarding router in front of the gateway. Unset: the interface addresses only'),
   WEBRTC_PORT_MIN: port.default(0).describe('First UDP port WebRTC peer connections bind (one per viewer); 0 with WEBRTC_PORT_MAX 0 = any free port. Open this range in the firewall when set'),
   WEBRTC_PORT_MAX: port.default(0).describe('Last UDP port WebRTC peer connections bind (greater than WEBRTC_PORT_MIN)'),
+  RTMP_PORT: port.default(0).describe('RTMP port where encoders and drones push to stream proxies in push mode (publish URL rtmp://RTMP_PUBLIC_HOST:RTMP_PORT/live/<channelId>?key=<key>, the key checked per channel); 1935 is the usual one. 0 (default) = no RTMP listener: adding a push proxy answers FEATURE_DISABLED'),
+  RTMP_HOST: z.string().default('0.0.0.0').describe('Address the RTMP listener binds to'),
+  RTMP_PUBLIC_HOST: z.string().regex(/^[A-Za-z0-9.:[\]_-]{1,253}$/, 'a host name or address').optional().describe('Host put in the publish URLs of push proxies (what encoders reach: a public name or address). Unset: the host of PUBLIC_URL, else RTMP_HOST when it is not 0.0.0.0, else the first non-loopback IPv4 address of this machine'),
+  RECORD_DIR: z.string().optional().describe('Where record plans write their MPEG-TS segments (<channel>/<yyyy-mm-dd>/<start ms>.ts); default DATA_DIR/recordings'),
+  RECORD_SEGMENT_S: z.coerce.number().int().min(2).max(600).default(60).describe('Length of a recorded segment in seconds (cut at the first keyframe after it); events plans use at most 10 s so the pre-event seconds are kept and the rest dropped in small pieces'),
+  RECORD_RETENTION_DAYS: z.coerce.number().int().min(0).default(30).describe('Recorded segments older than this many days are deleted (0 = kept until the quota needs the room)'),
+  RECORD_QUOTA_BYTES: z.coerce.number().int().min(0).default(0).describe('Most bytes of recordings kept under RECORD_DIR; past it the oldest segments are deleted (0 = no quota)'),
+  RECORD_MAX_CHANNELS: z.coerce.number().int().min(0).max(10000).default(64).describe('Most channels this node records at once; plans past it wait (0 = recording off)'),
   MEDIA_TOKEN_TTL_S: positiveInt.default(86400).describe('Lifetime of the signed tokens in media URLs (HLS/FLV/player)'),
   HTTP_HOST: z.string().default('0.0.0.0').describe('Address the HTTP API binds to'),
   HTTP_PORT: port.default(8080).describe('HTTP API, WebSocket and player port (0 = any free port)'),
@@ -87,7 +121,8 @@ export const configSchema = z.object({
   VISION_NATS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/).default('gb').describe('Subject prefix of the vision NATS subjects (<prefix>.vision.*); workers must use the same'),
   VISION_MODEL: z.string().optional().describe('ONNX detector (YOLOX-Nano); default: ../shared/models/yolox_nano.onnx if it exists, else DATA_DIR/models/yolox_nano.onnx'),
   VISION_FPS: z.coerce.number().positive().max(30).default(1).describe('Frames scored per second per watched channel'),
-  VISION_TILES: z.enum(['auto', '1', '2', '3']).default('auto').describe('Detector passes per scored frame: auto = chosen per channel from its measured contrast and vehicle sizes (docs/congestion.md, "Hazy, dark and distant cameras"; the choice is in GET /api/congestion `scene.detector`); 1 = whole frame for every channel; 2 or 3 = also an n×n grid of overlapping tiles (~5× or ~10× the inference time). Read by the vision workers'),
+  VISION_TILES: z.enum(['auto', '1', '2', '3']).default('auto').describe('Detector passes per scored frame: auto = chosen per channel from its measured contrast and vehicle sizes (docs/congestion.md, "Hazy, dark and distant cameras"; the choice is in GET /api/congestion `scene.detector`); 1 = whole frame for every channel; 2 or 3 = also an n×n grid of overlapping tiles (~3× or ~4–5× the inference time of one pass: the grid runs as one larger input). Read by the vision workers'),
+  VISION_THREADS: positiveInt.max(64).default(1).describe('onnxruntime intra-op threads per vision worker (one session serves all its channels). 1 = one core per worker, the most frames per CPU-second; 2 on a 2-core machine scored 1.3× the frames per second for 1.5× the CPU per frame (docs/decisions/vision.md, "Throughput"). Read by the vision workers'),
   VISION_SOURCE_BASE_URL: z.string().url().optional().describe("Base URL workers use to pull a channel's HTTP-FLV stream; default: http://127.0.0.1:<HTTP port> (set it for workers on other machines)"),
   VISION_HEARTBEAT_MS: positiveInt.default(2000).describe('Vision worker heartbeat period'),
   VISION_HEARTBEAT_MISSED: positiveInt.default(3).describe("Heartbeats a worker may miss before its channels move to another worker"),

@@ -224,6 +224,8 @@ export class CongestionService implements OnModuleInit, OnModuleDestroy {
     const row = await this.db.dataSource.getRepository(ChannelEntity).findOne({ where: hint ? { channelId, deviceId: hint } : { channelId } });
     if (row) return row.deviceId;
     if (hint && this.streams.get(StreamsService.streamIdOf(hint, channelId))) return hint;
+    const proxied = await this.streams.virtualDeviceOf(channelId, hint); // a stream proxy's channel (no catalog row)
+    if (proxied) return proxied;
     throw new GatewayError('CHANNEL_NOT_FOUND', `no channel ${channelId}${hint ? ` on device ${hint}` : ''} in any catalog`);
   }
 

@@ -20,11 +20,25 @@ export interface DeviceStatusResult {
 }
 
 /**
+ * A device that is no registered GB device (the stream proxies' virtual device, apps/gateway/src/proxies): listed with
+ * the others and its channels with theirs (device list, channel tree, wall picker), read-only through the device API.
+ */
+export interface VirtualDevice {
+  owns(deviceId: string): boolean;
+  /** The device, or null while it has nothing to show (no proxies). */
+  device(): Promise<DeviceDto | null>;
+  channels(): Promise<ChannelDto[]>;
+}
+
+/**
  * What the API (and later the dashboard) may ask about devices. Implemented by DevicesService;
  * an abstract class so it doubles as the Nest injection token.
  * Errors: GatewayError DEVICE_NOT_FOUND, DEVICE_OFFLINE, DEVICE_TIMEOUT.
  */
 export abstract class DeviceDirectory {
+  /** Registered by their owners at start (ProxiesService). */
+  readonly virtualDevices: VirtualDevice[] = [];
+
   abstract list(): Promise<DeviceDto[]>;
   abstract get(deviceId: string): Promise<DeviceDto>;
   abstract listChannels(deviceId: string): Promise<ChannelDto[]>;

@@ -6,6 +6,7 @@ import { DevicesService } from './devices.service';
 import { DeviceQueriesService } from './device-queries.service';
 import { CatalogSyncService } from './catalog-sync.service';
 import { DeviceAlarmsService } from './device-alarms.service';
+import { ChannelPositionsService } from './channel-positions.service';
 import { SignallingAuthService, statelessResponder } from './signalling-auth.service';
 import { sameFlow } from './device-flow';
 
@@ -42,6 +43,7 @@ export class DeviceMessagesService implements OnModuleInit {
     private readonly queries: DeviceQueriesService,
     private readonly catalog: CatalogSyncService,
     private readonly alarms: DeviceAlarmsService,
+    private readonly positions: ChannelPositionsService,
     private readonly auth: SignallingAuthService,
   ) {}
 
@@ -112,7 +114,10 @@ export class DeviceMessagesService implements OnModuleInit {
         this.stats.keepalives++;
         return;
       case 'Alarm':
-        this.alarms.onAlarm(s, m);
+        void this.alarms.onAlarm(s, m);
+        return;
+      case 'MobilePositionNotify':
+        void this.positions.onPosition(s, m);
         return;
       case 'CatalogNotify':
         // Items with <Event> (ON/OFF/ADD/DEL/…, §9.11.3): changes, as platforms send them without a subscription.

@@ -14,7 +14,12 @@ interface PendingAnswer {
   resolve(m: ManscdpMessage): void;
   reject(e: Error): void;
   timer: NodeJS.Timeout;
+  /** An answer in several MESSAGEs under one SN: takes each one; true once the answer is whole (then resolve). */
+  collect?(m: ManscdpMessage): boolean;
 }
+
+/** Most answer MESSAGEs collected for one requestParts() (a device cannot keep a request open with endless packets). */
+export const MAX_ANSWER_PARTS = 64;
 
 /** Queries the platform sends to devices (GB/T 28181 §9.5 Catalog, DeviceInfo, DeviceStatus) and waits for their answers. */
 @Injectable()
@@ -98,11 +103,62 @@ export class DeviceQueriesService implements BeforeApplicationShutdown {
     return answer;
   }
 
+  /**
+   * Sends a MESSAGE built for a fresh SN (a `<Control>` whose device answers with a Response under the same SN,
+   * e.g. DeviceControl AlarmCmd / GuardCmd, §A.2.6.1) and waits up to `timeoutMs` for that Response. Rejects with
+   * DEVICE_OFFLINE, DEVICE_TIMEOUT (no 2xx to the MESSAGE), DEVICE_REFUSED (a non-2xx) or, after the 2xx,
+   * DEVICE_CONTROL_NO_RESULT (no Response in time).
+   */
+  async request(deviceId: string, what: string, encode: (sn: number) => Buffer, timeoutMs: number): Promise<{ sn: number; answer: ManscdpMessage }> {
+    const { sn, answers } = await this.requestParts(deviceId, what, encode, timeoutMs, () => true);
+    return { sn, answer: answers[0]! };
+  }
+
+  /**
+   * request() for an answer a device may split over several MESSAGEs under the same SN (PresetQuery: SumNum items
+   * across PresetLists, as Catalog): resolves with the messages once `complete(messages)` says the answer is whole,
+   * or MAX_ANSWER_PARTS arrived; when `timeoutMs` runs out after at least one arrived, with those (a device that
+   * lost a packet still shows what came). None at all: DEVICE_CONTROL_NO_RESULT.
+   */
+  async requestParts(deviceId: string, what: string, encode: (sn: number) => Buffer, timeoutMs: number, complete: (parts: readonly ManscdpMessage[]) => boolean): Promise<{ sn: number; answers: ManscdpMessage[] }> {
+    const s = this.devices.requireOnline(deviceId);
+    const sn = this.nextSn();
+    const key = `${deviceId}:${sn}`;
+    const parts: ManscdpMessage[] = [];
+    const answer = new Promise<ManscdpMessage>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(key);
+        if (parts.length > 0) resolve(parts[parts.length - 1]!);
+        else reject(new GatewayError('DEVICE_CONTROL_NO_RESULT', `device ${deviceId} accepted the ${what} but sent no Response with its Result within ${timeoutMs} ms`, { deviceId }));
+      }, timeoutMs);
+      timer.unref();
+      this.pending.set(key, {
+        resolve, reject, timer,
+        collect: (m) => {
+          parts.push(m);
+          return parts.length >= MAX_ANSWER_PARTS || complete(parts);
+        },
+      });
+    });
+    answer.catch(() => undefined);
+    try {
+      await this.sendManscdp(s, encode(sn), what);
+    } catch (e) {
+      const p = this.pending.get(key);
+      if (p) clearTimeout(p.timer);
+      this.pending.delete(key);
+      throw e;
+    }
+    await answer;
+    return { sn, answers: parts.length > 0 ? parts : [await answer] };
+  }
+
   /** Called by the MESSAGE handler for every Response; true if someone was waiting for it. */
   deliverAnswer(deviceId: string, m: ManscdpMessage): boolean {
     const key = `${deviceId}:${m.sn}`;
     const p = this.pending.get(key);
     if (!p) return false;
+    if (p.collect && !p.collect(m)) return true;
     clearTimeout(p.timer);
     this.pending.delete(key);
     p.resolve(m);

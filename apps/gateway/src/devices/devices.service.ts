@@ -1,7 +1,8 @@
+import { BatchedLoader } from '../common/batched-loader';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import type { ChannelDto, DeviceDto } from '@gb/contracts';
+import type { ChannelDto, ChannelPositionDto, DeviceDto } from '@gb/contracts';
 import { catalogItemKind, isCatalogItemKind, isDirectoryKind } from '@gb/gb28181';
-import type { ChannelEntity, Database, DeviceEntity } from '@gb/persistence';
+import type { ChannelEntity, ChannelPositionRow, Database, DeviceEntity } from '@gb/persistence';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config.schema';
 import { DATABASE } from '../database/database.providers';
 import { EventBus } from '../events/event-bus';
@@ -18,6 +19,10 @@ type OwnershipListener = (deviceIds: string[], why: string) => void;
 export const RELEASED_FLOW_KEEP_MS = 32_000;
 /** Most such flows kept at once. */
 export const MAX_RELEASED_FLOWS = 10_000;
+/** How long a REGISTER of a device this node does not hold (shared database) waits for others to share the read of the rows. */
+export const REGISTRATION_LOOKUP_BATCH_MS = 10;
+/** Most devices one such read fetches. */
+export const REGISTRATION_LOOKUP_BATCH_MAX = 500;
 
 /**
  * Device state: the in-memory registry, written behind to the database in batches, and the events that
@@ -42,6 +47,10 @@ export class DevicesService implements OnModuleInit, BeforeApplicationShutdown {
   private readonly released = new Set<OwnershipListener>();
   private readonly acquired = new Set<OwnershipListener>();
   private readonly releasedFlows = new Map<string, { flow: SipFlow; at: number }>();
+  /** REGISTERs of devices this node does not hold share one read of their rows (loadForRegistration). */
+  private readonly lookups = new BatchedLoader<string, DeviceSession>({
+    windowMs: REGISTRATION_LOOKUP_BATCH_MS, max: REGISTRATION_LOOKUP_BATCH_MAX, load: (ids) => this.readForRegistration(ids),
+  });
   readonly nodeId: string;
 
   constructor(
@@ -170,15 +179,30 @@ export class DevicesService implements OnModuleInit, BeforeApplicationShutdown {
    * A device registering here that this node does not hold: its row (name, catalog count) and settings
    * (password, charset) from the shared database, as an offline session. Unknown devices: nothing.
    */
-  async loadForRegistration(deviceId: string): Promise<DeviceSession | undefined> {
+  loadForRegistration(deviceId: string): Promise<DeviceSession | undefined> {
     const existing = this.registry.get(deviceId);
-    if (existing) return existing;
-    const [row, settings] = await Promise.all([this.db.devices.findById(deviceId), this.db.settings.getMany([deviceId])]);
-    if (!row || this.registry.get(deviceId)) return this.registry.get(deviceId);
-    const s = sessionFromRow(row, settings[0]);
-    s.online = false;
-    this.registry.set(s);
-    return s;
+    if (existing) return Promise.resolve(existing);
+    // REGISTERs arriving together share one read (a storm of new devices used to cost two SELECTs per REGISTER).
+    return this.lookups.get(deviceId);
+  }
+
+  /** The sessions of `ids` (known here, or built offline from their rows); an unknown device has none. */
+  private async readForRegistration(ids: string[]): Promise<Map<string, DeviceSession>> {
+    const [rows, settings] = await Promise.all([this.db.devices.findByIds(ids), this.db.settings.getMany(ids)]);
+    const rowOf = new Map(rows.map((r) => [r.deviceId, r]));
+    const settingsOf = new Map(settings.map((x) => [x.deviceId, x]));
+    const out = new Map<string, DeviceSession>();
+    for (const id of ids) {
+      let s = this.registry.get(id);
+      const row = rowOf.get(id);
+      if (!s && row) {
+        s = sessionFromRow(row, settingsOf.get(id));
+        s.online = false;
+        this.registry.set(s);
+      }
+      if (s) out.set(id, s);
+    }
+    return out;
   }
 
   /** Writes changed sessions in one batch. Serialized: one flush at a time. */
@@ -192,7 +216,9 @@ export class DevicesService implements OnModuleInit, BeforeApplicationShutdown {
    * (the catalog writer's channel counts) cannot be overwritten by a flush that read the sessions earlier.
    */
   afterFlush<T>(work: () => Promise<T>): Promise<T> {
-    const done = this.flushing.then(() => this.writeDirty()).then(work);
+    // The rows only: liveness columns are not what `work` needs, and wait for the LIVENESS_FLUSH_MS timer (a catalog
+    // batch every 100 ms used to write the liveness its own answers had just refreshed, one more statement each time).
+    const done = this.flushing.then(() => this.writeDirty(false)).then(work);
     this.flushing = done.then(
       () => undefined,
       () => undefined,
@@ -200,11 +226,11 @@ export class DevicesService implements OnModuleInit, BeforeApplicationShutdown {
     return done;
   }
 
-  private async writeDirty(): Promise<void> {
+  private async writeDirty(withLiveness = true): Promise<void> {
     const claims = [...this.claims];
     this.claims = new Set();
     const dirty = this.registry.takeDirty();
-    const live = this.registry.takeLive();
+    const live = withLiveness ? this.registry.takeLive() : [];
     if (claims.length > 0 && this.shared) {
       try {
         const taken = await this.db.devices.claim(claims, this.nodeId);
@@ -350,7 +376,9 @@ export class DevicesService implements OnModuleInit, BeforeApplicationShutdown {
 
   async listChannels(deviceId: string): Promise<ChannelDto[]> {
     if (!this.registry.get(deviceId)) await this.getDto(deviceId);
-    return (await this.db.channels.listByDevice(deviceId)).map(channelDtoOf);
+    const rows = await this.db.channels.listByDevice(deviceId);
+    const positions = await this.db.positions.latest(rows.map((r) => r.channelId));
+    return rows.map((r) => channelDtoOf(r, positions.get(r.channelId)));
   }
 
   async update(deviceId: string, patch: DevicePatch): Promise<DeviceDto> {
@@ -380,6 +408,7 @@ export class DevicesService implements OnModuleInit, BeforeApplicationShutdown {
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.sweepTimer);
     clearInterval(this.flushTimer);
+    this.lookups.flush();
     await this.flush();
   }
 }
@@ -454,8 +483,8 @@ function call(l: OwnershipListener, ids: string[], why: string): void {
   }
 }
 
-/** A catalog row as the API shows it (device channel lists and the all-channels list). */
-export function channelDtoOf(c: ChannelEntity): ChannelDto {
+/** A catalog row as the API shows it (device channel lists and the all-channels list), with its latest position if any. */
+export function channelDtoOf(c: ChannelEntity, position?: ChannelPositionRow): ChannelDto {
   const kind = isCatalogItemKind(c.kind) ? c.kind : catalogItemKind(c.channelId, c.parental);
   return {
     channelId: c.channelId,
@@ -474,5 +503,11 @@ export function channelDtoOf(c: ChannelEntity): ChannelDto {
     longitude: c.longitude ?? null,
     latitude: c.latitude ?? null,
     ptzType: c.ptzType ?? null,
+    position: position ? positionDtoOf(position) : null,
   };
+}
+
+/** A stored mobile position as the API shows it. */
+export function positionDtoOf(p: ChannelPositionRow): ChannelPositionDto {
+  return { time: p.time.toISOString(), longitude: p.longitude, latitude: p.latitude, speed: p.speed, direction: p.direction, altitude: p.altitude };
 }

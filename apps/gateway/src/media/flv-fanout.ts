@@ -72,6 +72,11 @@ export class FlvFanout {
   private gopBytes = 0;
   private readonly sinks = new Set<FlvSink>();
   private firstTagListeners: (() => void)[] = [];
+  /**
+   * Called by subscribe() before anything is written to the new sink: a producer that muxes FLV only while someone
+   * watches (MediaSession) catches up here, pushing the tags of the current GOP, so the sink starts at a keyframe.
+   */
+  onSubscribe: (() => void) | null = null;
   firstVideoAt: number | null = null;
   /** Viewers dropped for passing FLV_MAX_SINK_BACKLOG. */
   dropped = 0;
@@ -139,6 +144,21 @@ export class FlvFanout {
     this.buf = off === this.buf.length ? Buffer.alloc(0) : Buffer.from(this.buf.subarray(off));
   }
 
+  /** A producer that muxes lazily: a video frame arrived (ready() resolves) though no tag may be made for it. */
+  noteVideo(): void {
+    if (this.firstVideoAt !== null) return;
+    this.firstVideoAt = Date.now();
+    for (const l of this.firstTagListeners.splice(0)) l();
+  }
+
+  /** A producer that muxes lazily stopped (nobody watches): forget the tags kept for late joiners; the next priming replaces them. */
+  dropCached(): void {
+    this.gop = [];
+    this.gopBytes = 0;
+    this.videoConfig = null;
+    this.audioConfig = null;
+  }
+
   private onTag(tag: Buffer): void {
     const type = tag[0]! & 0x1f;
     const first = tag[11] ?? 0;
@@ -158,10 +178,7 @@ export class FlvFanout {
         this.gop = [];
         this.gopBytes = 0;
       }
-      if (this.firstVideoAt === null) {
-        this.firstVideoAt = Date.now();
-        for (const l of this.firstTagListeners.splice(0)) l();
-      }
+      this.noteVideo();
     } else if (type === TAG_AUDIO) {
       if (first >> 4 === 10 && tag[12] === 0) {
         this.audioConfig = tag;
@@ -195,6 +212,7 @@ export class FlvFanout {
 
   /** Adds a viewer; it gets the header, configs and the current GOP first, so the picture starts at a keyframe. */
   subscribe(sink: FlvSink): () => void {
+    this.onSubscribe?.();
     if (this.header) sink.write(this.header);
     for (const t of [this.metadata, this.videoConfig, this.audioConfig]) if (t) sink.write(t);
     for (const t of this.gop) sink.write(t);

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { FlvMuxer, MediaTimeline, findResolution, type PsAccessUnit } from '@gb/gb28181';
+import { FlvMuxer, GATEWAY_AAC_CONFIG, MediaTimeline, PS_AUDIO_STREAM_ID, adtsFrame, findResolution, type AacTrackFrame, type PsAccessUnit } from '@gb/gb28181';
 import { FlvFanout } from './flv-fanout';
 import { HlsStore } from './hls-store';
 import { InternalHlsRemuxer } from './internal-hls-remuxer';
@@ -10,6 +10,8 @@ export interface H264RenditionOptions extends H264TranscoderOptions {
   /** The rendition's own stream ID (its HLS directory and URLs), e.g. `<source>_h264`. */
   streamId: string;
   hlsRoot: string;
+  /** Carry the source's AAC track (its frames come through writeAudio(), on the camera's clock like the video). */
+  audio?: boolean;
 }
 
 /** What the rendition reports (its half of the API's StreamDto). */
@@ -55,6 +57,11 @@ export class H264Rendition extends EventEmitter<{ failed: [Error] }> {
     return join(this.opts.hlsRoot, this.opts.streamId);
   }
 
+  /** Whether the rendition carries the source's AAC track. */
+  get hasAudio(): boolean {
+    return this.opts.audio === true;
+  }
+
   /** The transcoder's process ID (benchmarks measure its CPU). */
   get pid(): number | undefined {
     return this.transcoder.pid;
@@ -63,6 +70,18 @@ export class H264Rendition extends EventEmitter<{ failed: [Error] }> {
   /** A video access unit of the H.265 source. */
   write(au: PsAccessUnit): void {
     if (!this.closed) this.transcoder.write(au);
+  }
+
+  /**
+   * One frame of the source's AAC track. The transcoder keeps the camera's timestamps, so the frame is placed on the
+   * rendition's timeline by its PTS; frames before the rendition's first keyframe (ffmpeg's delay) are left out.
+   */
+  writeAudio(f: AacTrackFrame): void {
+    if (this.closed || !this.opts.audio || !this.remuxer) return;
+    const at = this.timeline.place(f.pts);
+    if (at === null || at < 0) return;
+    for (const tag of this.flvMuxer!.audioTags(f.raw, GATEWAY_AAC_CONFIG, at)) this.flv.pushTag(tag);
+    this.remuxer.write({ kind: 'audio', codec: 'aac', streamId: PS_AUDIO_STREAM_ID, pts: f.pts, keyframe: true, data: adtsFrame(GATEWAY_AAC_CONFIG, f.raw) });
   }
 
   private onUnit(u: PsAccessUnit): void {
@@ -75,8 +94,8 @@ export class H264Rendition extends EventEmitter<{ failed: [Error] }> {
         this.height = r.height;
       }
       this.flvMuxer = new FlvMuxer();
-      this.flv.pushHeader(FlvMuxer.header());
-      this.remuxer = new InternalHlsRemuxer({ hlsDir: this.hlsDir, store: this.hls });
+      this.flv.pushHeader(FlvMuxer.header({ audio: this.opts.audio === true }));
+      this.remuxer = new InternalHlsRemuxer({ hlsDir: this.hlsDir, store: this.hls, audio: this.opts.audio === true });
       this.firstFrameAt = Date.now();
     }
     const t = this.timeline.stamp(u.pts, u.dts);

@@ -16,8 +16,11 @@ export const HLS_MEMORY_BUDGET_BYTES = 256 * 1024;
  */
 export class HlsStore extends EventEmitter<{ playlist: [string] }> {
   private text: string | null = null;
-  /** Segment name -> bytes, oldest first (Map keeps insertion order). */
-  private readonly segments = new Map<string, Buffer>();
+  /**
+   * Segment name -> bytes, oldest first (Map keeps insertion order): the muxer's pieces as they came, joined into one
+   * Buffer when the segment is first read (a stream nobody watches over HLS never pays for the copy).
+   */
+  private readonly segments = new Map<string, Buffer | Buffer[]>();
   private bytes = 0;
   private readonly waiters = new Set<(playlist: string | null) => void>();
   private closed = false;
@@ -54,17 +57,21 @@ export class HlsStore extends EventEmitter<{ playlist: [string] }> {
     }
   }
 
-  /** Keeps a finished segment in memory, evicting the oldest ones past the budget (a segment over it is not kept). */
-  putSegment(name: string, data: Buffer): void {
+  /**
+   * Keeps a finished segment in memory (whole, or in pieces that are not changed afterwards), evicting the oldest ones
+   * past the budget (a segment over it is not kept).
+   */
+  putSegment(name: string, data: Buffer | Buffer[]): void {
     if (this.closed) return;
     this.dropSegment(name);
-    if (data.length > this.budgetBytes) return;
+    const size = byteSize(data);
+    if (size > this.budgetBytes) return;
     this.segments.set(name, data);
-    this.bytes += data.length;
+    this.bytes += size;
     for (const [old, b] of this.segments) {
       if (this.bytes <= this.budgetBytes) break;
       this.segments.delete(old);
-      this.bytes -= b.length;
+      this.bytes -= byteSize(b);
     }
   }
 
@@ -72,12 +79,16 @@ export class HlsStore extends EventEmitter<{ playlist: [string] }> {
     const b = this.segments.get(name);
     if (!b) return;
     this.segments.delete(name);
-    this.bytes -= b.length;
+    this.bytes -= byteSize(b);
   }
 
   /** The bytes of a segment held in memory, or undefined (then it is on disk, or gone). */
   segment(name: string): Buffer | undefined {
-    return this.segments.get(name);
+    const b = this.segments.get(name);
+    if (!Array.isArray(b)) return b;
+    const whole = Buffer.concat(b);
+    this.segments.set(name, whole); // same bytes, same place in the order
+    return whole;
   }
 
   /**
@@ -108,4 +119,11 @@ export class HlsStore extends EventEmitter<{ playlist: [string] }> {
     this.waiters.clear();
     this.removeAllListeners();
   }
+}
+
+function byteSize(b: Buffer | Buffer[]): number {
+  if (!Array.isArray(b)) return b.length;
+  let n = 0;
+  for (const x of b) n += x.length;
+  return n;
 }

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { close as closeFd, open as openFd, writev as writevFd } from 'node:fs';
 import { mkdir, open, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HlsSegmenter, KeyframeGate, MediaTimeline, TsMuxer, hlsSegmentUri, type HlsSegment, type PsAccessUnit } from '@gb/gb28181';
@@ -21,8 +22,12 @@ export interface InternalHlsRemuxerOptions {
 /** Where the first frame lands on the segments' timeline (90 kHz): 1 s, leaving room for the PCR below it. */
 export const INTERNAL_HLS_ORIGIN_90K = 90_000;
 
-/** Muxed bytes gathered in memory before they are appended to the segment's temp file (few writes, bounded memory). */
-export const INTERNAL_HLS_FLUSH_BYTES = 256 * 1024;
+/**
+ * Muxed bytes of a segment gathered in memory: a segment that stays below this is written whole when finished (one
+ * writeFile); past it, what was gathered is appended to the segment's temp file (few writes, bounded memory). Above a
+ * 2 Mb/s 1 s segment (~260 KB with the TS overhead), so such a stream takes the one-write path.
+ */
+export const INTERNAL_HLS_FLUSH_BYTES = 512 * 1024;
 /** Bytes handed to the file system and not yet written: above this (a stalled disk) frames are dropped to the next keyframe. */
 export const INTERNAL_HLS_MAX_QUEUED_BYTES = 8 * 1024 * 1024;
 /**
@@ -34,7 +39,8 @@ export const INTERNAL_HLS_AUDIO_FRAMES_PER_PES = 4;
 /**
  * H.264 live HLS without ffmpeg: access units -> one timeline (MediaTimeline: unwrapped, gaps filled, restarts bridged,
  * from INTERNAL_HLS_ORIGIN_90K) -> MPEG-TS (TsMuxer) -> segments cut at keyframes (HlsSegmenter) -> `seg_%05d.ts` files
- * (old ones deleted) and an HlsStore. A segment is written to `seg_N.ts.tmp` and renamed when finished; then it is kept
+ * (old ones deleted) and an HlsStore. A segment that stays below INTERNAL_HLS_FLUSH_BYTES is written whole, once finished,
+ * with one writeFile; a bigger one is appended to `seg_N.ts.tmp` as it grows and renamed when finished. Then it is kept
  * in the store (newest first, within its memory budget) and the playlist is announced there, so a reader never sees half
  * a segment and never a playlist naming a segment not yet readable. No playlist file: the store is the one copy.
  * File operations are asynchronous and run one after another on a promise chain.
@@ -55,6 +61,8 @@ export class InternalHlsRemuxer extends EventEmitter implements Remuxer {
   /** The current segment's bytes, kept for the store while they fit its budget (null once they do not). */
   private segmentParts: Buffer[] | null = null;
   private segmentBytes = 0;
+  /** Part of the current segment was appended to its temp file already (it passed INTERNAL_HLS_FLUSH_BYTES). */
+  private partial = false;
   /** The open temp file of the current segment (opened by its first write, closed when the segment is finished). */
   private file: { sequence: number; handle: FileHandle } | null = null;
   private queue: Promise<void>;
@@ -156,6 +164,7 @@ export class InternalHlsRemuxer extends EventEmitter implements Remuxer {
       else this.segmentParts = null; // too big to keep: players read this one from disk
     }
     if (this.chunkBytes >= INTERNAL_HLS_FLUSH_BYTES) {
+      this.partial = true;
       const seq = this.segmenter.currentSequence!;
       this.enqueue(this.takeChunks(), (data) => this.writeTemp(seq, data));
     }
@@ -169,19 +178,37 @@ export class InternalHlsRemuxer extends EventEmitter implements Remuxer {
     const playlist = this.segmenter.playlist()!;
     const parts = this.segmentParts;
     this.segmentParts = null;
+    const partial = this.partial;
+    this.partial = false;
+    if (!partial) {
+      // The whole segment is still in memory (the common case, below INTERNAL_HLS_FLUSH_BYTES): its pieces are written
+      // under the final name with one writev, no joined copy (open, writev, close: 3 file-system requests, no temp file,
+      // rename or FileHandle), and the store keeps the same pieces. The playlist naming it is announced once it is written.
+      this.enqueue(this.takeChunks(), async (data) => {
+        await writeWhole(this.path(seg.uri), data);
+        if (parts) this.hls.putSegment(seg.uri, data);
+        await this.announce(playlist, evicted);
+      });
+      return;
+    }
     this.enqueue(this.takeChunks(), async (data) => {
       await this.writeTemp(seg.sequence, data);
       const f = this.file!;
       this.file = null;
       await f.handle.close();
       await rename(this.path(`${seg.uri}.tmp`), this.path(seg.uri));
-      if (parts) this.hls.putSegment(seg.uri, Buffer.concat(parts));
-      this.hls.announcePlaylist(playlist);
-      for (const s of evicted) {
-        this.hls.dropSegment(s.uri);
-        await unlink(this.path(s.uri)).catch(() => undefined);
-      }
+      if (parts) this.hls.putSegment(seg.uri, parts);
+      await this.announce(playlist, evicted);
     });
+  }
+
+  /** Announces the playlist, then forgets and deletes the segments that left its window. */
+  private async announce(playlist: string, evicted: HlsSegment[]): Promise<void> {
+    this.hls.announcePlaylist(playlist);
+    for (const s of evicted) {
+      this.hls.dropSegment(s.uri);
+      await unlink(this.path(s.uri)).catch(() => undefined);
+    }
   }
 
   /** Writes the gathered chunks with one writev on the segment's open temp file (no concatenated copy). */
@@ -223,4 +250,29 @@ export class InternalHlsRemuxer extends EventEmitter implements Remuxer {
   private note(line: string): void {
     this.log = (this.log + line + '\n').slice(-4000);
   }
+}
+
+/** A new file of these pieces: open, one writev (looping on a short write), close; callbacks, no FileHandle. */
+function writeWhole(path: string, data: Buffer[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    openFd(path, 'w', (e, fd) => {
+      if (e) return reject(e);
+      const done = (err: Error | null) =>
+        closeFd(fd, (e2) => {
+          const failure = err ?? e2;
+          if (failure) reject(failure);
+          else resolve();
+        });
+      const write = (pieces: Buffer[]) =>
+        writevFd(fd, pieces, (err, written) => {
+          if (err) return done(err);
+          let left = written;
+          let i = 0;
+          while (i < pieces.length && left >= pieces[i]!.length) left -= pieces[i++]!.length;
+          if (i === pieces.length) return done(null);
+          write([pieces[i]!.subarray(left), ...pieces.slice(i + 1)]);
+        });
+      write(data);
+    });
+  });
 }

@@ -2,13 +2,13 @@ import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import type { StreamDto } from '@gb/contracts';
 import {
-  FlvMuxer, GATEWAY_AAC_CONFIG, KeyframeGate, MediaTimeline, PS_AUDIO_STREAM_ID, PsDemuxer, StreamFailure, aacSilentFrame, adtsFrame, findResolution, seqDiff,
+  FlvMuxer, GATEWAY_AAC_CONFIG, KeyframeGate, MediaTimeline, PS_AUDIO_STREAM_ID, PsDemuxer, StreamFailure, aacSilentFrame, adtsFrame, findResolution, h264NalType, seqDiff, splitAnnexB,
   type AacTrackFrame, type PsAccessUnit, type RtpPacket,
 } from '@gb/gb28181';
 import { RtpReceiver, type MediaTransport } from './rtp-receiver';
 import type { RtpPortMux } from './rtp-port-mux';
 import { FfmpegRemuxer, type Remuxer } from './ffmpeg-remuxer';
-import { FlvFanout } from './flv-fanout';
+import { FLV_MAX_GOP_BYTES, FlvFanout } from './flv-fanout';
 import { HlsStore } from './hls-store';
 import { InternalHlsRemuxer } from './internal-hls-remuxer';
 import { RestartingRemuxer, describeExit } from './restarting-remuxer';
@@ -34,9 +34,17 @@ export interface MediaSessionOptions {
    * stream whose PSM declares audio, or whose audio arrived before its first keyframe, gets the track.
    */
   silentAudio?: boolean;
+  /**
+   * Called once when the camera's audio first arrives after the first keyframe of a stream that has no audio track (no
+   * PSM entry by then): the owner remembers the channel so its next stream starts with the track.
+   */
+  onUndeclaredAudio?: (codec: string) => void;
 }
 
 type CameraAudioCodec = 'g711a' | 'g711u' | 'aac';
+/** What FLV is made of, kept for the current GOP (frames on the FLV timeline) so a first viewer starts at its keyframe. */
+type FlvInput = { video: true; data: Buffer; pts: number; dts: number; keyframe: boolean } | { video: false; raw: Buffer; at: number };
+const START_CODE = Buffer.from([0, 0, 0, 1]);
 const CAMERA_AUDIO: readonly string[] = ['g711a', 'g711u', 'aac'];
 
 /** The media half of a stream's API figures (StreamDto), plus when the first packet and frame arrived. */
@@ -46,6 +54,8 @@ export type MediaSessionInfo = Pick<StreamDto, 'codec' | 'audioCodec' | 'width' 
   /** Live HLS: ffmpeg children started after one died, and how the last one ended ("killed by SIGKILL"). */
   remuxRestarts: number;
   remuxLastExit: string | null;
+  audioTrack: boolean;
+  audioUndeclaredUnits: number;
 };
 
 /**
@@ -56,12 +66,15 @@ export type MediaSessionInfo = Pick<StreamDto, 'codec' | 'audioCodec' | 'width' 
  * the device failed; MEDIA_WRONG_SSRC: the SSRC is taken on the single shared port), or with an Error when the remuxer
  * died. Other socket errors of the receiver do not end the stream (the no-RTP bound does, if media stops).
  */
-export class MediaSession extends EventEmitter<{ accessUnit: [PsAccessUnit]; failed: [Error]; ready: [] }> {
+export class MediaSession extends EventEmitter<{ accessUnit: [PsAccessUnit]; aacFrame: [AacTrackFrame]; failed: [Error]; ready: [] }> {
   readonly receiver: RtpReceiver;
   readonly flv = new FlvFanout();
   /** The HLS playlist and newest segments, in memory, as the remuxer announces them (the HTTP side reads this). */
   readonly hls = new HlsStore();
   private readonly demuxer = new PsDemuxer();
+  /** Reused for every RTP packet (no object or array per packet). */
+  private readonly pushMeta = { lost: false, marker: false };
+  private readonly units: PsAccessUnit[] = [];
   private remuxer?: Remuxer;
   /** The live-HLS ffmpeg wrapper: its restarts and last child exit go into info(). */
   private restarting?: RestartingRemuxer;
@@ -83,8 +96,19 @@ export class MediaSession extends EventEmitter<{ accessUnit: [PsAccessUnit]; fai
   private lastDts: number | null = null;
   private bitrateWindow: { at: number; bytes: number }[] = [];
   private closed = false;
-  /** H.264 goes to HTTP-FLV straight from here (no ffmpeg on that path): the first tag leaves with the first keyframe. */
+  /**
+   * H.264 goes to HTTP-FLV straight from here (no ffmpeg on that path). FLV is muxed only while a viewer is subscribed:
+   * the frames of the current GOP are kept as they are (the access units, no copy), and the first viewer's subscribe()
+   * muxes them at once (a fresh FlvMuxer, led by the last SPS/PPS), so it starts at the GOP's keyframe as before.
+   */
   private flvMuxer: FlvMuxer | null = null;
+  /** The stream is H.264 live: FLV can be made. */
+  private flvOn = false;
+  private flvGop: FlvInput[] = [];
+  private flvGopBytes = 0;
+  /** The last SPS and PPS seen (a camera may send them only now and then): they lead a fresh muxer's first keyframe. */
+  private sps: Buffer | null = null;
+  private pps: Buffer | null = null;
 
   constructor(private readonly opts: MediaSessionOptions) {
     super();
@@ -93,6 +117,9 @@ export class MediaSession extends EventEmitter<{ accessUnit: [PsAccessUnit]; fai
     this.receiver.on('error', (e) => {
       if (e instanceof StreamFailure && !this.closed) this.emit('failed', e);
     });
+    this.flv.onSubscribe = () => {
+      if (this.flvOn && !this.flvMuxer && !this.closed) this.primeFlv();
+    };
   }
 
   get hlsDir(): string {
@@ -104,15 +131,19 @@ export class MediaSession extends EventEmitter<{ accessUnit: [PsAccessUnit]; fai
   }
 
   private onPacket(p: RtpPacket): void {
-    const lost = this.lastSeq !== null && seqDiff(p.sequenceNumber, this.lastSeq) !== 1;
+    const meta = this.pushMeta;
+    meta.lost = this.lastSeq !== null && seqDiff(p.sequenceNumber, this.lastSeq) !== 1;
+    meta.marker = p.marker;
     this.lastSeq = p.sequenceNumber;
-    let units: PsAccessUnit[];
+    const units = this.units;
+    units.length = 0;
     try {
-      units = this.demuxer.push(p.payload, { lost, marker: p.marker });
+      this.demuxer.push(p.payload, meta, units);
     } catch {
       return; // bound violations drop the unit; the demuxer resyncs
     }
-    for (const au of units) this.onUnit(au);
+    for (let i = 0; i < units.length; i++) this.onUnit(units[i]!);
+    units.length = 0;
   }
 
   private onUnit(au: PsAccessUnit): void {
@@ -131,7 +162,7 @@ export class MediaSession extends EventEmitter<{ accessUnit: [PsAccessUnit]; fai
           this.audio = new StreamAudioTrack({ ffmpegPath: this.opts.ffmpegPath, onFrame: (f) => this.onAacFrame(f) });
         }
         if (au.codec === 'h264' && !this.opts.mp4Path) {
-          this.flvMuxer = new FlvMuxer();
+          this.flvOn = true;
           this.flv.pushHeader(FlvMuxer.header({ audio: this.audio !== null }));
         }
         this.startRemuxer();
@@ -139,13 +170,7 @@ export class MediaSession extends EventEmitter<{ accessUnit: [PsAccessUnit]; fai
       // The remuxer gets the camera's own timestamps (it keeps a timeline of its own); FLV is timed here.
       const t = this.timeline.stamp(au.pts, au.dts);
       this.lastDts = t.dts;
-      if (this.flvMuxer) {
-        try {
-          for (const tag of this.flvMuxer.videoTags(au.data, t.pts, t.dts, au.keyframe)) this.flv.pushTag(tag);
-        } catch {
-          // a frame FLV cannot carry (an SPS too short) is left out of FLV only
-        }
-      }
+      if (this.flvOn) this.flvVideo({ video: true, data: au.data, pts: t.pts, dts: t.dts, keyframe: au.keyframe });
       this.firstFrameAt ??= Date.now();
       const now = Date.now();
       this.bitrateWindow.push({ at: now, bytes: au.data.length });
@@ -161,7 +186,7 @@ export class MediaSession extends EventEmitter<{ accessUnit: [PsAccessUnit]; fai
     } else if (this.audio) {
       this.audio.camera(au);
     } else if (CAMERA_AUDIO.includes(au.codec)) {
-      this.audioUnitsUndeclared++;
+      if (this.audioUnitsUndeclared++ === 0) this.opts.onUndeclaredAudio?.(au.codec);
     }
     this.emit('accessUnit', au);
   }
@@ -173,14 +198,77 @@ export class MediaSession extends EventEmitter<{ accessUnit: [PsAccessUnit]; fai
     return (s?.codec as CameraAudioCodec | undefined) ?? null;
   }
 
+  /** A video frame for FLV: kept for the GOP; muxed when someone watches (the first viewer primes the muxer). */
+  private flvVideo(v: FlvInput & { video: true }): void {
+    if (v.keyframe) {
+      this.flvGop = [];
+      this.flvGopBytes = 0;
+      for (const n of splitAnnexB(v.data)) {
+        const type = h264NalType(n);
+        if (type === 7) this.sps = n;
+        else if (type === 8) this.pps = n;
+      }
+    }
+    this.keepFlv(v, v.data.length);
+    if (this.flv.subscribers === 0) {
+      this.stopFlv();
+      this.flv.noteVideo();
+    } else if (!this.flvMuxer) this.primeFlv(); // a viewer that came before the first keyframe
+    else this.muxFlv(v);
+  }
+
+  /** Within FLV_MAX_GOP_BYTES, as FlvFanout bounds its own GOP of tags. */
+  private keepFlv(x: FlvInput, bytes: number): void {
+    if (this.flvGopBytes + bytes > FLV_MAX_GOP_BYTES) return;
+    this.flvGop.push(x);
+    this.flvGopBytes += bytes;
+  }
+
+  /** Nobody watches: no muxing, and the tags kept for late joiners go (the next first viewer primes a fresh muxer). */
+  private stopFlv(): void {
+    if (!this.flvMuxer) return;
+    this.flvMuxer = null;
+    this.flv.dropCached();
+  }
+
+  /** A first viewer: a fresh muxer catches up on the GOP kept so far (led by the last SPS/PPS), then muxes live. */
+  private primeFlv(): void {
+    const m = new FlvMuxer();
+    this.flvMuxer = m;
+    const first = this.flvGop[0];
+    if (first?.video && this.sps && this.pps) {
+      try {
+        for (const tag of m.videoTags(Buffer.concat([START_CODE, this.sps, START_CODE, this.pps]), first.pts, first.dts, true)) this.flv.pushTag(tag);
+      } catch {
+        // an SPS FLV cannot carry: the keyframe's own (if any) is tried below
+      }
+    }
+    for (const x of this.flvGop) this.muxFlv(x);
+  }
+
+  private muxFlv(x: FlvInput): void {
+    const m = this.flvMuxer!;
+    try {
+      const tags = x.video ? m.videoTags(x.data, x.pts, x.dts, x.keyframe) : m.audioTags(x.raw, GATEWAY_AAC_CONFIG, x.at);
+      for (const tag of tags) this.flv.pushTag(tag);
+    } catch {
+      // a frame FLV cannot carry (an SPS too short) is left out of FLV only
+    }
+  }
+
   /** One frame of the AAC track to every live output, each placing it on its own timeline. */
   private onAacFrame(f: AacTrackFrame): void {
     if (this.closed) return;
-    if (this.flvMuxer) {
+    if (this.flvOn && this.flvGop.length > 0) {
       const at = this.timeline.place(f.pts);
-      if (at !== null) for (const tag of this.flvMuxer.audioTags(f.raw, GATEWAY_AAC_CONFIG, at)) this.flv.pushTag(tag);
+      if (at !== null) {
+        const a: FlvInput = { video: false, raw: f.raw, at };
+        this.keepFlv(a, f.raw.length);
+        if (this.flvMuxer && this.flv.subscribers > 0) this.muxFlv(a);
+      }
     }
     this.remuxer?.write({ kind: 'audio', codec: 'aac', streamId: PS_AUDIO_STREAM_ID, pts: f.pts, keyframe: true, data: adtsFrame(GATEWAY_AAC_CONFIG, f.raw) });
+    this.emit('aacFrame', f); // renditions (H.264 of an H.265 stream) carry the same track
   }
 
   private startRemuxer(): void {
@@ -230,6 +318,8 @@ export class MediaSession extends EventEmitter<{ accessUnit: [PsAccessUnit]; fai
       firstFrameAt: this.firstFrameAt,
       remuxRestarts: this.restarting?.restarts ?? 0,
       remuxLastExit: this.restarting?.lastExit ? describeExit(this.restarting.lastExit) : null,
+      audioTrack: this.audio !== null,
+      audioUndeclaredUnits: this.audioUnitsUndeclared,
     };
   }
 
@@ -237,6 +327,8 @@ export class MediaSession extends EventEmitter<{ accessUnit: [PsAccessUnit]; fai
     if (this.closed) return;
     this.closed = true;
     this.receiver.close();
+    this.flvGop = [];
+    this.flvMuxer = null;
     this.flv.close();
     this.hls.close();
     await Promise.all([this.audio?.close(), this.remuxer?.close()]);

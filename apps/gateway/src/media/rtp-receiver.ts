@@ -1,7 +1,7 @@
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { EventEmitter } from 'node:events';
-import { Rfc4571Framer, RtpReorderBuffer, StreamFailure, parseRtpPacket, type RtpPacket } from '@gb/gb28181';
+import { Rfc4571Framer, RtpReorderBuffer, StreamFailure, parseRtpPacket, parseRtpPacketInto, type RtpPacket } from '@gb/gb28181';
 import type { MuxedReceiver, RtpPortMux } from './rtp-port-mux';
 
 export type MediaTransport = 'udp' | 'tcp-passive' | 'tcp-active';
@@ -50,9 +50,22 @@ export class RtpBindError extends Error {
   }
 }
 
+/** How often held-back UDP packets are checked against their wait bound (reorderWaitMs). */
+const REORDER_TICK_MS = 40;
+/**
+ * One timer for every UDP receiver's reorder window instead of an interval per stream: with hundreds of streams the
+ * per-stream timers cost a callback each per tick, though almost always nothing waits behind a gap.
+ */
+const reorderTicking = new Set<RtpReceiver>();
+let reorderTimer: NodeJS.Timeout | undefined;
+function tickReorders(): void {
+  for (const r of reorderTicking) r.flushReorder();
+}
+
 /**
  * Receives one stream's RTP: a UDP socket, a TCP listener the device connects to (passive), or a TCP connection
  * we open to the device (active), RFC 4571 framing on TCP. Emits packets in order, filtered by SSRC and source.
+ * `packet`: the object is reused for the next packet (keep its fields or payload, not it).
  */
 export class RtpReceiver extends EventEmitter<{ packet: [RtpPacket]; connected: [string]; error: [Error] }> implements MuxedReceiver {
   readonly stats: RtpReceiverStats = { packets: 0, bytes: 0, wrongSsrc: 0, wrongSource: 0, garbage: 0, lost: 0, reordered: 0, firstPacketAt: null, lastPacketAt: null, source: null };
@@ -60,9 +73,10 @@ export class RtpReceiver extends EventEmitter<{ packet: [RtpPacket]; connected: 
   private server?: net.Server;
   private socket?: net.Socket;
   private reorder?: RtpReorderBuffer;
-  private flushTimer?: NodeJS.Timeout;
   private closed = false;
   private ssrc: number | null;
+  /** Every packet is parsed into this one object; only one that has to wait in the reorder window is copied. */
+  private readonly scratch: RtpPacket = parseRtpPacket(Buffer.from([0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
 
   constructor(private readonly opts: RtpReceiverOptions) {
     super();
@@ -125,7 +139,18 @@ export class RtpReceiver extends EventEmitter<{ packet: [RtpPacket]; connected: 
       }
       sock.on('error', (e) => this.emit('error', e));
       this.startReorder();
-      sock.on('message', (buf, r) => this.onDatagram(buf, `${r.address}:${r.port}`));
+      // The source's "address:port" string is built once, not per datagram: later datagrams are compared field by field.
+      let srcAddress = '';
+      let srcPort = -1;
+      let src = '';
+      sock.on('message', (buf, r) => {
+        if (r.port !== srcPort || r.address !== srcAddress) {
+          srcAddress = r.address;
+          srcPort = r.port;
+          src = `${r.address}:${r.port}`;
+        }
+        this.onDatagram(buf, src);
+      });
       this.udp = sock;
     } else if (this.opts.transport === 'tcp-passive') {
       const server = net.createServer((s) => this.onTcp(s));
@@ -147,10 +172,11 @@ export class RtpReceiver extends EventEmitter<{ packet: [RtpPacket]; connected: 
     }
   }
 
-  /** UDP (own socket or the shared port): the reorder window and the timer that releases what waited long enough. */
+  /** UDP (own socket or the shared port): the reorder window, and the shared tick that releases what waited long enough. */
   private startReorder(): void {
     this.reorder = new RtpReorderBuffer({ capacity: this.opts.reorderCapacity ?? 256, maxWaitMs: this.opts.reorderWaitMs ?? 80 });
-    this.flushTimer = setInterval(() => this.flushReorder(), 40);
+    reorderTicking.add(this);
+    reorderTimer ??= setInterval(tickReorders, REORDER_TICK_MS);
   }
 
   /** TCP active (a=setup:active in our offer): we connect to the address the device answered with. */
@@ -177,6 +203,7 @@ export class RtpReceiver extends EventEmitter<{ packet: [RtpPacket]; connected: 
     const announce = () => this.emit('connected', `${s.remoteAddress}:${s.remotePort}`);
     if (s.remoteAddress) announce();
     else s.once('connect', announce);
+    let src: string | undefined;
     s.on('data', (chunk) => {
       let frames: Buffer[];
       try {
@@ -186,7 +213,7 @@ export class RtpReceiver extends EventEmitter<{ packet: [RtpPacket]; connected: 
         s.destroy();
         return;
       }
-      const src = `${s.remoteAddress}:${s.remotePort}`;
+      src ??= `${s.remoteAddress}:${s.remotePort}`;
       for (const f of frames) {
         const p = this.accept(f, src);
         if (p) this.emit('packet', p);
@@ -201,12 +228,17 @@ export class RtpReceiver extends EventEmitter<{ packet: [RtpPacket]; connected: 
   private onDatagram(buf: Buffer, src: string): void {
     const p = this.accept(buf, src);
     if (!p || !this.reorder) return;
-    for (const q of this.reorder.push(p, Date.now())) this.emit('packet', q);
+    if (this.reorder.inOrder(p.sequenceNumber)) {
+      this.emit('packet', p); // in order and nothing held: no copy, no array
+      return;
+    }
+    for (const q of this.reorder.push({ ...p }, Date.now())) this.emit('packet', q);
     this.syncReorderStats();
   }
 
-  private flushReorder(): void {
-    if (!this.reorder) return;
+  /** @internal the shared tick (tickReorders) */
+  flushReorder(): void {
+    if (!this.reorder || this.reorder.size === 0) return; // nothing waits behind a gap: the usual case
     for (const q of this.reorder.flush(Date.now())) this.emit('packet', q);
     this.syncReorderStats();
   }
@@ -217,11 +249,14 @@ export class RtpReceiver extends EventEmitter<{ packet: [RtpPacket]; connected: 
     this.stats.reordered = s.reordered;
   }
 
-  /** Parses and filters one packet: RTP only, the stream's SSRC only, and (once known) its source only. */
+  /**
+   * Parses and filters one packet: RTP only, the stream's SSRC only, and (once known) its source only. The packet is the
+   * receiver's one reused object: valid until the next packet ('packet' listeners must not keep it; its payload they may).
+   */
   private accept(buf: Buffer, src: string): RtpPacket | null {
     let p: RtpPacket;
     try {
-      p = parseRtpPacket(buf);
+      p = parseRtpPacketInto(buf, this.scratch);
     } catch {
       this.stats.garbage++;
       return null;
@@ -247,7 +282,10 @@ export class RtpReceiver extends EventEmitter<{ packet: [RtpPacket]; connected: 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.flushTimer);
+    if (reorderTicking.delete(this) && reorderTicking.size === 0) {
+      clearInterval(reorderTimer);
+      reorderTimer = undefined;
+    }
     if (this.opts.mux && this.ssrc !== null) this.opts.mux.unregister(this.ssrc, this);
     this.udp?.close();
     this.server?.close();

@@ -24,6 +24,8 @@ export interface MetricsSources {
   viewers(): { flv: number; hls: number };
   /** ffmpeg children running now. */
   ffmpegChildren(): number;
+  /** H.265 -> H.264 transcodes running, and TRANSCODE_MAX. */
+  transcodes(): { running: number; limit: number };
   /** Congestion alerts raised by this gateway and not cleared. */
   activeAlerts(): number;
 }
@@ -120,7 +122,11 @@ export class GatewayMetrics {
       buckets: FIRST_FRAME_BUCKETS,
       registers: [r],
     });
-    gauge(r, 'gb_ffmpeg_children', 'ffmpeg child processes running in this process: remuxers (live HLS over ffmpeg, MP4 downloads) and audio transcoders (camera audio to AAC, one per stream with audio); short-lived snapshot encoders are not counted', [], () => [[{}, src.ffmpegChildren()]]);
+    gauge(r, 'gb_ffmpeg_children', 'ffmpeg child processes running in this process: remuxers (live HLS over ffmpeg, MP4 downloads) and audio transcoders (camera audio to AAC, one per stream with audio), H.265 -> H.264 transcodes; short-lived snapshot encoders are not counted', [], () => [[{}, src.ffmpegChildren()]]);
+    gauge(r, 'gb_transcodes', 'H.265 -> H.264 renditions for browsers without HEVC: running (one ffmpeg each, shared by their viewers) and the limit (TRANSCODE_MAX)', ['state'], () => {
+      const t = src.transcodes();
+      return [[{ state: 'running' }, t.running], [{ state: 'limit' }, t.limit]];
+    });
     gauge(r, 'gb_alerts_active', 'Congestion alerts raised by this gateway and not cleared yet (acknowledged ones included)', [], () => [[{}, src.activeAlerts()]]);
     gauge(r, 'gb_rtp_ports', 'RTP port pool (RTP_PORT_MIN..RTP_PORT_MAX, even ports): in use, quarantined after a failed bind, free', ['state'], () => {
       const p = src.rtpPorts();

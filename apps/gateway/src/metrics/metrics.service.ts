@@ -11,6 +11,7 @@ import { runningAudioTranscoders } from '../media/camera-audio.transcoder';
 import { SignallingAuthService } from '../devices/signalling-auth.service';
 import { SipService } from '../sip/sip.service';
 import { StreamsService } from '../streams/streams.service';
+import { H264RenditionsService } from '../streams/h264-renditions.service';
 import { GatewayMetrics } from './gateway-metrics';
 import { MetricsHttpServer } from '@gb/runtime';
 import { StreamTally } from './stream-tally';
@@ -35,6 +36,7 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
     @Inject(GATEWAY_CONFIG) private readonly cfg: GatewayConfig,
     devices: DevicesService,
     streams: StreamsService,
+    renditions: H264RenditionsService,
     sip: SipService,
     signalling: SignallingAuthService,
     messages: DeviceMessagesService,
@@ -65,7 +67,8 @@ export class MetricsService implements OnModuleInit, OnApplicationShutdown {
       keepalives: () => messages.stats.keepalives,
       rtp: () => this.tally.rtp(),
       viewers: () => this.tally.viewers(),
-      ffmpegChildren: () => runningFfmpegRemuxers() + runningAudioTranscoders(),
+      ffmpegChildren: () => runningFfmpegRemuxers() + runningAudioTranscoders() + renditions.size,
+      transcodes: () => ({ running: renditions.size, limit: renditions.limit }),
       activeAlerts: () => this.activeAlerts.size,
     });
     sip.transport.on('tcpLimit', (e) => this.metrics.countTcpLimit(e.code));

@@ -13,7 +13,18 @@ export type IngestCauseCode =
   | 'NO_VIDEO'
   | 'UNSUPPORTED_CODEC'
   | 'SOURCE_ENDED'
-  | 'SOURCE_ERROR';
+  | 'SOURCE_ERROR'
+  // Push mode (RTMP publish, rtmp-push.server.ts):
+  /** A publish with a wrong or missing ?key= was refused (the publisher's connection closed). */
+  | 'PUSH_KEY_REJECTED'
+  /** A second encoder tried to publish while one does (one publisher per channel). */
+  | 'PUSH_BUSY'
+  /** The encoder stopped publishing or closed its connection. */
+  | 'PUSH_STOPPED'
+  /** The encoder sent nothing for RTMP_IDLE_TIMEOUT_MS. */
+  | 'PUSH_TIMEOUT'
+  /** The encoder sent malformed RTMP (the code of the protocol error is in the message). */
+  | 'PUSH_PROTOCOL_ERROR';
 
 export interface IngestCause {
   code: IngestCauseCode;

@@ -45,19 +45,34 @@ export const proxyUrlSchema = z
     }
   });
 
-export const proxyModeSchema = z.enum(['on-demand', 'always']);
+/** on-demand / always: the gateway pulls `url`; push: an encoder publishes to the proxy's RTMP publish URL. */
+export const proxyModeSchema = z.enum(['on-demand', 'always', 'push']);
 
+/**
+ * POST: a pull `{name, url, mode?: "on-demand" | "always", username?, password?}` or a push `{name, mode: "push"}`
+ * (no URL or credentials: the gateway makes the publish URL and its key).
+ */
 export const createProxySchema = z
   .object({
     name: printable(MAX_PROXY_NAME_CHARS),
-    url: proxyUrlSchema,
+    url: proxyUrlSchema.optional(),
     mode: proxyModeSchema.default('on-demand'),
     username: printable(MAX_PROXY_CREDENTIAL_CHARS).optional(),
     password: printable(MAX_PROXY_CREDENTIAL_CHARS).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((b, ctx) => {
+    if (b.mode === 'push') {
+      for (const k of ['url', 'username', 'password'] as const) {
+        if (b[k] !== undefined) ctx.addIssue({ code: 'custom', path: [k], message: 'a push proxy has no source URL or credentials (the encoder publishes to its publishUrl)' });
+      }
+    } else if (b.url === undefined) ctx.addIssue({ code: 'custom', path: ['url'], message: 'required (or mode "push")' });
+  });
 
-/** PATCH: any field; null clears username or password. */
+/**
+ * PATCH: any field; null clears username or password; `rotateKey: true` gives a push proxy a new publish key (the
+ * encoder publishing with the old one is dropped). A proxy stays pull or push (delete it and add the other kind).
+ */
 export const updateProxySchema = z
   .object({
     name: printable(MAX_PROXY_NAME_CHARS),
@@ -65,6 +80,7 @@ export const updateProxySchema = z
     mode: proxyModeSchema,
     username: printable(MAX_PROXY_CREDENTIAL_CHARS).nullable(),
     password: printable(MAX_PROXY_CREDENTIAL_CHARS).nullable(),
+    rotateKey: z.literal(true),
   })
   .partial()
   .strict()
@@ -75,25 +91,5 @@ export const proxyIdSchema = z.string().uuid();
 export type CreateProxyDto = z.output<typeof createProxySchema>;
 export type UpdateProxyDto = z.output<typeof updateProxySchema>;
 
-export interface ProxyDto {
-  id: string;
-  name: string;
-  /** The source URL (secrets in its query masked). */
-  url: string;
-  mode: 'on-demand' | 'always';
-  username: string | null;
-  /** The password is write-only: only whether one is set. */
-  hasPassword: boolean;
-  /** The virtual device and channel: every channel route works on them (docs/decisions/stream-proxy.md). */
-  deviceId: string;
-  channelId: string;
-  /** The live stream's ID while one runs (streams API), else null. */
-  streamId: string | null;
-  state: 'idle' | 'connecting' | 'live' | 'retrying' | 'failed';
-  /** Why the last try ended (e.g. AUTH_FAILED, CONNECTION_REFUSED, NOT_FOUND) with ffmpeg's words; null before any failure. */
-  causeCode: string | null;
-  cause: string | null;
-  stateAt: string;
-  createdAt: string;
-  updatedAt: string;
-}
+/** The answer of the proxies API: one definition, shared with the dashboard (libs/contracts). */
+export type { ProxyDto } from '@gb/contracts';

@@ -2,8 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { causeFromFfmpeg, MAX_CAUSE_CHARS } from './ffmpeg-cause';
 import { INGEST_BACKOFF_MAX_MS, INGEST_BACKOFF_MIN_MS, IngestBackoff } from './ingest-backoff';
 import { MAX_PROXY_SERIAL, proxyChannelId, proxyDeviceId, proxySerialOf } from './proxy-ids';
-import { ingestArgs, redactUrl, withCredentials } from './proxy-ingest';
+import { ArrivalAudioClock, ingestArgs, MAX_PROXY_AUDIO_LEAD_90K, redactUrl, withCredentials } from './proxy-ingest';
 import { createProxySchema, MAX_PROXY_URL_CHARS, updateProxySchema } from './proxies.dto';
+import { PushIngest, type PushPublisher } from './push-ingest';
+import type { IngestAudio, IngestUnit } from './proxy-ingest';
+import type { FlvVideoUnit } from '@gb/gb28181';
 
 const SIP_ID = '34020000002000000001';
 
@@ -92,9 +95,15 @@ describe('ingest command line and credentials', () => {
     expect(a.join(' ')).toContain('-rtsp_transport tcp -timeout 10000000');
     expect(a).not.toContain('-rw_timeout'); // the RTSP demuxer refuses it ("Option rw_timeout not found")
     expect(ingestArgs('rtmp://h/live/a', 'h264').join(' ')).toContain('-rw_timeout 10000000');
-    expect(a.slice(-9)).toEqual(['-map', '0:v:0', '-c:v', 'copy', '-flush_packets', '1', '-f', 'h264', 'pipe:1']);
+    expect(a.slice(-2)).toEqual(['tee', '[select=v:f=h264]pipe\\:1|[select=a:f=adts:onfail=ignore]pipe\\:3']);
     expect(ingestArgs('rtmp://h/live/a', 'h265')).not.toContain('-rtsp_transport');
-    expect(ingestArgs('rtmp://h/live/a', 'h265').at(-2)).toBe('hevc');
+    expect(ingestArgs('rtmp://h/live/a', 'h265').at(-1)).toMatch(/^\[select=v:f=hevc\]pipe\\:1\|/);
+  });
+
+  it('the first audio stream, if any, goes to fd 3 as ADTS AAC-LC 16 kHz mono (the gateway\'s track, copied by the stream); its slave may fail alone', () => {
+    const a = ingestArgs('rtsp://h/live', 'h264').join(' ');
+    expect(a).toContain('-map 0:v:0 -map 0:a:0? -c:v copy -c:a aac -ar 16000 -ac 1 -b:a 32k -flush_packets 1 -f tee');
+    expect(a).toContain('[select=a:f=adts:onfail=ignore]pipe\\:3');
   });
 
   it('credentials go in as percent-encoded userinfo (srt: passphrase) and are masked for people', () => {
@@ -143,9 +152,102 @@ describe('proxy DTOs with hostile input', () => {
     if (field) expect(fieldOf(r)).toContain(field);
   });
 
+  it('push: {name, mode: "push"} without url or credentials; a pull needs its url; PATCH rotateKey takes only true', () => {
+    expect(createProxySchema.parse({ name: 'drone', mode: 'push' })).toEqual({ name: 'drone', mode: 'push' });
+    for (const extra of [{ url: 'rtmp://h/live/a' }, { username: 'u' }, { password: 'p' }]) {
+      const r = createProxySchema.safeParse({ name: 'drone', mode: 'push', ...extra });
+      expect(r.success, JSON.stringify(extra)).toBe(false);
+      expect(fieldOf(r)).toContain(Object.keys(extra)[0]);
+    }
+    expect(fieldOf(createProxySchema.safeParse({ name: 'x', mode: 'always' }))).toContain('url');
+    expect(updateProxySchema.parse({ rotateKey: true })).toEqual({ rotateKey: true });
+    expect(updateProxySchema.safeParse({ rotateKey: false }).success).toBe(false);
+  });
+
   it('PATCH: null clears credentials; an empty patch is refused', () => {
     expect(updateProxySchema.parse({ password: null, username: null })).toEqual({ password: null, username: null });
     expect(updateProxySchema.safeParse({}).success).toBe(false);
     expect(updateProxySchema.safeParse({ url: 'gopher://h/a' }).success).toBe(false);
+  });
+});
+
+describe('PushIngest: the source of a push proxy', () => {
+  const unit = (dts: number, keyframe = false): FlvVideoUnit => ({ codec: 'h264', data: Buffer.from([0, 0, 0, 1, keyframe ? 0x65 : 0x41]), keyframe, dts, pts: dts });
+  const pub = (remote: string): PushPublisher & { closed: string[] } => {
+    const closed: string[] = [];
+    return { remote, closed, close: (r) => closed.push(r) };
+  };
+
+  it('one publisher at a time; idle -> connecting -> live; timestamps in 90 kHz continue across publishers; refusals only set the cause', () => {
+    const i = new PushIngest();
+    const out: IngestUnit[] = [];
+    i.on('unit', (u) => out.push(u));
+    const a = pub('a');
+    expect(i.attach(a)).toBe(true);
+    expect(i.state).toBe('connecting');
+    expect(i.attach(pub('b'))).toBe(false);
+    i.unit(a, unit(1000, true));
+    i.unit(a, unit(1040));
+    expect(i.state).toBe('live');
+    i.refused({ code: 'PUSH_BUSY', message: 'b' });
+    expect([i.state, i.cause?.code]).toEqual(['live', 'PUSH_BUSY']);
+    i.detach(a, { code: 'PUSH_STOPPED', message: 'gone' });
+    expect([i.state, i.cause?.code]).toEqual(['idle', 'PUSH_STOPPED']);
+    const c = pub('c');
+    expect(i.attach(c)).toBe(true);
+    i.unit(a, unit(5000)); // the old publisher's late unit: ignored
+    i.unit(c, unit(200, true));
+    i.unit(c, unit(240));
+    expect(out.map((u) => u.pts90k)).toEqual([0, 3600, 7200, 10800]);
+    i.stop();
+    expect(c.closed).toEqual(['the proxy stopped']);
+    expect(i.state).toBe('idle');
+  });
+
+  it('audio rides the video\'s RTMP clock (audio first included); units name the codec for the PSM; other codecs and dropped tags are counted', () => {
+    const i = new PushIngest();
+    const units: IngestUnit[] = [];
+    const audio: IngestAudio[] = [];
+    i.on('unit', (u) => units.push(u));
+    i.on('audio', (a) => audio.push(a));
+    const a = pub('a');
+    i.attach(a);
+    const aac = (timestamp: number) => ({ codec: 'aac' as const, data: Buffer.from([0xff, 0xf1]), timestamp });
+    i.audioFrame(a, aac(980)); // before the first picture: the publisher's clock starts here
+    i.unit(a, unit(1000, true));
+    i.audioFrame(a, aac(1003));
+    i.audioFrame(a, null);
+    i.audioFrame(a, { codec: 'g711a', data: Buffer.alloc(160), timestamp: 1010 });
+    i.audioFrame(pub('x'), aac(1020)); // not the publisher: ignored
+    expect(audio.map((x) => [x.codec, x.pts90k])).toEqual([['aac', 0], ['aac', 23 * 90]]);
+    expect(units.map((u) => [u.pts90k, u.audio])).toEqual([[20 * 90, 'aac']]);
+    expect(i.audioDropped).toBe(2);
+    i.detach(a, { code: 'PUSH_STOPPED', message: 'gone' });
+    const b = pub('b');
+    i.attach(b);
+    i.unit(b, unit(0, true));
+    expect(units.at(-1)!.audio).toBeUndefined(); // a new publisher: no audio known yet
+    i.audioFrame(b, 'g711u'); // announced (onMetaData): the next keyframe declares it before any frame
+    i.unit(b, unit(40, true));
+    expect(units.at(-1)!.audio).toBe('g711u');
+  });
+});
+
+describe('ArrivalAudioClock: pulled AAC frames on the arrival timeline', () => {
+  it('frames follow each other by their duration; a burst ahead of real time past the lead is dropped; a gap re-anchors at arrival', () => {
+    const c = new ArrivalAudioClock();
+    const d = 5760; // 1024 samples at 16 kHz
+    // A burst of 10 frames at once (ffmpeg flushes its probe buffer): those beyond the lead are dropped.
+    const burst = Array.from({ length: 10 }, () => c.at(1_000_000, d));
+    const kept = burst.filter((t): t is number => t !== null);
+    expect(kept).toEqual(kept.map((_, k) => 1_000_000 + k * d));
+    expect(kept.length).toBe(Math.floor(MAX_PROXY_AUDIO_LEAD_90K / d) + 1);
+    expect(c.dropped).toBe(10 - kept.length);
+    // Real time catches up: frames go on from where they were, no step back.
+    const next = c.at(1_000_000 + kept.length * d, d);
+    expect(next).toBe(1_000_000 + kept.length * d);
+    // A 1 s gap: re-anchored at arrival.
+    expect(c.at(2_000_000 + 90_000, d)).toBe(2_090_000);
+    expect(c.at(2_090_000 + 100, d)).toBe(2_090_000 + d);
   });
 });

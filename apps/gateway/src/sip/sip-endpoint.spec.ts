@@ -194,6 +194,29 @@ describe('SipEndpoint.close()', () => {
     expect(endpoint.stats).toMatchObject({ abandonedInvites: 0, serverTransactions: 0, clientTransactions: 0 });
     expect(() => endpoint.invite(invite(), REGISTERED, { answerTimeoutMs: 1000 })).toThrow(/closed/);
   });
+
+  it('stopRequests() (the first step of a shutdown): requests are dropped unanswered, a late 2xx to an INVITE given up on is still ACKed and BYEd', async () => {
+    let handled = 0;
+    endpoint.on('MESSAGE', (r) => {
+      handled++;
+      r.respond(200);
+    });
+    const inv = invite();
+    const result = endpoint.invite(inv, REGISTERED, { answerTimeoutMs: 4000 }).start();
+    transport.deliver(answer(inv, 100), REGISTERED);
+    clock.advanceTo(4000);
+    await expect(result).rejects.toMatchObject({ code: 'DEVICE_NO_ANSWER' });
+    endpoint.stopRequests();
+    transport.deliver(message('z9hG4bKstop1'), REGISTERED);
+    transport.emit('badRequest', message('z9hG4bKstop2'), REGISTERED, 'SIP_BAD_HEADER');
+    expect(handled).toBe(0);
+    expect(transport.responses()).toEqual([]);
+    transport.deliver(answer(inv, 200), REGISTERED);
+    expect(transport.requests('ACK').map((r) => r.flow)).toEqual([REGISTERED]);
+    expect(transport.requests('BYE').map((r) => r.flow)).toEqual([REGISTERED]);
+    endpoint.close();
+    expect(clock.pending).toBe(0);
+  });
 });
 
 describe('interceptors (issue 11: a superior platform\'s requests are claimed before the device handlers)', () => {

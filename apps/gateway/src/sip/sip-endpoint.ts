@@ -103,6 +103,8 @@ export class SipEndpoint {
   private readonly handlers = new Map<string, RequestHandler>();
   private readonly interceptors = new Map<string, RequestInterceptor[]>();
   private closed = false;
+  /** Set by `stopRequests()`: requests are dropped, responses still reach their transactions and the registry. */
+  private requestsStopped = false;
   onHandlerError: (e: unknown, req: SipRequest) => void = () => undefined;
   /** Events of INVITEs without a listener of their own, and of the abandoned-INVITE registry (the app logs them). */
   onInviteEvent: InviteUsageListener = () => undefined;
@@ -120,7 +122,7 @@ export class SipEndpoint {
     this.abandonedInvites = new AbandonedInvites({ transactions: this.transactions, scheduler, onEvent: (e) => this.onInviteEvent(e) });
     transport.on('message', (m, f) => this.onMessage(m, f));
     transport.on('badRequest', (req, f, code) => {
-      if (!this.closed) transport.send(createResponse(req, 400, `Bad Request (${code})`), f);
+      if (!this.closed && !this.requestsStopped) transport.send(createResponse(req, 400, `Bad Request (${code})`), f);
     });
   }
 
@@ -142,6 +144,7 @@ export class SipEndpoint {
       if (!this.transactions.receiveResponse(msg) && !this.abandonedInvites.handleResponse(msg)) this.strayResponses++;
       return;
     }
+    if (this.requestsStopped) return;
     // RFC 3261 §18.2.2 / RFC 3581: replies go to the source address and port (UDP) or back on the connection (TCP).
     const send = (m: SipMessage) => this.transport.send(m, flow);
     const reliable = flow.transport === 'tcp';
@@ -267,6 +270,15 @@ export class SipEndpoint {
   get stats(): SipTransactionStats & { abandonedInvites: number; strayResponses: number; retransmittedRequests: number } {
     const t = this.transactions.stats;
     return { ...t, abandonedInvites: this.abandonedInvites.size, strayResponses: this.strayResponses, retransmittedRequests: this.absorbedRequests - t.capHits };
+  }
+
+  /**
+   * First step of a shutdown: new requests are dropped (no handler runs on a closing application), while responses
+   * still reach their transactions and the abandoned-INVITE registry until `close()`: a device's late 2xx to an INVITE
+   * we gave up on as the gateway went down is ACKed and BYEd instead of leaving the camera streaming into nothing.
+   */
+  stopRequests(): void {
+    this.requestsStopped = true;
   }
 
   /** Ends the abandoned-INVITE registry and every transaction (their usages' timers with them). Idempotent. */

@@ -128,10 +128,12 @@ describe('SipTransport TCP admission', () => {
     expect(t.stats.tcpRefused).toBe(10_000 - 100);
     expect(admitted).toBeGreaterThanOrEqual(100);
 
+    // Not queued behind the flood: answered well inside the SIP transaction's 32 s (quiet box ~20 ms; 5 s leaves room
+    // for a loaded CI machine, where the whole flood took over 60 s once).
     const started = Date.now();
     expect(await registerFrom('127.0.0.2', t.port)).toBe('SIP/2.0 200 OK');
-    expect(Date.now() - started).toBeLessThan(1000);
-  }, 60_000);
+    expect(Date.now() - started).toBeLessThan(5000);
+  }, 180_000);
 
   it('past SIP_TCP_ACCEPT_RATE_PER_HOST new connections from that address are reset; other addresses are not affected', async () => {
     const t = await startTransport({ maxTcpConnectionsPerHost: 10, tcpAcceptRatePerHost: 5 });

@@ -116,7 +116,9 @@ export class SipService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.endpoint.close();
+    // Responses (a late 2xx to an INVITE given up at shutdown) are still handled until the sockets are closed.
+    this.endpoint.stopRequests();
     await this.transport.close();
+    this.endpoint.close();
   }
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { cpus } from 'node:os';
 import { resolveFfmpeg } from '@gb/runtime';
-import type { PsAccessUnit } from '@gb/gb28181';
+import type { AacTrackFrame, PsAccessUnit } from '@gb/gb28181';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config.schema';
 import { GatewayError } from '../common/gateway-error';
 import { H264Rendition } from '../media/h264-rendition';
@@ -76,8 +76,8 @@ export class H264RenditionsService implements OnModuleInit, OnApplicationShutdow
   }
 
   /** Live view in `codec`: the stream itself, or (an H.265 stream asked for H.264) its H.264 rendition. */
-  async play(deviceId: string, channelId: string, codec: PlayCodec, transport?: StreamTransport): Promise<StreamDto> {
-    const source = await this.streams.open(deviceId, channelId, { kind: 'live', transport });
+  async play(deviceId: string, channelId: string, codec: PlayCodec, transport?: StreamTransport, stream: 'main' | 'sub' = 'main'): Promise<StreamDto> {
+    const source = await this.streams.open(deviceId, channelId, { kind: 'live', transport, stream });
     if (renditionFor(codec, source.mediaSession?.info().codec ?? null) === 'source') return this.streams.toDto(source);
     return this.toDto(await this.ensure(source));
   }
@@ -127,19 +127,24 @@ export class H264RenditionsService implements OnModuleInit, OnApplicationShutdow
   }
 
   private async start(id: string, source: Stream): Promise<RunningRendition> {
-    const media = new H264Rendition({ streamId: id, hlsRoot: this.streams.hlsRoot, ffmpegPath: this.ffmpegPath, maxHeight: this.cfg.TRANSCODE_MAX_HEIGHT });
+    const src = source.media;
+    // the source's AAC track (decided at its first keyframe, which a playing source has had) goes along
+    const audio = src.info().audioTrack;
+    const media = new H264Rendition({ streamId: id, hlsRoot: this.streams.hlsRoot, ffmpegPath: this.ffmpegPath, maxHeight: this.cfg.TRANSCODE_MAX_HEIGHT, audio });
     const release = source.hold();
     const onUnit = (au: PsAccessUnit) => {
       if (au.kind === 'video') media.write(au);
     };
-    const src = source.media;
+    const onAac = (f: AacTrackFrame) => media.writeAudio(f);
     src.on('accessUnit', onUnit);
+    if (audio) src.on('aacFrame', onAac);
     const onSourceClosed = () => void this.stop(r, `its source ${source.streamId} ended`);
     source.once('closed', onSourceClosed);
     const r: RunningRendition = {
       streamId: id, source, media, state: 'playing', error: null, lastViewAt: Date.now(),
       release: () => {
         src.off('accessUnit', onUnit);
+        src.off('aacFrame', onAac);
         source.off('closed', onSourceClosed);
         release();
       },
@@ -152,6 +157,14 @@ export class H264RenditionsService implements OnModuleInit, OnApplicationShutdow
     if (!source.isOpen) await this.stop(r, `its source ${source.streamId} ended`);
     this.log.log(`${id}: H.265 -> H.264 transcode started (${this.running.size}/${this.limit})`);
     return r;
+  }
+
+  /** Stops a running rendition by its stream ID (DELETE /api/streams/:id); false when none runs under that ID. */
+  async stopById(streamId: string): Promise<boolean> {
+    const r = this.running.get(streamId);
+    if (!r) return false;
+    await this.stop(r, 'stopped through the API');
+    return true;
   }
 
   private async stop(r: RunningRendition, why: string): Promise<void> {
@@ -183,7 +196,8 @@ export class H264RenditionsService implements OnModuleInit, OnApplicationShutdow
       ...src,
       streamId: r.streamId,
       codec: 'h264',
-      audioCodec: null,
+      audioCodec: r.media.hasAudio ? src.audioCodec : null,
+      audioTrack: r.media.hasAudio,
       width: i.width ?? src.width,
       height: i.height ?? src.height,
       viewers: r.media.flv.subscribers + recent,

@@ -109,14 +109,20 @@ export class MediaHttpController {
   }
 
   @Get('play/:streamId')
-  player(@Param('streamId') streamId: string, @Query('token') token: string | undefined, @Query('mode') mode: string | undefined, @Res() res: Response): void {
+  player(
+    @Param('streamId') streamId: string, @Query('token') token: string | undefined, @Query('mode') modeQ: string | undefined,
+    @Query('transport') transport: string | undefined, @Query('wait') wait: string | undefined, @Res() res: Response,
+  ): void {
+    const mode = modeQ ?? transport;
+    const waitMs = Number(wait); // how long WebRTC may take before FLV (tests on loaded machines give it more)
     this.check(streamId, token);
     // An H.265 stream: the page may switch to its H.264 rendition (no HEVC in the browser, or FLV asked), with its own token.
     const h265 = this.streams.get(streamId)?.mediaSession?.info().codec === 'h265';
     const h264Id = streamId + H264_RENDITION_SUFFIX;
     const h264 = h265 ? { streamId: h264Id, token: this.tokens.sign(h264Id) } : undefined;
     res.setHeader('content-type', 'text/html; charset=utf-8');
-    res.send(playerPage(streamId, token!, mode === 'flv' ? 'flv' : 'hls', h264));
+    // WebRTC first unless ?mode= (or ?transport=) says flv or hls.
+    res.send(playerPage(streamId, token!, mode === 'flv' || mode === 'hls' ? mode : 'webrtc', h264, Number.isInteger(waitMs) && waitMs >= 500 && waitMs <= 30_000 ? waitMs : undefined));
   }
 
   @Get('vendor/:file')

@@ -9,6 +9,7 @@ export const playBodySchema = z
   .object({
     transport: z.enum(['udp', 'tcp-passive', 'tcp-active']).optional(),
     codec: z.enum(['auto', 'h264']).optional(),
+    stream: z.enum(['main', 'sub']).optional().describe('main (default) or the substream (GB/T 28181-2022 streamnumber 1; its own stream ID …_sub)'),
   })
   .strict()
   .optional()

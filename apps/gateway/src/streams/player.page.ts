@@ -1,15 +1,24 @@
+import { WEBRTC_FALLBACK_MS, WHEP_PLAY_SCRIPT } from '../webrtc/webrtc-player.page';
+
 /** An H.264 rendition the page may switch to (an H.265 stream: browsers without HEVC, or FLV). */
 export interface PlayerAlternative {
   streamId: string;
   token: string;
 }
 
+/** Modes of the player page (?mode=): WebRTC first (falling back to FLV), FLV (mpegts.js), HLS (hls.js). */
+export type PlayerPageMode = 'webrtc' | 'hls' | 'flv';
+
 /**
- * The stand-alone player page: hls.js or mpegts.js (FLV), chosen by ?mode=. For an H.265 stream (`h264` given) it
+ * The stand-alone player page: WebRTC (WHEP) first, then FLV when it is not playing within WEBRTC_FALLBACK_MS or is
+ * refused (mode webrtc, the default), or hls.js / mpegts.js (FLV) as ?mode= says. `#status[data-transport]` says what
+ * plays, `data-fallback` why WebRTC was left. For an H.265 stream (`h264` given) it
  * checks MSE for HEVC (hvc1 and hev1) and, without it (or in FLV mode, which carries H.264 only), plays the stream's
  * H.264 rendition: its first fetch starts the shared transcode; a refusal (TRANSCODE_LIMIT) is shown in plain words.
  */
-export function playerPage(streamId: string, token: string, mode: 'hls' | 'flv', h264?: PlayerAlternative): string {
+export function playerPage(streamId: string, token: string, requested: PlayerPageMode, h264?: PlayerAlternative, webrtcWaitMs = WEBRTC_FALLBACK_MS): string {
+  // H.265: WebRTC here is H.264 only; the page's HEVC check and H.264 rendition work over HLS as before.
+  const mode = requested === 'webrtc' && h264 ? 'hls' : requested;
   const q = `token=${encodeURIComponent(token)}`;
   const alt = h264 ? { id: h264.streamId, q: `token=${encodeURIComponent(h264.token)}` } : null;
   const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -18,12 +27,13 @@ export function playerPage(streamId: string, token: string, mode: 'hls' | 'flv',
 <style>body{margin:0;background:#111;color:#ddd;font:14px system-ui}video{width:100%;max-height:90vh;background:#000}#status{padding:6px 10px}</style>
 </head><body>
 <video id="v" muted autoplay playsinline controls></video>
-<div id="status">loading ${esc(mode.toUpperCase())}…</div>
+<div id="status" data-transport="${mode}">loading ${esc(mode === 'webrtc' ? 'WebRTC' : mode.toUpperCase())}…</div>
 <script src="/vendor/${mode === 'hls' ? 'hls.min.js' : 'mpegts.js'}"></script>
 <script>
 const v = document.getElementById('v'), status = document.getElementById('status');
 const say = (m) => { status.textContent = m; };
-const mode = ${JSON.stringify(mode)};
+let mode = ${JSON.stringify(mode)};
+${mode === 'webrtc' ? WHEP_PLAY_SCRIPT : ''}
 const alt = ${JSON.stringify(alt).replace(/</g, '\\u003c')};
 const hevc = !!window.MediaSource && (MediaSource.isTypeSupported('video/mp4; codecs="hvc1.1.6.L93.B0"') || MediaSource.isTypeSupported('video/mp4; codecs="hev1.1.6.L93.B0"'));
 const useAlt = !!alt && (!hevc || mode === 'flv');
@@ -35,6 +45,16 @@ const refusal = (b, st) => b && b.code === 'TRANSCODE_LIMIT'
   ? 'This camera sends H.265, which this browser cannot decode, and the gateway is already converting as many streams to H.264 as it may. Try again when another viewer stops, or use a browser with H.265 support.'
   : 'This camera sends H.265, which this browser cannot decode, and converting it to H.264 failed: ' + ((b && b.message) || ('HTTP ' + st));
 async function start() {
+  if (mode === 'webrtc') {
+    try {
+      const w = await whepPlay(${JSON.stringify(`/whep/${streamId}?token=${encodeURIComponent(token)}`).replace(/</g, '\u003c')}, v, ${webrtcWaitMs});
+      say('playing WEBRTC');
+      w.onFailed = (why) => { w.close(); toFlv(why); };
+      return;
+    } catch (e) {
+      return toFlv(e.message);
+    }
+  }
   if (useAlt) {
     say('This camera sends H.265; converting it to H.264 for this browser…');
     const r = await fetch(hlsUrl).catch(() => null);
@@ -54,6 +74,13 @@ if (mode === 'hls') {
     p.attachMediaElement(v); p.load(); p.play().catch(() => {});
   } else say('This browser cannot play FLV (no MSE)');
 }
+}
+function toFlv(why) {
+  status.dataset.fallback = why;
+  mode = 'flv';
+  status.dataset.transport = 'flv';
+  say('WebRTC: ' + why + '; loading FLV…');
+  return start();
 }
 start();
 v.addEventListener('playing', () => say('playing ' + mode.toUpperCase() + (useAlt ? ' (H.264 converted from H.265)' : '')));

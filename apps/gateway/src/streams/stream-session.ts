@@ -110,6 +110,8 @@ export class StreamSession extends EventEmitter<{ state: [StreamState]; closed: 
   private readonly holds = new Set<symbol>();
   paused?: boolean;
   scale?: number;
+  /** Live: main stream or substream (GB/T 28181-2022 streamnumber 0 / 1). */
+  stream: 'main' | 'sub' = 'main';
   /** Playback/download: unix seconds of the range. */
   startTime?: number;
   endTime?: number;

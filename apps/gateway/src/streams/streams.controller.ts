@@ -39,7 +39,7 @@ export class StreamsController {
     @Body(new ZodValidationPipe(playSchema, 'body')) body: z.output<typeof playSchema>,
     @Req() req: Request,
   ): Promise<StreamDto> {
-    const dto = body.codec === 'h264' ? this.renditions.play(deviceId, channelId, 'h264', body.transport) : this.streams.play(deviceId, channelId, body.transport);
+    const dto = body.codec === 'h264' ? this.renditions.play(deviceId, channelId, 'h264', body.transport, body.stream) : this.streams.play(deviceId, channelId, body.transport, body.stream);
     return dto.then((d) => withWsFlvOrigin(d, req));
   }
 
@@ -67,15 +67,16 @@ export class StreamsController {
   }
 
   @Get('streams')
-  @ApiOperation({ summary: 'Running streams: state, viewers, codec, resolution, bitrate, packets lost, since' })
+  @ApiOperation({ summary: 'Running streams: state, viewers, codec, resolution, bitrate, packets lost, since; H.264 renditions of H.265 streams (with `rendition`) after their source' })
   list(@Req() req: Request): StreamDto[] {
-    return this.streams.list().map((d) => withWsFlvOrigin(d, req));
+    return [...this.streams.list(), ...this.renditions.list()].map((d) => withWsFlvOrigin(d, req));
   }
 
   @Delete('streams/:streamId')
   @HttpCode(204)
   @ApiOperation({ summary: 'Stop a stream (BYE, ffmpeg stopped, port freed)' })
   async stop(@Param('streamId', new ZodValidationPipe(streamIdSchema, 'streamId')) streamId: string): Promise<void> {
+    if (await this.renditions.stopById(streamId)) return;
     await this.streams.stop(streamId);
   }
 }

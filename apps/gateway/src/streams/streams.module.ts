@@ -11,6 +11,6 @@ import { FlvWebSocketServer } from './flv-ws.server';
 @Module({
   providers: [StreamsService, MediaTokens, PortRangeCheck, H264RenditionsService, FlvWebSocketServer],
   controllers: [StreamsController, MediaHttpController, PtzController],
-  exports: [StreamsService, FlvWebSocketServer, MediaTokens],
+  exports: [StreamsService, FlvWebSocketServer, MediaTokens, H264RenditionsService],
 })
 export class StreamsModule {}

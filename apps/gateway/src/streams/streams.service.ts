@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { join, resolve } from 'node:path';
-import { buildGbOffer, buildSsrc, buildMansrtsp, ssrcToNumber, type MansrtspCommand } from '@gb/gb28181';
+import { buildGbOffer, buildSsrc, buildMansrtsp, ssrcToNumber, type MansrtspCommand, type SubstreamSdpStyle } from '@gb/gb28181';
 import type { StreamKind, StreamTransport } from '@gb/contracts';
-import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config.schema';
+import { GATEWAY_CONFIG, substreamStylesByDevice, type GatewayConfig } from '../config/config.schema';
 import { GatewayError } from '../common/gateway-error';
 import { NodesService } from '../cluster/nodes.service';
 import { DevicesService } from '../devices/devices.service';
@@ -15,6 +15,7 @@ import { resolveFfmpeg } from '@gb/runtime';
 import { EventBus } from '../events/event-bus';
 import { MediaTokens } from './media-tokens';
 import { DeviceMessagesService } from '../devices/device-messages.service';
+import { DeviceQueriesService } from '../devices/device-queries.service';
 import { SipStreamSignalling } from './sip-stream-signalling';
 import { StreamSession, type CloseReason, type SessionScheduler } from './stream-session';
 import { SsrcAllocator } from './ssrc-allocator';
@@ -31,6 +32,8 @@ export interface OpenStreamOptions {
   endTime?: number;
   /** Download: a=downloadspeed (1, 2, 4, …). */
   downloadSpeed?: number;
+  /** Live: the main stream (default) or the substream (its own stream ID, `…_sub`; both may run at once). */
+  stream?: 'main' | 'sub';
   /** Extra media consumers (e.g. an MP4 writer for downloads) instead of HLS/FLV. */
   remux?: 'browser' | { mp4Path: string };
   /**
@@ -47,6 +50,8 @@ export type Stream = StreamSession;
 export const FAILED_STREAM_LINGER_MS = 60_000;
 /** Most failed streams kept listed. */
 export const MAX_FAILED_STREAMS_LISTED = 100;
+/** Channels remembered as sending audio their PSM did not declare (oldest forgotten first past this). */
+export const MAX_LEARNED_AUDIO_CHANNELS = 10_000;
 
 const realScheduler: SessionScheduler = {
   now: () => Date.now(),
@@ -82,6 +87,12 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
   onSessionCreated?: (s: StreamSession) => void;
   /** Virtual devices (stream proxies): asked before the device registry; live streams only. */
   readonly virtualSources: VirtualSource[] = [];
+  /**
+   * Channels whose audio came after the first keyframe without a PSM entry (left out of that stream, since a browser
+   * cannot add a track to a playing stream): their next streams start with the AAC track (silence until the audio comes).
+   * Insertion-ordered, bounded by MAX_LEARNED_AUDIO_CHANNELS; kept while the process lives.
+   */
+  private readonly learnedAudio = new Set<string>();
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly cfg: GatewayConfig,
@@ -91,6 +102,7 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
     private readonly messages: DeviceMessagesService,
     private readonly events: EventBus,
     @Inject(NodesService) private readonly nodes: NodesService,
+    private readonly queries: DeviceQueriesService,
   ) {
     this.ports = new PortPool(cfg.RTP_PORT_MIN, cfg.RTP_PORT_MAX);
     this.ffmpegPath = resolveFfmpeg({ ...process.env, FFMPEG_PATH: cfg.FFMPEG_PATH });
@@ -124,8 +136,41 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
     this.sweeper = setInterval(() => this.sweepIdle(), 1000);
   }
 
-  static streamIdOf(deviceId: string, channelId: string): string {
-    return `${deviceId}_${channelId}`;
+  /**
+   * The virtual device (stream proxies) serving a channel that has no catalog row, or null: for routes given a channel
+   * ID and perhaps a device ID hint (congestion watch, record plans).
+   */
+  async virtualDeviceOf(channelId: string, hint?: string): Promise<string | null> {
+    for (const v of this.virtualSources) {
+      const d = await v.deviceOfChannel(channelId);
+      if (d && (!hint || hint === d)) return d;
+    }
+    return null;
+  }
+
+  /** Remembers a channel whose audio came undeclared (see learnedAudio). */
+  private learnAudio(liveId: string, codec: string): void {
+    if (this.learnedAudio.has(liveId)) return;
+    if (this.learnedAudio.size >= MAX_LEARNED_AUDIO_CHANNELS) this.learnedAudio.delete(this.learnedAudio.values().next().value!);
+    this.learnedAudio.add(liveId);
+    this.log.log(`${liveId}: ${codec} audio arrived after the first keyframe without a PSM entry; left out of this stream, carried from the channel's next stream on`);
+  }
+
+  /** Whether the channel's next stream starts with an AAC track because its audio came undeclared before. */
+  hasLearnedAudio(deviceId: string, channelId: string): boolean {
+    return this.learnedAudio.has(StreamsService.streamIdOf(deviceId, channelId));
+  }
+
+  private substreamStyles?: Record<string, SubstreamSdpStyle>;
+
+  static streamIdOf(deviceId: string, channelId: string, stream: 'main' | 'sub' = 'main'): string {
+    return stream === 'sub' ? `${deviceId}_${channelId}_sub` : `${deviceId}_${channelId}`;
+  }
+
+  /** How a substream is asked for in this device's offers (SUBSTREAM_SDP_STYLE, per device SUBSTREAM_SDP_STYLE_BY_DEVICE). */
+  substreamStyleOf(deviceId: string): SubstreamSdpStyle {
+    this.substreamStyles ??= substreamStylesByDevice(this.cfg.SUBSTREAM_SDP_STYLE_BY_DEVICE) ?? {};
+    return this.substreamStyles[deviceId] ?? this.cfg.SUBSTREAM_SDP_STYLE;
   }
 
   get(streamId: string): Stream | undefined {
@@ -175,9 +220,20 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
     if (s) s.lastViewAt = Date.now();
   }
 
+  /**
+   * DeviceControl IFameCmd (GB/T 28181-2016 §A.2.3.1) to a new live stream's channel once its INVITE is answered: a
+   * camera that is already encoding starts on a keyframe instead of at its next GOP (PLAY_KEYFRAME_REQUEST). The same
+   * MESSAGE the WebRTC service sends when a viewer joins with nothing cached; best effort, never retried.
+   */
+  private requestKeyframe(deviceId: string, channelId: string, streamId: string): void {
+    this.queries.sendControl(deviceId, channelId, 'DeviceControl', { IFameCmd: 'Send' }).catch((e: unknown) => {
+      this.log.debug(`${streamId}: IFameCmd not taken: ${(e as Error).message}`);
+    });
+  }
+
   /** Live view: a second viewer of the same channel joins the running stream. */
-  async play(deviceId: string, channelId: string, transport?: StreamTransport): Promise<StreamDto> {
-    return this.toDto(await this.open(deviceId, channelId, { kind: 'live', transport }));
+  async play(deviceId: string, channelId: string, transport?: StreamTransport, stream: 'main' | 'sub' = 'main'): Promise<StreamDto> {
+    return this.toDto(await this.open(deviceId, channelId, { kind: 'live', transport, stream }));
   }
 
   /** Recorded video (s=Playback): always a new stream, since each viewer controls its own position and speed. */
@@ -187,7 +243,8 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async open(deviceId: string, channelId: string, o: OpenStreamOptions): Promise<Stream> {
-    const liveId = StreamsService.streamIdOf(deviceId, channelId);
+    const sub = o.kind === 'live' && o.stream === 'sub';
+    const liveId = StreamsService.streamIdOf(deviceId, channelId, sub ? 'sub' : 'main');
     if (o.kind === 'live') {
       const existing = this.streams.get(liveId);
       if (existing) {
@@ -211,7 +268,9 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
     const mediaFor = (port: number) =>
       new MediaSession({
         mux: muxed, streamId, transport, bindHost: this.cfg.MEDIA_BIND_HOST, port, ssrc: ssrcToNumber(ssrc), hlsRoot: this.hlsRoot,
-        ffmpegPath: this.ffmpegPath, mp4Path: typeof o.remux === 'object' ? o.remux.mp4Path : undefined, hlsMuxer: this.cfg.HLS_MUXER, silentAudio: this.cfg.MEDIA_SILENT_AUDIO,
+        ffmpegPath: this.ffmpegPath, mp4Path: typeof o.remux === 'object' ? o.remux.mp4Path : undefined, hlsMuxer: this.cfg.HLS_MUXER,
+        silentAudio: this.cfg.MEDIA_SILENT_AUDIO || this.learnedAudio.has(liveId),
+        onUndeclaredAudio: (codec) => this.learnAudio(liveId, codec),
       });
     const session: StreamSession = new StreamSession({
       streamId, deviceId, channelId, kind: o.kind, transport, ssrc, mediaIp,
@@ -223,6 +282,8 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
         buildGbOffer({
           sessionName, platformId: this.cfg.SIP_ID, ip: mediaIp, port, transport, ssrc, channelId,
           startTime: o.startTime, endTime: o.endTime, downloadSpeed: o.downloadSpeed,
+          // The main stream is what a device sends unasked: only the substream is named (streamnumber 1, or the device's style).
+          ...(sub ? { streamNumber: 1, substreamStyle: this.substreamStyleOf(deviceId) } : {}),
         }),
       bindMedia: async () => {
         if (muxed) {
@@ -238,10 +299,19 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
         return { media, port, release: () => this.ports.release(port) };
       },
     });
+    session.stream = sub ? 'sub' : 'main';
     session.startTime = o.startTime;
     session.endTime = o.endTime;
     this.streams.set(streamId, session);
     session.on('closed', (reason) => this.onClosed(session, reason));
+    if (o.kind === 'live' && !virtual && this.cfg.PLAY_KEYFRAME_REQUEST) {
+      const onAnswered = (state: string) => {
+        if (state !== 'answered') return;
+        session.off('state', onAnswered);
+        this.requestKeyframe(deviceId, channelId, streamId);
+      };
+      session.on('state', onAnswered);
+    }
     this.onSessionCreated?.(session);
     await session.start();
     return session;
@@ -342,10 +412,10 @@ export class StreamsService implements OnModuleInit, OnApplicationShutdown {
     const base = this.cfg.PUBLIC_URL ? this.cfg.PUBLIC_URL.replace(/\/+$/, '') : '';
     const recentViewers = Date.now() - s.lastViewAt < 10_000 ? 1 : 0;
     return {
-      streamId: s.streamId, deviceId: s.deviceId, channelId: s.channelId, kind: s.kind, transport: s.transport, state: s.state,
+      streamId: s.streamId, deviceId: s.deviceId, channelId: s.channelId, kind: s.kind, ...(s.kind === 'live' ? { stream: s.stream } : {}), transport: s.transport, state: s.state,
       callId: s.callId,
       viewers: s.isOpen ? (media?.flv.subscribers ?? 0) + s.webrtcViewers + recentViewers : 0,
-      codec: i?.codec ?? null, audioCodec: i?.audioCodec ?? null, width: i?.width ?? null, height: i?.height ?? null, bitrateKbps: i?.bitrateKbps ?? 0,
+      codec: i?.codec ?? null, audioCodec: i?.audioCodec ?? null, ...(i ? { audioTrack: i.audioTrack, audioUndeclaredUnits: i.audioUndeclaredUnits } : {}), width: i?.width ?? null, height: i?.height ?? null, bitrateKbps: i?.bitrateKbps ?? 0,
       packets: i?.packets ?? 0, packetsLost: i?.packetsLost ?? 0, wrongSsrc: i?.wrongSsrc ?? 0, garbage: i?.garbage ?? 0, ssrc: s.ssrc, offered: s.offered, source: i?.source ?? null,
       remuxRestarts: i?.remuxRestarts ?? 0, remuxLastExit: i?.remuxLastExit ?? null,
       since: new Date(s.createdAt).toISOString(), error: s.error, errorCode: s.errorCode, ...(s.sipStatus !== undefined ? { sipStatus: s.sipStatus } : {}),

@@ -11,6 +11,8 @@ export interface VirtualSource {
   owns(deviceId: string): boolean;
   /** Throws CHANNEL_NOT_FOUND for a channel it does not have. */
   requireChannel(deviceId: string, channelId: string): Promise<void>;
+  /** The virtual device ID of one of its channels (routes given a channel ID only), null when it has no such channel. */
+  deviceOfChannel(channelId: string): Promise<string | null>;
   /** How the source's media reaches the session's port (TCP passive: the gateway listens, the source connects). */
   readonly transport: StreamTransport;
   signalling(deviceId: string, channelId: string): StreamSignalling;

@@ -1,8 +1,10 @@
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
+import { FlvMuxer } from '@gb/gb28181';
 import { fixtureFrames } from '../../../../test/fixtures/media/media-fixtures';
 import { GatewayError } from '../common/gateway-error';
+import { FlvFanout } from '../media/flv-fanout';
 import type { GatewayConfig } from '../config/config.schema';
 import type { StreamsService } from '../streams/streams.service';
 import { WebRtcService } from './webrtc.service';
@@ -13,7 +15,7 @@ class FakeStream extends EventEmitter {
   isOpen = true;
   webrtcViewers = 0;
   holds = 0;
-  readonly media = Object.assign(new EventEmitter(), { info: () => ({ codec: this.codec }) });
+  readonly media = Object.assign(new EventEmitter(), { info: () => ({ codec: this.codec, audioCodec: null }), flv: new FlvFanout() });
   constructor(public codec: 'h264' | 'h265') {
     super();
   }
@@ -93,5 +95,57 @@ describe('WebRtcService', () => {
     expect(stream.webrtcViewers).toBe(0);
     expect(svc.peerCount).toBe(0);
     expect(await code(svc.remove(stream.streamId, peerId))).toBe('NOT_FOUND');
+  }, 20_000);
+
+  it('a viewer that joins mid-GOP gets the cached frames from the latest keyframe at once (timestamps pulled together below the latest), then the live ones; nothing cached: the camera is asked for a keyframe (IFameCmd)', async () => {
+    const stream = new FakeStream('h264');
+    const controls: Record<string, string | number>[] = [];
+    const queries = { sendControl: async (_d: string, _c: string, _t: string, extra: Record<string, string | number>) => (controls.push(extra), { sn: 1 }) };
+    const svc = new WebRtcService(cfg(), { get: () => stream, touch: () => undefined } as unknown as StreamsService, queries as never);
+    cleanup.push(() => svc.onApplicationShutdown());
+    const frames = fixtureFrames('h264-176x144-30f'); // IDR at 0, 10, 20
+    const emit = (i: number) => stream.media.emit('accessUnit', { kind: 'video', codec: 'h264', streamId: 0xe0, pts: i * 3600, keyframe: frames[i]!.key, data: frames[i]!.data });
+    // first viewer: nothing cached yet -> keyframe request
+    const a = await viewer();
+    cleanup.push(() => a.pc.close());
+    await a.pc.setRemoteDescription({ type: 'answer', sdp: (await svc.offer(stream.streamId, a.offer)).answer });
+    const until = Date.now() + 8000;
+    while (svc.connectedPeers < 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    expect(controls).toEqual([{ IFameCmd: 'Send' }]);
+    for (let i = 0; i < 15; i++) emit(i); // cached now: frames 10..14
+    const b = await viewer();
+    cleanup.push(() => b.pc.close());
+    const packets: { marker: boolean; ts: number; nalType: number }[] = [];
+    b.pc.onTrack.subscribe((t) => t.onReceiveRtp.subscribe((r) => packets.push({ marker: r.header.marker, ts: r.header.timestamp, nalType: r.payload[0]! & 0x1f })));
+    await b.pc.setRemoteDescription({ type: 'answer', sdp: (await svc.offer(stream.streamId, b.offer)).answer });
+    while (svc.connectedPeers < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    emit(15); // the burst goes out in front of the first live frame after the connection
+    while (packets.filter((p) => p.marker).length < 6 && Date.now() < until + 2000) await new Promise((r) => setTimeout(r, 20));
+    expect(controls.length).toBe(1); // the cache served the second viewer
+    expect(packets[0]!.nalType).toBe(7);
+    const frameTs = packets.filter((p) => p.marker).map((p) => p.ts);
+    // werift adds a per-peer offset: compare differences; 10..14 -> 1 tick apart, just below frame 15's own time
+    expect(frameTs.map((ts) => (ts - frameTs[5]! + 2 ** 32) % 2 ** 32)).toEqual([2 ** 32 - 5, 2 ** 32 - 4, 2 ** 32 - 3, 2 ** 32 - 2, 2 ** 32 - 1, 0]);
+  }, 20_000);
+
+  it('the first viewer of a stream starts from the GOP the FLV fan-out holds (the feed starts after the keyframe went by)', async () => {
+    const stream = new FakeStream('h264');
+    const frames = fixtureFrames('h264-176x144-30f');
+    const mux = new FlvMuxer();
+    stream.media.flv.pushHeader(FlvMuxer.header({ audio: false }));
+    for (let i = 0; i < 14; i++) for (const tag of mux.videoTags(frames[i]!.data, i * 3600, i * 3600, frames[i]!.key)) stream.media.flv.pushTag(tag);
+    const svc = service(stream);
+    cleanup.push(() => svc.onApplicationShutdown());
+    const { pc, offer } = await viewer();
+    cleanup.push(() => pc.close());
+    const packets: { marker: boolean; nalType: number }[] = [];
+    pc.onTrack.subscribe((t) => t.onReceiveRtp.subscribe((r) => packets.push({ marker: r.header.marker, nalType: r.payload[0]! & 0x1f })));
+    await pc.setRemoteDescription({ type: 'answer', sdp: (await svc.offer(stream.streamId, offer)).answer });
+    const until = Date.now() + 8000;
+    while (svc.connectedPeers < 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    stream.media.emit('accessUnit', { kind: 'video', codec: 'h264', streamId: 0xe0, pts: 14 * 3600, keyframe: false, data: frames[14]!.data });
+    while (packets.filter((p) => p.marker).length < 5 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    expect(packets[0]!.nalType).toBe(7); // SPS of frame 10, from the FLV sequence header
+    expect(packets.filter((p) => p.marker).length).toBe(5); // 10..13 from the fan-out, 14 live
   }, 20_000);
 });

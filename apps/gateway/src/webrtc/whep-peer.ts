@@ -12,19 +12,33 @@ export interface WhepPeerOptions {
   portRange?: [number, number];
   /** Extra host candidate address (WEBRTC_PUBLIC_HOST). */
   publicHost?: string;
+  /**
+   * G.711 law of the audio track offered when the browser's offer has an audio section (PCMA for A-law, PCMU for
+   * µ-law, RFC 3551 payload 8 / 0); undefined: no audio track (an AAC camera).
+   */
+  audio?: 'alaw' | 'ulaw';
+  /** ICE + DTLS are up: the caller sends the join burst (GOP cache) or asks the camera for a keyframe. */
+  onConnected?: (peer: WhepPeer) => void;
   onClosed: (peer: WhepPeer) => void;
 }
 
+const G711_CODECS = {
+  alaw: () => new RTCRtpCodecParameters({ mimeType: 'audio/PCMA', clockRate: 8000, channels: 1, payloadType: 8 }),
+  ulaw: () => new RTCRtpCodecParameters({ mimeType: 'audio/PCMU', clockRate: 8000, channels: 1, payloadType: 0 }),
+};
+
 /**
- * One WHEP viewer: a werift RTCPeerConnection with one send-only H.264 video track (RFC 6184, packetization-mode=1).
- * It forwards RTP frames from the first keyframe on; before ICE + DTLS are up, frames are dropped (the viewer starts
- * at the next keyframe after that). close() is idempotent and reports once through onClosed.
+ * One WHEP viewer: a werift RTCPeerConnection with one send-only H.264 video track (RFC 6184, packetization-mode=1)
+ * and, when asked and offered, one send-only G.711 audio track. Before ICE + DTLS are up, frames are dropped; once up,
+ * onConnected lets the caller send the join burst (the cached GOP, sendBurst()), after which every frame goes out;
+ * without a burst the viewer starts at the next keyframe. close() is idempotent and reports once through onClosed.
  */
 export class WhepPeer {
   readonly id = randomUUID();
   readonly createdAt = Date.now();
   private readonly pc: RTCPeerConnection;
   private readonly track = new MediaStreamTrack({ kind: 'video' });
+  private audioTrack: MediaStreamTrack | null = null;
   private started = false;
   private closed = false;
   private connectTimer: NodeJS.Timeout;
@@ -33,7 +47,7 @@ export class WhepPeer {
   constructor(private readonly o: WhepPeerOptions) {
     this.pc = new RTCPeerConnection({
       codecs: {
-        audio: [],
+        audio: o.audio ? [G711_CODECS[o.audio]()] : [],
         video: [
           new RTCRtpCodecParameters({
             mimeType: 'video/H264',
@@ -50,7 +64,10 @@ export class WhepPeer {
     });
     this.pc.addTransceiver(this.track, { direction: 'sendonly' });
     this.pc.connectionStateChange.subscribe((s) => {
-      if (s === 'connected') clearTimeout(this.connectTimer);
+      if (s === 'connected') {
+        clearTimeout(this.connectTimer);
+        if (!this.closed) this.o.onConnected?.(this);
+      }
       if (s === 'failed' || s === 'closed' || s === 'disconnected') void this.close();
     });
     this.connectTimer = setTimeout(() => {
@@ -67,9 +84,26 @@ export class WhepPeer {
     return this.closed;
   }
 
+  /** The law of this peer's audio track, when its answer has one. */
+  get audioLaw(): 'alaw' | 'ulaw' | undefined {
+    return this.audioTrack ? this.o.audio : undefined;
+  }
+
+  /** Whether the answer has an audio track (asked for, and the offer had an audio section). */
+  get hasAudio(): boolean {
+    return this.audioTrack !== null;
+  }
+
   /** SDP offer in, SDP answer out (with every host candidate: WHEP has no trickle from the server here). */
   async answer(offer: string): Promise<string> {
+    if (this.o.audio && /^m=audio /m.test(offer)) {
+      this.audioTrack = new MediaStreamTrack({ kind: 'audio' });
+      this.pc.addTransceiver(this.audioTrack, { direction: 'sendonly' });
+    }
     await this.pc.setRemoteDescription({ type: 'offer', sdp: offer });
+    // DTLS server (a=setup:passive, RFC 5763 §5): the browser's ClientHello follows its ICE check at once. As the
+    // client (werift's default, setup:active) our ClientHello waited ~110 ms for Chromium's answer on an idle machine.
+    for (const t of this.pc.dtlsTransports) if (t.role === 'auto') t.role = 'server';
     await this.pc.setLocalDescription(await this.pc.createAnswer());
     if (this.pc.iceGatheringState !== 'complete') {
       await new Promise<void>((resolve) => {
@@ -82,13 +116,31 @@ export class WhepPeer {
     return withPublicHostCandidates(this.pc.localDescription!.sdp, this.o.publicHost);
   }
 
-  /** One frame's RTP packets (H264RtpPacketizer): forwarded from the first keyframe after the connection is up. */
+  /** Whether video goes out (a burst was sent, or a keyframe came after the connection was up). */
+  get sending(): boolean {
+    return this.started;
+  }
+
+  /** One frame's RTP packets (H264RtpPacketizer): forwarded from the join burst or the first keyframe on. */
   sendFrame(keyframe: boolean, packets: Buffer[]): void {
     if (!this.connected) return;
     if (!this.started && !keyframe) return;
     this.started = true;
     for (const p of packets) this.track.writeRtp(p);
     this.framesSent++;
+  }
+
+  /** The join burst (GopCache.burst(): a keyframe and the frames after it); the live frames follow it. */
+  sendBurst(packets: Buffer[]): void {
+    if (!this.connected || this.started) return;
+    this.started = packets.length > 0;
+    for (const p of packets) this.track.writeRtp(p);
+  }
+
+  /** G.711 RTP packets (G711RtpPacketizer of this peer's law); dropped until the connection is up. */
+  sendAudio(packets: Buffer[]): void {
+    if (!this.audioTrack || !this.connected) return;
+    for (const p of packets) this.audioTrack.writeRtp(p);
   }
 
   async close(): Promise<void> {
@@ -98,6 +150,7 @@ export class WhepPeer {
     this.o.onClosed(this);
     try {
       this.track.stop();
+      this.audioTrack?.stop();
       await this.pc.close();
     } catch {
       /* closing a half-negotiated connection may throw inside werift; nothing is left to free */

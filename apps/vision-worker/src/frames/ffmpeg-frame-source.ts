@@ -80,21 +80,24 @@ export class FfmpegFrameSource implements AsyncIterable<TimedFrame> {
         resolve(-1);
       });
     });
-    let pending: Buffer[] = [];
-    let pendingLen = 0;
+    // Each frame's bytes are copied once, from the pipe's chunks straight into the buffer the frame keeps (a 1280×720
+    // frame is 2.76 MB: joining the chunks and then copying the frame out cost ~5 % of the worker's busy time).
+    let frame = Buffer.allocUnsafe(frameBytes);
+    let filled = 0;
     let index = 0;
     try {
       for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-        pending.push(chunk);
-        pendingLen += chunk.length;
-        while (pendingLen >= frameBytes) {
-          const all = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingLen);
-          const data = Buffer.from(all.subarray(0, frameBytes));
-          const rest = all.subarray(frameBytes);
-          pending = rest.length ? [rest] : [];
-          pendingLen = rest.length;
-          yield { t: index / this.fps, frame: { width, height, data } };
+        let off = 0;
+        while (off < chunk.length) {
+          const n = Math.min(frameBytes - filled, chunk.length - off);
+          chunk.copy(frame, filled, off, off + n);
+          filled += n;
+          off += n;
+          if (filled < frameBytes) continue;
+          yield { t: index / this.fps, frame: { width, height, data: frame } };
           index++;
+          frame = Buffer.allocUnsafe(frameBytes);
+          filled = 0;
         }
       }
       const code = await exited;

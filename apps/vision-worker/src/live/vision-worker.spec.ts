@@ -283,6 +283,11 @@ describe('VISION_TILES', () => {
     expect(['2', '3', '1', '4', 'x', undefined].map((v) => loadWorkerConfig({ VISION_TILES: v }).tiles)).toEqual([2, 3, 1, 'auto', 'auto', 'auto']);
   });
 
+  it('loadWorkerConfig() reads VISION_THREADS (onnxruntime intra-op threads): default 1, at most MAX_VISION_THREADS', async () => {
+    const { loadWorkerConfig, MAX_VISION_THREADS } = await import('./worker-config');
+    expect(['2', '1', '0', 'x', '1000', undefined].map((v) => loadWorkerConfig({ VISION_THREADS: v }).threads)).toEqual([2, 1, 1, 1, MAX_VISION_THREADS, 1]);
+  });
+
   it('a worker made with tiles 2 asks the detector for 2×2 tiles on every live frame', async () => {
     const calls: unknown[] = [];
     const detector: ClosableDetector = { async detect(_f, o) { calls.push(o?.tiles); return []; }, async close() {} };

@@ -20,6 +20,8 @@ export interface WorkerConfig {
   maxChannels: number;
   /** VISION_TILES: detector passes per frame: 1, 2 or 3 fixed for every channel; unset or anything else = 'auto' (chosen per channel). */
   tiles: 1 | 2 | 3 | 'auto';
+  /** VISION_THREADS: onnxruntime intra-op threads of the worker's one session (default 1). */
+  threads: number;
   /** METRICS_ENABLED: anything but 'false' serves Prometheus metrics on METRICS_HOST:METRICS_PORT. */
   metricsEnabled: boolean;
   /** METRICS_HOST, default 127.0.0.1 (no login on the listener: loopback unless a firewall or proxy guards it). */
@@ -27,6 +29,9 @@ export interface WorkerConfig {
   /** METRICS_PORT, default 9465 (the gateway's is 9464); 0 = any free port. */
   metricsPort: number;
 }
+
+/** Most onnxruntime intra-op threads VISION_THREADS may ask for. */
+export const MAX_VISION_THREADS = 64;
 
 /** The worker's default metrics port, next to the gateway's 9464. */
 export const DEFAULT_METRICS_PORT = 9465;
@@ -45,6 +50,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     retryMs: int('VISION_RETRY_MS', DEFAULT_RETRY_MS),
     maxChannels: int('VISION_MAX_CHANNELS', DEFAULT_MAX_CHANNELS),
     tiles: env.VISION_TILES === '1' ? 1 : env.VISION_TILES === '2' ? 2 : env.VISION_TILES === '3' ? 3 : 'auto',
+    threads: Math.min(MAX_VISION_THREADS, int('VISION_THREADS', 1)),
     metricsEnabled: env.METRICS_ENABLED !== 'false',
     metricsHost: env.METRICS_HOST || '127.0.0.1',
     metricsPort: metricsPortOf(env.METRICS_PORT),
@@ -64,6 +70,6 @@ export function createVisionWorker(cfg: WorkerConfig, opts: { onParentGone?: () 
   const transport: WorkerTransport = cfg.natsUrl
     ? new NatsWorkerTransport(cfg.natsUrl, cfg.workerId, cfg.natsPrefix)
     : new IpcWorkerTransport(process, opts.onParentGone);
-  const detectors = new DetectorHolder(() => OnnxDetector.load(resolveModelPath(cfg.modelPath ?? undefined)), cfg.retryMs);
+  const detectors = new DetectorHolder(() => OnnxDetector.load(resolveModelPath(cfg.modelPath ?? undefined), { intraOpThreads: cfg.threads }), cfg.retryMs);
   return new VisionWorker({ workerId: cfg.workerId, transport, detectors, heartbeatMs: cfg.heartbeatMs, retryMs: cfg.retryMs, maxChannels: cfg.maxChannels, tiles: cfg.tiles, log: opts.log });
 }

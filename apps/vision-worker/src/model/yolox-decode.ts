@@ -6,22 +6,24 @@ export const YOLOX_STRIDES = [8, 16, 32] as const;
 /** Per point: cx, cy, w, h, objectness, then the 80 COCO class scores. */
 export const YOLOX_ROW = 85;
 
-export function yoloxPointCount(inputSize: number): number {
-  return YOLOX_STRIDES.reduce((n, s) => n + (inputSize / s) ** 2, 0);
+export function yoloxPointCount(inputSize: number, inputHeight = inputSize): number {
+  return YOLOX_STRIDES.reduce((n, s) => n + (inputSize / s) * (inputHeight / s), 0);
 }
 
 /**
  * Decodes YOLOX's raw head output (exported without `decode_in_inference`) into boxes in model-input
  * pixels: cx = (x + grid_x)·stride, w = exp(w)·stride, same for y/h; score = objectness × class score.
  * Only the kept COCO classes are considered; each point yields at most one box, of its best kept class.
+ * `inputSize` is the input's width, `inputHeight` its height (square by default); grids are row-major per stride.
  */
-export function decodeYolox(output: Float32Array, inputSize: number, scoreThreshold: number): Detection[] {
+export function decodeYolox(output: Float32Array, inputSize: number, scoreThreshold: number, inputHeight = inputSize): Detection[] {
   const found: Detection[] = [];
   let p = 0;
   for (const stride of YOLOX_STRIDES) {
-    const g = inputSize / stride;
-    for (let gy = 0; gy < g; gy++) {
-      for (let gx = 0; gx < g; gx++, p++) {
+    const gw = inputSize / stride;
+    const gh = inputHeight / stride;
+    for (let gy = 0; gy < gh; gy++) {
+      for (let gx = 0; gx < gw; gx++, p++) {
         const o = p * YOLOX_ROW;
         const obj = output[o + 4];
         if (!(obj >= scoreThreshold)) continue; // score ≤ objectness, and NaN is rejected here

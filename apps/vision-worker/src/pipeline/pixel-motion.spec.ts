@@ -51,4 +51,25 @@ describe('PixelMotion', () => {
     expect(m.isStatic({ x1: Number.NaN, y1: 0, x2: 5, y2: 5 })).toBeNull();
     expect((m as unknown as { thumbs: unknown[] }).thumbs.length).toBeLessThanOrEqual(MAX_THUMBS);
   });
+  it('the thumbnail of a 1280×720 or 640×360 frame read four pixels at a time is the pixel-by-pixel one, saturated white included', () => {
+    for (const [w, h] of [[1280, 720], [640, 360]]) {
+      for (const fill of ['noise', 'white']) {
+        // The same pixels at a word-aligned offset (four-pixel path) and one byte off (pixel-by-pixel loop).
+        const store = Buffer.alloc(w * h * 3 + 4);
+        const bytes = store.subarray(4);
+        for (let i = 0; i < bytes.length; i++) bytes[i] = fill === 'white' ? 255 : (Math.imul(i, 2654435761) >>> 24) ^ (i >> 9);
+        const odd = Buffer.alloc(w * h * 3 + 1).subarray(1);
+        bytes.copy(odd);
+        expect(bytes.byteOffset % 4).toBe(0);
+        expect(odd.byteOffset % 4).not.toBe(0);
+        const [a, b] = [new PixelMotion(), new PixelMotion()];
+        a.push({ width: w, height: h, data: bytes }, 0);
+        b.push({ width: w, height: h, data: odd }, 0);
+        const [ta, tb] = [a.currentThumb()!, b.currentThumb()!];
+        expect([ta.width, ta.height]).toEqual([160, 90]);
+        expect(Buffer.from(ta.grey).equals(Buffer.from(tb.grey)), `${w}×${h} ${fill}`).toBe(true);
+        if (fill === 'white') expect(ta.grey.every((v) => v === 255)).toBe(true);
+      }
+    }
+  });
 });

@@ -121,6 +121,12 @@ function makeThumb(frame: RgbFrame, t: number, thumbWidth: number): GreyThumb {
   const grey = new Uint8Array(width * height);
   const fx = frame.width / width;
   const fy = frame.height / height;
+  if (!thumbWords(frame, width, height, fx, fy, grey)) thumbBytes(frame, width, height, fx, fy, grey);
+  return { t, width, height, grey, frameWidth: frame.width, frameHeight: frame.height };
+}
+
+/** The box filter pixel by pixel: any frame and thumbnail size. */
+function thumbBytes(frame: RgbFrame, width: number, height: number, fx: number, fy: number, grey: Uint8Array): void {
   const d = frame.data;
   for (let y = 0; y < height; y++) {
     const sy1 = Math.floor(y * fy);
@@ -140,5 +146,62 @@ function makeThumb(frame: RgbFrame, t: number, thumbWidth: number): GreyThumb {
       grey[y * width + x] = acc / n / 256;
     }
   }
-  return { t, width, height, grey, frameWidth: frame.width, frameHeight: frame.height };
+}
+
+/** Lanes of 16 bits in a 32-bit word (SWAR): bytes 0 and 2. */
+const LANES = 0x00ff00ff;
+/** Four-pixel groups one block may sum before a 16-bit lane (two bytes a group) could pass 2^15 (int32-safe). */
+const MAX_GROUPS = 64;
+
+/**
+ * The same box filter, with the same sums, reading four pixels (three 32-bit words) at a time when each thumbnail
+ * pixel covers a whole number of four-pixel groups per row (1280 → 160: 8 pixels; 640: 4): two lanes per word add
+ * two bytes at once. Little-endian words r0 g0 b0 r1 | g1 b1 r2 g2 | b2 r3 g3 b3:
+ *   P = w0 + w2>>>8 (lanes r0+r3, b0+b3), Q = w0>>>8 + w1 (g0+g1, r1+r2), S = w1>>>8 + w2 (b1+b2, g2+g3), masked.
+ * False when the frame does not fit (the byte loop then runs).
+ */
+function thumbWords(frame: RgbFrame, width: number, height: number, fx: number, fy: number, grey: Uint8Array): boolean {
+  const d = frame.data;
+  const groups = fx / 4;
+  if (!Number.isInteger(groups) || d.byteOffset % 4 !== 0 || (frame.width * 3) % 4 !== 0) return false;
+  if (groups * Math.max(1, Math.ceil(fy)) > MAX_GROUPS) return false;
+  const words = new Uint32Array(d.buffer, d.byteOffset, (frame.width * frame.height * 3) >> 2);
+  const rowWords = (frame.width * 3) >> 2;
+  const p = new Int32Array(width);
+  const q = new Int32Array(width);
+  const s = new Int32Array(width);
+  for (let y = 0; y < height; y++) {
+    const sy1 = Math.floor(y * fy);
+    const sy2 = Math.max(sy1 + 1, Math.floor((y + 1) * fy));
+    p.fill(0);
+    q.fill(0);
+    s.fill(0);
+    for (let yy = sy1; yy < sy2; yy++) {
+      let w = yy * rowWords;
+      for (let x = 0; x < width; x++) {
+        let sp = 0;
+        let sq = 0;
+        let ss = 0;
+        for (let g = 0; g < groups; g++, w += 3) {
+          const w0 = words[w];
+          const w1 = words[w + 1];
+          const w2 = words[w + 2];
+          sp += (w0 & LANES) + ((w2 >>> 8) & LANES);
+          sq += ((w0 >>> 8) & LANES) + (w1 & LANES);
+          ss += ((w1 >>> 8) & LANES) + (w2 & LANES);
+        }
+        p[x] += sp;
+        q[x] += sq;
+        s[x] += ss;
+      }
+    }
+    const n = (sy2 - sy1) * groups * 4;
+    for (let x = 0; x < width; x++) {
+      const r = (p[x] & 0xffff) + (q[x] >>> 16);
+      const gr = (q[x] & 0xffff) + (s[x] >>> 16);
+      const b = (p[x] >>> 16) + (s[x] & 0xffff);
+      grey[y * width + x] = (77 * r + 150 * gr + 29 * b) / n / 256;
+    }
+  }
+  return true;
 }

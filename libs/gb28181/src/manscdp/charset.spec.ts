@@ -112,3 +112,21 @@ describe('decodeManscdpBody()', () => {
     ]);
   });
 });
+
+describe('ASCII bodies (the fast path: no codec)', () => {
+  const ascii = '<?xml version="1.0" encoding="GB2312"?>\r\n<Notify>\r\n<CmdType>Keepalive</CmdType>\r\n<SN>7</SN>\r\n<Status>OK\t~</Status>\r\n</Notify>\r\n\0';
+
+  it('encodes to the same bytes as the codec in every charset, and a non-ASCII text still goes through the codec', () => {
+    for (const cs of ['GB2312', 'GBK', 'GB18030', 'UTF-8'] as const) {
+      expect(encodeManscdpText(ascii, cs).equals(iconv.encode(ascii, cs === 'UTF-8' ? 'utf8' : cs.toLowerCase()))).toBe(true);
+    }
+    expect(encodeManscdpText('东门', 'GB2312').equals(iconv.encode('东门', 'gb2312'))).toBe(true);
+    expect(() => encodeManscdpText('萳', 'GB2312')).toThrow(Gb28181Error);
+  });
+
+  it('decodes to the same text under every override and when sniffed', () => {
+    const bytes = Buffer.from(ascii, 'latin1');
+    for (const cs of ['GB2312', 'GBK', 'GB18030', 'UTF-8', 'auto'] as const) expect(decodeManscdpBody(bytes, cs).text).toBe(ascii);
+    expect(decodeManscdpBody(bytes).charset).toBe('GB2312');
+  });
+});

@@ -85,12 +85,17 @@ function startsWith(body: Uint8Array, prefix: readonly number[]): boolean {
   return true;
 }
 
+/** A character outside ASCII (a UTF-16 code unit from 0x80 up). */
+const NON_ASCII = /[\u0080-\uffff]/;
+
 function hasNonAscii(body: Uint8Array): boolean {
   for (let i = 0; i < body.length; i++) if (body[i]! >= 0x80) return true;
   return false;
 }
 
 function decodeAs(bytes: Uint8Array, charset: ManscdpCharset): string {
+  // Bytes below 0x80 are the same characters in every MANSCDP charset (keepalives, most answers): no decoder needed.
+  if (!hasNonAscii(bytes)) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
   return charset === 'UTF-8' ? utf8Decoder.decode(bytes) : decodeGb18030(bytes);
 }
 
@@ -171,6 +176,8 @@ export function canEncodeManscdpText(text: string, charset: ManscdpCharset): boo
  */
 export function encodeManscdpText(text: string, charset: ManscdpCharset): Buffer {
   if (charset === 'UTF-8') return Buffer.from(text, 'utf8');
+  // ASCII is itself in every GB charset (queries, most answers): no table lookup, no round trip.
+  if (!NON_ASCII.test(text)) return Buffer.from(text, 'latin1');
   const bytes = iconv.encode(text, ENCODER_NAME[charset]);
   let ok = true;
   if (charset !== 'GB18030') {

@@ -6,3 +6,6 @@ export * from './catalog-aggregator';
 export { decodeXmlEntities } from './manscdp-xml.parser';
 export * from './ptz';
 export * from './catalog-events';
+export * from './mobile-position';
+export * from './device-control';
+export * from './broadcast';

@@ -226,3 +226,34 @@ describe('parseManscdp() on broken bodies (not-ok/ fixtures)', () => {
     expect(parseManscdp(body).kind).toBe('Keepalive');
   });
 });
+
+describe('parseManscdp: canonical keepalives (read without the element tree)', () => {
+  const bodies = [
+    '<?xml version="1.0" encoding="GB2312"?>\r\n<Notify>\r\n<CmdType>Keepalive</CmdType>\r\n<SN>43</SN>\r\n<DeviceID>34020000001320000001</DeviceID>\r\n<Status>OK</Status>\r\n</Notify>\r\n',
+    '<?xml version="1.0" encoding="UTF-8"?><Notify><CmdType>Keepalive</CmdType><SN>0</SN><DeviceID>abc123</DeviceID><Status>ERROR</Status></Notify>',
+    '<Notify>\n\t<CmdType>Keepalive</CmdType>\n\t<SN>999999999999999</SN>\n\t<DeviceID>34020000001320000001</DeviceID>\n\t<Status>OK</Status>\n</Notify>\n',
+  ];
+  // A comment after <Notify> is legal XML the fast path does not take: the full parser reads the same document.
+  const slow = (b: string) => b.replace('<Notify>', '<Notify><!-- full parser -->');
+
+  it('give exactly what the full parser gives, under every charset setting', () => {
+    for (const b of bodies) {
+      for (const charset of [undefined, 'auto', 'GB2312', 'UTF-8', 'GB18030'] as const) {
+        const fast = parseManscdp(Buffer.from(b, 'latin1'), { charset });
+        const full = parseManscdp(Buffer.from(slow(b), 'latin1'), { charset });
+        expect(fast).toEqual(full);
+        expect(fast.kind).toBe('Keepalive');
+      }
+    }
+  });
+
+  it('anything else goes to the full parser: other case, extra elements, entities, a bad SN', () => {
+    const lower = parseManscdp(Buffer.from('<Notify><CmdType>keepalive</CmdType><SN>1</SN><DeviceID>34020000001320000001</DeviceID><Status>OK</Status></Notify>'));
+    expect(lower).toMatchObject({ kind: 'Keepalive', cmdType: 'keepalive', status: 'OK' });
+    const extra = parseManscdp(Buffer.from('<Notify><CmdType>Keepalive</CmdType><SN>1</SN><DeviceID>34020000001320000001</DeviceID><Status>OK</Status><Info><DeviceID>1</DeviceID></Info></Notify>'));
+    expect(extra).toMatchObject({ kind: 'Keepalive', status: 'OK' });
+    expect(extra.fields['Info']).toBeDefined();
+    expect(parseManscdp(Buffer.from('<Notify><CmdType>Keepalive</CmdType><SN>1</SN><DeviceID>34020000001320000001</DeviceID><Status>O&amp;K</Status></Notify>'))).toMatchObject({ status: 'O&K' });
+    expect(() => parseManscdp(Buffer.from('<Notify><CmdType>Keepalive</CmdType><SN>1x</SN><DeviceID>34020000001320000001</DeviceID><Status>OK</Status></Notify>'))).toThrow();
+  });
+});

@@ -266,6 +266,16 @@ function variantOf(root: ManscdpRoot, cmdType: string, obj: Folded, deviceId: st
         latitude: float(obj, 'Latitude'),
       };
     }
+    case 'Notify/mobileposition':
+      return {
+        kind: 'MobilePositionNotify',
+        time: str(obj, 'Time'),
+        longitude: str(obj, 'Longitude'),
+        latitude: str(obj, 'Latitude'),
+        speed: str(obj, 'Speed'),
+        direction: str(obj, 'Direction'),
+        altitude: str(obj, 'Altitude'),
+      };
     case 'Query/catalog':
       return { kind: 'CatalogQuery', startTime: str(obj, 'StartTime'), endTime: str(obj, 'EndTime') };
     case 'Query/deviceinfo':
@@ -295,6 +305,24 @@ function missing(field: string, detail = 'is missing'): never {
 }
 
 /**
+ * A keepalive exactly as devices send it (an optional XML declaration, then Notify with CmdType Keepalive, SN,
+ * DeviceID and Status in that order, XML whitespace only between elements). Keepalives are most of a gateway's
+ * MESSAGEs; this reads them without building the element tree. Anything else (comments, attributes, other order or
+ * case, entities, more elements) is read by the full parser, which gives the same result for these.
+ */
+const CANONICAL_KEEPALIVE =
+  /^[ \t\r\n]*(?:<\?xml[^<>]*\?>[ \t\r\n]*)?<Notify>[ \t\r\n]*<CmdType>Keepalive<\/CmdType>[ \t\r\n]*<SN>(\d{1,15})<\/SN>[ \t\r\n]*<DeviceID>([0-9A-Za-z]{1,64})<\/DeviceID>[ \t\r\n]*<Status>([0-9A-Za-z]{1,32})<\/Status>[ \t\r\n]*<\/Notify>[ \t\r\n]*$/;
+
+function canonicalKeepalive(text: string, charset: ManscdpCharset): ManscdpMessage | null {
+  if (text.length > 512) return null;
+  const m = CANONICAL_KEEPALIVE.exec(text);
+  if (m === null) return null;
+  const fields = Object.create(null) as Record<string, unknown>;
+  fields['Status'] = m[3]!;
+  return { root: 'Notify', cmdType: 'Keepalive', sn: Number(m[1]), deviceId: m[2]!, charset, fields, kind: 'Keepalive', status: m[3]! };
+}
+
+/**
  * Parses a MANSCDP body. Every failure is a `Gb28181Error`:
  * MANSCDP_TOO_LARGE, MANSCDP_DTD_FORBIDDEN, MANSCDP_TOO_MANY_ITEMS, MANSCDP_BAD_XML,
  * MANSCDP_TOO_DEEP, MANSCDP_NO_ROOT, MANSCDP_MISSING_FIELD.
@@ -312,6 +340,8 @@ export function parseManscdp(body: Buffer, opts: ParseManscdpOptions = {}): Mans
     throw new Gb28181Error('MANSCDP_TOO_MANY_ITEMS', `more than ${limits.maxItems} <Item> elements`);
   }
   const { text, charset } = decodeManscdpBody(body, opts.charset);
+  const keepalive = canonicalKeepalive(text, charset);
+  if (keepalive) return keepalive;
   const { rootName, root: tree } = readXmlTree(text, { maxDepth: limits.maxDepth, maxItems: limits.maxItems });
   const root = ROOTS[rootName.toLowerCase()];
   if (root === undefined) {

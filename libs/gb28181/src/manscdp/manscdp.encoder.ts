@@ -124,6 +124,46 @@ export function encodeAlarmResponse(sn: number, deviceId: string, charset: Mansc
   return encodeManscdpMessage('Response', 'Alarm', sn, deviceId, { Result: 'OK' }, charset);
 }
 
+/**
+ * `<Control><CmdType>DeviceControl</CmdType>…<AlarmCmd>ResetAlarm</AlarmCmd>`: alarm reset (GB/T 28181-2016 §A.2.3.1.3),
+ * with the optional `<Info><AlarmMethod>`/`<AlarmType>` that narrow which alarm. The device answers with a
+ * DeviceControl Response carrying its Result.
+ */
+export function encodeAlarmReset(o: { sn: number; deviceId: string; alarmMethod?: number | string; alarmType?: number | string; charset?: ManscdpCharset }): Buffer {
+  let inner = header('DeviceControl', o.sn, o.deviceId) + el('AlarmCmd', 'ResetAlarm');
+  if (o.alarmMethod !== undefined || o.alarmType !== undefined) inner += `<Info>\r\n${el('AlarmMethod', o.alarmMethod)}${el('AlarmType', o.alarmType)}</Info>\r\n`;
+  return document('Control', inner, o.charset ?? DEFAULT_MANSCDP_CHARSET);
+}
+
+/** `<Control><CmdType>DeviceControl</CmdType>…<GuardCmd>SetGuard|ResetGuard</GuardCmd>`: arm or disarm (§A.2.3.1.4). */
+export function encodeGuardCmd(o: { sn: number; deviceId: string; guard: boolean; charset?: ManscdpCharset }): Buffer {
+  return encodeManscdpMessage('Control', 'DeviceControl', o.sn, o.deviceId, { GuardCmd: o.guard ? 'SetGuard' : 'ResetGuard' }, o.charset);
+}
+
+export interface EncodeMobilePositionOptions {
+  sn: number;
+  /** The moving channel (or device). */
+  deviceId: string;
+  /** Local time `YYYY-MM-DDTHH:mm:ss`. */
+  time: string;
+  longitude: number;
+  latitude: number;
+  /** km/h. */
+  speed?: number;
+  /** Degrees clockwise from north. */
+  direction?: number;
+  /** Metres. */
+  altitude?: number;
+  charset?: ManscdpCharset;
+}
+
+/** `<Notify><CmdType>MobilePosition</CmdType>…` a moving device sends (GB/T 28181-2016 §9.10, §A.2.5.6). */
+export function encodeMobilePositionNotify(o: EncodeMobilePositionOptions): Buffer {
+  const inner = header('MobilePosition', o.sn, o.deviceId) + el('Time', o.time) + el('Longitude', o.longitude) + el('Latitude', o.latitude)
+    + el('Speed', o.speed) + el('Direction', o.direction) + el('Altitude', o.altitude);
+  return document('Notify', inner, o.charset ?? DEFAULT_MANSCDP_CHARSET);
+}
+
 /** `<Notify><CmdType>Keepalive</CmdType>…<Status>OK</Status></Notify>` (§9.6). */
 export function encodeKeepalive(sn: number, deviceId: string, charset: ManscdpCharset = DEFAULT_MANSCDP_CHARSET): Buffer {
   return encodeManscdpMessage('Notify', 'Keepalive', sn, deviceId, { Status: 'OK' }, charset);

@@ -152,6 +152,20 @@ export interface AlarmVariant {
   latitude: number | null;
 }
 
+/**
+ * `<Notify><CmdType>MobilePosition</CmdType>` (GB/T 28181-2016 §9.10, §A.2.5.6): the texts as sent, null where
+ * absent or empty; readMobilePosition() (mobile-position.ts) checks and converts them.
+ */
+export interface MobilePositionNotifyVariant {
+  kind: 'MobilePositionNotify';
+  time: string | null;
+  longitude: string | null;
+  latitude: string | null;
+  speed: string | null;
+  direction: string | null;
+  altitude: string | null;
+}
+
 export interface CatalogQueryVariant {
   kind: 'CatalogQuery';
   startTime: string | null;
@@ -190,6 +204,7 @@ export type ManscdpVariant =
   | RecordInfoResponseVariant
   | MediaStatusNotifyVariant
   | AlarmVariant
+  | MobilePositionNotifyVariant
   | CatalogQueryVariant
   | DeviceInfoQueryVariant
   | DeviceStatusQueryVariant

@@ -24,9 +24,21 @@ export interface GbOfferOptions {
   endTime?: number;
   /** Download: a=downloadspeed. */
   downloadSpeed?: number;
-  /** Substream: written as a=streamnumber (2022) and a=stream (2016 practice). */
+  /** Substream: written as a=streamnumber (2022) and a=stream (2016 practice), or as `substreamStyle` says. */
   streamNumber?: number;
+  /** How `streamNumber` is written (see SUBSTREAM_SDP_STYLES); default 'gb2022'. */
+  substreamStyle?: SubstreamSdpStyle;
 }
+
+/**
+ * Ways a play offer names the stream of a channel (0 main, 1 sub):
+ *   gb2022         a=streamnumber:N (GB/T 28181-2022) and a=stream:N (what 2016-era platforms wrote)
+ *   streamprofile  a=streamprofile:N (platforms report it for Hikvision devices)
+ *   streamMode     a=streamMode:MAIN|SUB (seen from platforms talking to Dahua-style devices)
+ *   all            every line above: for a device of unknown make (a device reads the one it knows)
+ */
+export const SUBSTREAM_SDP_STYLES = ['gb2022', 'streamprofile', 'streamMode', 'all'] as const;
+export type SubstreamSdpStyle = (typeof SUBSTREAM_SDP_STYLES)[number];
 
 function checkField(name: string, v: string): void {
   if (!/^[\x21-\x7e]{1,128}$/.test(v)) throw new Gb28181Error('SDP_BAD_FIELD', `${name} '${v.slice(0, 40)}' must be 1..128 printable characters without spaces`);
@@ -42,6 +54,20 @@ function rtpmap(m: MediaDescription, pt: number, encoding: string, clockRate: nu
 }
 
 /** The platform's INVITE offer (GB/T 28181-2016 §9.2.2, example in Annex F). */
+/**
+ * The stream an offer asks for, however it is written (any SUBSTREAM_SDP_STYLES line of its first media): 0 main,
+ * 1.. sub; null when it names none. What a device reads; a value outside 0..9 is ignored.
+ */
+export function offeredStreamNumber(m: Pick<MediaDescription, 'attributes'>): number | null {
+  for (const a of m.attributes) {
+    const name = a.name.toLowerCase();
+    const v = (a.value ?? '').trim();
+    if ((name === 'streamnumber' || name === 'stream' || name === 'streamprofile') && /^[0-9]$/.test(v)) return Number(v);
+    if (name === 'streammode' && /^(main|sub)$/i.test(v)) return v.toUpperCase() === 'MAIN' ? 0 : 1;
+  }
+  return null;
+}
+
 export function buildGbOffer(opts: GbOfferOptions): string {
   checkField('platformId', opts.platformId);
   checkField('ip', opts.ip);
@@ -92,7 +118,12 @@ export function buildGbOffer(opts: GbOfferOptions): string {
     if (!Number.isInteger(opts.streamNumber) || opts.streamNumber < 0 || opts.streamNumber > 9) {
       throw new Gb28181Error('SDP_BAD_FIELD', `streamNumber ${opts.streamNumber} is not in 0..9`);
     }
-    m.attributes.push({ name: 'streamnumber', value: String(opts.streamNumber) }, { name: 'stream', value: String(opts.streamNumber) });
+    const n = String(opts.streamNumber);
+    const style = opts.substreamStyle ?? 'gb2022';
+    if (!SUBSTREAM_SDP_STYLES.includes(style)) throw new Gb28181Error('SDP_BAD_FIELD', `unknown substream style ${String(style)}`);
+    if (style === 'gb2022' || style === 'all') m.attributes.push({ name: 'streamnumber', value: n }, { name: 'stream', value: n });
+    if (style === 'streamprofile' || style === 'all') m.attributes.push({ name: 'streamprofile', value: n });
+    if (style === 'streamMode' || style === 'all') m.attributes.push({ name: 'streamMode', value: opts.streamNumber === 0 ? 'MAIN' : 'SUB' });
   }
   const s: SessionDescription = {
     version: 0,

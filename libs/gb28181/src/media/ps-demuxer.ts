@@ -125,8 +125,8 @@ export class PsDemuxer {
     return [...this.info.values()].sort((a, b) => a.streamId - b.streamId).map((s) => ({ ...s }));
   }
 
-  push(payload: Buffer, meta: PsPushMeta = {}): PsAccessUnit[] {
-    const out: PsAccessUnit[] = [];
+  /** Units completed by this payload, appended to `out` (a caller may pass one array it empties and reuses). */
+  push(payload: Buffer, meta: PsPushMeta = {}, out: PsAccessUnit[] = []): PsAccessUnit[] {
     this.stats.bytesIn += payload.length;
     if (meta.lost) this.onLoss();
     let data = this.head.length > 0 ? Buffer.concat([this.head, payload]) : payload;
@@ -361,13 +361,19 @@ export class PsDemuxer {
     this.pes = undefined;
     if (!pes) return;
     const id = pes.streamId;
-    const payload = pes.chunks.length === 1 ? pes.chunks[0] : Buffer.concat(pes.chunks, pes.bytes);
-    if (isVideoStreamId(id)) this.videoPes(id, payload, pes, out);
-    else this.audioPes(id, payload, pes, out);
+    if (isVideoStreamId(id)) this.videoPes(id, pes, out);
+    else this.audioPes(id, pes.chunks.length === 1 ? Buffer.from(pes.chunks[0]!) : Buffer.concat(pes.chunks, pes.bytes), pes, out);
   }
 
-  private videoPes(id: number, payload: Buffer, pes: Pes, out: PsAccessUnit[]): void {
-    const codec = this.codecOf(id, 'video', payload);
+  /** The PES payload in one piece (a copy when it came in several), for the paths that need it whole. */
+  private static joined(pes: Pes): Buffer {
+    return pes.chunks.length === 1 ? pes.chunks[0]! : Buffer.concat(pes.chunks, pes.bytes);
+  }
+
+  private videoPes(id: number, pes: Pes, out: PsAccessUnit[]): void {
+    // The codec is known (PSM, or guessed before) for all but a stream's first PES: no joined copy is needed for it.
+    let payload: Buffer | null = this.codecKnown(id) ? null : PsDemuxer.joined(pes);
+    const codec = this.codecOf(id, 'video', payload ?? EMPTY);
     let splitter = this.splitters.get(id);
     if (splitter && splitter.codec !== codec) {
       // Codec changed (new PSM): finish what the old one held.
@@ -385,12 +391,16 @@ export class PsDemuxer {
       }
       const units: SplitAccessUnit[] = [];
       const before = splitter.orphanBytes;
-      splitter.push(payload, pes.pts, pes.dts, units);
+      // The splitter takes a unit in pieces: the PES's chunks (views of the RTP payloads) go in as they are, and the
+      // unit's bytes are copied once, when it is cut.
+      if (payload) splitter.push(payload, pes.pts, pes.dts, units);
+      else for (let i = 0; i < pes.chunks.length; i++) splitter.push(pes.chunks[i]!, i === 0 ? pes.pts : undefined, i === 0 ? pes.dts : undefined, units);
       this.stats.orphanBytes += splitter.orphanBytes - before;
       this.emitVideo(id, codec, units, out);
       return;
     }
     // Other video codecs: one unit per run of PES with the same PTS.
+    payload ??= PsDemuxer.joined(pes);
     const g = this.groups.get(id);
     if (g && (pes.pts === undefined || pes.pts === g.pts)) {
       g.chunks.push(payload);
@@ -447,8 +457,16 @@ export class PsDemuxer {
     if (payload.length === 0) return;
     const codec = this.codecOf(id, 'audio', payload);
     this.stats.audioUnits++;
-    const data = Buffer.from(payload); // own the bytes
-    out.push({ kind: 'audio', codec, streamId: id, pts: pes.pts, dts: pes.dts, keyframe: true, data });
+    // payload is the caller's own copy already (finishPes)
+    out.push({ kind: 'audio', codec, streamId: id, pts: pes.pts, dts: pes.dts, keyframe: true, data: payload });
+  }
+
+  /** Whether codecOf() can answer without looking at the payload. */
+  private codecKnown(id: number): boolean {
+    const type = this.psm.get(id);
+    if (type !== undefined && codecOfStreamType(type) !== 'unknown') return true;
+    const info = this.info.get(id);
+    return info !== undefined && info.codec !== 'unknown' && info.source === 'guess';
   }
 
   /** Codec of a stream: the PSM's when it names a known type, else guessed from the payload. */

@@ -26,3 +26,21 @@ describe('PsMuxer.muxVideo() with audioFirst', () => {
     expect(() => new PsMuxer({ video: 'h264' }).muxVideo(IDR, 0, true, Buffer.alloc(7))).toThrow(expect.objectContaining({ code: 'PS_MUX_NO_AUDIO' }));
   });
 });
+
+describe('PsMuxer with declareAudio: false (a camera that does not name its audio)', () => {
+  it('leaves the audio out of the PSM and the system header; the demuxer still guesses ADTS AAC from the payload, not G.711', () => {
+    const aac = new PsMuxer({ video: 'h264', audio: 'aac', declareAudio: false });
+    const d = new PsDemuxer();
+    const frame = adtsFrame(GATEWAY_AAC_CONFIG, aacSilentFrame(1));
+    const units = [...d.push(aac.muxVideo(IDR, 90_000, true)), ...d.push(aac.muxAudio(frame, 91_000)), ...d.push(aac.muxVideo(Buffer.concat([sc, Buffer.from([0x41, 0x9a])]), 93_600, false))];
+    expect(d.streams.map((s) => `${s.kind}:${s.codec}:${s.source}`).sort()).toEqual(['audio:aac:guess', 'video:h264:psm']);
+    expect(units.map((u) => `${u.kind}:${u.codec}`).sort()).toEqual(['audio:aac', 'video:h264']);
+    const declared = new PsMuxer({ video: 'h264', audio: 'aac' }).muxVideo(IDR, 90_000, true);
+    expect(aac.muxVideo(IDR, 90_000, true).length).toBe(declared.length - 3 - 4); // one stream entry fewer in each
+
+    const g711 = new PsMuxer({ video: 'h264', audio: 'g711a', declareAudio: false });
+    const d2 = new PsDemuxer();
+    const u2 = [...d2.push(g711.muxVideo(IDR, 90_000, true)), ...d2.push(g711.muxAudio(Buffer.alloc(160, 0xd5), 91_000)), ...d2.push(g711.muxVideo(Buffer.concat([sc, Buffer.from([0x41, 0x9a])]), 93_600, false))];
+    expect(u2.filter((u) => u.kind === 'audio').map((u) => u.codec)).toEqual(['unknown']);
+  });
+});

@@ -11,6 +11,11 @@ export const PS_DEFAULT_RTP_PAYLOAD = 1400;
 export interface PsMuxerOptions {
   video: 'h264' | 'h265';
   audio?: 'g711a' | 'g711u' | 'aac';
+  /**
+   * List the audio stream in the system header and PSM (default true). false writes audio PES the map does not name, as
+   * some cameras do when their audio starts later: a reader can only guess the codec (ADTS AAC) from the payload.
+   */
+  declareAudio?: boolean;
 }
 
 /** program_mux_rate in units of 50 bytes/s (§2.5.3.4); 2.5 Mb/s, informative only. */
@@ -25,11 +30,14 @@ const PES_HEADER_PTS = 9 + 5;
 export class PsMuxer {
   private readonly video: 'h264' | 'h265';
   private readonly audio?: 'g711a' | 'g711u' | 'aac';
+  /** The audio stream is named in the system header and PSM. */
+  private readonly declared: boolean;
   private psmVersion = 0;
 
   constructor(opts: PsMuxerOptions) {
     this.video = opts.video;
     this.audio = opts.audio;
+    this.declared = opts.audio !== undefined && opts.declareAudio !== false;
   }
 
   /**
@@ -59,14 +67,14 @@ export class PsMuxer {
 
   /** System header (§2.5.3.5): rate bound, one video and at most one audio stream. */
   private systemHeader(): Buffer {
-    const streams = this.audio ? 2 : 1;
+    const streams = this.declared ? 2 : 1;
     const b = Buffer.alloc(12 + 3 * streams);
     b.writeUInt32BE(0x000001bb, 0);
     b.writeUInt16BE(6 + 3 * streams, 4);
     b[6] = 0x80 | ((MUX_RATE >> 15) & 0x7f); // marker + rate_bound[21..15]
     b[7] = (MUX_RATE >> 7) & 0xff;
     b[8] = ((MUX_RATE & 0x7f) << 1) | 1;
-    b[9] = ((this.audio ? 1 : 0) << 2) | 0; // audio_bound, fixed_flag 0, CSPS_flag 0
+    b[9] = ((this.declared ? 1 : 0) << 2) | 0; // audio_bound, fixed_flag 0, CSPS_flag 0
     b[10] = 0xe0 | 1; // system_audio_lock, system_video_lock, marker, video_bound = 1
     b[11] = 0x7f; // packet_rate_restriction 0, reserved
     let o = 12;
@@ -74,7 +82,7 @@ export class PsMuxer {
     b[o++] = PS_VIDEO_STREAM_ID;
     b.writeUInt16BE(0xe000 | 0x2000 | 400, o); // scale 1 (x1024 bytes), 400 KiB
     o += 2;
-    if (this.audio) {
+    if (this.declared) {
       b[o++] = PS_AUDIO_STREAM_ID;
       b.writeUInt16BE(0xc000 | 32, o); // scale 0 (x128 bytes), 4 KiB
     }
@@ -84,7 +92,7 @@ export class PsMuxer {
   /** Program stream map (§2.5.4) with the video and audio stream types and a CRC-32. */
   private psm(): Buffer {
     const entries: [number, number][] = [[this.video === 'h264' ? PS_STREAM_TYPE.H264 : PS_STREAM_TYPE.H265, PS_VIDEO_STREAM_ID]];
-    if (this.audio) {
+    if (this.declared && this.audio) {
       const t = this.audio === 'aac' ? PS_STREAM_TYPE.AAC : this.audio === 'g711a' ? PS_STREAM_TYPE.G711A : PS_STREAM_TYPE.G711U;
       entries.push([t, PS_AUDIO_STREAM_ID]);
     }

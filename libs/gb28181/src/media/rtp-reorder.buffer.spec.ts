@@ -83,4 +83,35 @@ describe('RtpReorderBuffer', () => {
     expect(out).toEqual(Array.from({ length: 201 }, (_, i) => (65499 + i) & 0xffff));
     expect(b.stats.lost).toBe(0);
   });
+
+  it('inOrder() where it answers true, else push(): the same packets, order and stats as push() alone (random loss, swaps, duplicates, jumps)', () => {
+    let x = 14; // deterministic pseudo-random sequence
+    const rnd = () => ((x = (x * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const order: number[] = [];
+    let seq = 65_000;
+    for (let i = 0; i < 3000; i++) {
+      const r = rnd();
+      if (r < 0.03) seq += 2; // one lost
+      else if (r < 0.05) order.push((seq + 1) & 0xffff); // a swap: the next one first
+      else if (r < 0.06) order.push((seq - 1) & 0xffff); // a duplicate of the last
+      else if (r < 0.062) seq += 5000; // a jump (source restart)
+      order.push(seq++ & 0xffff);
+    }
+    const plain = new RtpReorderBuffer({ capacity: 64, maxWaitMs: 10 });
+    const fast = new RtpReorderBuffer({ capacity: 64, maxWaitMs: 10 });
+    const a: number[] = [];
+    const b: number[] = [];
+    let fastPaths = 0;
+    order.forEach((s, i) => {
+      a.push(...seqs(plain.push(pkt(s), i)), ...seqs(plain.flush(i)));
+      if (fast.inOrder(s)) {
+        fastPaths++;
+        b.push(s);
+      } else b.push(...seqs(fast.push(pkt(s), i)));
+      b.push(...seqs(fast.flush(i)));
+    });
+    expect(b).toEqual(a);
+    expect(fast.stats).toEqual(plain.stats);
+    expect(fastPaths).toBeGreaterThan(order.length / 2);
+  });
 });

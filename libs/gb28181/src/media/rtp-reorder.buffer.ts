@@ -125,6 +125,22 @@ export class RtpReorderBuffer {
     return out;
   }
 
+  /**
+   * The common case without a copy: when nothing is held and `seq` is the next sequence number expected, the packet is
+   * counted as received and released, and true is returned: the caller delivers it itself (the buffer keeps nothing of
+   * it, so the caller may reuse its packet object). Otherwise false and nothing changed: push() it.
+   */
+  inOrder(seq: number): boolean {
+    seq &= 0xffff;
+    if (this.held > 0 || this.restartCandidate || this.expected !== seq || seqDiff(seq, this.highest) < 0) return false;
+    this.stats.received++;
+    this.highest = seq;
+    this.history[seq % HISTORY] = seq;
+    this.stats.released++;
+    this.advance();
+    return true;
+  }
+
   /** Releases what has waited longer than maxWaitMs behind a gap, skipping the gap (counted lost). */
   flush(now: number): RtpPacket[] {
     const out: RtpPacket[] = [];

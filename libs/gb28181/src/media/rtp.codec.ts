@@ -41,6 +41,10 @@ export interface RtpPacketInit {
   payload: Buffer;
 }
 
+/** The `csrc` of every parsed packet without CSRCs (shared, frozen). */
+const NO_CSRC = Object.freeze([]) as unknown as number[];
+const EMPTY_PAYLOAD = Buffer.alloc(0);
+
 /**
  * Parses one RTP packet (RFC 3550 §5.1). The payload is a subarray of `buf`.
  *
@@ -66,6 +70,18 @@ export interface RtpPacketInit {
  * ```
  */
 export function parseRtpPacket(buf: Buffer): RtpPacket {
+  return parseRtpPacketInto(buf, {
+    version: 2, padding: false, extension: false, csrcCount: 0, marker: false, payloadType: 0, sequenceNumber: 0, timestamp: 0, ssrc: 0,
+    csrc: NO_CSRC, paddingLength: 0, payload: EMPTY_PAYLOAD,
+  });
+}
+
+/**
+ * parseRtpPacket() into the caller's object (a receiver reuses one for every packet: no object per packet); returns it.
+ * Every field is overwritten; `extensionProfile`/`extensionData` are set to undefined when the packet has no extension
+ * and the object had them. On a throw the object is left half-written.
+ */
+export function parseRtpPacketInto(buf: Buffer, out: RtpPacket): RtpPacket {
   if (buf.length > MAX_RTP_PACKET_BYTES) {
     throw new Gb28181Error('RTP_TOO_LARGE', `RTP packet of ${buf.length} bytes exceeds ${MAX_RTP_PACKET_BYTES}`);
   }
@@ -83,8 +99,12 @@ export function parseRtpPacket(buf: Buffer): RtpPacket {
   if (buf.length < offset) {
     throw new Gb28181Error('RTP_TOO_SHORT', `RTP header with ${csrcCount} CSRCs needs ${offset} bytes, got ${buf.length}`);
   }
-  const csrc: number[] = [];
-  for (let i = 0; i < csrcCount; i++) csrc.push(buf.readUInt32BE(RTP_HEADER_BYTES + i * 4));
+  // Almost every packet has no CSRC: they share one frozen empty list (no array per packet).
+  let csrc = NO_CSRC;
+  if (csrcCount > 0) {
+    csrc = [];
+    for (let i = 0; i < csrcCount; i++) csrc.push(buf.readUInt32BE(RTP_HEADER_BYTES + i * 4));
+  }
 
   let extensionProfile: number | undefined;
   let extensionData: Buffer | undefined;
@@ -111,25 +131,26 @@ export function parseRtpPacket(buf: Buffer): RtpPacket {
     end -= paddingLength;
   }
 
-  const packet: RtpPacket = {
-    version,
-    padding,
-    extension,
-    csrcCount,
-    marker: (b1 & 0x80) !== 0,
-    payloadType: b1 & 0x7f,
-    sequenceNumber: buf.readUInt16BE(2),
-    timestamp: buf.readUInt32BE(4),
-    ssrc: buf.readUInt32BE(8),
-    csrc,
-    paddingLength,
-    payload: buf.subarray(offset, end),
-  };
+  out.version = version;
+  out.padding = padding;
+  out.extension = extension;
+  out.csrcCount = csrcCount;
+  out.marker = (b1 & 0x80) !== 0;
+  out.payloadType = b1 & 0x7f;
+  out.sequenceNumber = (buf[2] << 8) | buf[3];
+  out.timestamp = buf.readUInt32BE(4);
+  out.ssrc = buf.readUInt32BE(8);
+  out.csrc = csrc;
+  out.paddingLength = paddingLength;
+  out.payload = buf.subarray(offset, end);
   if (extension) {
-    packet.extensionProfile = extensionProfile;
-    packet.extensionData = extensionData;
+    out.extensionProfile = extensionProfile;
+    out.extensionData = extensionData;
+  } else if (out.extensionData !== undefined) {
+    out.extensionProfile = undefined;
+    out.extensionData = undefined;
   }
-  return packet;
+  return out;
 }
 
 function checkUint(name: string, v: number, max: number): void {

@@ -7,10 +7,11 @@ import { join } from 'node:path';
 import { Gb28181Error } from '../errors';
 import { AnnexBAuSplitter, type SplitAccessUnit } from './annexb-au.splitter';
 import { HlsSegmenter } from './hls-segmenter';
-import { isH264Keyframe } from './nal';
+import { h265NalType, isH264Keyframe, splitAnnexB } from './nal';
+import { fixtureFrames } from '../../../../test/fixtures/media/media-fixtures';
 import { mpegCrc32, readPesTimestamp } from './ps-stream-types';
 import { MediaTimeline, TIMESTAMP_WRAP_90K } from './timestamps';
-import { TS_MAX_AU_BYTES, TS_PACKET_SIZE, TS_PCR_DELAY_90K, TS_PID_AUDIO, TS_PID_PMT, TS_PID_VIDEO, TS_TIMESTAMP_WRAP, TsMuxer, readPcrBase, writePcr } from './ts-muxer';
+import { TS_MAX_AU_BYTES, TS_PACKET_SIZE, TS_PCR_DELAY_90K, TS_PID_AUDIO, TS_PID_PMT, TS_PID_VIDEO, TS_STREAM_TYPE_H265, TS_TIMESTAMP_WRAP, TsMuxer, readPcrBase, writePcr } from './ts-muxer';
 
 const SPS = Buffer.from('6742c01e95a0b0497cb8088000000300800000190478b175', 'hex');
 const PPS = Buffer.from('68ce3c80', 'hex');
@@ -303,3 +304,43 @@ describe('TsMuxer + HlsSegmenter golden', () => {
     }
   }, 30_000);
 });
+
+describe('TsMuxer with video h265', () => {
+  it('the PMT lists H.265 (0x24); each frame starts with an HEVC AUD; a keyframe without parameter sets gets the last VPS/SPS/PPS; ffprobe decodes hevc 200x120, 30 frames', () => {
+    const frames = fixtureFrames('h265-200x120-30f');
+    const m = new TsMuxer({ video: 'h265' });
+    const tables = m.tables();
+    expect(tables[TS_PACKET_SIZE + 5 + 12]).toBe(TS_STREAM_TYPE_H265);
+    const out: Buffer[] = [tables];
+    frames.forEach((f, i) => {
+      // the second keyframe's parameter sets are left out: the muxer repeats the first one's
+      const data = i > 0 && f.key ? stripParameterSets(f.data) : f.data;
+      out.push(m.muxVideo(data, 90_000 + i * 3600, 90_000 + i * 3600, f.key));
+    });
+    const vps = splitAnnexB(frames[0]!.data).find((n) => h265NalType(n) === 32)!;
+    const secondKey = frames.findIndex((f, i) => i > 0 && f.key);
+    expect(stripParameterSets(frames[secondKey]!.data).includes(vps)).toBe(false);
+    expect(out[secondKey + 1]!.includes(vps)).toBe(true);
+    const firstPes = out[1]!;
+    const payload = firstPes.subarray(4 + 1 + firstPes[4]!); // after the adaptation field (PCR)
+    const pesHeaderLength = 9 + payload[8]!;
+    expect([...payload.subarray(pesHeaderLength, pesHeaderLength + 7)]).toEqual([0, 0, 0, 1, 0x46, 0x01, 0x50]);
+    const dir = mkdtempSync(join(tmpdir(), 'tsmux-h265-'));
+    try {
+      const file = join(dir, 'a.ts');
+      writeFileSync(file, Buffer.concat(out));
+      const j = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height,nb_read_frames', '-of', 'json', file], { timeout: 20_000 }).toString()) as { streams: Record<string, unknown>[] };
+      const st = j.streams[0]!;
+      expect([st.codec_name, st.width, st.height, st.nb_read_frames].join(',')).toBe('hevc,200,120,30');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** The access unit without its VPS/SPS/PPS NAL units. */
+function stripParameterSets(au: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  for (const n of splitAnnexB(au)) if (![32, 33, 34].includes(h265NalType(n))) parts.push(sc, n);
+  return Buffer.concat(parts);
+}

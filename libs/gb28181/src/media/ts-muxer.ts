@@ -1,12 +1,12 @@
 import { Gb28181Error } from '../errors';
-import { h264NalType, splitAnnexB } from './nal';
+import { h264NalType, h265NalType, splitAnnexB } from './nal';
 import { mpegCrc32, writePesTimestamp } from './ps-stream-types';
 import { TIMESTAMP_WRAP_90K } from './timestamps';
 
 /**
  * Access units to an MPEG-2 transport stream (ISO/IEC 13818-1 §2.4.3), for HLS segments without an ffmpeg in the path.
- * One program: H.264 video (stream_type 0x1B, ITU-T H.222.0 Table 2-34) carrying the PCR, optionally AAC in ADTS
- * (stream_type 0x0F). Pure: bytes and 90 kHz timestamps in, 188-byte packets out.
+ * One program: H.264 video (stream_type 0x1B, ITU-T H.222.0 Table 2-34) or H.265 video (0x24) carrying the PCR,
+ * optionally AAC in ADTS (stream_type 0x0F). Pure: bytes and 90 kHz timestamps in, 188-byte packets out.
  *
  *   TS packet (§2.4.3.2), 188 bytes:
  *   | sync 0x47 (8) | TEI(1) PUSI(1) priority(1) PID(13) | scrambling(2) adaptation_field_control(2) CC(4) |
@@ -23,6 +23,7 @@ export const TS_PID_VIDEO = 0x0100;
 export const TS_PID_AUDIO = 0x0101;
 export const TS_STREAM_TYPE_H264 = 0x1b;
 export const TS_STREAM_TYPE_AAC = 0x0f;
+export const TS_STREAM_TYPE_H265 = 0x24;
 /** Largest access unit accepted (bytes): a bound on what a peer can make us packetize in one call. */
 export const TS_MAX_AU_BYTES = 16 * 1024 * 1024;
 /** 2^33: PTS, DTS and PCR base wrap here (§2.4.3.7); the one constant is TIMESTAMP_WRAP_90K (timestamps.ts). */
@@ -33,45 +34,56 @@ export const TS_PCR_DELAY_90K = 9000;
 const PES_STREAM_ID_VIDEO = 0xe0;
 const PES_STREAM_ID_AUDIO = 0xc0;
 const AUD = Buffer.from([0, 0, 0, 1, 0x09, 0xf0]);
+/** H.265 access unit delimiter (NAL type 35, layer 0, temporal id 1; pic_type 2 = I, P or B; rbsp stop bit). */
+const AUD_H265 = Buffer.from([0, 0, 0, 1, 0x46, 0x01, 0x50]);
+/** Parameter set NAL types kept to repeat on keyframes: H.264 SPS, PPS; H.265 VPS, SPS, PPS. */
+const PARAMETER_SETS = { h264: [7, 8], h265: [32, 33, 34] } as const;
 const START_CODE = Buffer.from([0, 0, 0, 1]);
 
 export interface TsMuxerOptions {
+  /** The video codec; default H.264. */
+  video?: 'h264' | 'h265';
   /** Add an AAC (ADTS) elementary stream to the program. */
   audio?: 'aac';
 }
 
 export class TsMuxer {
   private readonly cc = new Map<number, number>();
-  private sps: Buffer | null = null;
-  private pps: Buffer | null = null;
+  /** The last parameter sets seen, by NAL type (SPS/PPS; VPS/SPS/PPS for H.265). */
+  private readonly parameterSets = new Map<number, Buffer>();
 
   constructor(private readonly opts: TsMuxerOptions = {}) {}
 
   /** PAT and PMT, two packets: each HLS segment starts with them so it decodes on its own. */
   tables(): Buffer {
-    return Buffer.concat([this.psiPacket(TS_PID_PAT, pat()), this.psiPacket(TS_PID_PMT, pmt(!!this.opts.audio))]);
+    return Buffer.concat([this.psiPacket(TS_PID_PAT, pat()), this.psiPacket(TS_PID_PMT, pmt(!!this.opts.audio, this.opts.video === 'h265' ? TS_STREAM_TYPE_H265 : TS_STREAM_TYPE_H264))]);
   }
 
   /**
-   * One H.264 access unit (Annex B) as a PES on the video PID, timed by `pts`/`dts` on one timeline (MediaTimeline's
+   * One H.264 (or, with `video: 'h265'`, H.265) access unit (Annex B) as a PES on the video PID, timed by `pts`/`dts` on one timeline (MediaTimeline's
    * output; written modulo 2^33, so a timeline that passes 2^33 wraps as §2.4.3.7 allows), the first packet carrying the PCR (and the random access
    * indicator on a keyframe). An access unit delimiter is prepended when missing (§2.14: every AVC access unit in a TS
-   * starts with one), and a keyframe without SPS/PPS gets the last ones seen, so each segment decodes on its own.
+   * starts with one; §2.17 for HEVC), and a keyframe without SPS/PPS (VPS/SPS/PPS) gets the last ones seen, so each segment decodes on its own.
    */
   muxVideo(au: Buffer, pts: number, dts: number, keyframe: boolean): Buffer {
     const p = timestamp(pts, 'PTS');
     const d = timestamp(dts, 'DTS');
     if (au.length > TS_MAX_AU_BYTES) throw new Gb28181Error('TS_AU_TOO_LARGE', `access unit of ${au.length} bytes exceeds ${TS_MAX_AU_BYTES}`);
     const parts: Buffer[] = [];
-    if (firstNalType(au) !== 9) parts.push(AUD);
+    const h265 = this.opts.video === 'h265';
+    const nalType = h265 ? h265NalType : h264NalType;
+    // H.264: NAL 9; H.265: NAL 35 (H.222.0 §2.14, §2.17: each access unit in a TS starts with its delimiter).
+    if (firstNalType(au, h265) !== (h265 ? 35 : 9)) parts.push(h265 ? AUD_H265 : AUD);
     if (keyframe) {
+      const kinds: readonly number[] = PARAMETER_SETS[h265 ? 'h265' : 'h264'];
       let hasSps = false;
       for (const n of splitAnnexB(au)) {
-        const t = h264NalType(n);
-        if (t === 7) (this.sps = Buffer.from(n)), (hasSps = true);
-        else if (t === 8) this.pps = Buffer.from(n);
+        const t = nalType(n);
+        if (!kinds.includes(t)) continue;
+        this.parameterSets.set(t, Buffer.from(n));
+        if (t === kinds[kinds.length - 2]) hasSps = true;
       }
-      if (!hasSps && this.sps && this.pps) parts.push(START_CODE, this.sps, START_CODE, this.pps);
+      if (!hasSps && kinds.every((k) => this.parameterSets.has(k))) for (const k of kinds) parts.push(START_CODE, this.parameterSets.get(k)!);
     }
     parts.push(au);
     const withDts = d !== p;
@@ -204,8 +216,8 @@ function pat(): Buffer {
 }
 
 /** Program map section (§2.4.4.8): PCR on the video PID, no descriptors. */
-function pmt(audio: boolean): Buffer {
-  const streams = [TS_STREAM_TYPE_H264, TS_PID_VIDEO, ...(audio ? [TS_STREAM_TYPE_AAC, TS_PID_AUDIO] : [])];
+function pmt(audio: boolean, videoType: number): Buffer {
+  const streams = [videoType, TS_PID_VIDEO, ...(audio ? [TS_STREAM_TYPE_AAC, TS_PID_AUDIO] : [])];
   const body = Buffer.alloc(4 + (streams.length / 2) * 5);
   body.writeUInt16BE(0xe000 | TS_PID_VIDEO, 0); // reserved '111', PCR_PID
   body.writeUInt16BE(0xf000, 2); // reserved '1111', program_info_length 0
@@ -243,8 +255,9 @@ function timestamp(ts: number, what: string): number {
 }
 
 /** The type of the first NAL unit after a leading start code, or -1. */
-function firstNalType(au: Buffer): number {
+function firstNalType(au: Buffer, h265: boolean): number {
   let i = 0;
   while (i < au.length && i < 4 && au[i] === 0) i++;
-  return i >= 2 && au[i] === 1 && i + 1 < au.length ? au[i + 1]! & 0x1f : -1;
+  if (!(i >= 2 && au[i] === 1 && i + 1 < au.length)) return -1;
+  return h265 ? (au[i + 1]! >> 1) & 0x3f : au[i + 1]! & 0x1f;
 }

@@ -26,6 +26,9 @@ const POOL_BYTES = 4096;
 let pool = Buffer.alloc(0);
 let poolOffset = 0;
 
+/** The body of every message built without one: zero bytes cannot be changed, so one is shared (a response kept for Timer J no longer holds its own). */
+const NO_BODY = Buffer.alloc(0);
+
 /** `len` random alphanumeric characters from the CSPRNG. */
 export function randomToken(len: number): string {
   if (poolOffset + len > pool.length) {
@@ -77,7 +80,7 @@ export function createResponse(req: SipRequest, status: number, reason?: string,
   const cseq = req.headers.get('CSeq');
   if (cseq !== undefined) h.append('CSeq', cseq);
   for (const [n, v] of opts.headers ?? []) h.append(n, v);
-  const body = opts.body ?? Buffer.alloc(0);
+  const body = opts.body ?? NO_BODY;
   if (opts.contentType !== undefined) h.set('Content-Type', opts.contentType);
   h.set('Content-Length', String(body.length));
   return { type: 'response', status, reason: reason ?? SIP_REASON_PHRASES[status] ?? 'Unknown', version: 'SIP/2.0', headers: h, body };
@@ -122,7 +125,7 @@ export function createRequest(o: CreateRequestOptions): SipRequest {
   if (o.contact !== undefined) h.append('Contact', o.contact.includes('<') || o.contact === '*' ? o.contact : `<${o.contact}>`);
   h.append('Max-Forwards', String(o.maxForwards ?? 70));
   for (const [n, v] of o.headers ?? []) h.append(n, v);
-  const body = o.body ?? Buffer.alloc(0);
+  const body = o.body ?? NO_BODY;
   if (o.contentType !== undefined) h.set('Content-Type', o.contentType);
   h.set('Content-Length', String(body.length));
   return { type: 'request', method: o.method, uri: o.uri, version: 'SIP/2.0', headers: h, body };

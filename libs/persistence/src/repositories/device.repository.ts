@@ -1,4 +1,4 @@
-import type { DataSource, Repository } from 'typeorm';
+import { In, type DataSource, type Repository } from 'typeorm';
 import { DeviceEntity, type DeviceTransport } from '../entities/device.entity';
 import { PersistenceError } from '../persistence-error';
 import { chunk, lastPerKey, quotedColumn } from '../sql-columns';
@@ -73,6 +73,12 @@ export class DeviceRepository {
 
   findById(deviceId: string): Promise<DeviceEntity | null> {
     return this.repo.findOneBy({ deviceId });
+  }
+
+  /** The rows of those of `deviceIds` that exist, in one query (any order). */
+  findByIds(deviceIds: readonly string[]): Promise<DeviceEntity[]> {
+    if (deviceIds.length === 0) return Promise.resolve([]);
+    return this.repo.findBy({ deviceId: In([...deviceIds]) });
   }
 
   /**

@@ -6,23 +6,26 @@ export const MAX_STREAM_PROXIES = 1000;
 /** Serials run 1..MAX_STREAM_PROXY_SERIAL (6 digits of the virtual channel ID). */
 export const MAX_STREAM_PROXY_SERIAL = 999_999;
 
-export type StreamProxyMode = 'on-demand' | 'always';
+export type StreamProxyMode = 'on-demand' | 'always' | 'push';
 
 /** A stream proxy as stored, password included: only the gateway's proxies service reads this. */
 export interface StreamProxyRow {
   id: string;
   serial: number;
   name: string;
-  url: string;
+  /** The pulled source; null in push mode. */
+  url: string | null;
   mode: StreamProxyMode;
+  /** Push mode: the publish key (?key= in the encoder's URL); null for pulls. */
+  pushKey: string | null;
   username: string | null;
   password: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
 
-export type NewStreamProxy = Pick<StreamProxyRow, 'id' | 'name' | 'url' | 'mode' | 'username' | 'password'> & { now: Date };
-export type StreamProxyPatch = Partial<Pick<StreamProxyRow, 'name' | 'url' | 'mode' | 'username' | 'password'>>;
+export type NewStreamProxy = Pick<StreamProxyRow, 'id' | 'name' | 'url' | 'mode' | 'username' | 'password' | 'pushKey'> & { now: Date };
+export type StreamProxyPatch = Partial<Pick<StreamProxyRow, 'name' | 'url' | 'mode' | 'username' | 'password' | 'pushKey'>>;
 
 /** Stream proxies: the operator's settings (the runtime state lives in the gateway). */
 export class StreamProxyRepository {
@@ -82,6 +85,6 @@ export class StreamProxyRepository {
 function toRow(e: StreamProxyEntity): StreamProxyRow {
   return {
     id: e.id, serial: e.serial, name: e.name, url: e.url, mode: e.mode as StreamProxyMode,
-    username: e.username, password: e.password, createdAt: e.createdAt, updatedAt: e.updatedAt,
+    username: e.username, password: e.password, pushKey: e.pushKey, createdAt: e.createdAt, updatedAt: e.updatedAt,
   };
 }

@@ -2,6 +2,7 @@ import { Gb28181Error } from '../../errors';
 import { SipMessage, SipRequest, SipResponse } from '../sip-message';
 import { createResponse } from '../sip-builders';
 import { SipScheduler, SipTimerValues, TransactionTimers } from './sip-timers';
+import type { CompletedServerTransaction } from './completed-server-transactions';
 
 export type ServerTransactionState = 'Trying' | 'Proceeding' | 'Completed' | 'Confirmed' | 'Accepted' | 'Terminated';
 
@@ -15,7 +16,9 @@ export type ServerTransactionState = 'Trying' | 'Proceeding' | 'Completed' | 'Co
  *   ACK in Completed -> Confirmed, Timer I = T4 (0 on reliable transports) -> Terminated
  * non-INVITE (§17.2.2):
  *   Trying -1xx-> Proceeding -final-> Completed, Timer J = 64*T1 (0 reliable) -> Terminated.
- *   Request retransmissions are answered with the last response sent.
+ *   Request retransmissions are answered with the last response sent. With an `onCompleted` owner (the manager),
+ *   Completed over UDP is handed to it: it keeps only the key and the response (CompletedServerTransaction)
+ *   and runs Timer J; this object then reports Completed, and Terminated once the owner's record has expired.
  * `kind: 'ack'` is a stand-in for an ACK that matched no INVITE transaction (the ACK of a 2xx,
  * its own transaction in RFC 3261): it is already Terminated and cannot be responded to.
  */
@@ -24,6 +27,8 @@ export class ServerTransaction {
   private lastResponse: SipResponse | undefined;
   private readonly timers: TransactionTimers;
   private gInterval: number;
+  /** Set when Completed was handed to the owner (non-INVITE over UDP with `onCompleted`). */
+  private handedOff: CompletedServerTransaction | undefined;
 
   constructor(
     readonly id: string,
@@ -34,6 +39,8 @@ export class ServerTransaction {
     scheduler: SipScheduler,
     private readonly t: SipTimerValues,
     private readonly onTerminated: (tx: ServerTransaction) => void,
+    /** Non-INVITE over UDP: takes over Completed (retransmissions, Timer J) with the final response sent. */
+    private readonly onCompleted?: (tx: ServerTransaction, res: SipResponse) => CompletedServerTransaction,
   ) {
     this.timers = new TransactionTimers(scheduler);
     this.gInterval = t.T1;
@@ -41,6 +48,7 @@ export class ServerTransaction {
   }
 
   get state(): ServerTransactionState {
+    if (this.handedOff?.expired && this.stateValue === 'Completed') return 'Terminated';
     return this.stateValue;
   }
 
@@ -89,6 +97,7 @@ export class ServerTransaction {
     } else {
       this.stateValue = 'Completed';
       if (this.reliable) this.terminate();
+      else if (this.onCompleted) this.handedOff = this.onCompleted(this, res);
       else this.timers.start('J', 64 * this.t.T1, () => this.terminate());
     }
   }

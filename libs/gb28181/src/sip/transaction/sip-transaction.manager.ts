@@ -4,6 +4,7 @@ import { parseCSeq, parseNameAddr, parseVia } from '../sip-header-values';
 import { createResponse } from '../sip-builders';
 import { ClientTransaction, ClientTransactionHandlers } from './client-transaction';
 import { ServerTransaction } from './server-transaction';
+import { CompletedServerTransaction, TimerJBuckets } from './completed-server-transactions';
 import { DEFAULT_SIP_TIMERS, SipScheduler, SipTimerValues } from './sip-timers';
 
 /** RFC 3261 §8.1.1.7 magic cookie: branches starting with it are globally unique. */
@@ -13,7 +14,8 @@ export const RFC3261_BRANCH_COOKIE = 'z9hG4bK';
  * Most live server transactions (issue #16: floods). A non-INVITE server transaction lives 64*T1 = 32 s after its
  * final response over UDP (Timer J), so N requests/s keep 32*N transactions: a 160k/s REGISTER flood held ~5M
  * (2.9 GB). 100,000 covers 3,000 legitimate requests/s (the registration target) with room, at roughly 60 MB.
- * Past the cap a new request is answered 503 statelessly and nothing is kept.
+ * Past the cap a new request is answered 503 statelessly and nothing is kept. Completed non-INVITE transactions
+ * over UDP (kept as CompletedServerTransaction records) count against the cap like the others.
  */
 export const MAX_SERVER_TRANSACTIONS = 100_000;
 
@@ -30,7 +32,7 @@ export interface SipTransactionManagerOptions {
 }
 
 export interface SipTransactionStats {
-  /** Live server transactions (incoming requests). */
+  /** Live server transactions (incoming requests), Completed non-INVITE records included. */
   serverTransactions: number;
   /** Live client transactions (our requests). */
   clientTransactions: number;
@@ -49,7 +51,8 @@ export interface SipTransactionStats {
 export class SipTransactionManager {
   private readonly scheduler: SipScheduler;
   private readonly timers: SipTimerValues;
-  private readonly servers = new Map<string, ServerTransaction>();
+  /** Server transactions by §17.2.3 key; a non-INVITE one in Completed over UDP is replaced by its compact record. */
+  private readonly servers = new Map<string, ServerTransaction | CompletedServerTransaction>();
   private readonly clients = new Map<string, ClientTransaction>();
   /** INVITE server transactions in Accepted, by Call-ID + CSeq number, waiting for the 2xx ACK. */
   private readonly accepted = new Map<string, ServerTransaction>();
@@ -59,12 +62,18 @@ export class SipTransactionManager {
   private statelessCount = 0;
   private capHitCount = 0;
   private droppedCount = 0;
+  /** Timer J of the Completed non-INVITE records. */
+  private readonly timerJ: TimerJBuckets;
+  /** Shared by every server transaction (one closure per manager, not per transaction). */
+  private readonly serverTerminated = (tx: ServerTransaction): void => this.onServerTerminated(tx);
+  private readonly serverCompleted = (tx: ServerTransaction, res: SipResponse): CompletedServerTransaction => this.onServerCompleted(tx, res);
 
   constructor(opts: SipTransactionManagerOptions) {
     this.scheduler = opts.scheduler;
     this.timers = { ...DEFAULT_SIP_TIMERS, ...opts.timers };
     this.maxServers = opts.maxServerTransactions ?? MAX_SERVER_TRANSACTIONS;
     this.retryAfterS = opts.overloadRetryAfterS ?? OVERLOAD_RETRY_AFTER_S;
+    this.timerJ = new TimerJBuckets(this.scheduler, 64 * this.timers.T1, (rec) => this.onCompletedExpired(rec));
   }
 
   get size(): number {
@@ -90,8 +99,12 @@ export class SipTransactionManager {
     this.assertOpen();
     const id = serverKey(req);
     const existing = this.servers.get(id);
-    if (existing) {
+    if (existing instanceof ServerTransaction) {
       existing.receive(req);
+      return null;
+    }
+    if (existing) {
+      existing.receive(send);
       return null;
     }
     if (req.method === 'ACK') {
@@ -106,9 +119,10 @@ export class SipTransactionManager {
       this.sendStateless(createResponse(req, 503, 'Service Unavailable', { headers: [['Retry-After', String(this.retryAfterS)]] }), send);
       return null;
     }
-    const tx = new ServerTransaction(id, req.method === 'INVITE' ? 'invite' : 'non-invite', req, send, reliable, this.scheduler, this.timers, (t) =>
-      this.onServerTerminated(t),
-    );
+    const tx =
+      req.method === 'INVITE'
+        ? new ServerTransaction(id, 'invite', req, send, reliable, this.scheduler, this.timers, this.serverTerminated)
+        : new ServerTransaction(id, 'non-invite', req, send, reliable, this.scheduler, this.timers, this.serverTerminated, this.serverCompleted);
     this.servers.set(id, tx);
     tx.start();
     return { tx };
@@ -203,7 +217,11 @@ export class SipTransactionManager {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const tx of [...this.servers.values()]) tx.terminate();
+    this.timerJ.clear();
+    for (const tx of [...this.servers.values()]) {
+      if (tx instanceof ServerTransaction) tx.terminate();
+      else tx.expired = true;
+    }
     for (const tx of [...this.clients.values()]) tx.terminate();
     this.servers.clear();
     this.clients.clear();
@@ -215,8 +233,28 @@ export class SipTransactionManager {
     send(res);
   }
 
+  /**
+   * §17.2.2 Completed over UDP: the transaction's place in the table goes to a record holding the key and the final
+   * response; the transaction object (request, `send`, timers, the TU's references) is no longer ours to keep.
+   */
+  private onServerCompleted(tx: ServerTransaction, res: SipResponse): CompletedServerTransaction {
+    const rec = new CompletedServerTransaction(tx.id, res);
+    if (this.servers.get(tx.id) === tx) {
+      this.servers.set(tx.id, rec);
+      this.timerJ.add(rec);
+    } else rec.expired = true; // not in the table (the manager closed): nothing to absorb
+    return rec;
+  }
+
+  /** Timer J fired for a record: Terminated (§17.2.2). */
+  private onCompletedExpired(rec: CompletedServerTransaction): void {
+    rec.expired = true;
+    if (this.servers.get(rec.id) === rec) this.servers.delete(rec.id);
+  }
+
   private onServerTerminated(tx: ServerTransaction): void {
     if (this.servers.get(tx.id) === tx) this.servers.delete(tx.id);
+    if (tx.kind !== 'invite') return;
     const key = dialogAckKey(tx.request);
     if (key !== undefined && this.accepted.get(key) === tx) this.accepted.delete(key);
   }
@@ -237,7 +275,9 @@ function serverKey(req: SipRequest): string {
   const method = req.method === 'ACK' ? 'INVITE' : req.method;
   const branch = via.params['branch'];
   if (branch && branch.startsWith(RFC3261_BRANCH_COOKIE) && branch.length > RFC3261_BRANCH_COOKIE.length) {
-    return `${branch}|${via.host.toLowerCase()}:${via.port ?? ''}|${method}`;
+    // join() builds one flat string; a template literal leaves a chain of six cons strings, which the table would
+    // keep for 64*T1 per transaction (issue 14: ~7 heap objects of each Completed record).
+    return [branch, '|', via.host.toLowerCase(), ':', via.port ?? '', '|', method].join('');
   }
   const cseq = parseCSeq(req.headers.get('CSeq') ?? '');
   let fromTag = '';
@@ -246,7 +286,7 @@ function serverKey(req: SipRequest): string {
   } catch {
     // unparsable From: match on the rest
   }
-  return `2543|${req.headers.get('Call-ID') ?? ''}|${cseq.seq}|${fromTag}|${top}|${method}`;
+  return ['2543', req.headers.get('Call-ID') ?? '', cseq.seq, fromTag, top, method].join('|');
 }
 
 function dialogAckKey(req: SipRequest): string | undefined {
