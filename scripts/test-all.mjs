@@ -11,12 +11,21 @@ import { createInterface } from 'node:readline';
 const vitest = process.platform === 'win32' ? 'vitest.cmd' : 'vitest';
 const args = process.argv.slice(2);
 
+// The side run's last lines, reprinted after the main project ends when the side run failed: CI shows only the tail of
+// the output, and the side run usually ends first, so its failure report would otherwise sit mid-log.
+const SIDE_TAIL_LINES = 250;
+const sideTail = [];
+
 function run(vitestArgs, prefix) {
   return new Promise((resolve) => {
     const child = spawn('npx', ['--no-install', vitest, 'run', ...vitestArgs], { stdio: prefix ? ['ignore', 'pipe', 'pipe'] : 'inherit' });
     if (prefix) {
       for (const stream of [child.stdout, child.stderr]) {
-        createInterface({ input: stream }).on('line', (line) => process.stdout.write(`${prefix}${line}\n`));
+        createInterface({ input: stream }).on('line', (line) => {
+          process.stdout.write(`${prefix}${line}\n`);
+          sideTail.push(line);
+          if (sideTail.length > SIDE_TAIL_LINES) sideTail.shift();
+        });
       }
     }
     child.on('close', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
@@ -33,5 +42,9 @@ if (args.length > 0) {
     return c;
   });
   codes = await Promise.all([run(['--project', 'main']), cluster]);
+  if (codes[1] !== 0) {
+    process.stdout.write(`\n[beside] cluster + long FAILED (exit code ${codes[1]}); the last ${sideTail.length} lines of its output again:\n`);
+    for (const line of sideTail) process.stdout.write(`[beside] ${line}\n`);
+  }
 }
 process.exit(codes.find((c) => c !== 0) ?? 0);
