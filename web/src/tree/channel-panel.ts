@@ -86,7 +86,7 @@ export class ChannelPanel {
       h('div', { class: 'card' },
         h('div', { class: 'toolbar' }, h('h2', {}, t('live.title', { name: channelLabel(c) })), h('span', { class: 'grow' }), modeSel, trSel, links, h('button', { onclick: this.clear }, t('common.close'))),
         body,
-        c.ptzType === 3 || !can('ptz') ? h('div') : h('div', {}, ptzPad(c), ptzExtras(c)),
+        c.ptzType === 3 || !can('ptz') ? h('div') : h('div', {}, ptzPad(c), ptzExtras(c, () => player?.video ?? null)),
         voice?.el ?? h('div'),
       ),
       () => {

@@ -2,12 +2,14 @@ import type { ChannelDto, ChannelPresetsDto } from '@gb/contracts';
 import { api, messageOf } from '../api';
 import { h, toast } from '../dom';
 import { t, type MessageKey } from '../i18n';
+import { armDragZoom } from './drag-zoom';
 
 /**
  * The rest of a dome's PTZ beside the pad (GB/T 28181 Annex A.3, §A.2.3.1): focus and iris (held, like the pad),
- * the presets the camera lists with their names (PresetQuery), home position, cruise and scan.
+ * the presets the camera lists with their names (PresetQuery), home position, cruise and scan, and box zoom (a
+ * rectangle dragged on the live video sent as DragZoomIn/Out, §A.2.3.1) on the video `videoOf` returns.
  */
-export function ptzExtras(c: ChannelDto): HTMLElement {
+export function ptzExtras(c: ChannelDto, videoOf: () => HTMLVideoElement | null = () => null): HTMLElement {
   const base = `/api/devices/${c.deviceId}/channels/${c.channelId}`;
   const fail = (e: unknown) => toast(t('ptz.error', { message: messageOf(e) }), 'error');
   const ptz = (body: Record<string, unknown>) => api('POST', `${base}/ptz`, body).catch(fail);
@@ -49,6 +51,25 @@ export function ptzExtras(c: ChannelDto): HTMLElement {
   const speed = num(30, 0, 4095, 'ptz.trackSpeed');
   const stay = num(10, 0, 4095, 'ptz.stayS');
 
+  let disarm: (() => void) | null = null;
+  const boxZoom = (command: 'dragZoomIn' | 'dragZoomOut', key: MessageKey) => {
+    const b = h('button', { 'data-action': command, 'aria-pressed': 'false', title: t('ptz.dragZoomHint') }, t(key)) as HTMLButtonElement;
+    b.addEventListener('click', () => {
+      const armed = b.getAttribute('aria-pressed') === 'true';
+      disarm?.();
+      if (armed) return;
+      const video = videoOf();
+      if (!video || !video.videoWidth) return toast(t('ptz.dragZoomNoVideo'), 'error');
+      b.setAttribute('aria-pressed', 'true');
+      disarm = armDragZoom(video, (fields) => {
+        b.setAttribute('aria-pressed', 'false');
+        disarm = null;
+        if (fields) void control({ command, ...fields }, t('ptz.dragZoomSent'));
+      });
+    });
+    return b;
+  };
+
   return h('div', { class: 'ptz-extras', 'data-field': 'ptz-extras' },
     h('div', { class: 'toolbar' },
       h('span', { class: 'muted' }, t('ptz.focusIris')),
@@ -62,6 +83,8 @@ export function ptzExtras(c: ChannelDto): HTMLElement {
       h('span', { class: 'muted' }, t('ptz.home')),
       h('label', {}, homeOn, t('ptz.homeEnabled')), homePreset, homeTime,
       h('button', { onclick: () => void control({ command: 'homePosition', enabled: homeOn.checked, presetIndex: Number(homePreset.value), resetTimeS: Number(homeTime.value) }, t('ptz.homeSet')) }, t('ptz.homeApply')),
+      h('span', { class: 'grow' }),
+      h('span', { class: 'muted' }, t('ptz.dragZoom')), boxZoom('dragZoomIn', 'ptz.dragZoomIn'), boxZoom('dragZoomOut', 'ptz.dragZoomOut'),
     ),
     h('div', { class: 'toolbar' },
       h('span', { class: 'muted' }, t('ptz.track')), group, point, speed, stay,
