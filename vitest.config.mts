@@ -4,6 +4,9 @@ import { fileURLToPath } from 'node:url';
 
 const __dirname = dirname(fileURLToPath(import.meta.url));
 
+/** The files of the `side` project: the dashboard's Chromium specs and the vision model specs (~350 s of test time). */
+const SIDE = ['test/e2e/dashboard-*-chromium.spec.ts', 'test/vision/**/*.spec.ts'];
+
 export default defineConfig({
   resolve: {
     alias: [
@@ -25,9 +28,11 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: 'cluster', include: ['test/cluster/**/*.spec.ts'] } },
       { extends: true, test: { name: 'long', include: ['test/long/**/*.spec.ts'] } },
+      // Run after cluster and long in the side process, to even out the two lanes (main ran ~25 min, the side one ~10).
+      { extends: true, test: { name: 'side', include: SIDE } },
       {
         extends: true,
-        test: { name: 'main', include: ['libs/**/*.spec.ts', 'apps/**/*.spec.ts', 'test/**/*.spec.ts'], exclude: ['test/cluster/**', 'test/long/**', '**/node_modules/**'] },
+        test: { name: 'main', include: ['libs/**/*.spec.ts', 'apps/**/*.spec.ts', 'test/**/*.spec.ts'], exclude: ['test/cluster/**', 'test/long/**', ...SIDE, '**/node_modules/**'] },
       },
     ],
   },

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // `npm test`'s vitest step: the projects that mostly wait — cluster (test/cluster: two gateway processes, PostgreSQL,
-// NATS and a five-minute keepalive window) and long (test/long: a 2-minute platform recording) — run one after the
-// other in a vitest process of their own beside the main project, instead of after it: on the 2-core CI machine that
-// takes ~8 minutes off the run (vitest's one worker runs files one after another). Their bounds allow for the
-// files beside them.
+// NATS and a five-minute keepalive window) and long (test/long: a 2-minute platform recording) — then side (the
+// dashboard's Chromium specs and the vision specs) run one after the other in a vitest process of their own beside
+// the main project, instead of after it: on the 2-core CI machine vitest's one worker runs files one after another,
+// and two lanes keep both cores busy (main alone took ~25 min). Their bounds allow for the files beside them.
 // With arguments (`npm test -- test/e2e/foo.spec.ts`), this is plain `vitest run <args>`.
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -37,13 +37,13 @@ if (args.length > 0) {
   codes = [await run(args)];
 } else {
   const started = Date.now();
-  const cluster = run(['--project', 'cluster', '--project', 'long'], '[beside] ').then((c) => {
-    process.stdout.write(`[beside] cluster + long finished with exit code ${c} after ${Math.round((Date.now() - started) / 1000)} s\n`);
+  const cluster = run(['--project', 'cluster', '--project', 'long', '--project', 'side'], '[beside] ').then((c) => {
+    process.stdout.write(`[beside] cluster + long + side finished with exit code ${c} after ${Math.round((Date.now() - started) / 1000)} s\n`);
     return c;
   });
   codes = await Promise.all([run(['--project', 'main']), cluster]);
   if (codes[1] !== 0) {
-    process.stdout.write(`\n[beside] cluster + long FAILED (exit code ${codes[1]}); the last ${sideTail.length} lines of its output again:\n`);
+    process.stdout.write(`\n[beside] cluster + long + side FAILED (exit code ${codes[1]}); the last ${sideTail.length} lines of its output again:\n`);
     for (const line of sideTail) process.stdout.write(`[beside] ${line}\n`);
   }
 }
