@@ -169,6 +169,32 @@ describe('stream proxies played in Chromium: a real RTMP publisher (ffmpeg) push
     expect((await gw!.api(`/api/proxies/${created.body.id}`, { method: 'DELETE' })).status).toBe(204);
   }, 30_000);
 
+  it('an RTSP camera pulled always: while its server is down the proxy says why, and once it is back the channel plays in Chromium again', async () => {
+    const first = new RtspTestServer({ path: 'live' });
+    const port = await first.start();
+    let second: RtspTestServer | undefined;
+    try {
+      const created = await gw!.api<ProxyDto>('/api/proxies', { method: 'POST', body: JSON.stringify({ name: 'rtsp restart', url: first.url, mode: 'always' }) });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      await playsInChromium(created.body);
+      await first.stop();
+      const down = await waitFor('the proxy retrying with its cause', async () => {
+        const p = await proxy(created.body.id);
+        return p.state === 'retrying' && p.causeCode === 'CONNECTION_REFUSED' ? p : undefined;
+      }, 15_000, 200);
+      expect(down.cause).toMatch(/refused/i);
+      // the same address again (a rebooted camera): a new RTP stream, new SSRC, sequence and timestamps
+      second = new RtspTestServer({ path: 'live' });
+      await second.start(port);
+      await waitFor('the proxy live again', async () => ((await proxy(created.body.id)).state === 'live' ? true : undefined), 40_000, 200);
+      await playsInChromium(created.body);
+      expect((await gw!.api(`/api/proxies/${created.body.id}`, { method: 'DELETE' })).status).toBe(204);
+    } finally {
+      await first.stop();
+      await second?.stop();
+    }
+  }, 90_000);
+
   it('an H.265 encoder in enhanced RTMP (hvc1) feeds the same path: HLS segments ffprobe as HEVC 640x360', async () => {
     const hevc = join(dir!, 'clip.hevc');
     execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25', '-t', '2', '-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'keyint=25:bframes=0:repeat-headers=1:log-level=error', '-f', 'hevc', hevc]);

@@ -125,6 +125,7 @@ export class RtspTestServer {
     reply('405 Method Not Allowed');
   }
 
+  /** Idempotent: a second call (a test's finally after its own stop) returns at once. */
   async stop(): Promise<void> {
     for (const c of this.clients) c.sock.destroy();
     this.clients.clear();
@@ -134,8 +135,10 @@ export class RtspTestServer {
     this.udp = undefined;
     this.audioUdp?.close();
     this.audioUdp = undefined;
-    for (const f of [this.ffmpeg, this.audioFfmpeg]) {
-      if (f && f.exitCode === null) {
+    const children = [this.ffmpeg, this.audioFfmpeg];
+    this.ffmpeg = this.audioFfmpeg = undefined;
+    for (const f of children) {
+      if (f && f.exitCode === null && f.signalCode === null) {
         const closed = new Promise((r) => f.once('close', r));
         f.kill('SIGKILL');
         await closed;
