@@ -49,6 +49,25 @@ describe('AacSilenceFiller', () => {
     expect(f.cameraFrames).toBeGreaterThan(20);
   });
 
+  it('camera audio delivered before the video of its time (video delayed by load): silence fills up to it, no hole', () => {
+    const f = new AacSilenceFiller({ config: GATEWAY_AAC_CONFIG });
+    const out: { pts: number; silent: boolean }[] = [];
+    // 0.4 s of video, then the camera's first audio (its time 1.5 s) arrives before the video from 0.4 s on
+    for (let i = 0; i * V <= 36_000; i++) out.push(...f.video(i * V));
+    for (let k = 0; k < 5; k++) out.push(...f.audio(real, 135_000 + k * A));
+    for (let i = 11; i * V <= 2 * 90_000; i++) out.push(...f.video(i * V));
+    const firstReal = out.findIndex((o) => !o.silent);
+    expect(out[firstReal]!.pts).toBe(135_000);
+    expect(out.slice(0, firstReal).every((o) => o.silent)).toBe(true);
+    // contiguous from 0 to the camera's first frame: silence in whole frames, and where it meets the camera's frame
+    // neither a hole nor an overlap of over half a frame
+    const steps = out.slice(1, firstReal + 1).map((o, i) => o.pts - out[i]!.pts);
+    expect(steps.slice(0, -1).every((d) => d === A)).toBe(true);
+    expect(Math.abs(out[firstReal - 1]!.pts + A - 135_000)).toBeLessThanOrEqual(A / 2);
+    // the video that follows adds no silence inside the camera's audio
+    expect(out.slice(firstReal).every((o) => !o.silent)).toBe(true);
+  });
+
   it('camera audio that stops: silence resumes after 1 s of video without it, from where the audio ended', () => {
     const f = new AacSilenceFiller({ config: GATEWAY_AAC_CONFIG });
     const out: { pts: number; silent: boolean }[] = [];

@@ -12,7 +12,8 @@ import { TIMESTAMP_WRAP_90K, timestampDelta90k } from './timestamps';
  *
  *   video ─▶ video(pts):  no camera audio for `resumeAfter90k` → silent frames up to this video time
  *   audio ─▶ audio(raw, pts): out unless it lies in audio already out (then dropped, and silence waits for it to
- *            catch up); after `overlapGiveUp90k` of dropping, the track steps back to the camera's audio instead
+ *            catch up); after `overlapGiveUp90k` of dropping, the track steps back to the camera's audio instead;
+ *            audio ahead of what is out (delivered before the video of its time) gets silence up to it first
  */
 export interface AacSilenceFillerOptions {
   config: AacConfig;
@@ -48,7 +49,7 @@ export class AacSilenceFiller {
   private ref: { raw: number; u: number } | null = null;
   /** Where the audio sent so far ends (unwrapped, fractional ticks), null before the first video frame. */
   private end: number | null = null;
-  /** Video time of the last camera frame (sent or dropped as overlap). */
+  /** Time of the last camera frame (sent or dropped as overlap): the video's at its arrival, or its own if later. */
   private lastCamera: number | null = null;
   private overlapSince: number | null = null;
   silentFrames = 0;
@@ -99,7 +100,8 @@ export class AacSilenceFiller {
       this.droppedFrames++;
       return [];
     }
-    this.lastCamera = this.ref.u;
+    // (audio ahead of the video counts from its own time: the camera has not stopped before the video reaches it)
+    this.lastCamera = Math.max(this.ref.u, u);
     if (u < this.end - this.dur / 2) {
       this.overlapSince ??= this.ref.u;
       if (this.ref.u - this.overlapSince < this.giveUp) {
@@ -109,9 +111,19 @@ export class AacSilenceFiller {
       this.end = u; // persistently behind: follow the camera back
     }
     this.overlapSince = null;
+    // Camera audio ahead of the audio sent so far (on a loaded machine the transcoded audio can be delivered before
+    // the video of its time, so video() has not filled up to it): silence up to it, else the track has a hole there
+    // (MSE stalls at it, and a decoder that ignores timestamps plays the camera's audio early).
+    const out: AacTrackFrame[] = [];
+    while (u - this.end >= this.dur / 2) {
+      out.push({ raw: this.silent, pts: this.raw(this.end), silent: true });
+      this.end += this.dur;
+      this.silentFrames++;
+    }
     this.end = Math.max(this.end, u) + this.dur;
     this.cameraFrames++;
-    return [{ raw, pts, silent: false }];
+    out.push({ raw, pts, silent: false });
+    return out;
   }
 
   private raw(u: number): number {
