@@ -9,7 +9,7 @@ import { createDigestChallenge, createResponse, parseDigestParams, parseSipMessa
 import type { SimulatedDevice } from '../../apps/device-sim/src';
 import type { PlatformDto } from '../../web/src/api-types';
 import { en } from '../../web/src/locales/en';
-import { buildDashboard, CHROMIUM_ARGS, CHROMIUM_PATH } from '../support/chromium';
+import { buildDashboard, CHROMIUM_ARGS, CHROMIUM_PATH, dashboardLogin } from '../support/chromium';
 import { startTestGateway, TEST_ADMIN_PASSWORD, waitFor, type TestGateway } from '../support/gateway-harness';
 import { startSimDevice } from '../support/sim-device';
 import { e2eGatewayEnv, SIP_PASSWORD } from './e2e-fixture';
@@ -73,21 +73,7 @@ let admin: Page;
 let apiKey = '';
 const pageErrors: string[] = [];
 
-async function loginAs(username: string, password: string): Promise<Page> {
-  const ctx = await browser.newContext({ locale: 'en-US', viewport: { width: 1440, height: 900 } });
-  const page = await ctx.newPage();
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  // confirm() for deletes and revokes: accepted.
-  page.on('dialog', (d) => void d.accept());
-  await page.goto(`${gw.httpUrl}/`);
-  await page.locator('form.login').waitFor({ timeout: 10_000 });
-  await page.fill('input[name=username]', username);
-  await page.fill('input[name=password]', password);
-  await page.click('button[type=submit]');
-  await page.waitForURL(/#\/devices$/);
-  await page.locator('header [data-field=user]').filter({ hasText: username }).waitFor({ timeout: 10_000 });
-  return page;
-}
+const loginAs = (username: string, password: string): Promise<Page> => dashboardLogin(browser, gw.httpUrl, username, password, pageErrors);
 
 /** GET /api/devices with the API key as bearer: its HTTP status. */
 const devicesWithKey = async () => (await fetch(`${gw.httpUrl}/api/devices`, { headers: { authorization: `Bearer ${apiKey}` } })).status;

@@ -6,7 +6,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProxyDto } from '@gb/contracts';
 import { en } from '../../web/src/locales/en';
-import { buildDashboard, CHROMIUM_ARGS, CHROMIUM_PATH } from '../support/chromium';
+import { buildDashboard, CHROMIUM_ARGS, CHROMIUM_PATH, dashboardLogin } from '../support/chromium';
 import { startTestGateway, TEST_ADMIN_PASSWORD, waitFor, type TestGateway } from '../support/gateway-harness';
 import { requireTool, rtpRangeEnv } from '../support/media-probe';
 import { freePort } from '../support/sipp';
@@ -25,19 +25,7 @@ let dir: string;
 let encoder: ChildProcess | undefined;
 const pageErrors: string[] = [];
 
-async function loginAs(username: string, password: string): Promise<Page> {
-  const ctx = await browser.newContext({ locale: 'en-US', viewport: { width: 1440, height: 900 } });
-  const page = await ctx.newPage();
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('dialog', (d) => void d.accept());
-  await page.goto(`${gw.httpUrl}/`);
-  await page.locator('form.login').waitFor({ timeout: 10_000 });
-  await page.fill('input[name=username]', username);
-  await page.fill('input[name=password]', password);
-  await page.click('button[type=submit]');
-  await page.waitForURL(/#\/devices$/);
-  return page;
-}
+const loginAs = (username: string, password: string): Promise<Page> => dashboardLogin(browser, gw.httpUrl, username, password, pageErrors);
 
 const rowOf = (page: Page, id: string, state?: string) => page.locator(`tr[data-proxy-id="${id}"]${state ? `[data-state=${state}]` : ''}`);
 

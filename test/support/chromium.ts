@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'];
@@ -71,4 +71,23 @@ export function buildDashboard(): Promise<void> {
     p.on('error', fail);
     p.on('exit', (code) => (code === 0 ? ok() : fail(new Error(`vite build failed (${code}): ${out.slice(-2000)}`))));
   });
+}
+
+/**
+ * A new context (en-US, 1440×900) signed in to the dashboard at `baseUrl` as `username`: page errors go to
+ * `pageErrors`, confirm() dialogs (deletes, revokes) are accepted; resolves on the devices page with the user shown.
+ */
+export async function dashboardLogin(browser: Browser, baseUrl: string, username: string, password: string, pageErrors: string[]): Promise<Page> {
+  const ctx = await browser.newContext({ locale: 'en-US', viewport: { width: 1440, height: 900 } });
+  const page = await ctx.newPage();
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('dialog', (d) => void d.accept());
+  await page.goto(`${baseUrl}/`);
+  await page.locator('form.login').waitFor({ timeout: 10_000 });
+  await page.fill('input[name=username]', username);
+  await page.fill('input[name=password]', password);
+  await page.click('button[type=submit]');
+  await page.waitForURL(/#\/devices$/);
+  await page.locator('header [data-field=user]').filter({ hasText: username }).waitFor({ timeout: 10_000 });
+  return page;
 }
