@@ -80,11 +80,7 @@ export class AacSilenceFiller {
     }
     const out: AacTrackFrame[] = [];
     if (this.cameraActive) return out;
-    while (this.end <= u) {
-      out.push({ raw: this.silent, pts: this.raw(this.end), silent: true });
-      this.end += this.dur;
-      this.silentFrames++;
-    }
+    while (this.end <= u) this.silence(out);
     return out;
   }
 
@@ -115,15 +111,19 @@ export class AacSilenceFiller {
     // the video of its time, so video() has not filled up to it): silence up to it, else the track has a hole there
     // (MSE stalls at it, and a decoder that ignores timestamps plays the camera's audio early).
     const out: AacTrackFrame[] = [];
-    while (u - this.end >= this.dur / 2) {
-      out.push({ raw: this.silent, pts: this.raw(this.end), silent: true });
-      this.end += this.dur;
-      this.silentFrames++;
-    }
+    while (u - this.end >= this.dur / 2) this.silence(out);
     this.end = Math.max(this.end, u) + this.dur;
     this.cameraFrames++;
     out.push({ raw, pts, silent: false });
     return out;
+  }
+
+  /** One silent frame where the audio sent so far ends. */
+  private silence(out: AacTrackFrame[]): void {
+    const at = this.end!;
+    out.push({ raw: this.silent, pts: this.raw(at), silent: true });
+    this.end = at + this.dur;
+    this.silentFrames++;
   }
 
   private raw(u: number): number {
